@@ -1,0 +1,157 @@
+package config
+
+import "time"
+
+// Config is the whole TOML schema. Every field has a default (see Default);
+// a file only needs the keys it changes.
+type Config struct {
+	// Domains are the virtual hosts this server serves. The first is the
+	// default one (used by CLI commands when a JID has no domain).
+	Domains []string `toml:"domains"`
+	// DataDir holds the SQLite database and the generated certificates.
+	DataDir string  `toml:"data_dir"`
+	Log     Log     `toml:"log"`
+	C2S     C2S     `toml:"c2s"`
+	TLS     TLS     `toml:"tls"`
+	Limits  Limits  `toml:"limits"`
+	Storage Storage `toml:"storage"`
+	Admin   Admin   `toml:"admin"`
+	HTTP    HTTP    `toml:"http"`
+	// AllowRegistration enables XEP-0077 in-band registration.
+	AllowRegistration bool `toml:"allow_registration"`
+	Auth              Auth `toml:"auth"`
+}
+
+// Log configures log/slog output.
+type Log struct {
+	Level  string `toml:"level"`  // debug, info, warn, error
+	Format string `toml:"format"` // text or json
+}
+
+// C2S configures client listeners.
+type C2S struct {
+	Addr    string `toml:"addr"`     // STARTTLS listener, e.g. ":5222"; "" disables
+	TLSAddr string `toml:"tls_addr"` // direct TLS listener (XEP-0368), e.g. ":5223"; "" disables
+	// RequireTLS makes STARTTLS mandatory before authentication.
+	RequireTLS bool `toml:"require_tls"`
+	// InsecurePlaintext lets clients skip TLS and use PLAIN without it.
+	InsecurePlaintext bool `toml:"insecure_plaintext"`
+	// PingInterval is how long a client may be silent before the server
+	// pings it (XEP-0199); PingTimeout how long it waits for the answer.
+	PingInterval Duration `toml:"ping_interval"`
+	PingTimeout  Duration `toml:"ping_timeout"`
+}
+
+// TLS configures certificates. When CertFile/KeyFile are empty, a
+// self-signed certificate per domain is generated in DataDir/certs.
+type TLS struct {
+	CertFile string `toml:"cert_file"`
+	KeyFile  string `toml:"key_file"`
+	// Certs maps a domain to its own certificate (cert, key paths).
+	Certs map[string]CertPair `toml:"certs"`
+}
+
+// CertPair is a certificate and key file.
+type CertPair struct {
+	Cert string `toml:"cert"`
+	Key  string `toml:"key"`
+}
+
+// Limits bounds what a connection may cost.
+type Limits struct {
+	MaxStanzaBytes     int      `toml:"max_stanza_bytes"`
+	MaxDepth           int      `toml:"max_depth"`
+	MaxAttrs           int      `toml:"max_attrs"`
+	PreAuthStanzaBytes int      `toml:"preauth_stanza_bytes"`
+	PreAuthElements    int      `toml:"preauth_elements"`
+	PreAuthTimeout     Duration `toml:"preauth_timeout"`
+	BytesPerSecond     int      `toml:"bytes_per_second"`
+	BurstBytes         int      `toml:"burst_bytes"`
+	ConnectionsPerIP   int      `toml:"connections_per_ip"`
+	AuthFailuresPerIP  int      `toml:"auth_failures_per_ip"`
+	AuthFailureWindow  Duration `toml:"auth_failure_window"`
+	AuthBanDuration    Duration `toml:"auth_ban_duration"`
+	AuthFailureDelay   Duration `toml:"auth_failure_delay"`
+	ExemptLoopback     bool     `toml:"exempt_loopback"`
+	MaxOutboundBytes   int      `toml:"max_outbound_bytes"`
+	MaxSessionsPerUser int      `toml:"max_sessions_per_user"`
+}
+
+// Storage selects the database engine.
+type Storage struct {
+	Driver       string `toml:"driver"` // sqlite (default), postgres, mysql
+	DSN          string `toml:"dsn"`    // driver DSN; for sqlite default is DataDir/parley.db
+	MaxOpenConns int    `toml:"max_open_conns"`
+}
+
+// Admin is the admin/metrics HTTP listener.
+type Admin struct {
+	Addr string `toml:"addr"` // default 127.0.0.1:9090; "" disables
+}
+
+// HTTP is the public HTTP listener (WebSocket, BOSH, upload in later work).
+type HTTP struct {
+	Addr string `toml:"addr"` // "" disables
+}
+
+// Auth configures password storage.
+type Auth struct {
+	// ScramIterations is the PBKDF2 iteration count for new passwords.
+	ScramIterations int `toml:"scram_iterations"`
+}
+
+// Default returns the zero-configuration settings.
+func Default() Config {
+	return Config{
+		Domains: []string{"localhost"},
+		DataDir: "parley-data",
+		Log:     Log{Level: "info", Format: "text"},
+		C2S: C2S{
+			Addr:         ":5222",
+			TLSAddr:      ":5223",
+			RequireTLS:   true,
+			PingInterval: Duration(5 * time.Minute),
+			PingTimeout:  Duration(60 * time.Second),
+		},
+		Limits: Limits{
+			MaxStanzaBytes:     256 << 10,
+			MaxDepth:           64,
+			MaxAttrs:           64,
+			PreAuthStanzaBytes: 8 << 10,
+			PreAuthElements:    32,
+			PreAuthTimeout:     Duration(60 * time.Second),
+			BytesPerSecond:     64 << 10,
+			BurstBytes:         1 << 20,
+			ConnectionsPerIP:   32,
+			AuthFailuresPerIP:  10,
+			AuthFailureWindow:  Duration(5 * time.Minute),
+			AuthBanDuration:    Duration(15 * time.Minute),
+			AuthFailureDelay:   Duration(time.Second),
+			ExemptLoopback:     true,
+			MaxOutboundBytes:   4 << 20,
+			MaxSessionsPerUser: 100,
+		},
+		Storage: Storage{Driver: "sqlite", MaxOpenConns: 8},
+		Admin:   Admin{Addr: "127.0.0.1:9090"},
+		Auth:    Auth{ScramIterations: 4096},
+	}
+}
+
+// Duration is a time.Duration that reads "30s" style strings from TOML.
+type Duration time.Duration
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
