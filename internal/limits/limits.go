@@ -1,0 +1,168 @@
+package limits
+
+import (
+	"errors"
+	"io"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/parleyim/parley/internal/config"
+)
+
+// Sentinel errors.
+var (
+	// ErrTooManyConnections means the address already holds its quota of connections.
+	ErrTooManyConnections = errors.New("limits: too many connections from this address")
+	// ErrBanned means the address failed authentication too often and must wait.
+	ErrBanned = errors.New("limits: too many authentication failures from this address")
+)
+
+// IPLimiter counts connections and authentication failures per address.
+type IPLimiter struct {
+	cfg config.Limits
+	now func() time.Time
+
+	// mu guards conns and fails.
+	mu    sync.Mutex
+	conns map[netip.Addr]int
+	fails map[netip.Addr]*failures
+}
+
+type failures struct {
+	times       []time.Time
+	bannedUntil time.Time
+}
+
+// NewIPLimiter returns a limiter with the given limits.
+func NewIPLimiter(cfg config.Limits) *IPLimiter {
+	return &IPLimiter{cfg: cfg, now: time.Now, conns: map[netip.Addr]int{}, fails: map[netip.Addr]*failures{}}
+}
+
+func (l *IPLimiter) exempt(a netip.Addr) bool {
+	return l.cfg.ExemptLoopback && a.IsLoopback()
+}
+
+// Acquire accounts a new connection from a. The caller must call release
+// when the connection ends.
+func (l *IPLimiter) Acquire(a netip.Addr) (release func(), err error) {
+	a = a.Unmap()
+	if l.exempt(a) {
+		return func() {}, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f := l.fails[a]; f != nil && l.now().Before(f.bannedUntil) {
+		return nil, ErrBanned
+	}
+	if l.cfg.ConnectionsPerIP > 0 && l.conns[a] >= l.cfg.ConnectionsPerIP {
+		return nil, ErrTooManyConnections
+	}
+	l.conns[a]++
+	var once sync.Once
+	return func() { once.Do(func() { l.releaseConn(a) }) }, nil
+}
+
+func (l *IPLimiter) releaseConn(a netip.Addr) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conns[a] <= 1 {
+		delete(l.conns, a)
+		return
+	}
+	l.conns[a]--
+}
+
+// AuthFailed records a failed authentication from a. It returns ErrBanned
+// when this failure crossed the limit.
+func (l *IPLimiter) AuthFailed(a netip.Addr) error {
+	a = a.Unmap()
+	if l.exempt(a) || l.cfg.AuthFailuresPerIP <= 0 {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	f := l.fails[a]
+	if f == nil {
+		f = &failures{}
+		l.fails[a] = f
+	}
+	cutoff := now.Add(-l.cfg.AuthFailureWindow.D())
+	kept := f.times[:0]
+	for _, t := range f.times {
+		if t.After(cutoff) {
+			kept = append(kept, t)
+		}
+	}
+	f.times = append(kept, now)
+	if len(f.times) >= l.cfg.AuthFailuresPerIP {
+		f.bannedUntil = now.Add(l.cfg.AuthBanDuration.D())
+		f.times = f.times[:0]
+		return ErrBanned
+	}
+	return nil
+}
+
+// Banned reports whether a is currently refused.
+func (l *IPLimiter) Banned(a netip.Addr) bool {
+	a = a.Unmap()
+	if l.exempt(a) {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.fails[a]
+	return f != nil && l.now().Before(f.bannedUntil)
+}
+
+// Sweep forgets expired failure records; call it periodically.
+func (l *IPLimiter) Sweep() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	cutoff := now.Add(-l.cfg.AuthFailureWindow.D())
+	for a, f := range l.fails {
+		if now.After(f.bannedUntil) && (len(f.times) == 0 || f.times[len(f.times)-1].Before(cutoff)) {
+			delete(l.fails, a)
+		}
+	}
+}
+
+// RateReader limits the bytes per second read through it with a token
+// bucket. Blocking the reader is the back-pressure: TCP flow control then
+// slows the peer down.
+type RateReader struct {
+	R      io.Reader
+	rate   float64 // bytes per second
+	burst  float64
+	tokens float64
+	last   time.Time
+}
+
+// NewRateReader wraps r; rate <= 0 means unlimited.
+func NewRateReader(r io.Reader, rate, burst int) io.Reader {
+	if rate <= 0 {
+		return r
+	}
+	if burst < rate {
+		burst = rate
+	}
+	return &RateReader{R: r, rate: float64(rate), burst: float64(burst), tokens: float64(burst), last: time.Now()}
+}
+
+// Read implements io.Reader.
+func (rr *RateReader) Read(p []byte) (int, error) {
+	now := time.Now()
+	rr.tokens += now.Sub(rr.last).Seconds() * rr.rate
+	rr.last = now
+	if rr.tokens > rr.burst {
+		rr.tokens = rr.burst
+	}
+	if rr.tokens < 0 {
+		time.Sleep(time.Duration(-rr.tokens / rr.rate * float64(time.Second)))
+	}
+	n, err := rr.R.Read(p)
+	rr.tokens -= float64(n)
+	return n, err
+}

@@ -1,0 +1,117 @@
+package router
+
+import (
+	"context"
+
+	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/module"
+	"github.com/parleyim/parley/internal/stanza"
+)
+
+// Message types (RFC 6121 §5.2.2).
+const (
+	MsgNormal    = "normal"
+	MsgChat      = "chat"
+	MsgGroupchat = "groupchat"
+	MsgHeadline  = "headline"
+	MsgError     = "error"
+)
+
+func messageType(el *stanza.Element) string {
+	t := el.Attr("type")
+	if t == "" {
+		return MsgNormal
+	}
+	return t
+}
+
+func (r *Router) routeMessage(ctx context.Context, from, to jid.JID, el *stanza.Element) error {
+	if to.IsZero() {
+		to = from.Bare() // RFC 6120 §10.3.1: no 'to' means the sender's own bare JID
+	}
+	ev := &module.Event{From: from, To: to, Stanza: el}
+	if handled, err := r.reg.RunHooks(ctx, module.InboundMessage, ev); err != nil || handled {
+		return err
+	}
+	if !r.IsLocal(to.Domain()) {
+		return r.remoteRoute(ctx, to, el)
+	}
+	typ := messageType(el)
+	switch {
+	case to.IsDomain():
+		return nil // messages to the server itself are consumed (RFC 6120 §10.5.1)
+	case to.IsBare():
+		return r.messageToBare(ctx, to, el, typ)
+	}
+	if s := r.Session(to); s != nil && r.deliverTo(s, el) {
+		return nil
+	}
+	return r.messageToAbsentResource(ctx, to, el, typ)
+}
+
+// messageToAbsentResource applies RFC 6121 §8.5.3.2.1: a full JID with no
+// matching resource.
+func (r *Router) messageToAbsentResource(ctx context.Context, to jid.JID, el *stanza.Element, typ string) error {
+	switch typ {
+	case MsgChat:
+		return r.messageToBare(ctx, to.Bare(), el, typ)
+	case MsgError, MsgHeadline:
+		return nil
+	default: // normal, groupchat
+		return r.bounceUnlessError(typ, stanza.NewError(stanza.ServiceUnavailable))
+	}
+}
+
+// messageToBare applies RFC 6121 §8.5.2: deliver to the available
+// resources with the highest non-negative priority.
+func (r *Router) messageToBare(ctx context.Context, to jid.JID, el *stanza.Element, typ string) error {
+	if ok, err := r.userExists(ctx, to); err != nil {
+		return err
+	} else if !ok {
+		return r.bounceUnlessError(typ, stanza.NewError(stanza.ServiceUnavailable))
+	}
+	targets := r.bestResources(to, typ)
+	delivered := false
+	for _, s := range targets {
+		if r.deliverTo(s, el) {
+			delivered = true
+		}
+	}
+	if delivered || typ == MsgError || typ == MsgHeadline || typ == MsgGroupchat {
+		return nil
+	}
+	ev := &module.Event{To: to, Stanza: el}
+	if handled, err := r.reg.RunHooks(ctx, module.Offline, ev); err != nil || handled {
+		return err
+	}
+	return stanza.NewError(stanza.ServiceUnavailable)
+}
+
+// bestResources picks the available resources with the highest
+// non-negative priority.
+func (r *Router) bestResources(bare jid.JID, typ string) []Session {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var best []Session
+	bestPrio := -1
+	for _, s := range r.bare[bare] {
+		avail, prio := s.Presence()
+		if !avail || prio < 0 {
+			continue
+		}
+		switch {
+		case prio > bestPrio:
+			best, bestPrio = append(best[:0], s), prio
+		case prio == bestPrio:
+			best = append(best, s)
+		}
+	}
+	return best
+}
+
+func (r *Router) bounceUnlessError(typ string, err *stanza.Error) error {
+	if typ == MsgError {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,219 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/module"
+	"github.com/parleyim/parley/internal/stanza"
+)
+
+// Session is a bound client resource as the router sees it.
+type Session interface {
+	// JID is the session's full JID; it never changes.
+	JID() jid.JID
+	// Deliver queues el for writing; it never blocks on the network.
+	Deliver(el *stanza.Element) error
+	// Presence reports whether the resource sent available presence and
+	// with which priority (RFC 6121 §4.7.2.3).
+	Presence() (available bool, priority int)
+	// Close ends the session with the stream error condition cond.
+	Close(cond, text string)
+}
+
+// Remote reaches addresses not served by this node: other servers (s2s)
+// and, later, other nodes of a cluster. Route returns a *stanza.Error when
+// the address cannot be reached.
+type Remote interface {
+	Route(ctx context.Context, to jid.JID, el *stanza.Element) error
+}
+
+// ErrNoSession is returned by Bind callers' lookups when a full JID is not bound.
+var ErrNoSession = errors.New("router: no such session")
+
+// Router routes stanzas between local sessions and modules.
+type Router struct {
+	log     *slog.Logger
+	reg     *module.Registry
+	domains map[string]bool
+	remote  Remote
+
+	// mu guards full and bare.
+	mu   sync.RWMutex
+	full map[jid.JID]Session
+	bare map[jid.JID][]Session
+
+	// UserExists reports whether a local bare JID is an account. It is used
+	// to answer for unknown users; nil means every user exists.
+	UserExists func(ctx context.Context, bare jid.JID) (bool, error)
+}
+
+// New returns a router for the given served domains.
+func New(log *slog.Logger, reg *module.Registry, domains []string) *Router {
+	r := &Router{
+		log:     log.With("component", "router"),
+		reg:     reg,
+		domains: map[string]bool{},
+		full:    map[jid.JID]Session{},
+		bare:    map[jid.JID][]Session{},
+	}
+	for _, d := range domains {
+		r.domains[strings.ToLower(d)] = true
+	}
+	return r
+}
+
+// SetRemote installs the route to other servers or nodes.
+func (r *Router) SetRemote(rm Remote) { r.remote = rm }
+
+// Registry returns the module registry the router dispatches to.
+func (r *Router) Registry() *module.Registry { return r.reg }
+
+// IsLocal reports whether domain is served here.
+func (r *Router) IsLocal(domain string) bool { return r.domains[domain] }
+
+// Bind adds s to the session table. If the full JID was already bound, the
+// old session is returned (the caller closes it with a conflict error).
+func (r *Router) Bind(s Session) (old Session) {
+	full := s.JID()
+	b := full.Bare()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old = r.full[full]
+	r.full[full] = s
+	list := r.bare[b]
+	if old != nil {
+		list = removeSession(list, old)
+	}
+	r.bare[b] = append(list, s)
+	return old
+}
+
+// Unbind removes s if it is still the session bound at its JID.
+func (r *Router) Unbind(s Session) {
+	full := s.JID()
+	b := full.Bare()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.full[full] == s {
+		delete(r.full, full)
+	}
+	list := removeSession(r.bare[b], s)
+	if len(list) == 0 {
+		delete(r.bare, b)
+	} else {
+		r.bare[b] = list
+	}
+}
+
+func removeSession(list []Session, s Session) []Session {
+	for i, x := range list {
+		if x == s {
+			out := append(list[:i:i], list[i+1:]...)
+			return out
+		}
+	}
+	return list
+}
+
+// Session returns the session bound at full, or nil.
+func (r *Router) Session(full jid.JID) Session {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.full[full]
+}
+
+// Sessions returns the sessions of a bare JID.
+func (r *Router) Sessions(bare jid.JID) []Session {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return append([]Session(nil), r.bare[bare]...)
+}
+
+// All returns every bound session (for shutdown and admin).
+func (r *Router) All() []Session {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]Session, 0, len(r.full))
+	for _, s := range r.full {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Count returns the number of bound sessions.
+func (r *Router) Count() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.full)
+}
+
+// Route delivers el, sent by from (a full JID the server stamped), to the
+// address in its 'to' attribute. It returns a *stanza.Error the caller must
+// bounce to the sender, or nil when the stanza was delivered, handled or
+// (where the RFC says so) silently dropped.
+func (r *Router) Route(ctx context.Context, from jid.JID, el *stanza.Element) error {
+	var to jid.JID
+	if s := el.Attr("to"); s != "" {
+		t, err := jid.Parse(s)
+		if err != nil {
+			return stanza.Errorf(stanza.Modify, stanza.JIDMalformed, "invalid 'to' address")
+		}
+		to = t
+	}
+	switch el.Local {
+	case stanza.KindIQ:
+		return r.routeIQ(ctx, from, to, el)
+	case stanza.KindMessage:
+		return r.routeMessage(ctx, from, to, el)
+	case stanza.KindPresence:
+		return r.routePresence(ctx, from, to, el)
+	}
+	return stanza.NewError(stanza.BadRequest)
+}
+
+// Deliver routes a stanza the server itself generated (replies, pushes):
+// errors are logged, never bounced, so no error loop can start.
+func (r *Router) Deliver(ctx context.Context, to jid.JID, el *stanza.Element) {
+	if !r.IsLocal(to.Domain()) {
+		if r.remote != nil {
+			if err := r.remote.Route(ctx, to, el); err != nil {
+				r.log.Debug("server stanza to remote dropped", "to", to, "err", err)
+			}
+		}
+		return
+	}
+	if to.IsBare() {
+		for _, s := range r.Sessions(to) {
+			r.deliverTo(s, el)
+		}
+		return
+	}
+	if s := r.Session(to); s != nil {
+		r.deliverTo(s, el)
+	}
+}
+
+func (r *Router) deliverTo(s Session, el *stanza.Element) bool {
+	if err := s.Deliver(el); err != nil {
+		r.log.Debug("delivery to closing session failed", "jid", s.JID(), "err", err)
+		return false
+	}
+	return true
+}
+
+// remoteRoute hands el to other servers, if any are reachable.
+func (r *Router) remoteRoute(ctx context.Context, to jid.JID, el *stanza.Element) error {
+	if r.remote == nil {
+		return stanza.Errorf(stanza.Cancel, stanza.RemoteServerNotFound, "no route to %s", to.Domain())
+	}
+	if err := r.remote.Route(ctx, to, el); err != nil {
+		return fmt.Errorf("router: to %s: %w", to.Domain(), err)
+	}
+	return nil
+}
