@@ -1,0 +1,32 @@
+// Package admin serves the administrative HTTP surface: Prometheus
+// /metrics and /healthz today, the web console and REST API later. It
+// listens on loopback by default.
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/parleyim/parley/internal/metrics"
+)
+
+// Health reports whether the server can serve; a non-nil error makes
+// /healthz answer 503.
+type Health func(ctx context.Context) error
+
+// Handler returns the admin mux.
+func Handler(health Health) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if err := health(r.Context()); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			json.NewEncoder(w).Encode(map[string]string{"status": "unhealthy", "error": err.Error()})
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
+	})
+	return mux
+}
