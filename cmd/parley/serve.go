@@ -19,7 +19,7 @@ import (
 // serveFlags are the flags only `serve` has; each overrides its config key.
 type serveFlags struct {
 	c2sAddr, c2sTLSAddr, adminAddr, httpAddr, logLevel string
-	allowRegistration, insecurePlaintext           bool
+	allowRegistration, insecurePlaintext               bool
 }
 
 func newServeCmd() *cobra.Command {
