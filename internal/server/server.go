@@ -41,6 +41,8 @@ type Server struct {
 	adminSrv                 *http.Server
 	cancel                   context.CancelFunc
 	wg                       sync.WaitGroup
+	stopOnce                 sync.Once
+	stopErr                  error
 }
 
 // New builds a server from cfg: it opens storage (running migrations) and
@@ -187,8 +189,13 @@ func (s *Server) Addr(name string) string {
 }
 
 // Shutdown stops accepting, closes every stream with <system-shutdown/>,
-// stops the admin server and closes storage.
+// stops the admin server and closes storage. It is safe to call twice.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() { s.stopErr = s.shutdown(ctx) })
+	return s.stopErr
+}
+
+func (s *Server) shutdown(ctx context.Context) error {
 	s.cancel()
 	s.c2s.Shutdown(ctx)
 	var errs []error

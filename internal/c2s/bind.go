@@ -1,0 +1,71 @@
+package c2s
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+
+	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/module"
+	"github.com/parleyim/parley/internal/stanza"
+)
+
+// handleBind accepts resource binding (RFC 6120 §7) and the legacy
+// session establishment (RFC 3921 §3, kept optional by RFC 6121).
+func (s *Session) handleBind(ctx context.Context, el *stanza.Element) error {
+	if el.Space != stanza.NSClient || el.Local != stanza.KindIQ {
+		return streamErr("not-authorized", "bind a resource first")
+	}
+	bind := el.Child(NSBind, "bind")
+	if el.Attr("type") != stanza.Set || bind == nil {
+		return s.replyError(el, stanza.Errorf(stanza.Cancel, stanza.NotAllowed, "bind a resource first"))
+	}
+	full, err := s.user.WithResource(bind.ChildText(NSBind, "resource"))
+	if err != nil {
+		return s.replyError(el, stanza.Errorf(stanza.Modify, stanza.BadRequest, "resource not allowed: %v", err))
+	}
+	if full.IsBare() {
+		if full, err = s.user.WithResource(randomResource()); err != nil {
+			return s.replyError(el, stanza.NewError(stanza.InternalServerError))
+		}
+	}
+	if max := s.srv.cfg.Limits.MaxSessionsPerUser; max > 0 && len(s.srv.router.Sessions(s.user)) >= max {
+		return s.replyError(el, stanza.Errorf(stanza.Wait, stanza.ResourceConstraint, "too many sessions for this account"))
+	}
+	s.full, s.fullStr = full, full.String()
+	s.state = stateBound
+	if old := s.srv.router.Bind(s); old != nil {
+		old.Close("conflict", "replaced by a new connection with the same resource")
+	}
+	mSessions.Inc()
+	s.srv.log.Info("session bound", "jid", s.fullStr, "peer", s.addr)
+	result := stanza.New(NSBind, "bind").Append(stanza.New(NSBind, "jid").AppendText(s.fullStr))
+	if err := s.Deliver(stanza.IQResult(el, result, jid.JID{}, s.full)); err != nil {
+		return err
+	}
+	ev := &module.Event{From: s.full, Session: s.full}
+	if _, err := s.srv.router.Registry().RunHooks(ctx, module.SessionBound, ev); err != nil {
+		s.srv.log.Warn("session-bound hooks failed", "jid", s.fullStr, "err", err)
+	}
+	return nil
+}
+
+func randomResource() string {
+	var b [9]byte
+	rand.Read(b[:])
+	return "parley-" + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// replyError sends a stanza error to this session for el (before or after
+// binding), unless el is itself an error. The reply comes from the address
+// el was sent to.
+func (s *Session) replyError(el *stanza.Element, e *stanza.Error) error {
+	if el.Attr("type") == stanza.TypeError {
+		return nil
+	}
+	r := stanza.ErrorReply(el, e, jid.JID{}, s.full)
+	if to := el.Attr("to"); to != "" {
+		r.SetAttr("from", to)
+	}
+	return s.Deliver(r)
+}

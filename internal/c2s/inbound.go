@@ -1,0 +1,109 @@
+package c2s
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/stanza"
+)
+
+// Namespaces of elements only the server may add to a stanza.
+const (
+	nsStanzaID   = "urn:xmpp:sid:0"
+	nsDelay      = "urn:xmpp:delay"
+	nsOccupantID = "urn:xmpp:occupant-id:0"
+)
+
+// handleStanza processes one stanza from a bound client: it checks and
+// stamps the sender address, removes elements the client may not forge,
+// and hands the stanza to the router.
+func (s *Session) handleStanza(ctx context.Context, el *stanza.Element) error {
+	if !stanza.IsStanza(el) {
+		return streamErr("unsupported-stanza-type", "only message, presence and iq are allowed")
+	}
+	start := time.Now()
+	if f := el.Attr("from"); f != "" && f != s.fullStr {
+		if fj, err := jid.Parse(f); err != nil || (fj != s.full && fj != s.user) {
+			return streamErr("invalid-from", "the 'from' address is not yours")
+		}
+	}
+	el.SetAttr("from", s.fullStr)
+	s.stripServerOwned(el)
+	switch el.Local {
+	case stanza.KindMessage:
+		mInMessage.Inc()
+		defer mHandleMsg.Observe(time.Since(start).Seconds())
+	case stanza.KindPresence:
+		mInPresence.Inc()
+		defer mHandlePres.Observe(time.Since(start).Seconds())
+		s.trackPresence(el)
+	case stanza.KindIQ:
+		mInIQ.Inc()
+		defer mHandleIQ.Observe(time.Since(start).Seconds())
+	}
+	err := s.srv.router.Route(ctx, s.full, el)
+	if err == nil {
+		return nil
+	}
+	var se *stanza.Error
+	if !errors.As(err, &se) {
+		s.srv.log.Error("routing failed", "jid", s.fullStr, "err", err)
+		se = stanza.NewError(stanza.InternalServerError)
+	}
+	return s.replyError(el, se)
+}
+
+// trackPresence records availability and priority from undirected
+// presence (RFC 6121 §4.2, §4.7.2.3).
+func (s *Session) trackPresence(el *stanza.Element) {
+	if el.Attr("to") != "" {
+		return
+	}
+	switch el.Attr("type") {
+	case "":
+		prio := 0
+		if p := el.ChildText("", "priority"); p != "" {
+			if n, err := strconv.Atoi(p); err == nil && n >= -128 && n <= 127 {
+				prio = n
+			}
+		}
+		s.priority.Store(int32(prio))
+		s.available.Store(true)
+	case "unavailable":
+		s.available.Store(false)
+	}
+}
+
+// stripServerOwned removes elements whose authority is the server: a
+// stanza-id claiming to be by the user's account or a served domain, a
+// delay stamped by a served domain, and occupant ids (XEP-0359 §3.1,
+// XEP-0203, XEP-0421).
+func (s *Session) stripServerOwned(el *stanza.Element) {
+	if len(el.Children) == 0 {
+		return
+	}
+	el.RemoveChildren(func(c *stanza.Element) bool {
+		switch c.Space {
+		case nsStanzaID:
+			return c.Local == "stanza-id" && s.ownedBy(c.Attr("by"))
+		case nsDelay:
+			return c.Local == "delay" && s.ownedBy(c.Attr("from"))
+		case nsOccupantID:
+			return c.Local == "occupant-id"
+		}
+		return false
+	})
+}
+
+// ownedBy reports whether addr is the user's account, a served domain or
+// anything on a served domain.
+func (s *Session) ownedBy(addr string) bool {
+	j, err := jid.Parse(addr)
+	if err != nil {
+		return true // an unparsable claim is dropped too
+	}
+	return s.srv.domains[j.Domain()]
+}

@@ -1,0 +1,66 @@
+package c2s_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyim/parley/internal/xmpptest"
+)
+
+// debianPython is Debian's interpreter, where python3-slixmpp installs.
+const debianPython = "/usr/bin/python3"
+
+// requireSlixmpp skips when slixmpp is missing, unless PARLEY_REQUIRE_INTEROP
+// is set (CI sets it, so a missing package fails there).
+func requireSlixmpp(t *testing.T) {
+	t.Helper()
+	if err := exec.Command(debianPython, "-c", "import slixmpp").Run(); err != nil {
+		if os.Getenv("PARLEY_REQUIRE_INTEROP") != "" {
+			t.Fatalf("python3-slixmpp is required: %v (apt-get install python3-slixmpp)", err)
+		}
+		t.Skip("python3-slixmpp not installed")
+	}
+}
+
+// TestSlixmppChat: a non-Go client logs in over STARTTLS and exchanges a
+// message with a mellium client, once per SCRAM hash and with slixmpp's
+// own mechanism choice.
+func TestSlixmppChat(t *testing.T) {
+	requireSlixmpp(t)
+	srv := xmpptest.Start(t)
+	srv.AddUser(t, "alice@localhost", "slix pw")
+	srv.AddUser(t, "bob@localhost", "pw")
+	bob := srv.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{Resource: "b"})
+	cafile := filepath.Join(srv.Config.DataDir, "certs", "localhost.crt")
+	host, port, _ := strings.Cut(srv.Addr("c2s"), ":")
+	for _, mech := range []string{"", "SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"} {
+		name := mech
+		if name == "" {
+			name = "default choice"
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, debianPython, "testdata/slixmpp_chat.py",
+				"alice@localhost/slix", "slix pw", host, port, cafile, "bob@localhost/b", mech)
+			done := make(chan struct{})
+			var out []byte
+			var err error
+			go func() { out, err = cmd.CombinedOutput(); close(done) }()
+			msg := bob.Expect(t, 30*time.Second, "slixmpp's message", isChat("hello from slixmpp"))
+			if msg.Attr("from") != "alice@localhost/slix" {
+				t.Fatalf("from = %q", msg.Attr("from"))
+			}
+			bob.Send(t, `<message to='alice@localhost/slix' type='chat'><body>reply via `+name+`</body></message>`)
+			<-done
+			if err != nil || !strings.Contains(string(out), "OK reply via "+name) {
+				t.Fatalf("slixmpp: %v\n%s", err, out)
+			}
+		})
+	}
+}

@@ -1,0 +1,202 @@
+package xmpptest
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/xml"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"mellium.im/sasl"
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp"
+	mjid "mellium.im/xmpp/jid"
+)
+
+// Stanza is an incoming stanza as the test client saw it.
+type Stanza struct {
+	XMLName xml.Name
+	Attrs   []xml.Attr `xml:",any,attr"`
+	Inner   string     `xml:",innerxml"`
+}
+
+// Attr returns an attribute value.
+func (s Stanza) Attr(name string) string {
+	for _, a := range s.Attrs {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// Client is a mellium client connected to the test server.
+type Client struct {
+	S      *xmpp.Session
+	JID    mjid.JID
+	In     chan Stanza
+	served chan error
+}
+
+// DialOptions say how a client connects.
+type DialOptions struct {
+	Mechanisms []sasl.Mechanism // default SCRAM-SHA-256
+	TLS        *tls.Config      // default: verify the server's cert, TLS 1.3
+	Resource   string
+	// NoServe leaves the session unserved (the test reads itself).
+	NoServe bool
+}
+
+// Dial connects user (a bare JID string) with password over STARTTLS and
+// binds a resource; incoming stanzas arrive on Client.In.
+func (s *Server) Dial(t testing.TB, user, password string, o DialOptions) *Client {
+	t.Helper()
+	c, err := s.DialErr(t, user, password, o)
+	if err != nil {
+		t.Fatalf("xmpptest: dial %s: %v", user, err)
+	}
+	return c
+}
+
+// DialErr is Dial that returns the error instead of failing the test.
+func (s *Server) DialErr(t testing.TB, user, password string, o DialOptions) (*Client, error) {
+	t.Helper()
+	origin, err := mjid.Parse(user)
+	if err != nil {
+		return nil, err
+	}
+	if o.Resource != "" {
+		if origin, err = origin.WithResource(o.Resource); err != nil {
+			return nil, err
+		}
+	}
+	if len(o.Mechanisms) == 0 {
+		o.Mechanisms = []sasl.Mechanism{sasl.ScramSha256}
+	}
+	if o.TLS == nil {
+		o.TLS = s.TLSConfig(t, origin.Domainpart())
+	}
+	conn, err := net.Dial("tcp", s.Addr("c2s"))
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sess, err := xmpp.NewClientSession(ctx, origin, conn,
+		xmpp.StartTLS(o.TLS), xmpp.SASL("", password, o.Mechanisms...), xmpp.BindResource())
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	c := &Client{S: sess, JID: sess.LocalAddr(), In: make(chan Stanza, 256), served: make(chan error, 1)}
+	t.Cleanup(func() { c.Close() })
+	if !o.NoServe {
+		go func() { c.served <- sess.Serve(xmpp.HandlerFunc(c.handle)) }()
+	}
+	return c, nil
+}
+
+func (c *Client) handle(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	var st Stanza
+	if err := xml.NewTokenDecoder(t).DecodeElement(&st, start); err != nil {
+		return err
+	}
+	select {
+	case c.In <- st:
+	default:
+	}
+	return nil
+}
+
+// Close ends the session.
+func (c *Client) Close() {
+	c.S.Close()
+	c.S.Conn().Close()
+}
+
+// Done returns the error Serve ended with (after the server closed the
+// stream), or times out.
+func (c *Client) Done(t testing.TB, timeout time.Duration) error {
+	t.Helper()
+	select {
+	case err := <-c.served:
+		return err
+	case <-time.After(timeout):
+		t.Fatalf("xmpptest: session of %s still open after %v", c.JID, timeout)
+		return nil
+	}
+}
+
+// Send transmits raw XML (one stanza).
+func (c *Client) Send(t testing.TB, raw string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.S.Send(ctx, xml.NewDecoder(strings.NewReader(raw))); err != nil {
+		t.Fatalf("xmpptest: send: %v", err)
+	}
+}
+
+// IQ sends an iq (raw XML with an id) and returns the response.
+func (c *Client) IQ(t testing.TB, raw string) Stanza {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := c.S.SendIQ(ctx, xml.NewDecoder(strings.NewReader(raw)))
+	if err != nil {
+		t.Fatalf("xmpptest: iq: %v", err)
+	}
+	defer resp.Close()
+	tok, err := resp.Token()
+	if err != nil {
+		t.Fatalf("xmpptest: iq response: %v", err)
+	}
+	start, ok := tok.(xml.StartElement)
+	if !ok {
+		t.Fatalf("xmpptest: iq response starts with %T", tok)
+	}
+	var st Stanza
+	if err := xml.NewTokenDecoder(resp).DecodeElement(&st, &start); err != nil {
+		t.Fatalf("xmpptest: decode iq response: %v", err)
+	}
+	return st
+}
+
+// Expect waits for a stanza matching match, discarding others.
+func (c *Client) Expect(t testing.TB, timeout time.Duration, what string, match func(Stanza) bool) Stanza {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case st := <-c.In:
+			if match(st) {
+				return st
+			}
+		case <-deadline:
+			t.Fatalf("xmpptest: %s: no %s within %v", c.JID, what, timeout)
+			return Stanza{}
+		}
+	}
+}
+
+// ExpectNone fails if a stanza matching match arrives within wait.
+func (c *Client) ExpectNone(t testing.TB, wait time.Duration, what string, match func(Stanza) bool) {
+	t.Helper()
+	deadline := time.After(wait)
+	for {
+		select {
+		case st := <-c.In:
+			if match(st) {
+				t.Fatalf("xmpptest: %s: unexpected %s: %+v", c.JID, what, st)
+			}
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// ErrClosed reports whether err says the stream ended.
+func ErrClosed(err error) bool { return err == nil || errors.Is(err, net.ErrClosed) }
