@@ -1,0 +1,339 @@
+package xmlstream
+
+import (
+	"errors"
+	"io"
+	"strings"
+
+	"github.com/parleyim/parley/internal/stanza"
+)
+
+// Limits bound what one stream may cost. Zero means "use the default".
+type Limits struct {
+	MaxElementBytes int // bytes of one top-level element (stanza) including its children; default 256 KiB
+	MaxDepth        int // element nesting depth inside a stanza; default 64
+	MaxAttrs        int // attributes (incl. xmlns declarations) per element; default 64
+}
+
+// Defaults for zero Limits fields.
+const (
+	DefaultMaxElementBytes = 256 << 10
+	DefaultMaxDepth        = 64
+	DefaultMaxAttrs        = 64
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxElementBytes <= 0 {
+		l.MaxElementBytes = DefaultMaxElementBytes
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	if l.MaxAttrs <= 0 {
+		l.MaxAttrs = DefaultMaxAttrs
+	}
+	return l
+}
+
+const (
+	smallBuf = 2 << 10 // read buffer of an idle stream
+	bigBuf   = 8 << 10 // first size the buffer grows to for a big stanza
+	minRead  = 512     // compact the buffer when less room is left
+)
+
+// Decoder states.
+const (
+	wantHeader = iota // next call is ReadHeader
+	inStream          // next call is Next
+)
+
+var errState = errors.New("xmlstream: ReadHeader and Next called out of order")
+
+// Decoder reads an XMPP stream: ReadHeader once per stream, then Next for
+// each top-level element. It is not safe for concurrent use.
+//
+// Protocol errors (*Error) and ErrStreamClosed are sticky: every later
+// call returns them until Restart or Reset. Reader errors are returned as
+// they are and are not sticky, so a read deadline can be used for
+// keepalives: after a timeout, calling Next again resumes where it was.
+type Decoder struct {
+	rd   io.Reader
+	rerr error // reader error held back until the bytes read with it are used
+
+	buf      []byte // read buffer: buf[r:w] is read but not consumed
+	small    []byte // the idle-size buffer, reused after a big stanza
+	r, w     int
+	consumed int64 // bytes consumed since NewDecoder
+
+	lim      Limits
+	state    int
+	err      error // sticky protocol error or ErrStreamClosed
+	fr       framer
+	preamble int // constructs read before the header (the XML declaration)
+
+	// Stream-level namespace context, from the header.
+	streamName string    // qualified name, which </stream:stream> repeats
+	streamDef  string    // default namespace
+	streamNS   []binding // prefixed declarations
+}
+
+// NewDecoder returns a decoder reading from r with the given limits.
+func NewDecoder(r io.Reader, lim Limits) *Decoder {
+	d := &Decoder{rd: r, lim: lim.withDefaults()}
+	d.small = make([]byte, smallBuf)
+	d.buf = d.small
+	return d
+}
+
+// SetLimits changes the limits; call it between elements (for example
+// after authentication).
+func (d *Decoder) SetLimits(lim Limits) { d.lim = lim.withDefaults() }
+
+// Buffered returns the number of bytes read from the reader but not yet
+// consumed.
+func (d *Decoder) Buffered() int { return d.w - d.r }
+
+// InputOffset returns the number of bytes consumed so far, over all
+// streams (Restart and Reset do not reset it).
+func (d *Decoder) InputOffset() int64 { return d.consumed }
+
+// Restart prepares for a new stream header on the same connection (after
+// SASL success, RFC 6120 §6.4.6): already buffered bytes are kept, the
+// stream state is discarded. The next call must be ReadHeader.
+func (d *Decoder) Restart() {
+	d.state, d.err, d.fr, d.preamble = wantHeader, nil, framer{}, 0
+	d.streamName, d.streamDef, d.streamNS = "", "", nil
+}
+
+// Reset switches to a new reader (after STARTTLS, RFC 6120 §5.4.3.3) and
+// discards all state and buffered bytes. The next call must be ReadHeader.
+func (d *Decoder) Reset(r io.Reader) {
+	d.Restart()
+	d.rd, d.rerr = r, nil
+	d.buf, d.r, d.w = d.small, 0, 0
+}
+
+// ReadHeader reads the stream header: an optional XML declaration (only
+// UTF-8 is accepted) and the <stream:stream> start tag, which must be the
+// stream element in the NSStream namespace. White space before them is
+// skipped. It does not check version or addresses.
+func (d *Decoder) ReadHeader() (Header, error) {
+	if d.err != nil {
+		return Header{}, d.err
+	}
+	if d.state != wantHeader {
+		return Header{}, errState
+	}
+	for {
+		s, base, _, err := d.nextConstruct(true)
+		if err != nil {
+			return Header{}, err
+		}
+		if s[1] == '/' {
+			return Header{}, d.fail(errAt(condNotWellFormed, "end tag before the stream header", base))
+		}
+		p := getParser(s, base, d.lim, "", nil)
+		if s[1] == '?' {
+			err = p.xmlDecl(d.preamble == 0)
+			d.preamble++
+			p.put()
+			if err != nil {
+				return Header{}, d.fail(err)
+			}
+			continue
+		}
+		h, err := d.setHeader(p)
+		p.put()
+		return h, d.fail(err)
+	}
+}
+
+// setHeader parses the header and keeps its namespace context.
+func (d *Decoder) setHeader(p *parser) (Header, error) {
+	h, t, err := p.header()
+	if err != nil {
+		return Header{}, err
+	}
+	d.state = inStream
+	d.streamName = strings.Clone(t.name)
+	d.streamDef = detachNS(p.def)
+	d.streamNS = make([]binding, len(p.ns))
+	for i, b := range p.ns {
+		d.streamNS[i] = binding{prefix: strings.Clone(b.prefix), uri: detachNS(b.uri)}
+	}
+	h.Space = detachNS(h.Space)
+	return h, nil
+}
+
+// Next returns the next complete top-level element of the stream. White
+// space between elements is skipped. It returns ErrStreamClosed when the
+// peer closes the stream, io.EOF if the connection ends between elements
+// and io.ErrUnexpectedEOF if it ends inside one.
+//
+// The element's strings share memory with each other (one allocation per
+// stanza); keeping any of them keeps the whole stanza's text alive.
+func (d *Decoder) Next() (*stanza.Element, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	if d.state != inStream {
+		return nil, errState
+	}
+	s, base, elems, err := d.nextConstruct(false)
+	if err != nil {
+		return nil, err
+	}
+	p := getParser(s, base, d.lim, d.streamDef, d.streamNS)
+	defer p.put()
+	if s[1] == '/' {
+		if err := p.streamEnd(d.streamName); err != nil {
+			return nil, d.fail(err)
+		}
+		return nil, d.fail(ErrStreamClosed)
+	}
+	el, err := p.element(elems)
+	if err != nil {
+		return nil, d.fail(err)
+	}
+	return el, nil
+}
+
+// nextConstruct frames the next construct, copies it into a string and
+// consumes it. It also returns the construct's stream offset and the
+// number of start tags in it.
+func (d *Decoder) nextConstruct(header bool) (s string, base int64, elems int, err error) {
+	n, err := d.frame(header)
+	if err != nil {
+		return "", 0, 0, d.fail(err)
+	}
+	s, base, elems = string(d.buf[d.r:d.r+n]), d.consumed, d.fr.elems
+	d.fr = framer{}
+	d.consume(n)
+	return s, base, elems, nil
+}
+
+// fail makes protocol errors sticky.
+func (d *Decoder) fail(err error) error {
+	var pe *Error
+	if errors.As(err, &pe) || err == ErrStreamClosed {
+		d.err = err
+	}
+	return err
+}
+
+// frame reads until the buffer holds a complete construct and returns its
+// length.
+func (d *Decoder) frame(header bool) (int, error) {
+	for {
+		if d.fr.state == fsIdle {
+			if err := d.skipSpace(header); err != nil {
+				return 0, err
+			}
+		}
+		if d.fr.state != fsIdle {
+			n, err := d.scan(header)
+			switch {
+			case err != nil:
+				return 0, err
+			case n > d.lim.MaxElementBytes, n == 0 && d.w-d.r >= d.lim.MaxElementBytes:
+				return 0, errAt(condPolicy, "element too big", d.consumed)
+			case n > 0:
+				return n, nil
+			}
+		}
+		if err := d.fill(); err != nil {
+			return 0, d.eof(err, header)
+		}
+	}
+}
+
+// eof turns io.EOF inside a construct into io.ErrUnexpectedEOF.
+func (d *Decoder) eof(err error, header bool) error {
+	if err == io.EOF && (d.fr.state != fsIdle || header && d.preamble > 0) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// skipSpace consumes white space between constructs and starts the next
+// construct at a '<'.
+func (d *Decoder) skipSpace(header bool) error {
+	for d.r < d.w {
+		c := d.buf[d.r]
+		switch {
+		case isSpace(c):
+			d.r++
+			d.consumed++
+		case c == '<':
+			d.fr = framer{state: fsLT, off: 1}
+			return nil
+		case header && (c == 0 || c == 0xFE || c == 0xFF):
+			return errAt(condEncoding, "the stream is not UTF-8", d.consumed)
+		case header:
+			return errAt(condNotWellFormed, "garbage before the stream header", d.consumed)
+		default:
+			return errAt(condNotWellFormed, "character data outside of stanzas", d.consumed)
+		}
+	}
+	return nil
+}
+
+// consume marks n bytes as used and gives back a grown buffer once its
+// extra room is not needed.
+func (d *Decoder) consume(n int) {
+	d.r += n
+	d.consumed += int64(n)
+	if d.r == d.w {
+		d.r, d.w = 0, 0
+	}
+	if len(d.buf) > smallBuf && d.w-d.r <= smallBuf/2 {
+		d.w = copy(d.small, d.buf[d.r:d.w])
+		d.buf, d.r = d.small, 0
+	}
+}
+
+// fill reads more bytes into the buffer.
+func (d *Decoder) fill() error {
+	if err := d.rerr; err != nil {
+		d.rerr = nil
+		return err
+	}
+	d.makeRoom()
+	for range 100 {
+		n, err := d.rd.Read(d.buf[d.w:])
+		if n < 0 || n > len(d.buf)-d.w {
+			return errors.New("xmlstream: reader returned an invalid count")
+		}
+		d.w += n
+		switch {
+		case err != nil && n > 0:
+			d.rerr = err
+			return nil
+		case err != nil:
+			return err
+		case n > 0:
+			return nil
+		}
+	}
+	return io.ErrNoProgress
+}
+
+// makeRoom makes space at the end of the buffer: it moves the unconsumed
+// bytes to the front, or grows the buffer (up to the element size limit)
+// when they fill it.
+func (d *Decoder) makeRoom() {
+	if d.r > 0 && len(d.buf)-d.w < minRead {
+		d.w = copy(d.buf, d.buf[d.r:d.w])
+		d.r = 0
+	}
+	if d.w < len(d.buf) {
+		return
+	}
+	size := min(max(2*len(d.buf), bigBuf), d.lim.MaxElementBytes+minRead)
+	if size <= len(d.buf) {
+		size = 2 * len(d.buf)
+	}
+	nb := make([]byte, size)
+	d.w = copy(nb, d.buf[d.r:d.w])
+	d.buf, d.r = nb, 0
+}

@@ -1,0 +1,549 @@
+package xmlstream
+
+import (
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/parleyim/parley/internal/stanza"
+)
+
+const (
+	maxNameLen  = 1024 // longest element or attribute name accepted
+	maxBindings = 256  // prefixed namespace declarations in scope at once
+	nsXMLNS     = "http://www.w3.org/2000/xmlns/"
+)
+
+// binding is one in-scope prefixed namespace declaration.
+type binding struct {
+	prefix, uri string
+}
+
+// rawAttr is an attribute as written in a tag, before namespace resolution.
+type rawAttr struct {
+	name  string // qualified name
+	colon int    // index of ':' in name, -1 if unprefixed
+	value string // normalised and unescaped
+	decl  bool   // a namespace declaration (xmlns or xmlns:p)
+}
+
+// tagInfo is what parseTag learns about a start tag besides its attributes.
+type tagInfo struct {
+	name  string // qualified name as written
+	colon int    // index of ':' in name, -1 if unprefixed
+	empty bool   // the tag ended with "/>"
+}
+
+func (t tagInfo) prefix() string {
+	if t.colon < 0 {
+		return ""
+	}
+	return t.name[:t.colon]
+}
+
+func (t tagInfo) local() string { return t.name[t.colon+1:] }
+
+// openEl is an element whose end tag has not been seen yet.
+type openEl struct {
+	name string // qualified name, which the end tag must repeat
+	span int    // index in parser.spans
+	kids int    // where its children start in parser.kids
+	ns   int    // length of parser.ns before its declarations
+	def  string // default namespace in scope outside it
+}
+
+// span records where an element's attributes and children are in the
+// per-stanza arrays, so they can all be allocated at once at the end.
+type span struct {
+	el     *stanza.Element
+	a0, a1 int // in parser.attrs
+	n0, n1 int // in parser.nodes
+}
+
+// parser parses one complete element (or the stream header) held in a
+// string. Names, plain text and plain attribute values in the result are
+// substrings of that string; only text and values with references or
+// line ends to normalise are copied.
+//
+// Parsers hold only scratch space, reused through a pool, so an idle
+// stream does not keep any.
+type parser struct {
+	s    string // what is parsed
+	i    int    // read position in s
+	base int64  // stream offset of s[0], for error messages
+	lim  Limits
+
+	def  string    // default namespace in scope
+	ns   []binding // prefixed namespace declarations in scope, innermost last
+	raw  []rawAttr // attributes of the tag being parsed
+	open []openEl  // elements not yet closed, innermost last
+
+	kids  []stanza.Node    // children of the open elements, innermost last
+	els   []stanza.Element // elements of the stanza, allocated at once
+	spans []span           // one per element, in document order
+	attrs []stanza.Attr    // attributes of finished tags
+	nodes []stanza.Node    // children of closed elements
+
+	// Pending character data of the innermost open element: a substring of
+	// s while it needs no decoding, else built in tb.
+	text    string
+	hasText bool
+	inTB    bool
+	tb      strings.Builder
+}
+
+var parsers = sync.Pool{New: func() any { return new(parser) }}
+
+func getParser(s string, base int64, lim Limits, def string, ns []binding) *parser {
+	p := parsers.Get().(*parser)
+	p.s, p.i, p.base, p.lim = s, 0, base, lim
+	p.def = def
+	p.ns = append(p.ns[:0], ns...)
+	return p
+}
+
+// put clears p (so it keeps no part of the stream alive) and returns it to
+// the pool.
+func (p *parser) put() {
+	p.s, p.def, p.text = "", "", ""
+	p.hasText, p.inTB = false, false
+	p.tb.Reset()
+	p.els = nil
+	p.ns = reuse(p.ns, 64)
+	p.raw = reuse(p.raw, 64)
+	p.open = reuse(p.open, 64)
+	p.kids = reuse(p.kids, 256)
+	p.spans = reuse(p.spans, 256)
+	p.attrs = reuse(p.attrs, 256)
+	p.nodes = reuse(p.nodes, 256)
+	parsers.Put(p)
+}
+
+// reuse empties a scratch slice for the next use, or drops it if an unusual
+// stanza made it big.
+func reuse[T any](s []T, keep int) []T {
+	if cap(s) > keep {
+		return nil
+	}
+	clear(s[:cap(s)])
+	return s[:0]
+}
+
+func (p *parser) fail(cond, text string) error {
+	return errAt(cond, text, p.base+int64(p.i))
+}
+
+func (p *parser) peek() byte {
+	if p.i < len(p.s) {
+		return p.s[p.i]
+	}
+	return 0
+}
+
+// skipSpace skips white space and reports whether there was any.
+func (p *parser) skipSpace() bool {
+	start := p.i
+	for p.i < len(p.s) && isSpace(p.s[p.i]) {
+		p.i++
+	}
+	return p.i > start
+}
+
+// element parses s, which the framer found to hold exactly one element,
+// into a tree. elems is the number of start tags the framer counted.
+func (p *parser) element(elems int) (*stanza.Element, error) {
+	p.els = make([]stanza.Element, elems)
+	for {
+		if err := p.step(); err != nil {
+			return nil, err
+		}
+		if len(p.open) == 0 {
+			break
+		}
+		if p.i >= len(p.s) {
+			return nil, p.fail(condNotWellFormed, "unexpected end of element")
+		}
+	}
+	if p.i != len(p.s) || len(p.spans) == 0 {
+		return nil, p.fail(condNotWellFormed, "unexpected data after element")
+	}
+	return p.finish(), nil
+}
+
+// step parses one piece of content: a tag, character data or CDATA.
+func (p *parser) step() error {
+	rest := p.s[p.i:]
+	switch {
+	case rest[0] != '<':
+		return p.charData()
+	case strings.HasPrefix(rest, "</"):
+		return p.endTag()
+	case strings.HasPrefix(rest, "<![CDATA["):
+		return p.cdata()
+	case strings.HasPrefix(rest, "<!--"):
+		return p.fail(condRestricted, "comments are not allowed")
+	case strings.HasPrefix(rest, "<!"):
+		return p.fail(condRestricted, "DTDs and declarations are not allowed")
+	case strings.HasPrefix(rest, "<?"):
+		return p.fail(condRestricted, "processing instructions are not allowed")
+	}
+	return p.startTag()
+}
+
+// startTag parses a start tag and opens (or, for "<x/>", adds) an element.
+func (p *parser) startTag() error {
+	p.flushText()
+	t, err := p.parseTag()
+	if err != nil {
+		return err
+	}
+	outerDef, mark := p.def, len(p.ns)
+	if err := p.declare(); err != nil {
+		return err
+	}
+	space, err := p.elementSpace(t)
+	if err != nil {
+		return err
+	}
+	if len(p.open) == 0 && space == NSStream && t.local() == "stream" {
+		return p.fail(condNotWellFormed, "stream header inside the stream")
+	}
+	if len(p.open) >= p.lim.MaxDepth {
+		return p.fail(condPolicy, "elements nested too deep")
+	}
+	a0, a1, err := p.resolveAttrs()
+	if err != nil {
+		return err
+	}
+	el := p.newElement()
+	el.Space, el.Local = space, t.local()
+	p.spans = append(p.spans, span{el: el, a0: a0, a1: a1})
+	if len(p.open) > 0 {
+		p.kids = append(p.kids, stanza.Node{El: el})
+	}
+	p.open = append(p.open, openEl{name: t.name, span: len(p.spans) - 1, kids: len(p.kids), ns: mark, def: outerDef})
+	if t.empty {
+		p.closeElement()
+	}
+	return nil
+}
+
+func (p *parser) newElement() *stanza.Element {
+	if len(p.els) > 0 {
+		el := &p.els[0]
+		p.els = p.els[1:]
+		return el
+	}
+	return new(stanza.Element)
+}
+
+// parseTag parses "<name attr='v' ...>" or ".../>" at p.i, leaving the
+// attributes in p.raw.
+func (p *parser) parseTag() (tagInfo, error) {
+	var t tagInfo
+	var err error
+	p.i++ // '<'
+	if t.name, t.colon, err = p.qname(); err != nil {
+		return t, err
+	}
+	p.raw = p.raw[:0]
+	for {
+		spaced := p.skipSpace()
+		switch p.peek() {
+		case '>':
+			p.i++
+			return t, nil
+		case '/':
+			p.i++
+			if p.peek() != '>' {
+				return t, p.fail(condNotWellFormed, "expected '>' after '/'")
+			}
+			p.i++
+			t.empty = true
+			return t, nil
+		}
+		if !spaced {
+			return t, p.fail(condNotWellFormed, "expected white space, '>' or '/>' in tag")
+		}
+		if len(p.raw) >= p.lim.MaxAttrs {
+			return t, p.fail(condPolicy, "too many attributes")
+		}
+		if err := p.attribute(); err != nil {
+			return t, err
+		}
+	}
+}
+
+// qname reads a qualified name at p.i.
+func (p *parser) qname() (name string, colon int, err error) {
+	end, c, ok := scanName(p.s, p.i)
+	if !ok {
+		p.i = end
+		return "", -1, p.fail(condNotWellFormed, "invalid name")
+	}
+	if end-p.i > maxNameLen {
+		return "", -1, p.fail(condPolicy, "name too long")
+	}
+	name = p.s[p.i:end]
+	if c >= 0 {
+		c -= p.i
+	}
+	p.i = end
+	return name, c, nil
+}
+
+// attribute parses name = 'value' and appends it to p.raw.
+func (p *parser) attribute() error {
+	name, colon, err := p.qname()
+	if err != nil {
+		return err
+	}
+	p.skipSpace()
+	if p.peek() != '=' {
+		return p.fail(condNotWellFormed, "expected '=' after attribute name")
+	}
+	p.i++
+	p.skipSpace()
+	if q := p.peek(); q != '"' && q != '\'' {
+		return p.fail(condNotWellFormed, "attribute value must be quoted")
+	}
+	value, err := p.attrValue()
+	if err != nil {
+		return err
+	}
+	p.raw = append(p.raw, rawAttr{name: name, colon: colon, value: value})
+	return nil
+}
+
+// attrValue reads a quoted attribute value at p.i and returns it
+// normalised and unescaped.
+func (p *parser) attrValue() (string, error) {
+	s, q := p.s, p.s[p.i]
+	p.i++
+	start, slow := p.i, false
+	for {
+		if p.i >= len(s) {
+			return "", p.fail(condNotWellFormed, "unterminated attribute value")
+		}
+		c := s[p.i]
+		switch {
+		case c == q:
+			raw := s[start:p.i]
+			p.i++
+			if !slow {
+				return raw, nil
+			}
+			var b strings.Builder
+			b.Grow(len(raw))
+			writeAttr(&b, raw)
+			return b.String(), nil
+		case class[c]&bAttr != 0:
+			p.i++
+		case c == '<':
+			return "", p.fail(condNotWellFormed, "'<' in attribute value")
+		case c == '&':
+			slow = true
+			if err := p.skipRef(); err != nil {
+				return "", err
+			}
+		case c == '\t' || c == '\n' || c == '\r':
+			slow = true
+			p.i++
+		default:
+			if err := p.skipRune(); err != nil {
+				return "", err
+			}
+		}
+	}
+}
+
+// skipRef checks the reference at p.i and moves past it.
+func (p *parser) skipRef() error {
+	_, n, cond, text := reference(p.s, p.i)
+	if cond != "" {
+		return p.fail(cond, text)
+	}
+	p.i += n
+	return nil
+}
+
+// skipRune checks the character at p.i, which is not plain ASCII, and
+// moves past it.
+func (p *parser) skipRune() error {
+	c := p.s[p.i]
+	if c < utf8.RuneSelf {
+		if isSpace(c) {
+			p.i++
+			return nil
+		}
+		return p.fail(condNotWellFormed, "control character not allowed in XML")
+	}
+	r, n := utf8.DecodeRuneInString(p.s[p.i:])
+	if r == utf8.RuneError && n == 1 {
+		return p.fail(condNotWellFormed, "invalid UTF-8")
+	}
+	if !isChar(r) {
+		return p.fail(condNotWellFormed, "character not allowed in XML")
+	}
+	p.i += n
+	return nil
+}
+
+// endTag parses "</name>" and closes the innermost element.
+func (p *parser) endTag() error {
+	p.flushText()
+	p.i += 2
+	name, _, err := p.qname()
+	if err != nil {
+		return err
+	}
+	p.skipSpace()
+	if p.peek() != '>' {
+		return p.fail(condNotWellFormed, "expected '>' in end tag")
+	}
+	p.i++
+	if len(p.open) == 0 {
+		return p.fail(condNotWellFormed, "unexpected end tag")
+	}
+	if want := p.open[len(p.open)-1].name; name != want {
+		return p.fail(condNotWellFormed, "end tag </"+name+"> does not match <"+want+">")
+	}
+	p.closeElement()
+	return nil
+}
+
+// closeElement moves the children of the innermost open element out of
+// the stack and pops its namespace scope.
+func (p *parser) closeElement() {
+	top := p.open[len(p.open)-1]
+	sp := &p.spans[top.span]
+	sp.n0 = len(p.nodes)
+	p.nodes = append(p.nodes, p.kids[top.kids:]...)
+	sp.n1 = len(p.nodes)
+	p.kids = p.kids[:top.kids]
+	p.ns = p.ns[:top.ns]
+	p.def = top.def
+	p.open = p.open[:len(p.open)-1]
+}
+
+// charData reads character data up to the next '<'.
+func (p *parser) charData() error {
+	s, start, decode := p.s, p.i, false
+	for p.i < len(s) {
+		c := s[p.i]
+		switch {
+		case class[c]&bText != 0:
+			p.i++
+		case c == '<':
+			p.addText(s[start:p.i], decode, false)
+			return nil
+		case c == '&':
+			decode = true
+			if err := p.skipRef(); err != nil {
+				return err
+			}
+		case c == '\r':
+			decode = true
+			p.i++
+		case c == ']':
+			if strings.HasPrefix(s[p.i:], "]]>") {
+				return p.fail(condNotWellFormed, "']]>' in character data")
+			}
+			p.i++
+		default:
+			if err := p.skipRune(); err != nil {
+				return err
+			}
+		}
+	}
+	return p.fail(condNotWellFormed, "unexpected end of element")
+}
+
+// cdata reads a CDATA section, which is character data without markup.
+func (p *parser) cdata() error {
+	p.i += len("<![CDATA[")
+	start := p.i
+	k := strings.Index(p.s[start:], "]]>")
+	if k < 0 {
+		return p.fail(condNotWellFormed, "unterminated CDATA section")
+	}
+	end, decode := start+k, false
+	for p.i < end {
+		c := p.s[p.i]
+		switch {
+		case c >= 0x20 && c < utf8.RuneSelf, c == '\t', c == '\n':
+			p.i++
+		case c == '\r':
+			decode = true
+			p.i++
+		default:
+			if err := p.skipRune(); err != nil {
+				return err
+			}
+		}
+	}
+	p.addText(p.s[start:end], decode, true)
+	p.i = end + len("]]>")
+	return nil
+}
+
+// addText adds a run of character data (raw, as written) to the pending
+// text of the innermost element. Adjacent runs end up in one text node.
+func (p *parser) addText(raw string, decode, cdata bool) {
+	if !p.hasText && !decode {
+		p.text, p.hasText = raw, true
+		return
+	}
+	if !p.inTB {
+		p.tb.Grow(len(p.text) + len(raw))
+		p.tb.WriteString(p.text)
+		p.inTB = true
+	}
+	p.hasText = true
+	switch {
+	case !decode:
+		p.tb.WriteString(raw)
+	case cdata:
+		writeCDATA(&p.tb, raw)
+	default:
+		writeText(&p.tb, raw)
+	}
+}
+
+// flushText turns the pending text into a child node.
+func (p *parser) flushText() {
+	if !p.hasText {
+		return
+	}
+	t := p.text
+	if p.inTB {
+		t = p.tb.String()
+		p.tb = strings.Builder{}
+	}
+	p.text, p.hasText, p.inTB = "", false, false
+	if t != "" && len(p.open) > 0 {
+		p.kids = append(p.kids, stanza.Node{Text: t})
+	}
+}
+
+// finish allocates the attributes and children of all elements at once
+// (each element gets an exactly sized sub-slice) and returns the root.
+func (p *parser) finish() *stanza.Element {
+	var attrs []stanza.Attr
+	var nodes []stanza.Node
+	if len(p.attrs) > 0 {
+		attrs = append([]stanza.Attr(nil), p.attrs...)
+	}
+	if len(p.nodes) > 0 {
+		nodes = append([]stanza.Node(nil), p.nodes...)
+	}
+	for _, sp := range p.spans {
+		if sp.a1 > sp.a0 {
+			sp.el.Attrs = attrs[sp.a0:sp.a1:sp.a1]
+		}
+		if sp.n1 > sp.n0 {
+			sp.el.Children = nodes[sp.n0:sp.n1:sp.n1]
+		}
+	}
+	return p.spans[0].el
+}
