@@ -39,6 +39,10 @@ const (
 	smallBuf = 2 << 10 // read buffer of an idle stream
 	bigBuf   = 8 << 10 // first size the buffer grows to for a big stanza
 	minRead  = 512     // compact the buffer when less room is left
+
+	// maxHeaderBytes bounds the stream header and the XML declaration,
+	// whatever the element limit.
+	maxHeaderBytes = 4 << 10
 )
 
 // Decoder states.
@@ -116,7 +120,8 @@ func (d *Decoder) Reset(r io.Reader) {
 // ReadHeader reads the stream header: an optional XML declaration (only
 // UTF-8 is accepted) and the <stream:stream> start tag, which must be the
 // stream element in the NSStream namespace. White space before them is
-// skipped. It does not check version or addresses.
+// skipped. It does not check version or addresses. The header has fixed
+// limits (4 KiB, 64 attributes), whatever the decoder's Limits.
 func (d *Decoder) ReadHeader() (Header, error) {
 	if d.err != nil {
 		return Header{}, d.err
@@ -132,7 +137,7 @@ func (d *Decoder) ReadHeader() (Header, error) {
 		if s[1] == '/' {
 			return Header{}, d.fail(errAt(condNotWellFormed, "end tag before the stream header", base))
 		}
-		p := getParser(s, base, d.lim, "", nil)
+		p := getParser(s, base, Limits{}.withDefaults(), "", nil)
 		if s[1] == '?' {
 			err = p.xmlDecl(d.preamble == 0)
 			d.preamble++
@@ -235,16 +240,24 @@ func (d *Decoder) frame(header bool) (int, error) {
 			switch {
 			case err != nil:
 				return 0, err
-			case n > d.lim.MaxElementBytes, n == 0 && d.w-d.r >= d.lim.MaxElementBytes:
+			case n > d.limit(header), n == 0 && d.w-d.r >= d.limit(header):
 				return 0, errAt(condPolicy, "element too big", d.consumed)
 			case n > 0:
 				return n, nil
 			}
 		}
-		if err := d.fill(); err != nil {
+		if err := d.fill(d.limit(header)); err != nil {
 			return 0, d.eof(err, header)
 		}
 	}
+}
+
+// limit is the size limit of the construct being read.
+func (d *Decoder) limit(header bool) int {
+	if header {
+		return maxHeaderBytes
+	}
+	return d.lim.MaxElementBytes
 }
 
 // eof turns io.EOF inside a construct into io.ErrUnexpectedEOF.
@@ -292,13 +305,14 @@ func (d *Decoder) consume(n int) {
 	}
 }
 
-// fill reads more bytes into the buffer.
-func (d *Decoder) fill() error {
+// fill reads more bytes into the buffer; limit is the size limit of the
+// construct being read.
+func (d *Decoder) fill(limit int) error {
 	if err := d.rerr; err != nil {
 		d.rerr = nil
 		return err
 	}
-	d.makeRoom()
+	d.makeRoom(limit)
 	for range 100 {
 		n, err := d.rd.Read(d.buf[d.w:])
 		if n < 0 || n > len(d.buf)-d.w {
@@ -319,9 +333,9 @@ func (d *Decoder) fill() error {
 }
 
 // makeRoom makes space at the end of the buffer: it moves the unconsumed
-// bytes to the front, or grows the buffer (up to the element size limit)
-// when they fill it.
-func (d *Decoder) makeRoom() {
+// bytes to the front, or grows the buffer (up to the size limit) when they
+// fill it.
+func (d *Decoder) makeRoom(limit int) {
 	if d.r > 0 && len(d.buf)-d.w < minRead {
 		d.w = copy(d.buf, d.buf[d.r:d.w])
 		d.r = 0
@@ -329,7 +343,7 @@ func (d *Decoder) makeRoom() {
 	if d.w < len(d.buf) {
 		return
 	}
-	size := min(max(2*len(d.buf), bigBuf), d.lim.MaxElementBytes+minRead)
+	size := min(max(2*len(d.buf), bigBuf), limit+minRead)
 	if size <= len(d.buf) {
 		size = 2 * len(d.buf)
 	}

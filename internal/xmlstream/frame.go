@@ -167,7 +167,8 @@ func (d *Decoder) scanQuote(b []byte) error {
 	if k >= 0 {
 		rest = rest[:k+1]
 	}
-	if bytes.IndexByte(rest, '<') >= 0 {
+	if lt := bytes.IndexByte(rest, '<'); lt >= 0 {
+		f.off += lt
 		return d.frameErr(condNotWellFormed, "'<' in attribute value")
 	}
 	f.off += len(rest)
