@@ -2,12 +2,19 @@ package sasl
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"math/big"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	msasl "mellium.im/sasl"
 )
@@ -278,7 +285,7 @@ func TestUnknownUserIndistinguishable(t *testing.T) {
 func TestFailures(t *testing.T) {
 	tls13 := newTLSEnv(t, tls.VersionTLS13, certP256)
 	tls12 := newTLSEnv(t, tls.VersionTLS12, certP256)
-	tls12ed := newTLSEnv(t, tls.VersionTLS12, certEd25519)
+	tls13ed := newTLSEnv(t, tls.VersionTLS13, certEd25519)
 	lookup := newLookup(t)
 	exp, err := tls13.client.ExportKeyingMaterial("EXPORTER-Channel-Binding", nil, 32)
 	if err != nil {
@@ -354,8 +361,8 @@ func TestFailures(t *testing.T) {
 			return c
 		}(), MalformedRequest, 2},
 		{"wrong hash client", ScramSHA512, o13, &testClient{hashName: "SHA-256", user: "juliet", password: "r0m30myr0m30"}, MalformedRequest, 2},
-		{"end-point undefined for Ed25519", ScramSHA256, Options{Lookup: lookup, TLS: &tls12ed.server, ServerCert: tls12ed.cert},
-			juliet("SHA-256", "p=tls-server-end-point", sha256Sum(tls12ed.cert)), MalformedRequest, 1},
+		{"end-point undefined for Ed25519", ScramSHA256Plus, Options{Lookup: lookup, TLS: &tls13ed.server, ServerCert: tls13ed.cert},
+			juliet("SHA-256", "p=tls-server-end-point", sha256Sum(tls13ed.cert)), NotAuthorized, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -634,6 +641,7 @@ func TestMechanisms(t *testing.T) {
 	tls13 := newTLSEnv(t, tls.VersionTLS13, certP256)
 	tls12 := newTLSEnv(t, tls.VersionTLS12, certP256)
 	tls12ed := newTLSEnv(t, tls.VersionTLS12, certEd25519)
+	tls13ed := newTLSEnv(t, tls.VersionTLS13, certEd25519)
 	plus := []string{ScramSHA512Plus, ScramSHA256Plus, ScramSHA1Plus}
 	scram := []string{ScramSHA512, ScramSHA256, ScramSHA1}
 	notDone := tls13.server
@@ -652,6 +660,7 @@ func TestMechanisms(t *testing.T) {
 		{"TLS 1.2", Options{TLS: &tls12.server}, append(scram, Plain), nil},
 		{"TLS 1.2 with cert", Options{TLS: &tls12.server, ServerCert: tls12.cert}, slices.Concat(plus, scram, []string{Plain}), []string{TLSServerEndPoint}},
 		{"TLS 1.2 with Ed25519 cert", Options{TLS: &tls12ed.server, ServerCert: tls12ed.cert}, append(scram, Plain), nil},
+		{"TLS 1.3 with Ed25519 cert", Options{TLS: &tls13ed.server, ServerCert: tls13ed.cert}, slices.Concat(plus, scram, []string{Plain}), []string{TLSExporter}},
 		{"TLS 1.2 with garbage cert", Options{TLS: &tls12.server, ServerCert: []byte("junk")}, append(scram, Plain), nil},
 		{"handshake incomplete", Options{TLS: &notDone}, append(scram, Plain), nil},
 	}
@@ -754,4 +763,40 @@ func TestFailureError(t *testing.T) {
 	if got := (&Failure{Condition: NotAuthorized, Text: "x"}).Error(); got != "sasl: not-authorized: x" {
 		t.Error(got)
 	}
+}
+
+func TestEndPointHash(t *testing.T) {
+	cases := []struct {
+		kind string
+		want crypto.Hash
+		ok   bool
+	}{
+		{certP256, crypto.SHA256, true},
+		{certP384, crypto.SHA384, true},
+		{certP521, crypto.SHA512, true},
+		{certEd25519, 0, false},
+	}
+	for _, c := range cases {
+		t.Run(c.kind, func(t *testing.T) {
+			_, der := genCert(t, c.kind)
+			for range 2 { // second time from the cache
+				if h, ok := endPointHash(der); h != c.want || ok != c.ok {
+					t.Errorf("endPointHash = %v, %v; want %v, %v", h, ok, c.want, c.ok)
+				}
+			}
+		})
+	}
+	// SHA-1 signatures are upgraded to SHA-256 (RFC 5929 §4.1).
+	t.Run("ecdsa-sha1", func(t *testing.T) {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), SignatureAlgorithm: x509.ECDSAWithSHA1,
+			NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+		if err != nil {
+			t.Skipf("cannot make a SHA-1 certificate here: %v", err)
+		}
+		if h, ok := endPointHash(der); h != crypto.SHA256 || !ok {
+			t.Errorf("endPointHash = %v, %v; want SHA-256", h, ok)
+		}
+	})
 }
