@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Config is the whole TOML schema. Every field has a default (see Default);
 // a file only needs the keys it changes.
@@ -20,6 +23,10 @@ type Config struct {
 	// AllowRegistration enables XEP-0077 in-band registration.
 	AllowRegistration bool `toml:"allow_registration"`
 	Auth              Auth `toml:"auth"`
+
+	// src records where the values came from (set by Load); nil for a
+	// Config built in code. It only serves to put line numbers on problems.
+	src *source
 }
 
 // Log configures log/slog output.
@@ -35,6 +42,8 @@ type C2S struct {
 	// RequireTLS makes STARTTLS mandatory before authentication.
 	RequireTLS bool `toml:"require_tls"`
 	// InsecurePlaintext lets clients skip TLS and use PLAIN without it.
+	// It overrides RequireTLS: when true, TLS is offered but never
+	// required (see TLSRequired).
 	InsecurePlaintext bool `toml:"insecure_plaintext"`
 	// PingInterval is how long a client may be silent before the server
 	// pings it (XEP-0199); PingTimeout how long it waits for the answer.
@@ -144,7 +153,7 @@ type Duration time.Duration
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := time.ParseDuration(string(b))
 	if err != nil {
-		return err
+		return fmt.Errorf("%q is not a duration; write a number with a unit, e.g. \"30s\", \"5m\" or \"1h\"", b)
 	}
 	*d = Duration(v)
 	return nil
