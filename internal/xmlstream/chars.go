@@ -89,32 +89,37 @@ func scanName(s string, i int) (end, colon int, ok bool) {
 	colon = -1
 	j := i
 	for j < len(s) {
-		first := j == i || j == colon+1 && colon >= 0
 		c := s[j]
-		if c == ':' && colon < 0 && !first {
+		switch {
+		case class[c]&bName != 0:
+			j++
+			continue
+		case c == ':' && colon < 0 && j > i:
 			colon = j
 			j++
 			continue
-		}
-		r, n := rune(c), 1
-		if c >= utf8.RuneSelf {
-			r, n = utf8.DecodeRuneInString(s[j:])
-			if n == 1 { // invalid UTF-8
-				r = -1
+		case c < utf8.RuneSelf:
+		default:
+			r, n := utf8.DecodeRuneInString(s[j:])
+			if n > 1 && isNameRune(r) {
+				j += n
+				continue
 			}
 		}
-		if first && !isNameStartRune(r) {
-			return j, colon, false
-		}
-		if !isNameRune(r) {
-			break
-		}
-		j += n
+		break
 	}
-	if j == i || j == colon+1 {
-		return j, colon, false
+	ok = j > i && j != colon+1 && nameStartAt(s, i) && (colon < 0 || nameStartAt(s, colon+1))
+	return j, colon, ok
+}
+
+// nameStartAt reports whether s[i] starts with a character that may begin
+// a name (the loop in scanName only checked that it may be in one).
+func nameStartAt(s string, i int) bool {
+	if c := s[i]; c < utf8.RuneSelf {
+		return class[c]&bNameStart != 0
 	}
-	return j, colon, true
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return isNameStartRune(r)
 }
 
 // reference parses the entity or character reference at s[i] ('&') and

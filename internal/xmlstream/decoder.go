@@ -184,7 +184,7 @@ func (d *Decoder) Next() (*stanza.Element, error) {
 	if d.state != inStream {
 		return nil, errState
 	}
-	s, base, elems, err := d.nextConstruct(false)
+	s, base, n, err := d.nextConstruct(false)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func (d *Decoder) Next() (*stanza.Element, error) {
 		}
 		return nil, d.fail(ErrStreamClosed)
 	}
-	el, err := p.element(elems)
+	el, err := p.element(n)
 	if err != nil {
 		return nil, d.fail(err)
 	}
@@ -204,17 +204,17 @@ func (d *Decoder) Next() (*stanza.Element, error) {
 }
 
 // nextConstruct frames the next construct, copies it into a string and
-// consumes it. It also returns the construct's stream offset and the
-// number of start tags in it.
-func (d *Decoder) nextConstruct(header bool) (s string, base int64, elems int, err error) {
+// consumes it. It also returns the construct's stream offset and what the
+// framer counted in it.
+func (d *Decoder) nextConstruct(header bool) (s string, base int64, c counts, err error) {
 	n, err := d.frame(header)
 	if err != nil {
-		return "", 0, 0, d.fail(err)
+		return "", 0, c, d.fail(err)
 	}
-	s, base, elems = string(d.buf[d.r:d.r+n]), d.consumed, d.fr.elems
+	s, base, c = string(d.buf[d.r:d.r+n]), d.consumed, d.fr.counts
 	d.fr = framer{}
 	d.consume(n)
-	return s, base, elems, nil
+	return s, base, c, nil
 }
 
 // fail makes protocol errors sticky.

@@ -36,7 +36,17 @@ type framer struct {
 	off      int  // bytes of the construct scanned, counted from Decoder.r
 	tagStart int  // offset of the '<' of the current tag
 	depth    int  // open elements in the construct
-	elems    int  // start tags seen in the construct
+	inText   bool // a run of character data was counted in texts
+
+	// What the construct holds, so the parser can allocate it at once.
+	counts counts
+}
+
+// counts are upper bounds of what a stanza holds.
+type counts struct {
+	elems int // start tags
+	attrs int // '=' in start tags (attributes and namespace declarations)
+	texts int // runs of character data and CDATA sections
 }
 
 // scan advances the framer over the buffered bytes. It returns the length
@@ -98,7 +108,7 @@ func (d *Decoder) scanLT(b []byte, header bool) error {
 		f.state, f.matched = fsBang, 0
 	case class[c]&bNameStart != 0 || c >= 0x80:
 		f.depth++
-		f.elems++
+		f.counts.elems++
 		if !header && f.depth > d.lim.MaxDepth {
 			return d.frameErr(condPolicy, "elements nested too deep")
 		}
@@ -122,6 +132,8 @@ func (d *Decoder) scanStartTag(b []byte, header bool) (bool, error) {
 		case '"', '\'':
 			f.quote, f.state = c, fsQuote
 			return false, nil
+		case '=':
+			f.counts.attrs++
 		case '<':
 			return false, d.frameErr(condNotWellFormed, "'<' inside a tag")
 		case '>':
@@ -155,8 +167,12 @@ func (d *Decoder) tagEnded(b []byte, header bool) (bool, error) {
 // element's qualified name: a second stream header, refused at once since
 // it would never end. (The parser checks the resolved name too.)
 func (d *Decoder) isStreamTag(tag []byte) bool {
-	end := bytes.IndexAny(tag, " \t\r\n/>")
-	return end >= 0 && string(tag[:end]) == d.streamName
+	n := len(d.streamName)
+	if len(tag) <= n || string(tag[:n]) != d.streamName {
+		return false
+	}
+	c := tag[n]
+	return isSpace(c) || c == '/' || c == '>'
 }
 
 // scanQuote looks for the end of an attribute value.
@@ -212,6 +228,7 @@ func (d *Decoder) scanBang(b []byte) error {
 	if f.depth == 0 {
 		return d.frameErr(condNotWellFormed, "character data outside of stanzas")
 	}
+	f.counts.texts++
 	f.state = fsCDATA
 	return nil
 }
@@ -235,13 +252,17 @@ func (f *framer) scanCDATA(b []byte) {
 // scanText looks for the next '<' in character data.
 func (f *framer) scanText(b []byte) {
 	k := bytes.IndexByte(b[f.off:], '<')
+	if k != 0 && !f.inText {
+		f.inText = true
+		f.counts.texts++
+	}
 	if k < 0 {
 		f.off = len(b)
 		return
 	}
 	f.tagStart = f.off + k
 	f.off += k + 1
-	f.state = fsLT
+	f.state, f.inText = fsLT, false
 }
 
 // scanPI looks for the "?>" that ends a processing instruction.

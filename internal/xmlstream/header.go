@@ -37,11 +37,12 @@ func (p *parser) header() (Header, tagInfo, error) {
 	if t.local() != "stream" {
 		return Header{}, t, p.fail(condInvalidXML, "the root element must be stream, not "+clip(t.local()))
 	}
-	if _, _, err := p.resolveAttrs(); err != nil {
+	attrs, err := p.resolveAttrs()
+	if err != nil {
 		return Header{}, t, err
 	}
 	h := Header{Space: p.def, StreamPrefix: t.prefix()}
-	for _, a := range p.attrs {
+	for _, a := range attrs {
 		switch {
 		case a.Space == stanza.NSXML && a.Local == "lang":
 			h.Lang = a.Value

@@ -78,30 +78,41 @@ func (p *parser) elementSpace(t tagInfo) (string, error) {
 	return uri, nil
 }
 
-// resolveAttrs appends the attributes of the tag just parsed, without the
-// namespace declarations, to p.attrs and returns where they are.
-func (p *parser) resolveAttrs() (a0, a1 int, err error) {
-	a0 = len(p.attrs)
+// resolveAttrs returns the attributes of the tag just parsed, without the
+// namespace declarations, with their namespaces resolved.
+func (p *parser) resolveAttrs() ([]stanza.Attr, error) {
+	n := 0
+	for i := range p.raw {
+		if !p.raw[i].decl {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	attrs := grab(&p.attrs, n)
 	prefixed := false
+	k := 0
 	for i := range p.raw {
 		a := &p.raw[i]
 		if a.decl {
 			continue
 		}
-		at := stanza.Attr{Local: a.name[a.colon+1:], Value: a.value}
+		at := &attrs[k]
+		k++
+		at.Local, at.Value = a.name[a.colon+1:], a.value
 		if a.colon >= 0 {
 			prefixed = true
+			var err error
 			if at.Space, err = p.attrSpace(a.name[:a.colon]); err != nil {
-				return 0, 0, err
+				return nil, err
 			}
 		}
-		p.attrs = append(p.attrs, at)
 	}
-	a1 = len(p.attrs)
 	if prefixed {
-		err = p.checkExpanded(p.attrs[a0:a1])
+		return attrs, p.checkExpanded(attrs)
 	}
-	return a0, a1, err
+	return attrs, nil
 }
 
 func (p *parser) attrSpace(prefix string) (string, error) {

@@ -45,25 +45,19 @@ func (t tagInfo) local() string { return t.name[t.colon+1:] }
 
 // openEl is an element whose end tag has not been seen yet.
 type openEl struct {
+	el   *stanza.Element
 	name string // qualified name, which the end tag must repeat
-	span int    // index in parser.spans
 	kids int    // where its children start in parser.kids
 	ns   int    // length of parser.ns before its declarations
 	def  string // default namespace in scope outside it
 }
 
-// span records where an element's attributes and children are in the
-// per-stanza arrays, so they can all be allocated at once at the end.
-type span struct {
-	el     *stanza.Element
-	a0, a1 int // in parser.attrs
-	n0, n1 int // in parser.nodes
-}
-
 // parser parses one complete element (or the stream header) held in a
 // string. Names, plain text and plain attribute values in the result are
 // substrings of that string; only text and values with references or
-// line ends to normalise are copied.
+// line ends to normalise are copied. The elements, the attributes and the
+// children of a stanza are each allocated as one array (sized from what
+// the framer counted) and every element gets an exactly sized part of it.
 //
 // Parsers hold only scratch space, reused through a pool, so an idle
 // stream does not keep any.
@@ -78,11 +72,13 @@ type parser struct {
 	raw  []rawAttr // attributes of the tag being parsed
 	open []openEl  // elements not yet closed, innermost last
 
-	kids  []stanza.Node    // children of the open elements, innermost last
-	els   []stanza.Element // elements of the stanza, allocated at once
-	spans []span           // one per element, in document order
-	attrs []stanza.Attr    // attributes of finished tags
-	nodes []stanza.Node    // children of closed elements
+	kids []stanza.Node // children of the open elements, innermost last
+
+	// The stanza being built.
+	root  *stanza.Element
+	els   []stanza.Element // elements not used yet
+	attrs []stanza.Attr    // attribute array, used up to len
+	nodes []stanza.Node    // children array, used up to len
 
 	// Pending character data of the innermost open element: a substring of
 	// s while it needs no decoding, else built in tb.
@@ -108,25 +104,35 @@ func (p *parser) put() {
 	p.s, p.def, p.text = "", "", ""
 	p.hasText, p.inTB = false, false
 	p.tb.Reset()
-	p.els = nil
-	p.ns = reuse(p.ns, 64)
-	p.raw = reuse(p.raw, 64)
-	p.open = reuse(p.open, 64)
-	p.kids = reuse(p.kids, 256)
-	p.spans = reuse(p.spans, 256)
-	p.attrs = reuse(p.attrs, 256)
-	p.nodes = reuse(p.nodes, 256)
+	p.root, p.els, p.attrs, p.nodes = nil, nil, nil, nil
+	p.ns = reuse(p.ns)
+	p.raw = reuse(p.raw)
+	p.open = reuse(p.open)
+	p.kids = reuse(p.kids)
 	parsers.Put(p)
 }
 
 // reuse empties a scratch slice for the next use, or drops it if an unusual
-// stanza made it big.
-func reuse[T any](s []T, keep int) []T {
-	if cap(s) > keep {
+// stanza made it big. Entries past len were cleared when they were popped.
+func reuse[T any](s []T) []T {
+	if cap(s) > 128 {
 		return nil
 	}
-	clear(s[:cap(s)])
+	clear(s)
 	return s[:0]
+}
+
+// grab takes n entries from the stanza's array *arr and returns them as an
+// exactly sized slice. If the framer's estimate was short (it should not
+// be), a new array is started.
+func grab[T any](arr *[]T, n int) []T {
+	a := *arr
+	if cap(a)-len(a) < n {
+		a = make([]T, 0, n)
+	}
+	end := len(a) + n
+	*arr = a[:end]
+	return a[len(a):end:end]
 }
 
 func (p *parser) fail(cond, text string) error {
@@ -136,6 +142,13 @@ func (p *parser) fail(cond, text string) error {
 func (p *parser) peek() byte {
 	if p.i < len(p.s) {
 		return p.s[p.i]
+	}
+	return 0
+}
+
+func (p *parser) peekAt(k int) byte {
+	if p.i+k < len(p.s) {
+		return p.s[p.i+k]
 	}
 	return 0
 }
@@ -150,9 +163,15 @@ func (p *parser) skipSpace() bool {
 }
 
 // element parses s, which the framer found to hold exactly one element,
-// into a tree. elems is the number of start tags the framer counted.
-func (p *parser) element(elems int) (*stanza.Element, error) {
-	p.els = make([]stanza.Element, elems)
+// into a tree. c is what the framer counted in it.
+func (p *parser) element(c counts) (*stanza.Element, error) {
+	p.els = make([]stanza.Element, c.elems)
+	if c.attrs > 0 {
+		p.attrs = make([]stanza.Attr, 0, c.attrs)
+	}
+	if n := c.elems - 1 + c.texts; n > 0 {
+		p.nodes = make([]stanza.Node, 0, n)
+	}
 	for {
 		if err := p.step(); err != nil {
 			return nil, err
@@ -164,28 +183,31 @@ func (p *parser) element(elems int) (*stanza.Element, error) {
 			return nil, p.fail(condNotWellFormed, "unexpected end of element")
 		}
 	}
-	if p.i != len(p.s) || len(p.spans) == 0 {
+	if p.i != len(p.s) || p.root == nil {
 		return nil, p.fail(condNotWellFormed, "unexpected data after element")
 	}
-	return p.finish(), nil
+	return p.root, nil
 }
 
 // step parses one piece of content: a tag, character data or CDATA.
 func (p *parser) step() error {
-	rest := p.s[p.i:]
-	switch {
-	case rest[0] != '<':
+	if p.s[p.i] != '<' {
 		return p.charData()
-	case strings.HasPrefix(rest, "</"):
+	}
+	switch p.peekAt(1) {
+	case '/':
 		return p.endTag()
-	case strings.HasPrefix(rest, "<![CDATA["):
-		return p.cdata()
-	case strings.HasPrefix(rest, "<!--"):
-		return p.fail(condRestricted, "comments are not allowed")
-	case strings.HasPrefix(rest, "<!"):
-		return p.fail(condRestricted, "DTDs and declarations are not allowed")
-	case strings.HasPrefix(rest, "<?"):
+	case '?':
 		return p.fail(condRestricted, "processing instructions are not allowed")
+	case '!':
+		rest := p.s[p.i:]
+		switch {
+		case strings.HasPrefix(rest, "<![CDATA["):
+			return p.cdata()
+		case strings.HasPrefix(rest, "<!--"):
+			return p.fail(condRestricted, "comments are not allowed")
+		}
+		return p.fail(condRestricted, "DTDs and declarations are not allowed")
 	}
 	return p.startTag()
 }
@@ -211,17 +233,18 @@ func (p *parser) startTag() error {
 	if len(p.open) >= p.lim.MaxDepth {
 		return p.fail(condPolicy, "elements nested too deep")
 	}
-	a0, a1, err := p.resolveAttrs()
+	attrs, err := p.resolveAttrs()
 	if err != nil {
 		return err
 	}
 	el := p.newElement()
-	el.Space, el.Local = space, t.local()
-	p.spans = append(p.spans, span{el: el, a0: a0, a1: a1})
+	el.Space, el.Local, el.Attrs = space, t.local(), attrs
 	if len(p.open) > 0 {
 		p.kids = append(p.kids, stanza.Node{El: el})
+	} else {
+		p.root = el
 	}
-	p.open = append(p.open, openEl{name: t.name, span: len(p.spans) - 1, kids: len(p.kids), ns: mark, def: outerDef})
+	p.open = append(p.open, openEl{el: el, name: t.name, kids: len(p.kids), ns: mark, def: outerDef})
 	if t.empty {
 		p.closeElement()
 	}
@@ -246,6 +269,7 @@ func (p *parser) parseTag() (tagInfo, error) {
 	if t.name, t.colon, err = p.qname(); err != nil {
 		return t, err
 	}
+	clear(p.raw)
 	p.raw = p.raw[:0]
 	for {
 		spaced := p.skipSpace()
@@ -412,17 +436,20 @@ func (p *parser) endTag() error {
 	return nil
 }
 
-// closeElement moves the children of the innermost open element out of
-// the stack and pops its namespace scope.
+// closeElement moves the children of the innermost open element from the
+// stack into the stanza's children array and pops its namespace scope.
 func (p *parser) closeElement() {
 	top := p.open[len(p.open)-1]
-	sp := &p.spans[top.span]
-	sp.n0 = len(p.nodes)
-	p.nodes = append(p.nodes, p.kids[top.kids:]...)
-	sp.n1 = len(p.nodes)
-	p.kids = p.kids[:top.kids]
+	if kids := p.kids[top.kids:]; len(kids) > 0 {
+		top.el.Children = grab(&p.nodes, len(kids))
+		copy(top.el.Children, kids)
+		clear(kids)
+		p.kids = p.kids[:top.kids]
+	}
+	clear(p.ns[top.ns:])
 	p.ns = p.ns[:top.ns]
 	p.def = top.def
+	p.open[len(p.open)-1] = openEl{}
 	p.open = p.open[:len(p.open)-1]
 }
 
@@ -524,26 +551,4 @@ func (p *parser) flushText() {
 	if t != "" && len(p.open) > 0 {
 		p.kids = append(p.kids, stanza.Node{Text: t})
 	}
-}
-
-// finish allocates the attributes and children of all elements at once
-// (each element gets an exactly sized sub-slice) and returns the root.
-func (p *parser) finish() *stanza.Element {
-	var attrs []stanza.Attr
-	var nodes []stanza.Node
-	if len(p.attrs) > 0 {
-		attrs = append([]stanza.Attr(nil), p.attrs...)
-	}
-	if len(p.nodes) > 0 {
-		nodes = append([]stanza.Node(nil), p.nodes...)
-	}
-	for _, sp := range p.spans {
-		if sp.a1 > sp.a0 {
-			sp.el.Attrs = attrs[sp.a0:sp.a1:sp.a1]
-		}
-		if sp.n1 > sp.n0 {
-			sp.el.Children = nodes[sp.n0:sp.n1:sp.n1]
-		}
-	}
-	return p.spans[0].el
 }
