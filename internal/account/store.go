@@ -1,0 +1,292 @@
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/sasl"
+	"github.com/parleyim/parley/internal/storage"
+)
+
+// Store manages accounts in a database. It is safe for concurrent use, and
+// several Stores (in several processes) may share one database.
+type Store struct {
+	db         *storage.DB
+	iterations int
+	q          queries
+
+	// credStmt is the prepared Credentials query (the hot path: one per
+	// SCRAM authentication), prepared on first successful use.
+	credMu   sync.Mutex
+	credStmt atomic.Pointer[sql.Stmt]
+}
+
+type queries struct {
+	exists, insertAccount, deleteAccount, upsertCreds, credentials, listAll, listDomain string
+}
+
+// NewStore returns a Store over db that derives new credentials with the
+// given PBKDF2 iteration count (sasl.DefaultIterations when <= 0).
+func NewStore(db *storage.DB, iterations int) *Store {
+	if iterations <= 0 {
+		iterations = sasl.DefaultIterations
+	}
+	return &Store{
+		db:         db,
+		iterations: iterations,
+		q: queries{
+			exists:        db.Rebind("SELECT 1 FROM accounts WHERE domain = ? AND username = ?"),
+			insertAccount: db.Rebind("INSERT INTO accounts (domain, username, created_at) VALUES (?, ?, ?)"),
+			deleteAccount: db.Rebind("DELETE FROM accounts WHERE domain = ? AND username = ?"),
+			upsertCreds: db.Upsert("scram_credentials",
+				[]string{"domain", "username", "hash"},
+				[]string{"salt", "iterations", "stored_key", "server_key"}),
+			credentials: db.Rebind("SELECT salt, iterations, stored_key, server_key FROM scram_credentials WHERE domain = ? AND username = ? AND hash = ?"),
+			listAll:     db.Rebind("SELECT username, domain FROM accounts ORDER BY domain, username"),
+			listDomain:  db.Rebind("SELECT username, domain FROM accounts WHERE domain = ? ORDER BY username"),
+		},
+	}
+}
+
+// checkJID accepts only bare JIDs with a localpart.
+func checkJID(j jid.JID) error {
+	if j.IsZero() || j.Local() == "" || !j.IsBare() {
+		return ErrInvalidJID
+	}
+	return nil
+}
+
+// derive prepares password and derives credentials for every supported
+// hash, each with its own fresh random salt. It runs before any
+// transaction: PBKDF2 is slow and must not hold the database lock.
+func (s *Store) derive(password string) ([]sasl.Credentials, error) {
+	if password == "" {
+		return nil, ErrWeakPassword
+	}
+	prepared, err := sasl.PreparePassword(password)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidPassword, err)
+	}
+	out := make([]sasl.Credentials, 0, len(sasl.Hashes))
+	for _, h := range sasl.Hashes {
+		salt := make([]byte, sasl.SaltLen)
+		if _, err := rand.Read(salt); err != nil {
+			return nil, fmt.Errorf("salt: %w", err)
+		}
+		c, err := sasl.DeriveCredentials(h, prepared, salt, s.iterations)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (s *Store) putCredentials(ctx context.Context, tx *sql.Tx, j jid.JID, creds []sasl.Credentials) error {
+	for _, c := range creds {
+		if _, err := tx.ExecContext(ctx, s.q.upsertCreds, j.Domain(), j.Local(), string(c.Hash),
+			c.Salt, c.Iterations, c.StoredKey, c.ServerKey); err != nil {
+			return fmt.Errorf("store %s credentials: %w", c.Hash, err)
+		}
+	}
+	return nil
+}
+
+func exists(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, query string, j jid.JID) (bool, error) {
+	var one int
+	err := q.QueryRowContext(ctx, query, j.Domain(), j.Local()).Scan(&one)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	}
+	return false, err
+}
+
+// Create adds the account j (a bare JID with a localpart) with password,
+// storing SCRAM credentials for SHA-1, SHA-256 and SHA-512, all in one
+// transaction. It returns ErrExists if the account exists, ErrWeakPassword
+// or ErrInvalidPassword for an unacceptable password, ErrInvalidJID for a
+// JID that cannot be an account.
+func (s *Store) Create(ctx context.Context, j jid.JID, password string) error {
+	if err := checkJID(j); err != nil {
+		return fmt.Errorf("account: create %s: %w", j, err)
+	}
+	creds, err := s.derive(password)
+	if err != nil {
+		return fmt.Errorf("account: create %s: %w", j, err)
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		found, err := exists(ctx, tx, s.q.exists, j)
+		if err != nil {
+			return err
+		}
+		if found {
+			return ErrExists
+		}
+		if _, err := tx.ExecContext(ctx, s.q.insertAccount, j.Domain(), j.Local(), time.Now().Unix()); err != nil {
+			return err
+		}
+		return s.putCredentials(ctx, tx, j, creds)
+	})
+	if err != nil {
+		return fmt.Errorf("account: create %s: %w", j, err)
+	}
+	return nil
+}
+
+// SetPassword replaces the credentials of j with ones derived from
+// password (fresh salts, the Store's iteration count). It returns
+// ErrNotFound if there is no such account.
+func (s *Store) SetPassword(ctx context.Context, j jid.JID, password string) error {
+	if err := checkJID(j); err != nil {
+		return fmt.Errorf("account: set password of %s: %w", j, err)
+	}
+	creds, err := s.derive(password)
+	if err != nil {
+		return fmt.Errorf("account: set password of %s: %w", j, err)
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		found, err := exists(ctx, tx, s.q.exists, j)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return ErrNotFound
+		}
+		return s.putCredentials(ctx, tx, j, creds)
+	})
+	if err != nil {
+		return fmt.Errorf("account: set password of %s: %w", j, err)
+	}
+	return nil
+}
+
+// Delete removes the account j and its credentials. It returns ErrNotFound
+// if there is no such account.
+func (s *Store) Delete(ctx context.Context, j jid.JID) error {
+	if err := checkJID(j); err != nil {
+		return fmt.Errorf("account: delete %s: %w", j, err)
+	}
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q.deleteAccount, j.Domain(), j.Local())
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("account: delete %s: %w", j, err)
+	}
+	return nil
+}
+
+// Exists reports whether the account j exists.
+func (s *Store) Exists(ctx context.Context, j jid.JID) (bool, error) {
+	if err := checkJID(j); err != nil {
+		return false, fmt.Errorf("account: exists %s: %w", j, err)
+	}
+	found, err := exists(ctx, s.db.SQL(), s.q.exists, j)
+	if err != nil {
+		return false, fmt.Errorf("account: exists %s: %w", j, err)
+	}
+	return found, nil
+}
+
+// List returns the accounts of domain, or of every domain when domain is
+// "", sorted by domain then localpart.
+func (s *Store) List(ctx context.Context, domain string) ([]jid.JID, error) {
+	var rows *sql.Rows
+	var err error
+	if domain == "" {
+		rows, err = s.db.SQL().QueryContext(ctx, s.q.listAll)
+	} else {
+		d, jerr := jid.New("", domain, "")
+		if jerr != nil {
+			return nil, fmt.Errorf("account: list %s: %w", domain, jerr)
+		}
+		rows, err = s.db.SQL().QueryContext(ctx, s.q.listDomain, d.Domain())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("account: list %s: %w", domain, err)
+	}
+	defer rows.Close()
+	var out []jid.JID
+	for rows.Next() {
+		var local, dom string
+		if err := rows.Scan(&local, &dom); err != nil {
+			return nil, fmt.Errorf("account: list %s: %w", domain, err)
+		}
+		j, err := jid.New(local, dom, "")
+		if err != nil {
+			return nil, fmt.Errorf("account: list %s: stored account %s@%s: %w", domain, local, dom, err)
+		}
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("account: list %s: %w", domain, err)
+	}
+	return out, nil
+}
+
+// Credentials returns the stored SCRAM credentials of j for hash h. It
+// returns ErrNotFound when there is no such account (or, which the schema
+// prevents, no credentials for h).
+func (s *Store) Credentials(ctx context.Context, j jid.JID, h sasl.Hash) (sasl.Credentials, error) {
+	if err := checkJID(j); err != nil {
+		return sasl.Credentials{}, fmt.Errorf("account: credentials of %s: %w", j, err)
+	}
+	if h.New() == nil {
+		return sasl.Credentials{}, fmt.Errorf("account: credentials of %s: unknown hash %q", j, h)
+	}
+	c := sasl.Credentials{Hash: h}
+	stmt, err := s.credentialsStmt(ctx)
+	if err != nil {
+		return sasl.Credentials{}, fmt.Errorf("account: credentials of %s: %w", j, err)
+	}
+	err = stmt.QueryRowContext(ctx, j.Domain(), j.Local(), string(h)).
+		Scan(&c.Salt, &c.Iterations, &c.StoredKey, &c.ServerKey)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sasl.Credentials{}, fmt.Errorf("account: credentials of %s: %w", j, ErrNotFound)
+	}
+	if err != nil {
+		return sasl.Credentials{}, fmt.Errorf("account: credentials of %s: %w", j, err)
+	}
+	return c, nil
+}
+
+// credentialsStmt returns the prepared Credentials query, preparing it if
+// needed. A failure is not remembered: the next call tries again.
+func (s *Store) credentialsStmt(ctx context.Context) (*sql.Stmt, error) {
+	if st := s.credStmt.Load(); st != nil {
+		return st, nil
+	}
+	s.credMu.Lock()
+	defer s.credMu.Unlock()
+	if st := s.credStmt.Load(); st != nil {
+		return st, nil
+	}
+	st, err := s.db.SQL().PrepareContext(ctx, s.q.credentials)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	s.credStmt.Store(st)
+	return st, nil
+}
