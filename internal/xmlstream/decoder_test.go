@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parleyim/parley/internal/stanza"
 )
@@ -564,5 +565,47 @@ func TestElementsDoNotAlias(t *testing.T) {
 	}
 	if m1.Children[0].El.Attrs != nil || cap(m1.Attrs) < 2 {
 		t.Fatalf("unexpected slices: %s", dump(m1))
+	}
+}
+
+// TestLinearTime checks that hostile inputs cost time in proportion to
+// their size: four times the input must not cost sixteen times the time.
+func TestLinearTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing")
+	}
+	patterns := map[string]func(n int) string{
+		"empty elements":  func(n int) string { return strings.Repeat("<a/>", n/4) },
+		"keepalives":      func(n int) string { return strings.Repeat(" ", n) },
+		"attributes":      func(n int) string { return strings.Repeat("<a a='1' b='2' c='3'/>", n/22) },
+		"text and CDATA":  func(n int) string { return strings.Repeat("<m>x<![CDATA[y]]>&amp;z</m>", n/29) },
+		"unclosed value":  func(n int) string { return "<m a='" + strings.Repeat("x", n) },
+		"unclosed CDATA":  func(n int) string { return "<m><![CDATA[" + strings.Repeat("]>", n/2) },
+		"small stanzas":   func(n int) string { return strings.Repeat(benchStanzas[0].xml, n/len(benchStanzas[0].xml)) },
+		"namespace scope": func(n int) string { return strings.Repeat("<a xmlns:p='urn:x'><p:b/><c xmlns='urn:y'/></a>", n/46) },
+	}
+	lim := Limits{MaxElementBytes: 64 << 10}
+	cost := func(in string) time.Duration {
+		best := time.Duration(1 << 62)
+		for range 3 {
+			start := time.Now()
+			d := NewDecoder(newChunkReader(in, 1, 64), lim)
+			if _, err := d.ReadHeader(); err != nil {
+				t.Fatal(err)
+			}
+			for {
+				if _, err := d.Next(); err != nil {
+					break
+				}
+			}
+			best = min(best, time.Since(start))
+		}
+		return best
+	}
+	for name, gen := range patterns {
+		small, large := cost(hdr+gen(128<<10)), cost(hdr+gen(512<<10))
+		if large > 10*small+time.Millisecond {
+			t.Errorf("%s: 128 KiB in %v, 512 KiB in %v: not linear", name, small, large)
+		}
 	}
 }
