@@ -3,6 +3,7 @@ package xmlstream
 import (
 	"errors"
 	"hash/fnv"
+	"io"
 	"strings"
 	"testing"
 
@@ -10,12 +11,12 @@ import (
 )
 
 // fuzzLimits are small so that the fuzzer reaches every limit.
-var fuzzLimits = Limits{MaxElementBytes: 4096, MaxDepth: 16, MaxAttrs: 8}
+var fuzzLimits = Limits{MaxElementBytes: 1024, MaxDepth: 16, MaxAttrs: 8}
 
 // maxFuzzInput bounds fuzz inputs: longer ones only repeat what shorter
-// ones reach (decoding is linear, see TestLinearTime), and minimising them
-// would stall the fuzzer.
-const maxFuzzInput = 16 << 10
+// ones reach (decoding is linear, see TestLinearTime), and the fuzzer's
+// minimisation, quadratic in the input length, would stall on them.
+const maxFuzzInput = 4 << 10
 
 // decoderSeeds are interesting stream contents (after hdr). The same
 // seeds are committed under testdata/fuzz/FuzzDecoder.
@@ -58,10 +59,28 @@ func FuzzDecoder(f *testing.F) {
 		chunked := decodeAll(newChunkReader(in, seed, 1+int(seed%23)), fuzzLimits)
 		compareFuzzOutcomes(t, whole, chunked)
 
-		for _, el := range whole.els {
-			roundTrip(t, hdr, stanza.NSClient, el)
-		}
+		roundTripAll(t, whole.els)
 	})
+}
+
+// roundTripAll is roundTrip for many elements at once, through a single
+// decoder, which keeps fuzzing (and minimising) fast.
+func roundTripAll(t *testing.T, els []*stanza.Element) {
+	t.Helper()
+	out := []byte(hdr)
+	for _, el := range els {
+		out = el.AppendXML(out, stanza.NSClient)
+	}
+	big := Limits{MaxElementBytes: 64 << 20, MaxDepth: 1 << 20, MaxAttrs: 1 << 20}
+	back := decodeAll(strings.NewReader(string(out)), big)
+	if back.err != io.EOF || len(back.els) != len(els) {
+		t.Fatalf("round trip of %d elements gave %d, error %v\nserialised %q", len(els), len(back.els), back.err, out)
+	}
+	for i := range els {
+		if !equalEl(els[i], back.els[i]) {
+			t.Fatalf("round trip changed the tree\nbefore %s\nafter  %s", dump(els[i]), dump(back.els[i]))
+		}
+	}
 }
 
 // compareFuzzOutcomes checks that chunking changed nothing. Only the size
