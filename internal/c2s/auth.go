@@ -124,6 +124,12 @@ func (s *Session) saslSuccess(final []byte) (bool, error) {
 
 func (s *Session) saslError(err error) error {
 	var f *sasl.Failure
+	if errors.As(err, &f) && f.Binding {
+		// The client asked for a channel binding this connection lacks
+		// (tls-unique on TLS 1.3, say): it will fall back to another
+		// mechanism, so this is not a failed login.
+		return s.sendSASLFailure(f.Condition, f.Text)
+	}
 	if errors.As(err, &f) {
 		return s.saslFailure(f.Condition, f.Text)
 	}
@@ -135,20 +141,14 @@ func (s *Session) saslError(err error) error {
 // first, count against the address and, past the limits, close the stream.
 func (s *Session) saslFailure(cond, text string) error {
 	credential := cond == "not-authorized" || cond == "invalid-authzid"
+	s.srv.log.Debug("sasl failure", "peer", s.addr, "mechanism", s.saslMech, "condition", cond, "text", text)
 	if credential {
 		mAuth.WithLabelValues("failure", s.saslMech).Inc()
 		if d := s.srv.cfg.Limits.AuthFailureDelay.D(); d > 0 {
 			time.Sleep(d)
 		}
 	}
-	b := []byte("<failure xmlns='" + NSSASL + "'><" + cond + "/>")
-	if text != "" {
-		b = append(b, "<text xml:lang='en'>"...)
-		b = stanza.AppendEscapedText(b, text)
-		b = append(b, "</text>"...)
-	}
-	b = append(b, "</failure>"...)
-	if err := s.out.writeNow(b); err != nil {
+	if err := s.sendSASLFailure(cond, text); err != nil {
 		return err
 	}
 	if !credential {
@@ -163,4 +163,15 @@ func (s *Session) saslFailure(cond, text string) error {
 		return streamErr("policy-violation", "too many failed login attempts")
 	}
 	return nil
+}
+
+func (s *Session) sendSASLFailure(cond, text string) error {
+	b := []byte("<failure xmlns='" + NSSASL + "'><" + cond + "/>")
+	if text != "" {
+		b = append(b, "<text xml:lang='en'>"...)
+		b = stanza.AppendEscapedText(b, text)
+		b = append(b, "</text>"...)
+	}
+	b = append(b, "</failure>"...)
+	return s.out.writeNow(b)
 }

@@ -32,19 +32,20 @@ func (s *Session) handleStanza(ctx context.Context, el *stanza.Element) error {
 	}
 	el.SetAttr("from", s.fullStr)
 	s.stripServerOwned(el)
+	hist := mHandleIQ
 	switch el.Local {
 	case stanza.KindMessage:
 		mInMessage.Inc()
-		defer mHandleMsg.Observe(time.Since(start).Seconds())
+		hist = mHandleMsg
 	case stanza.KindPresence:
 		mInPresence.Inc()
-		defer mHandlePres.Observe(time.Since(start).Seconds())
+		hist = mHandlePres
 		s.trackPresence(el)
 	case stanza.KindIQ:
 		mInIQ.Inc()
-		defer mHandleIQ.Observe(time.Since(start).Seconds())
 	}
 	err := s.srv.router.Route(ctx, s.full, el)
+	hist.Observe(time.Since(start).Seconds())
 	if err == nil {
 		return nil
 	}

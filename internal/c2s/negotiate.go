@@ -26,6 +26,7 @@ func (s *Session) openStream() error {
 	if f, err := jid.Parse(hdr.From); err == nil && hdr.From != "" {
 		to = f.String()
 	}
+	s.srv.log.Debug("stream opened", "peer", s.addr, "to", hdr.To, "from", hdr.From, "state", s.state)
 	s.id = newStreamID()
 	b := []byte(streamHeader(s.id, s.domain, to))
 	b = append(b, featuresXML(s.features())...)

@@ -26,6 +26,11 @@ func bindingData(o Options, typ string) ([]byte, error) {
 			return nil, errors.New("tls-exporter requires TLS 1.3")
 		}
 		return exportKeyingMaterial(o.TLS)
+	case TLSUnique:
+		if o.TLS == nil || o.TLS.Version >= tls.VersionTLS13 || len(o.TLS.TLSUnique) == 0 {
+			return nil, errors.New("tls-unique is undefined on this connection")
+		}
+		return bytes.Clone(o.TLS.TLSUnique), nil
 	case TLSServerEndPoint:
 		h, ok := endPointHash(o.ServerCert)
 		if !ok {

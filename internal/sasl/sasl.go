@@ -60,7 +60,13 @@ const (
 // Failure is a SASL failure; Condition is one of the RFC 6120 §6.5
 // conditions above. Text is a human-readable explanation that may be sent to
 // the client: it never tells whether an account exists.
-type Failure struct{ Condition, Text string }
+type Failure struct {
+	Condition, Text string
+	// Binding is set when the failure is about the channel binding the
+	// client asked for, not about its credentials: callers should not count
+	// it as a failed login (clients fall back to another mechanism).
+	Binding bool
+}
 
 func (f *Failure) Error() string {
 	if f.Text == "" {
@@ -75,6 +81,7 @@ func fail(cond, text string) *Failure { return &Failure{Condition: cond, Text: t
 const (
 	TLSExporter       = "tls-exporter"
 	TLSServerEndPoint = "tls-server-end-point"
+	TLSUnique         = "tls-unique"
 )
 
 // Mechanism names.
@@ -120,6 +127,11 @@ func ChannelBindingTypes(o Options) []string {
 		if _, ok := endPointHash(o.ServerCert); ok {
 			t = append(t, TLSServerEndPoint)
 		}
+	}
+	// tls-unique (RFC 5929 §3) exists only before TLS 1.3, and crypto/tls
+	// leaves it empty for resumptions without extended master secret.
+	if o.TLS.Version < tls.VersionTLS13 && len(o.TLS.TLSUnique) > 0 {
+		t = append(t, TLSUnique)
 	}
 	return t
 }

@@ -94,6 +94,8 @@ func TestExchange(t *testing.T) {
 	tls12 := newTLSEnv(t, tls.VersionTLS12, certP256)
 	tls13p384 := newTLSEnv(t, tls.VersionTLS13, certP384)
 	tls12p521 := newTLSEnv(t, tls.VersionTLS12, certP521)
+	tls12nu := tls12 // a resumption without extended master secret: no tls-unique
+	tls12nu.server.TLSUnique = nil
 	lookup := newLookup(t)
 	noTLS := Options{Lookup: lookup}
 	with := func(e tlsEnv, cert bool) Options {
@@ -174,7 +176,7 @@ func TestExchange(t *testing.T) {
 			own: &testClient{hashName: "SHA-1", user: "juliet", password: "r0m30myr0m30", authzid: "juliet@example.com/a,b=c",
 				flag: "p=tls-exporter", cbData: exporter(tls13)},
 			wantUser: "juliet", wantAuthzid: "juliet@example.com/a,b=c"},
-		{name: "SCRAM-SHA-256/own/y without PLUS on offer", mech: ScramSHA256, opts: with(tls12, false),
+		{name: "SCRAM-SHA-256/own/y without PLUS on offer", mech: ScramSHA256, opts: with(tls12nu, false),
 			own: &testClient{hashName: "SHA-256", user: "romeo", password: "pencil", flag: "y"}, wantUser: "romeo"},
 		{name: "SCRAM-SHA-256/own/unicode name and password", mech: ScramSHA256, opts: noTLS,
 			own: &testClient{hashName: "SHA-256", user: "ünïcödé", password: "pässwörd"}, wantUser: "ünïcödé"},
@@ -384,8 +386,8 @@ func TestFailures(t *testing.T) {
 	}
 }
 
-func TestMelliumTLSUniqueRejected(t *testing.T) {
-	// mellium uses tls-unique on TLS 1.2, which Parley does not offer.
+func TestMelliumTLSUnique(t *testing.T) {
+	// mellium uses tls-unique on TLS 1.2 (RFC 5929 §3).
 	e := newTLSEnv(t, tls.VersionTLS12, certP256)
 	o := Options{Lookup: newLookup(t), TLS: &e.server, ServerCert: e.cert}
 	s, err := NewServer(ScramSHA256Plus, o)
@@ -394,8 +396,21 @@ func TestMelliumTLSUniqueRejected(t *testing.T) {
 	}
 	err = runMellium(t, s, msasl.ScramSha256Plus, creds("juliet", "r0m30myr0m30", ""),
 		msasl.TLSState(e.client), msasl.RemoteMechanisms(Mechanisms(o)...))
-	if f := asFailure(t, err); f.Condition != NotAuthorized {
-		t.Errorf("got %v, want not-authorized", f)
+	if err != nil {
+		t.Fatalf("tls-unique exchange on TLS 1.2: %v", err)
+	}
+}
+
+func TestTLSUniqueRefusedOnTLS13(t *testing.T) {
+	e := newTLSEnv(t, tls.VersionTLS13, certP256)
+	o := Options{Lookup: newLookup(t), TLS: &e.server, ServerCert: e.cert}
+	s, err := NewServer(ScramSHA256Plus, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = s.Step(context.Background(), []byte("p=tls-unique,,n=juliet,r=abcdefgh"))
+	if f := asFailure(t, err); f.Condition != NotAuthorized || !f.Binding {
+		t.Errorf("got %+v, want a not-authorized binding failure", f)
 	}
 }
 
@@ -646,6 +661,8 @@ func TestMechanisms(t *testing.T) {
 	scram := []string{ScramSHA512, ScramSHA256, ScramSHA1}
 	notDone := tls13.server
 	notDone.HandshakeComplete = false
+	noUnique := tls12.server
+	noUnique.TLSUnique = nil
 	cases := []struct {
 		name      string
 		opts      Options
@@ -657,11 +674,13 @@ func TestMechanisms(t *testing.T) {
 		{"plaintext, cert ignored", Options{ServerCert: tls13.cert}, scram, nil},
 		{"TLS 1.3", Options{TLS: &tls13.server}, slices.Concat(plus, scram, []string{Plain}), []string{TLSExporter}},
 		{"TLS 1.3 with cert", Options{TLS: &tls13.server, ServerCert: tls13.cert}, slices.Concat(plus, scram, []string{Plain}), []string{TLSExporter, TLSServerEndPoint}},
-		{"TLS 1.2", Options{TLS: &tls12.server}, append(scram, Plain), nil},
-		{"TLS 1.2 with cert", Options{TLS: &tls12.server, ServerCert: tls12.cert}, slices.Concat(plus, scram, []string{Plain}), []string{TLSServerEndPoint}},
-		{"TLS 1.2 with Ed25519 cert", Options{TLS: &tls12ed.server, ServerCert: tls12ed.cert}, append(scram, Plain), nil},
+		{"TLS 1.2", Options{TLS: &tls12.server}, slices.Concat(plus, scram, []string{Plain}), []string{TLSUnique}},
+		{"TLS 1.2 without tls-unique", Options{TLS: &noUnique}, append(scram, Plain), nil},
+		{"TLS 1.2 with cert", Options{TLS: &tls12.server, ServerCert: tls12.cert}, slices.Concat(plus, scram, []string{Plain}), []string{TLSServerEndPoint, TLSUnique}},
+		{"TLS 1.2 with Ed25519 cert", Options{TLS: &tls12ed.server, ServerCert: tls12ed.cert}, slices.Concat(plus, scram, []string{Plain}), []string{TLSUnique}},
+		{"TLS 1.2 with Ed25519 cert, no tls-unique", Options{TLS: &noUnique, ServerCert: tls12ed.cert}, append(scram, Plain), nil},
 		{"TLS 1.3 with Ed25519 cert", Options{TLS: &tls13ed.server, ServerCert: tls13ed.cert}, slices.Concat(plus, scram, []string{Plain}), []string{TLSExporter}},
-		{"TLS 1.2 with garbage cert", Options{TLS: &tls12.server, ServerCert: []byte("junk")}, append(scram, Plain), nil},
+		{"TLS 1.2 with garbage cert", Options{TLS: &noUnique, ServerCert: []byte("junk")}, append(scram, Plain), nil},
 		{"handshake incomplete", Options{TLS: &notDone}, append(scram, Plain), nil},
 	}
 	for _, c := range cases {
@@ -683,6 +702,8 @@ func TestMechanisms(t *testing.T) {
 
 func TestNewServerRejects(t *testing.T) {
 	tls12 := newTLSEnv(t, tls.VersionTLS12, certP256)
+	noUnique := tls12.server
+	noUnique.TLSUnique = nil
 	cases := []struct {
 		name string
 		mech string
@@ -696,7 +717,7 @@ func TestNewServerRejects(t *testing.T) {
 		{"double PLUS", "SCRAM-SHA-256-PLUS-PLUS", Options{TLS: &tls12.server, ServerCert: tls12.cert}, InvalidMechanism},
 		{"PLAIN without TLS", Plain, Options{}, EncryptionRequired},
 		{"PLUS without TLS", ScramSHA256Plus, Options{}, EncryptionRequired},
-		{"PLUS without binding", ScramSHA256Plus, Options{TLS: &tls12.server}, InvalidMechanism},
+		{"PLUS without binding", ScramSHA256Plus, Options{TLS: &noUnique}, InvalidMechanism},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

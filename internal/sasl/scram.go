@@ -275,7 +275,9 @@ func (s *Server) scramFirst(ctx context.Context, in []byte) ([]byte, error) {
 			return nil, malformed("channel binding requested with a non-PLUS mechanism")
 		}
 		if !supportsBinding(s.opts, cf.cbName) {
-			return nil, fail(NotAuthorized, "channel binding type not supported")
+			f := fail(NotAuthorized, "channel binding type "+cf.cbName+" not supported on this connection")
+			f.Binding = true
+			return nil, f
 		}
 		data, err := bindingData(s.opts, cf.cbName)
 		if err != nil {

@@ -134,14 +134,15 @@ func (r *Raw) Plain(authzid, user, password string) string {
 	r.t.Helper()
 	msg := base64.StdEncoding.EncodeToString([]byte(authzid + "\x00" + user + "\x00" + password))
 	r.Write("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" + msg + "</auth>")
-	out, err := r.readUntilAny([]string{"</success>", "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>", "</failure>"}, 5*time.Second)
+	out, err := r.ReadUntilAny([]string{"</success>", "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>", "</failure>"}, 5*time.Second)
 	if err != nil {
 		r.t.Fatalf("xmpptest: PLAIN: %v; got %q", err, out)
 	}
 	return out
 }
 
-func (r *Raw) readUntilAny(subs []string, timeout time.Duration) (string, error) {
+// ReadUntilAny is ReadUntil for the first of several markers.
+func (r *Raw) ReadUntilAny(subs []string, timeout time.Duration) (string, error) {
 	deadline := time.Now().Add(timeout)
 	buf := make([]byte, 4096)
 	for {

@@ -1,15 +1,21 @@
 """Interop check: slixmpp (an independent client) logs in over STARTTLS,
 sends a chat message to a peer and waits for the peer's reply.
 
-usage: slixmpp_chat.py JID PASSWORD HOST PORT CAFILE PEER MECH
-Prints "OK <reply body>" and exits 0 on success, exits 1 otherwise."""
+usage: slixmpp_chat.py JID PASSWORD HOST PORT CAFILE PEER MECH TLSMAX
+MECH forces a SASL mechanism ("" lets slixmpp choose); for a SCRAM
+mechanism without -PLUS the channel binding data is withheld, so slixmpp
+sends the 'n' flag instead of claiming binding support ('y'). TLSMAX is
+"1.2" or "1.3". Prints "OK <reply body>" and exits 0 on success, exits 1
+otherwise."""
 import asyncio
 import logging
+import ssl
+import os
 import sys
 
 import slixmpp
 
-jid, password, host, port, cafile, peer, mech = sys.argv[1:8]
+jid, password, host, port, cafile, peer, mech, tlsmax = sys.argv[1:9]
 
 
 class Client(slixmpp.ClientXMPP):
@@ -35,11 +41,24 @@ class Client(slixmpp.ClientXMPP):
         self.disconnect()
 
 
-logging.basicConfig(level=logging.WARNING)
+logging.basicConfig(level=logging.DEBUG if os.environ.get("SLIX_DEBUG") else logging.WARNING)
 c = Client()
 c.ssl_context.load_verify_locations(cafile)
+if tlsmax == "1.2":
+    c.ssl_context.maximum_version = ssl.TLSVersion.TLSv1_2
 if mech:
-    c["feature_mechanisms"].use_mech = mech
+    plugin = c["feature_mechanisms"]
+    plugin.use_mech = mech
+    if mech.startswith("SCRAM") and not mech.endswith("-PLUS"):
+        default_credentials = plugin.sasl_callback
+
+        def without_binding(required, optional):
+            creds = default_credentials(required, optional)
+            creds.pop("channel_binding", None)
+            return creds
+
+        plugin.sasl_callback = without_binding
 c.connect(address=(host, int(port)), force_starttls=True)
-c.process(timeout=30)
+c.loop.call_later(30, c.disconnect)  # process(timeout=) is broken in slixmpp 1.8 on Python 3.11
+c.process(forever=False)
 sys.exit(0 if c.ok else 1)
