@@ -44,7 +44,7 @@ func (s *Session) handleBind(ctx context.Context, el *stanza.Element) error {
 		return err
 	}
 	ev := &module.Event{From: s.full, Session: s.full}
-	if _, err := s.srv.router.Registry().RunHooks(ctx, module.SessionBound, ev); err != nil {
+	if err := s.srv.router.Registry().Notify(ctx, module.SessionBound, ev); err != nil {
 		s.srv.log.Warn("session-bound hooks failed", "jid", s.fullStr, "err", err)
 	}
 	return nil

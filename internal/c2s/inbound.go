@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/stanza"
 )
 
@@ -33,6 +34,7 @@ func (s *Session) handleStanza(ctx context.Context, el *stanza.Element) error {
 	el.SetAttr("from", s.fullStr)
 	s.stripServerOwned(el)
 	hist := mHandleIQ
+	becameAvailable := false
 	switch el.Local {
 	case stanza.KindMessage:
 		mInMessage.Inc()
@@ -40,12 +42,18 @@ func (s *Session) handleStanza(ctx context.Context, el *stanza.Element) error {
 	case stanza.KindPresence:
 		mInPresence.Inc()
 		hist = mHandlePres
-		s.trackPresence(el)
+		becameAvailable = s.trackPresence(el)
 	case stanza.KindIQ:
 		mInIQ.Inc()
 	}
 	err := s.srv.router.Route(ctx, s.full, el)
 	hist.Observe(time.Since(start).Seconds())
+	if becameAvailable {
+		ev := &module.Event{From: s.full, Session: s.full, Stanza: el}
+		if nerr := s.srv.router.Registry().Notify(ctx, module.Available, ev); nerr != nil {
+			s.srv.log.Warn("available hooks failed", "jid", s.fullStr, "err", nerr)
+		}
+	}
 	if err == nil {
 		return nil
 	}
@@ -58,10 +66,11 @@ func (s *Session) handleStanza(ctx context.Context, el *stanza.Element) error {
 }
 
 // trackPresence records availability and priority from undirected
-// presence (RFC 6121 §4.2, §4.7.2.3).
-func (s *Session) trackPresence(el *stanza.Element) {
+// presence (RFC 6121 §4.2, §4.7.2.3). It reports whether this presence is
+// the session's initial (or renewed, after unavailable) available presence.
+func (s *Session) trackPresence(el *stanza.Element) bool {
 	if el.Attr("to") != "" {
-		return
+		return false
 	}
 	switch el.Attr("type") {
 	case "":
@@ -72,10 +81,11 @@ func (s *Session) trackPresence(el *stanza.Element) {
 			}
 		}
 		s.priority.Store(int32(prio))
-		s.available.Store(true)
+		return !s.available.Swap(true)
 	case "unavailable":
 		s.available.Store(false)
 	}
+	return false
 }
 
 // stripServerOwned removes elements whose authority is the server: a

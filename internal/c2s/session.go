@@ -219,7 +219,7 @@ func (s *Session) cleanup(ctx context.Context) {
 		s.srv.router.Unbind(s)
 		mSessions.Dec()
 		ev := &module.Event{From: s.full, Session: s.full}
-		if _, err := s.srv.router.Registry().RunHooks(context.WithoutCancel(ctx), module.SessionClosed, ev); err != nil {
+		if err := s.srv.router.Registry().Notify(context.WithoutCancel(ctx), module.SessionClosed, ev); err != nil {
 			s.srv.log.Warn("session-closed hooks failed", "jid", s.fullStr, "err", err)
 		}
 	}

@@ -2,6 +2,7 @@ package module
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/parleyim/parley/internal/jid"
@@ -18,12 +19,22 @@ const (
 	// InboundPresence runs for every presence a local user sends, before
 	// directed delivery (roster subscriptions, broadcast).
 	InboundPresence
-	// SessionBound runs when a resource is bound; SessionClosed when it ends.
+	// SessionBound runs when a resource is bound; SessionClosed when it ends
+	// (cleanly or not). Every hook runs (see Notify).
 	SessionBound
 	SessionClosed
 	// Offline runs for a message that found no available resource (RFC 6121
 	// §8.5.2.1.1): the offline module stores it and reports handled.
 	Offline
+	// Available runs (every hook, see Notify) when a session sends its
+	// initial available presence: offline messages and pending subscription
+	// requests are delivered then. ev.Stanza is that presence.
+	Available
+	// Filter runs before the router hands a stanza to a local session:
+	// ev.From is the sender (a full or bare JID, or a domain), ev.To the
+	// recipient session's full JID. A hook that returns handled=true drops
+	// the stanza for that recipient (blocking, client state indication).
+	Filter
 )
 
 // Hook is one step. It returns handled=true when it took care of the stanza
@@ -65,4 +76,28 @@ func (r *Registry) RunHooks(ctx context.Context, kind HookKind, ev *Event) (bool
 		}
 	}
 	return false, nil
+}
+
+// Notify runs every hook of kind, whatever each returns; it is for events
+// (session bound, closed, available) rather than for stanzas to handle.
+// It returns the errors joined.
+func (r *Registry) Notify(ctx context.Context, kind HookKind, ev *Event) error {
+	r.mu.RLock()
+	hs := r.hooks[kind]
+	r.mu.RUnlock()
+	var errs []error
+	for _, h := range hs {
+		if _, err := h.fn(ctx, ev); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// HasHooks reports whether any hook is registered at kind, so hot paths can
+// skip building an Event.
+func (r *Registry) HasHooks(kind HookKind) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.hooks[kind]) > 0
 }

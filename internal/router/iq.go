@@ -27,16 +27,16 @@ func (r *Router) routeIQ(ctx context.Context, from, to jid.JID, el *stanza.Eleme
 	case !to.IsZero() && !r.IsLocal(to.Domain()):
 		return r.remoteRoute(ctx, to, el)
 	case !to.IsZero() && !to.IsBare():
-		return r.iqToFull(from, to, el, typ)
+		return r.iqToFull(ctx, from, to, el, typ)
 	case typ == stanza.Result || typ == stanza.TypeError:
 		return nil // answers to the server or an account are consumed here
 	}
 	return r.dispatchIQ(ctx, from, to, el, typ)
 }
 
-func (r *Router) iqToFull(from, to jid.JID, el *stanza.Element, typ string) error {
+func (r *Router) iqToFull(ctx context.Context, from, to jid.JID, el *stanza.Element, typ string) error {
 	s := r.Session(to)
-	if s == nil || !r.deliverTo(s, el) {
+	if s == nil || !r.deliverTo(ctx, from, s, el) {
 		if typ == stanza.Result || typ == stanza.TypeError {
 			return nil
 		}

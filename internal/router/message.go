@@ -41,20 +41,20 @@ func (r *Router) routeMessage(ctx context.Context, from, to jid.JID, el *stanza.
 	case to.IsDomain():
 		return nil // messages to the server itself are consumed (RFC 6120 §10.5.1)
 	case to.IsBare():
-		return r.messageToBare(ctx, to, el, typ)
+		return r.messageToBare(ctx, from, to, el, typ)
 	}
-	if s := r.Session(to); s != nil && r.deliverTo(s, el) {
+	if s := r.Session(to); s != nil && r.deliverTo(ctx, from, s, el) {
 		return nil
 	}
-	return r.messageToAbsentResource(ctx, to, el, typ)
+	return r.messageToAbsentResource(ctx, from, to, el, typ)
 }
 
 // messageToAbsentResource applies RFC 6121 §8.5.3.2.1: a full JID with no
 // matching resource.
-func (r *Router) messageToAbsentResource(ctx context.Context, to jid.JID, el *stanza.Element, typ string) error {
+func (r *Router) messageToAbsentResource(ctx context.Context, from, to jid.JID, el *stanza.Element, typ string) error {
 	switch typ {
 	case MsgChat:
-		return r.messageToBare(ctx, to.Bare(), el, typ)
+		return r.messageToBare(ctx, from, to.Bare(), el, typ)
 	case MsgError, MsgHeadline:
 		return nil
 	default: // normal, groupchat
@@ -64,7 +64,7 @@ func (r *Router) messageToAbsentResource(ctx context.Context, to jid.JID, el *st
 
 // messageToBare applies RFC 6121 §8.5.2: deliver to the available
 // resources with the highest non-negative priority.
-func (r *Router) messageToBare(ctx context.Context, to jid.JID, el *stanza.Element, typ string) error {
+func (r *Router) messageToBare(ctx context.Context, from, to jid.JID, el *stanza.Element, typ string) error {
 	if ok, err := r.userExists(ctx, to); err != nil {
 		return err
 	} else if !ok {
@@ -73,14 +73,14 @@ func (r *Router) messageToBare(ctx context.Context, to jid.JID, el *stanza.Eleme
 	targets := r.bestResources(to, typ)
 	delivered := false
 	for _, s := range targets {
-		if r.deliverTo(s, el) {
+		if r.deliverTo(ctx, from, s, el) {
 			delivered = true
 		}
 	}
 	if delivered || typ == MsgError || typ == MsgHeadline || typ == MsgGroupchat {
 		return nil
 	}
-	ev := &module.Event{To: to, Stanza: el}
+	ev := &module.Event{From: from, To: to, Stanza: el}
 	if handled, err := r.reg.RunHooks(ctx, module.Offline, ev); err != nil || handled {
 		return err
 	}

@@ -27,12 +27,12 @@ func (r *Router) routePresence(ctx context.Context, from, to jid.JID, el *stanza
 	}
 	if to.IsBare() {
 		for _, s := range r.Sessions(to) {
-			r.deliverTo(s, el)
+			r.deliverTo(ctx, from, s, el)
 		}
 		return nil
 	}
 	if s := r.Session(to); s != nil {
-		r.deliverTo(s, el)
+		r.deliverTo(ctx, from, s, el)
 	}
 	return nil
 }

@@ -188,18 +188,40 @@ func (r *Router) Deliver(ctx context.Context, to jid.JID, el *stanza.Element) {
 		}
 		return
 	}
+	from := r.senderOf(el)
 	if to.IsBare() {
 		for _, s := range r.Sessions(to) {
-			r.deliverTo(s, el)
+			r.deliverTo(ctx, from, s, el)
 		}
 		return
 	}
 	if s := r.Session(to); s != nil {
-		r.deliverTo(s, el)
+		r.deliverTo(ctx, from, s, el)
 	}
 }
 
-func (r *Router) deliverTo(s Session, el *stanza.Element) bool {
+// senderOf reads the 'from' of a server-generated stanza (zero if absent).
+func (r *Router) senderOf(el *stanza.Element) jid.JID {
+	f, err := jid.Parse(el.Attr("from"))
+	if err != nil {
+		return jid.JID{}
+	}
+	return f
+}
+
+// deliverTo hands el from sender 'from' to session s, after the Filter
+// hooks (blocking, client state) had their say. It reports whether the
+// stanza was queued.
+func (r *Router) deliverTo(ctx context.Context, from jid.JID, s Session, el *stanza.Element) bool {
+	if r.reg.HasHooks(module.Filter) {
+		ev := &module.Event{From: from, To: s.JID(), Stanza: el}
+		if drop, err := r.reg.RunHooks(ctx, module.Filter, ev); err != nil || drop {
+			if err != nil {
+				r.log.Warn("delivery filter failed", "jid", s.JID(), "err", err)
+			}
+			return false
+		}
+	}
 	if err := s.Deliver(el); err != nil {
 		r.log.Debug("delivery to closing session failed", "jid", s.JID(), "err", err)
 		return false
