@@ -235,18 +235,19 @@ func (d *Decoder) frame(header bool) (int, error) {
 				return 0, err
 			}
 		}
+		limit := d.limit(header)
 		if d.fr.state != fsIdle {
-			n, err := d.scan(header)
+			n, err := d.scan(header, limit)
 			switch {
 			case err != nil:
 				return 0, err
-			case n > d.limit(header), n == 0 && d.w-d.r >= d.limit(header):
-				return 0, errAt(condPolicy, "element too big", d.consumed)
 			case n > 0:
 				return n, nil
+			case d.w-d.r >= limit: // limit bytes scanned, and no end
+				return 0, errAt(condPolicy, "element too big", d.consumed)
 			}
 		}
-		if err := d.fill(d.limit(header)); err != nil {
+		if err := d.fill(limit); err != nil {
 			return 0, d.eof(err, header)
 		}
 	}

@@ -52,9 +52,11 @@ type counts struct {
 // scan advances the framer over the buffered bytes. It returns the length
 // of the construct once complete, or 0 if more bytes are needed. In header
 // mode the construct ends with the first start tag (the stream header).
-func (d *Decoder) scan(header bool) (int, error) {
+// It never looks past the first limit bytes of the construct, so what it
+// reports does not depend on how many bytes happen to be buffered.
+func (d *Decoder) scan(header bool, limit int) (int, error) {
 	f := &d.fr
-	b := d.buf[d.r:d.w]
+	b := d.buf[d.r:min(d.w, d.r+limit)]
 	for f.off < len(b) {
 		var done bool
 		var err error
