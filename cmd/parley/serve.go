@@ -83,6 +83,7 @@ func (f *serveFlags) apply(cmd *cobra.Command, cfg *config.Config) error {
 // serve runs the server until SIGINT/SIGTERM, then shuts down cleanly.
 func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) error {
 	log := newLogger(cfg.Log, stderr)
+	slog.SetDefault(log) // packages that log before wiring (storage, tlsutil) use the same handler
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.New(ctx, cfg, log)

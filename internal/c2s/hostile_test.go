@@ -165,9 +165,14 @@ func TestDirectTLSLogin(t *testing.T) {
 	srv := xmpptest.Start(t)
 	srv.AddUser(t, "alice@localhost", "pw")
 	d := srv.RawAt(t, srv.Addr("c2s-tls"))
-	tc := tls.Client(d.Conn, srv.TLSConfig(t, "localhost"))
+	cfg := srv.TLSConfig(t, "localhost")
+	cfg.NextProtos = []string{"xmpp-client"}
+	tc := tls.Client(d.Conn, cfg)
 	if err := tc.Handshake(); err != nil {
 		t.Fatal(err)
+	}
+	if p := tc.ConnectionState().NegotiatedProtocol; p != "xmpp-client" {
+		t.Errorf("ALPN = %q, want xmpp-client (XEP-0368)", p)
 	}
 	d.Conn = tc
 	features := d.Open("localhost")

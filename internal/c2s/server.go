@@ -36,6 +36,9 @@ type Server struct {
 	limiter  *limits.IPLimiter
 	log      *slog.Logger
 	domains  map[string]bool
+	// directTLS is the configuration of the XEP-0368 port: SNI picks the
+	// certificate and ALPN announces xmpp-client.
+	directTLS *tls.Config
 
 	// mu guards conns and closing.
 	mu      sync.Mutex
@@ -53,6 +56,10 @@ func NewServer(d Deps) *Server {
 	}
 	for _, dom := range d.Config.Domains {
 		s.domains[dom] = true
+	}
+	if d.Certs != nil {
+		s.directTLS = d.Certs.TLSConfig().Clone()
+		s.directTLS.NextProtos = []string{"xmpp-client"}
 	}
 	return s
 }

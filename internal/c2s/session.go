@@ -154,7 +154,7 @@ func (s *Session) run(ctx context.Context) {
 	defer s.cleanup(ctx)
 	s.deadline = time.Now().Add(s.srv.cfg.Limits.PreAuthTimeout.D())
 	if s.directTLS {
-		if err := s.handshake(s.srv.certs.TLSConfig()); err != nil {
+		if err := s.handshake(s.srv.directTLS); err != nil {
 			s.srv.log.Debug("direct TLS handshake failed", "peer", s.addr, "err", err)
 			return
 		}
