@@ -69,9 +69,13 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Condition == e.Condition
 }
 
-// Element returns the <error/> element.
-func (e *Error) Element() *Element {
-	el := New("", "error").SetAttr("type", e.Type)
+// Element returns the <error/> element in the jabber:client namespace (see
+// ElementIn for server streams).
+func (e *Error) Element() *Element { return e.ElementIn(NSClient) }
+
+// ElementIn returns the <error/> element in the stanza namespace space.
+func (e *Error) ElementIn(space string) *Element {
+	el := New(space, "error").SetAttr("type", e.Type)
 	if e.By != "" {
 		el.SetAttr("by", e.By)
 	}

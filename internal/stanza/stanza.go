@@ -70,7 +70,7 @@ func ErrorReply(st *Element, err *Error, from, to jid.JID) *Element {
 			r.Append(p)
 		}
 	}
-	return r.Append(err.Element())
+	return r.Append(err.ElementIn(st.Space))
 }
 
 // IQResult builds the result reply to iq with an optional payload.

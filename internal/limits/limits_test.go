@@ -1,0 +1,92 @@
+package limits
+
+import (
+	"errors"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/parleyim/parley/internal/config"
+)
+
+func limiter(exempt bool) (*IPLimiter, *time.Time) {
+	cfg := config.Default().Limits
+	cfg.ConnectionsPerIP = 2
+	cfg.AuthFailuresPerIP = 3
+	cfg.AuthFailureWindow = config.Duration(time.Minute)
+	cfg.AuthBanDuration = config.Duration(10 * time.Minute)
+	cfg.ExemptLoopback = exempt
+	l := NewIPLimiter(cfg)
+	now := time.Unix(1000, 0)
+	l.now = func() time.Time { return now }
+	return l, &now
+}
+
+var remote = netip.MustParseAddr("192.0.2.7")
+
+func TestConnectionsPerIP(t *testing.T) {
+	l, _ := limiter(true)
+	r1, err1 := l.Acquire(remote)
+	_, err2 := l.Acquire(remote)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if _, err := l.Acquire(remote); !errors.Is(err, ErrTooManyConnections) {
+		t.Fatalf("third = %v", err)
+	}
+	r1()
+	r1() // releasing twice must not free two slots
+	if _, err := l.Acquire(remote); err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	if _, err := l.Acquire(remote); !errors.Is(err, ErrTooManyConnections) {
+		t.Fatalf("double release freed a second slot: %v", err)
+	}
+	for i := 0; i < 10; i++ {
+		if _, err := l.Acquire(netip.MustParseAddr("127.0.0.1")); err != nil {
+			t.Fatalf("loopback limited: %v", err)
+		}
+	}
+}
+
+func TestAuthFailureBanExpires(t *testing.T) {
+	l, now := limiter(true)
+	for i := 0; i < 2; i++ {
+		if err := l.AuthFailed(remote); err != nil {
+			t.Fatalf("failure %d: %v", i, err)
+		}
+	}
+	// Failures older than the window are forgotten.
+	*now = now.Add(2 * time.Minute)
+	if err := l.AuthFailed(remote); err != nil {
+		t.Fatalf("old failures counted: %v", err)
+	}
+	l.AuthFailed(remote)
+	if err := l.AuthFailed(remote); !errors.Is(err, ErrBanned) {
+		t.Fatalf("third failure in the window: %v", err)
+	}
+	if !l.Banned(remote) {
+		t.Fatal("not banned")
+	}
+	if _, err := l.Acquire(remote); !errors.Is(err, ErrBanned) {
+		t.Fatalf("banned address connected: %v", err)
+	}
+	*now = now.Add(11 * time.Minute)
+	if l.Banned(remote) {
+		t.Fatal("ban did not expire")
+	}
+	l.Sweep()
+	if len(l.fails) != 0 {
+		t.Fatal("sweep kept an expired record")
+	}
+}
+
+func TestLoopbackExemptionConfigurable(t *testing.T) {
+	l, _ := limiter(false)
+	lo := netip.MustParseAddr("::1")
+	l.Acquire(lo)
+	l.Acquire(lo)
+	if _, err := l.Acquire(lo); !errors.Is(err, ErrTooManyConnections) {
+		t.Fatalf("loopback not limited with exemption off: %v", err)
+	}
+}
