@@ -19,6 +19,29 @@
 //   - Violations are reported as *Error carrying the RFC 6120 §4.9.3 stream
 //     error condition the caller must close the stream with.
 //
+// Conditions reported (Error.Condition):
+//
+//   - restricted-xml: comments, processing instructions (other than the XML
+//     declaration before the header), DOCTYPE and other "<!" declarations,
+//     entity references other than &lt; &gt; &amp; &quot; &apos;.
+//   - not-well-formed: everything else that is not well-formed XML 1.0 with
+//     namespaces, including invalid UTF-8, characters outside the XML Char
+//     range, text other than white space between stanzas, a second stream
+//     header inside the stream, a self-closing stream header, a UTF-8 byte
+//     order mark (RFC 6120 §11.6 makes U+FEFF a character, so it is text
+//     before the header), and malformed XML declarations.
+//   - bad-namespace-prefix: an undeclared prefix on an element or an
+//     attribute, and elements using the xml prefix.
+//   - invalid-namespace: the stream element is not in NSStream.
+//   - invalid-xml: the stream element, in NSStream, is not named "stream".
+//   - unsupported-encoding: an XML declaration naming another encoding than
+//     UTF-8, or a UTF-16 stream.
+//   - policy-violation: a Limits bound, a name over 1 KiB, more than 256
+//     namespace prefixes in scope, or a stream header over 4 KiB.
+//
+// Leniencies, on purpose: white space before the XML declaration is
+// skipped, and XML 1.x declarations are accepted (as XML 1.0 says).
+//
 // How it works: a cheap framing pass finds where the next top-level element
 // ends while the bytes arrive (frame.go); the complete element is then
 // copied into one string and parsed strictly into a tree whose names and
