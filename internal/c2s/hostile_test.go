@@ -2,6 +2,7 @@ package c2s_test
 
 import (
 	"crypto/tls"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -202,4 +203,55 @@ func tail(s string) string {
 		return "…" + s[len(s)-600:]
 	}
 	return s
+}
+
+func TestMalformedSASL(t *testing.T) {
+	srv := xmpptest.Start(t)
+	srv.AddUser(t, "alice@localhost", "pw")
+	r := srv.Raw(t)
+	r.Open("localhost")
+	r.StartTLS(srv.TLSConfig(t, "localhost"), "localhost")
+	r.Write("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>!!not base64!!</auth>")
+	if out := r.ReadUntil("</failure>", wait); !strings.Contains(out, "<incorrect-encoding/>") {
+		t.Fatalf("bad base64: %q", out)
+	}
+	r.Write("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>" + "eHl6" + "</auth>")
+	if out := r.ReadUntil("</failure>", wait); !strings.Contains(out, "<malformed-request/>") {
+		t.Fatalf("garbage SCRAM message: %q", out)
+	}
+	r.Write("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='DIGEST-MD5'/>")
+	if out := r.ReadUntil("</failure>", wait); !strings.Contains(out, "<invalid-mechanism/>") {
+		t.Fatalf("unknown mechanism: %q", out)
+	}
+	// After all that the stream still logs in.
+	if out := r.Plain("", "alice", "pw"); !strings.Contains(out, "success") {
+		t.Fatalf("login after malformed attempts: %q", out)
+	}
+}
+
+// TestBytesPerSecondLimit: with the loopback exemption off, a client that
+// sends faster than bytes_per_second is slowed down, not disconnected, and
+// its data is processed in order.
+func TestBytesPerSecondLimit(t *testing.T) {
+	srv := xmpptest.Start(t, func(c *config.Config) {
+		c.Limits.ExemptLoopback = false
+		c.Limits.BytesPerSecond = 4096
+		c.Limits.BurstBytes = 4096
+	})
+	srv.AddUser(t, "alice@localhost", "pw")
+	r := srv.Raw(t)
+	r.Login(srv.TLSConfig(t, "localhost"), "alice", "localhost", "pw", "r")
+	start := time.Now()
+	var b strings.Builder
+	for i := 0; i < 24; i++ {
+		b.WriteString("<iq type='get' id='q" + strconv.Itoa(i) + "' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+		b.WriteString(strings.Repeat(" ", 400)) // whitespace counts against the budget too
+	}
+	r.Write(b.String())
+	r.ReadUntil(`id="q23"`, 30*time.Second)
+	if time.Since(start) < 500*time.Millisecond {
+		// Not a timing assertion on speed: ~12 KB at 4 KB/s with a 4 KB burst
+		// cannot arrive in well under two seconds unless the limit is off.
+		t.Fatalf("12 KB passed a 4 KB/s limit in %v", time.Since(start))
+	}
 }

@@ -33,6 +33,11 @@ func (s *Session) handleStanza(ctx context.Context, el *stanza.Element) error {
 	}
 	el.SetAttr("from", s.fullStr)
 	s.stripServerOwned(el)
+	if isLegacySession(el) {
+		// RFC 3921 session establishment: a no-op kept for old clients
+		// (RFC 6121 Appendix E); c2s advertises it, so c2s answers it.
+		return s.Deliver(stanza.IQResult(el, nil, jid.JID{}, s.full))
+	}
 	hist := mHandleIQ
 	becameAvailable := false
 	switch el.Local {
@@ -117,4 +122,12 @@ func (s *Session) ownedBy(addr string) bool {
 		return true // an unparsable claim is dropped too
 	}
 	return s.srv.domains[j.Domain()]
+}
+
+func isLegacySession(el *stanza.Element) bool {
+	if el.Local != stanza.KindIQ || el.Attr("type") != stanza.Set || el.Attr("to") != "" && el.Attr("to") != el.Attr("from") {
+		return false
+	}
+	p := el.FirstChild()
+	return p != nil && p.Space == NSSession && p.Local == "session"
 }

@@ -291,6 +291,7 @@ func TestIQRouting(t *testing.T) {
 		{"unknown user", `<iq type='get' id='n1' to='nobody@localhost'><ping xmlns='urn:xmpp:ping'/></iq>`, "error", "service-unavailable"},
 		{"offline full JID", `<iq type='get' id='f1' to='alice@localhost/gone'><ping xmlns='urn:xmpp:ping'/></iq>`, "error", "service-unavailable"},
 		{"two payloads", `<iq type='get' id='b1' to='localhost'><ping xmlns='urn:xmpp:ping'/><ping xmlns='urn:xmpp:ping'/></iq>`, "error", "bad-request"},
+		{"legacy session", `<iq type='set' id='s1'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>`, "result", ""},
 		{"remote domain", `<iq type='get' id='r1' to='example.org'><ping xmlns='urn:xmpp:ping'/></iq>`, "error", "remote-server-not-found"},
 	}
 	for _, tc := range cases {
