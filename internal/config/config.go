@@ -21,8 +21,9 @@ type Config struct {
 	Admin   Admin   `toml:"admin"`
 	HTTP    HTTP    `toml:"http"`
 	// AllowRegistration enables XEP-0077 in-band registration.
-	AllowRegistration bool `toml:"allow_registration"`
-	Auth              Auth `toml:"auth"`
+	AllowRegistration bool    `toml:"allow_registration"`
+	Auth              Auth    `toml:"auth"`
+	Offline           Offline `toml:"offline"`
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -109,6 +110,17 @@ type Auth struct {
 	ScramIterations int `toml:"scram_iterations"`
 }
 
+// Offline configures storage of messages for users who are offline
+// (XEP-0160).
+type Offline struct {
+	// Enabled stores messages for offline users; when false they are
+	// bounced with service-unavailable (RFC 6121 §8.5.2.1.1).
+	Enabled bool `toml:"enabled"`
+	// MaxMessagesPerUser is the per-user quota; past it, senders get
+	// service-unavailable.
+	MaxMessagesPerUser int `toml:"max_messages_per_user"`
+}
+
 // Default returns the zero-configuration settings.
 func Default() Config {
 	return Config{
@@ -143,6 +155,7 @@ func Default() Config {
 		Storage: Storage{Driver: "sqlite", MaxOpenConns: 8},
 		Admin:   Admin{Addr: "127.0.0.1:9090"},
 		Auth:    Auth{ScramIterations: 4096},
+		Offline: Offline{Enabled: true, MaxMessagesPerUser: 1000},
 	}
 }
 

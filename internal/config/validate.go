@@ -29,7 +29,8 @@ const MinScramIterations = 4096
 // positive; storage.driver is sqlite, postgres or mysql, and postgres and
 // mysql need storage.dsn; log.level and log.format are known; tls.cert_file
 // and tls.key_file come together; tls.certs only names served domains;
-// auth.scram_iterations is at least MinScramIterations.
+// auth.scram_iterations is at least MinScramIterations;
+// offline.max_messages_per_user is positive.
 //
 // c2s.insecure_plaintext = true overrides c2s.require_tls (see
 // C2S.TLSRequired); writing both as true in the same file is reported as a
@@ -49,6 +50,10 @@ func (c *Config) Validate() error {
 	if c.Auth.ScramIterations < MinScramIterations {
 		v.add("auth.scram_iterations", fmt.Sprintf("is %d; must be at least %d (RFC 5802); the default is %d",
 			c.Auth.ScramIterations, MinScramIterations, Default().Auth.ScramIterations))
+	}
+	if c.Offline.MaxMessagesPerUser <= 0 {
+		v.add("offline.max_messages_per_user", fmt.Sprintf("is %d; must be greater than 0 (the default is %d); set offline.enabled = false to store no messages",
+			c.Offline.MaxMessagesPerUser, Default().Offline.MaxMessagesPerUser))
 	}
 	return joinProblems(v.problems)
 }

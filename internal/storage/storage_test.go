@@ -50,8 +50,8 @@ func TestOpenCreatesAndMigrates(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("database mode = %v, want 0600", fi.Mode().Perm())
 	}
-	if v, err := db.Version(ctx); err != nil || v != 1 {
-		t.Errorf("Version = %d, %v; want 1", v, err)
+	if v, err := db.Version(ctx); err != nil || v != latestMigration(t) {
+		t.Errorf("Version = %d, %v; want %d", v, err, latestMigration(t))
 	}
 	if db.Driver() != "sqlite" {
 		t.Errorf("Driver = %q", db.Driver())
@@ -84,8 +84,8 @@ func TestOpenCreatesAndMigrates(t *testing.T) {
 
 	// Reopening is a no-op migration.
 	db2 := open(t, cfg)
-	if v, err := db2.Version(ctx); err != nil || v != 1 {
-		t.Errorf("Version after reopen = %d, %v; want 1", v, err)
+	if v, err := db2.Version(ctx); err != nil || v != latestMigration(t) {
+		t.Errorf("Version after reopen = %d, %v; want %d", v, err, latestMigration(t))
 	}
 }
 
