@@ -40,10 +40,8 @@ func (o *output) deliver(el *stanza.Element) error {
 	if o.closed {
 		return errClosed
 	}
-	if o.pending == nil {
-		o.pending = bufPool.Get().(*[]byte)
-	}
-	*o.pending = el.AppendXML(*o.pending, stanza.NSClient)
+	p := o.pendingLocked()
+	*p = el.AppendXML(*p, stanza.NSClient)
 	if max := o.s.srv.cfg.Limits.MaxOutboundBytes; max > 0 && len(*o.pending) > max {
 		o.closed = true
 		go o.s.Close("policy-violation", "slow consumer: too much data queued")
@@ -61,16 +59,23 @@ func (o *output) raw(b []byte, final bool) error {
 	if o.closed {
 		return errClosed
 	}
-	if o.pending == nil {
-		o.pending = bufPool.Get().(*[]byte)
-	}
-	*o.pending = append(*o.pending, b...)
+	p := o.pendingLocked()
+	*p = append(*p, b...)
 	if final {
 		o.closed = true
 		o.done = make(chan struct{})
 	}
 	o.kickLocked()
 	return nil
+}
+
+// pendingLocked returns the queue buffer, taking one from the pool when
+// the queue was empty (an idle session holds no buffer).
+func (o *output) pendingLocked() *[]byte {
+	if o.pending == nil {
+		o.pending = bufPool.Get().(*[]byte)
+	}
+	return o.pending
 }
 
 func (o *output) kickLocked() {
