@@ -17,6 +17,7 @@ var tiers = map[string]int{
 	"internal/module": 1, "internal/router": 1, "internal/storage": 1, "internal/tlsutil": 1,
 	"internal/account": 2, "internal/c2s": 2, "internal/admin": 2, "internal/disco": 2,
 	"internal/ping": 2, "internal/version": 2, "internal/entitytime": 2, "internal/lastactivity": 2,
+	"internal/loadtest": 2,
 	"internal/server": 3, "internal/xmpptest": 4, "internal/arch": 4, "cmd/parley": 4,
 }
 

@@ -43,7 +43,7 @@ func (s *Session) handleBind(ctx context.Context, el *stanza.Element) error {
 	if err := s.Deliver(stanza.IQResult(el, result, jid.JID{}, s.full)); err != nil {
 		return err
 	}
-	ev := &module.Event{From: s.full, Session: s.full}
+	ev := &module.Event{From: s.full, Session: s.full, Conn: s}
 	if err := s.srv.router.Registry().Notify(ctx, module.SessionBound, ev); err != nil {
 		s.srv.log.Warn("session-bound hooks failed", "jid", s.fullStr, "err", err)
 	}

@@ -16,6 +16,7 @@ const (
 	nsStanzaID   = "urn:xmpp:sid:0"
 	nsDelay      = "urn:xmpp:delay"
 	nsOccupantID = "urn:xmpp:occupant-id:0"
+	nsCarbons    = "urn:xmpp:carbons:2"
 )
 
 // handleStanza processes one stanza from a bound client: it checks and
@@ -23,8 +24,10 @@ const (
 // and hands the stanza to the router.
 func (s *Session) handleStanza(ctx context.Context, el *stanza.Element) error {
 	if !stanza.IsStanza(el) {
-		return streamErr("unsupported-stanza-type", "only message, presence and iq are allowed")
+		return s.handleNonza(ctx, el)
 	}
+	ctx = s.stanzaContext(ctx)
+	defer s.scope.Run()
 	start := time.Now()
 	if f := el.Attr("from"); f != "" && f != s.fullStr {
 		if fj, err := jid.Parse(f); err != nil || (fj != s.full && fj != s.user) {
@@ -54,7 +57,7 @@ func (s *Session) handleStanza(ctx context.Context, el *stanza.Element) error {
 	err := s.srv.router.Route(ctx, s.full, el)
 	hist.Observe(time.Since(start).Seconds())
 	if becameAvailable {
-		ev := &module.Event{From: s.full, Session: s.full, Stanza: el}
+		ev := &module.Event{From: s.full, Session: s.full, Stanza: el, Conn: s}
 		if nerr := s.srv.router.Registry().Notify(ctx, module.Available, ev); nerr != nil {
 			s.srv.log.Warn("available hooks failed", "jid", s.fullStr, "err", nerr)
 		}
@@ -95,8 +98,9 @@ func (s *Session) trackPresence(el *stanza.Element) bool {
 
 // stripServerOwned removes elements whose authority is the server: a
 // stanza-id claiming to be by the user's account or a served domain, a
-// delay stamped by a served domain, and occupant ids (XEP-0359 §3.1,
-// XEP-0203, XEP-0421).
+// delay stamped by a served domain, occupant ids and message carbons
+// wrappers (XEP-0359 §3.1, XEP-0203, XEP-0421, XEP-0280 §11: only the
+// server sends carbon copies).
 func (s *Session) stripServerOwned(el *stanza.Element) {
 	if len(el.Children) == 0 {
 		return
@@ -109,6 +113,8 @@ func (s *Session) stripServerOwned(el *stanza.Element) {
 			return c.Local == "delay" && s.ownedBy(c.Attr("from"))
 		case nsOccupantID:
 			return c.Local == "occupant-id"
+		case nsCarbons:
+			return c.Local == "sent" || c.Local == "received"
 		}
 		return false
 	})

@@ -126,7 +126,7 @@ func (s *Session) preAuthFeatures() []*stanza.Element {
 		}
 		fs = append(fs, cb)
 	}
-	return fs
+	return append(fs, s.srv.router.Registry().PreAuthFeatures(s.preAuth())...)
 }
 
 func (s *Session) saslOptions() sasl.Options {
@@ -141,9 +141,15 @@ func (s *Session) saslOptions() sasl.Options {
 	return o
 }
 
-// handlePreAuth accepts STARTTLS and SASL; anything else before login is
-// refused.
+// handlePreAuth accepts STARTTLS, SASL and the iqs modules take before
+// login (XEP-0077 registration); anything else before login is refused.
 func (s *Session) handlePreAuth(ctx context.Context, el *stanza.Element) (bool, error) {
+	if h := s.preAuthIQHandler(el); h != nil {
+		if s.tls == nil && s.tlsRequired() {
+			return false, streamErr("policy-violation", "STARTTLS is required first")
+		}
+		return false, s.handlePreAuthIQ(ctx, el, h)
+	}
 	switch {
 	case el.Space == NSTLS && el.Local == "starttls":
 		return true, s.startTLS()

@@ -60,6 +60,9 @@ type Session struct {
 	pingPending bool
 	pingSeq     int
 
+	scope    module.Scope    // work after the current stanza (module.AfterReply)
+	scopeCtx context.Context // the run context carrying scope, made on first use
+
 	available atomic.Bool
 	priority  atomic.Int32
 	closing   atomic.Bool
@@ -218,7 +221,7 @@ func (s *Session) cleanup(ctx context.Context) {
 	if s.state == stateBound {
 		s.srv.router.Unbind(s)
 		mSessions.Dec()
-		ev := &module.Event{From: s.full, Session: s.full}
+		ev := &module.Event{From: s.full, Session: s.full, Conn: s}
 		if err := s.srv.router.Registry().Notify(context.WithoutCancel(ctx), module.SessionClosed, ev); err != nil {
 			s.srv.log.Warn("session-closed hooks failed", "jid", s.fullStr, "err", err)
 		}

@@ -32,8 +32,10 @@ const (
 	Available
 	// Filter runs before the router hands a stanza to a local session:
 	// ev.From is the sender (a full or bare JID, or a domain), ev.To the
-	// recipient session's full JID. A hook that returns handled=true drops
-	// the stanza for that recipient (blocking, client state indication).
+	// recipient session's full JID, ev.Conn that session. A hook that
+	// returns handled=true drops the stanza for that recipient (blocking);
+	// one that also sets ev.Deferred took it over to deliver later itself
+	// (client state indication), and the router counts it as delivered.
 	Filter
 )
 
@@ -47,6 +49,12 @@ type Event struct {
 	To      jid.JID // the parsed 'to' (zero when absent)
 	Stanza  *stanza.Element
 	Session jid.JID // for SessionBound/SessionClosed: the full JID
+	// Conn is the session concerned: at SessionBound, SessionClosed and
+	// Available the session itself, at Filter the recipient.
+	Conn Conn
+	// Deferred is set by a Filter hook that holds the stanza back and
+	// delivers it later through Conn (see Filter).
+	Deferred bool
 }
 
 type hookEntry struct {

@@ -55,6 +55,10 @@ type Registry struct {
 	identities     []Identity
 	streamFeatures []func(jid.JID) *stanza.Element
 	hooks          map[HookKind][]hookEntry
+	// Extension points for c2s (conn.go, preauth.go); maps made on first use.
+	nonzas          map[nsName]NonzaHandler
+	preAuthIQ       map[iqKey]PreAuthIQHandler
+	preAuthFeatures []func(PreAuth) *stanza.Element
 }
 
 // NewRegistry returns an empty registry.

@@ -214,12 +214,12 @@ func (r *Router) senderOf(el *stanza.Element) jid.JID {
 // stanza was queued.
 func (r *Router) deliverTo(ctx context.Context, from jid.JID, s Session, el *stanza.Element) bool {
 	if r.reg.HasHooks(module.Filter) {
-		ev := &module.Event{From: from, To: s.JID(), Stanza: el}
+		ev := &module.Event{From: from, To: s.JID(), Stanza: el, Conn: s}
 		if drop, err := r.reg.RunHooks(ctx, module.Filter, ev); err != nil || drop {
 			if err != nil {
 				r.log.Warn("delivery filter failed", "jid", s.JID(), "err", err)
 			}
-			return false
+			return err == nil && ev.Deferred // held back for later delivery counts as delivered
 		}
 	}
 	if err := s.Deliver(el); err != nil {

@@ -1,0 +1,359 @@
+package loadtest_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleyim/parley/internal/account"
+	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/loadtest"
+	"github.com/parleyim/parley/internal/xmpptest"
+)
+
+const password = "bench pw"
+
+// start runs Parley with plaintext logins allowed (as benchmarks run it).
+func start(t *testing.T) *xmpptest.Server {
+	return xmpptest.Start(t, func(c *config.Config) { c.C2S.InsecurePlaintext = true })
+}
+
+// createUsers makes prefix0..prefix(n-1) directly in the account store.
+func createUsers(t *testing.T, srv *xmpptest.Server, prefix string, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 4)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			j := jid.MustParse(prefix + strconv.Itoa(i) + "@localhost")
+			if err := srv.Accounts().Create(context.Background(), j, password); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+func target(t *testing.T, srv *xmpptest.Server, mech string, starttls bool) *loadtest.Target {
+	return &loadtest.Target{
+		Addr: srv.Addr("c2s"), Domain: "localhost", Mechanism: mech, StartTLS: starttls,
+		TLS: srv.TLSConfig(t, "localhost"), Keys: loadtest.NewKeyCache(), StepTimeout: 10 * time.Second,
+	}
+}
+
+func options(tg *loadtest.Target, prefix string) loadtest.Options {
+	return loadtest.Options{Target: tg, Prefix: prefix, Password: password, Concurrency: 4,
+		Server: loadtest.Proc{PID: os.Getpid()}, Drain: 10 * time.Second}
+}
+
+// metric reads one sample from the server's /metrics, so the tests can
+// check the tool's counts against what the server itself counted.
+func metric(t *testing.T, srv *xmpptest.Server, series string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + srv.Addr("admin") + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	return 0
+}
+
+func get(t *testing.T, r loadtest.Result, name string) float64 {
+	t.Helper()
+	v, ok := r.Get(name)
+	if !ok {
+		t.Fatalf("%s result has no %s: %+v", r.Scenario, name, r.Metrics)
+	}
+	return v
+}
+
+// checkLatencies checks that the percentiles are real durations, ordered,
+// and no longer than the whole run took.
+func checkLatencies(t *testing.T, r loadtest.Result, names []string, wall time.Duration) {
+	t.Helper()
+	prev := 0.0
+	for _, n := range names {
+		v := get(t, r, n)
+		if v <= 0 || v < prev || v > float64(wall.Milliseconds())+1 {
+			t.Fatalf("%s %s = %v ms (previous %v, run took %v): not a measured latency", r.Scenario, n, v, prev, wall)
+		}
+		prev = v
+	}
+}
+
+func TestLogin(t *testing.T) {
+	srv := start(t)
+	createUsers(t, srv, "login", 12)
+	for _, tc := range []struct {
+		name     string
+		mech     string
+		starttls bool
+	}{
+		{"PLAIN plaintext", loadtest.MechPLAIN, false},
+		{"SCRAM-SHA-1 plaintext", loadtest.MechSCRAMSHA1, false},
+		{"SCRAM-SHA-256 plaintext", loadtest.MechSCRAMSHA256, false},
+		{"SCRAM-SHA-256 STARTTLS", loadtest.MechSCRAMSHA256, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := options(target(t, srv, tc.mech, tc.starttls), "login")
+			o.N = 12
+			mech := tc.mech
+			okBefore := metric(t, srv, `parley_auth_total{mechanism="`+mech+`",result="success"}`)
+			t0 := time.Now()
+			r, err := loadtest.Login(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wall := time.Since(t0)
+			if got := get(t, r, "logins"); got != 12 {
+				t.Fatalf("logins = %v, want 12", got)
+			}
+			ok := metric(t, srv, `parley_auth_total{mechanism="`+mech+`",result="success"}`) - okBefore
+			if ok != 12 {
+				t.Fatalf("the server counted %v successful %s logins, the tool 12", ok, mech)
+			}
+			checkLatencies(t, r, []string{"p50", "p99", "max"}, wall)
+			if get(t, r, "rate") <= 0 {
+				t.Fatal("no login rate")
+			}
+		})
+	}
+}
+
+func TestLoginWrongPasswordFails(t *testing.T) {
+	srv := start(t)
+	createUsers(t, srv, "wrong", 2)
+	o := options(target(t, srv, loadtest.MechSCRAMSHA256, false), "wrong")
+	o.N, o.Password = 2, "not the password"
+	r, err := loadtest.Login(context.Background(), o)
+	if err == nil || get(t, r, "logins") != 0 || get(t, r, "failed") != 2 {
+		t.Fatalf("logins with a wrong password: err=%v result=%+v", err, r.Metrics)
+	}
+}
+
+func TestChat(t *testing.T) {
+	srv := start(t)
+	createUsers(t, srv, "chat", 6)
+	for _, tc := range []struct {
+		name     string
+		rate     float64
+		starttls bool
+	}{
+		{"fixed rate plaintext", 300, false},
+		{"flat out plaintext", 0, false},
+		{"flat out STARTTLS", 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := options(target(t, srv, loadtest.MechSCRAMSHA1, tc.starttls), "chat")
+			o.Pairs, o.Rate, o.Duration, o.Window = 3, tc.rate, 700*time.Millisecond, 8
+			in := `parley_stanzas_total{direction="in",kind="message"}`
+			before := metric(t, srv, in)
+			t0 := time.Now()
+			r, err := loadtest.Chat(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wall := time.Since(t0)
+			sent, delivered := get(t, r, "sent"), get(t, r, "delivered")
+			if sent < 6 || delivered != sent || get(t, r, "lost") != 0 {
+				t.Fatalf("sent %v delivered %v", sent, delivered)
+			}
+			if got := metric(t, srv, in) - before; got != sent {
+				t.Fatalf("the server received %v messages, the tool says it sent %v", got, sent)
+			}
+			if tc.rate > 0 && (sent > tc.rate*2 || sent < tc.rate*0.1) {
+				t.Fatalf("sent %v messages in 0.7 s at %v/s", sent, tc.rate)
+			}
+			checkLatencies(t, r, []string{"p50", "p90", "p99", "max"}, wall)
+			if get(t, r, "throughput") <= 0 || get(t, r, "server_cpu_per_message") < 0 {
+				t.Fatalf("throughput/cpu missing: %+v", r.Metrics)
+			}
+		})
+	}
+}
+
+// delayProxy forwards TCP connections to upstream, holding every chunk
+// from the server for delay before passing it on.
+func delayProxy(t *testing.T, upstream string, delay time.Duration) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", upstream)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go func() { io.Copy(u, c); u.Close() }()
+			go delayCopy(c, u, delay)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func delayCopy(dst, src net.Conn, delay time.Duration) {
+	type chunk struct {
+		at time.Time
+		b  []byte
+	}
+	ch := make(chan chunk, 1024)
+	go func() {
+		defer close(ch)
+		for {
+			buf := make([]byte, 32<<10)
+			n, err := src.Read(buf)
+			if n > 0 {
+				ch <- chunk{time.Now(), buf[:n]}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for c := range ch {
+		time.Sleep(time.Until(c.at.Add(delay)))
+		if _, err := dst.Write(c.b); err != nil {
+			break
+		}
+	}
+	dst.Close()
+}
+
+// TestChatLatencyIsMeasured puts a proxy that delays everything the server
+// sends by 40 ms between the tool and Parley: every measured latency must
+// include that delay, which a tool that measured nothing would miss.
+func TestChatLatencyIsMeasured(t *testing.T) {
+	srv := start(t)
+	createUsers(t, srv, "slow", 2)
+	const delay = 40 * time.Millisecond
+	tg := target(t, srv, loadtest.MechPLAIN, false)
+	tg.Addr = delayProxy(t, srv.Addr("c2s"), delay)
+	o := options(tg, "slow")
+	o.Pairs, o.Rate, o.Duration = 1, 40, 500*time.Millisecond
+	r, err := loadtest.Chat(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p50 := get(t, r, "p50"); p50 < float64(delay.Milliseconds()) {
+		t.Fatalf("p50 = %v ms through a %v delay", p50, delay)
+	}
+}
+
+// TestChatCountsLosses: while the tool chats, another connection binds
+// the same full JID as one of its users and replaces that session (RFC
+// 6120 §7.7.2.2). Messages to it then bounce; the tool must report them
+// as lost and fail.
+func TestChatCountsLosses(t *testing.T) {
+	srv := start(t)
+	createUsers(t, srv, "lossy", 2)
+	o := options(target(t, srv, loadtest.MechPLAIN, false), "lossy")
+	o.Pairs, o.Rate, o.Duration, o.Drain = 1, 50, 600*time.Millisecond, time.Second
+	victim := jid.MustParse("lossy1@localhost/bench")
+	kicked := make(chan struct{})
+	go func() {
+		defer close(kicked)
+		deadline := time.Now().Add(5 * time.Second)
+		for srv.Router().Session(victim) == nil && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		c, err := o.Target.Login(context.Background(), "lossy1", password, "bench")
+		if err == nil {
+			t.Cleanup(func() { c.Abort() })
+		}
+	}()
+	r, err := loadtest.Chat(context.Background(), o)
+	<-kicked
+	if err == nil {
+		t.Fatalf("chat with a peer kicked off reported success: %+v", r.Metrics)
+	}
+	if get(t, r, "lost") <= 0 {
+		t.Fatalf("no loss reported: %+v", r.Metrics)
+	}
+}
+
+func TestIdle(t *testing.T) {
+	srv := start(t)
+	createUsers(t, srv, "idle", 10)
+	for _, starttls := range []bool{false, true} {
+		t.Run("starttls="+strconv.FormatBool(starttls), func(t *testing.T) {
+			o := options(target(t, srv, loadtest.MechSCRAMSHA256, starttls), "idle")
+			o.N, o.Duration = 10, 200*time.Millisecond
+			pings := `parley_stanzas_total{direction="in",kind="iq"}`
+			before := metric(t, srv, pings)
+			r, err := loadtest.Idle(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if get(t, r, "sessions") != 10 || get(t, r, "up_after_hold") != 10 {
+				t.Fatalf("sessions: %+v", r.Metrics)
+			}
+			if got := metric(t, srv, pings) - before; got < 10 {
+				t.Fatalf("the server saw %v iqs, the tool claims 10 pings answered", got)
+			}
+			if get(t, r, "rss_held") <= 0 || get(t, r, "rss_before") <= 0 {
+				t.Fatalf("no memory figures: %+v", r.Metrics)
+			}
+		})
+	}
+}
+
+func TestRegisterThenLogin(t *testing.T) {
+	srv := start(t)
+	o := options(target(t, srv, loadtest.MechSCRAMSHA256, false), "reg")
+	o.N = 6
+	reg := loadtest.RegistrarFunc(func(ctx context.Context, user, pw string) error {
+		err := srv.Accounts().Create(ctx, jid.MustParse(user+"@localhost"), pw)
+		if errors.Is(err, account.ErrExists) {
+			return loadtest.ErrExists
+		}
+		return err
+	})
+	r, err := loadtest.Register(context.Background(), o, reg)
+	if err != nil || get(t, r, "created") != 6 {
+		t.Fatalf("register: %v %+v", err, r.Metrics)
+	}
+	r, err = loadtest.Register(context.Background(), o, reg)
+	if err != nil || get(t, r, "existed") != 6 || get(t, r, "created") != 0 {
+		t.Fatalf("second register: %v %+v", err, r.Metrics)
+	}
+	if r, err := loadtest.Login(context.Background(), o); err != nil || get(t, r, "logins") != 6 {
+		t.Fatalf("login of registered accounts: %v %+v", err, r.Metrics)
+	}
+}

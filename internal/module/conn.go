@@ -1,0 +1,74 @@
+package module
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/stanza"
+)
+
+// Conn is one bound client session as a feature module sees it: the
+// session a nonza came from, or the session an event (Event.Conn) or a
+// delivery (Filter) concerns. c2s implements it; router.Session has the
+// same methods. Values are comparable and stay the same for the life of a
+// session, so a module keeps per-session state in a map keyed by Conn and
+// deletes it at SessionClosed. Keying by Conn rather than by full JID keeps
+// a replaced session (same resource, RFC 6120 §7.7.2.2) from clobbering the
+// state of the new one.
+type Conn interface {
+	// JID is the session's full JID.
+	JID() jid.JID
+	// Deliver queues el (a stanza or a nonza) for the client; it never
+	// blocks on the network and bypasses the Filter hooks.
+	Deliver(el *stanza.Element) error
+	// Close ends the session with a stream error condition (RFC 6120
+	// §4.9.3); "" closes it without one.
+	Close(cond, text string)
+}
+
+// NonzaHandler handles a top-level element that is not a stanza (a
+// "nonza", such as XEP-0352's <active/> or XEP-0198's <r/>) sent by the
+// bound session c. It runs on the session's reading goroutine, so nonzas of
+// one session are handled in order. Returning a *StreamError ends the
+// stream with that condition; any other error ends it with
+// internal-server-error.
+type NonzaHandler func(ctx context.Context, c Conn, el *stanza.Element) error
+
+// StreamError asks c2s to end the stream with a stream error (RFC 6120
+// §4.9).
+type StreamError struct {
+	Condition string // e.g. "policy-violation"
+	Text      string // optional human-readable text
+}
+
+func (e *StreamError) Error() string {
+	if e.Text == "" {
+		return "stream error: " + e.Condition
+	}
+	return "stream error: " + e.Condition + ": " + e.Text
+}
+
+type nsName struct{ space, local string }
+
+// Nonza registers h for top-level elements {space}local from bound
+// sessions. A duplicate registration panics (a wiring bug).
+func (r *Registry) Nonza(space, local string, h NonzaHandler) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := nsName{space, local}
+	if r.nonzas == nil {
+		r.nonzas = map[nsName]NonzaHandler{}
+	}
+	if _, dup := r.nonzas[k]; dup {
+		panic(fmt.Sprintf("module: duplicate nonza handler for {%s}%s", space, local))
+	}
+	r.nonzas[k] = h
+}
+
+// LookupNonza returns the handler for the nonza {space}local, or nil.
+func (r *Registry) LookupNonza(space, local string) NonzaHandler {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.nonzas[nsName{space, local}]
+}
