@@ -264,6 +264,9 @@ func (s *Session) readElements(ctx context.Context) (restart bool, err error) {
 }
 
 func (s *Session) handle(ctx context.Context, el *stanza.Element) (restart bool, err error) {
+	if s.closing.Load() {
+		return false, nil // we closed the stream (conflict, account removed): the rest is ignored
+	}
 	switch s.state {
 	case stateConnected:
 		return s.handlePreAuth(ctx, el)

@@ -85,6 +85,10 @@ type Limits struct {
 	ExemptLoopback     bool     `toml:"exempt_loopback"`
 	MaxOutboundBytes   int      `toml:"max_outbound_bytes"`
 	MaxSessionsPerUser int      `toml:"max_sessions_per_user"`
+	// RegistrationsPerIPPerHour bounds the accounts one address may create
+	// by in-band registration (XEP-0077) in an hour; loopback addresses
+	// are exempt when ExemptLoopback is set.
+	RegistrationsPerIPPerHour int `toml:"registrations_per_ip_per_hour"`
 }
 
 // Storage selects the database engine.
@@ -151,6 +155,8 @@ func Default() Config {
 			ExemptLoopback:     true,
 			MaxOutboundBytes:   4 << 20,
 			MaxSessionsPerUser: 100,
+
+			RegistrationsPerIPPerHour: 5,
 		},
 		Storage: Storage{Driver: "sqlite", MaxOpenConns: 8},
 		Admin:   Admin{Addr: "127.0.0.1:9090"},

@@ -227,6 +227,7 @@ func (v *validator) limits() {
 		{"limits.auth_failures_per_ip", l.AuthFailuresPerIP, d.AuthFailuresPerIP},
 		{"limits.max_outbound_bytes", l.MaxOutboundBytes, d.MaxOutboundBytes},
 		{"limits.max_sessions_per_user", l.MaxSessionsPerUser, d.MaxSessionsPerUser},
+		{"limits.registrations_per_ip_per_hour", l.RegistrationsPerIPPerHour, d.RegistrationsPerIPPerHour},
 	}
 	for _, i := range ints {
 		if i.val <= 0 {

@@ -27,6 +27,11 @@ type IPLimiter struct {
 	mu    sync.Mutex
 	conns map[netip.Addr]int
 	fails map[netip.Addr]*failures
+
+	// regMu guards regs: per address, the times of its in-band
+	// registrations within the last RegistrationWindow (register.go).
+	regMu sync.Mutex
+	regs  map[netip.Addr][]time.Time
 }
 
 type failures struct {
@@ -116,8 +121,10 @@ func (l *IPLimiter) Banned(a netip.Addr) bool {
 	return f != nil && l.now().Before(f.bannedUntil)
 }
 
-// Sweep forgets expired failure records; call it periodically.
+// Sweep forgets expired failure and registration records; call it
+// periodically.
 func (l *IPLimiter) Sweep() {
+	l.sweepRegistrations(l.now())
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()

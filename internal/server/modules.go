@@ -8,6 +8,7 @@ import (
 	"github.com/parleyim/parley/internal/lastactivity"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/ping"
+	"github.com/parleyim/parley/internal/register"
 	"github.com/parleyim/parley/internal/version"
 )
 
@@ -21,6 +22,9 @@ func (s *Server) modules() []module.Registrar {
 		ping.Module{},
 		&version.Module{Name: "Parley", Version: Version},
 		&entitytime.Module{},
+		register.New(register.Config{
+			Accounts: s.accounts, Router: s.router, Limiter: s.limiter, Enabled: s.cfg.AllowRegistration, Log: s.log,
+		}),
 		&lastactivity.Module{Started: time.Now()},
 	}
 }
