@@ -24,6 +24,7 @@ type Config struct {
 	AllowRegistration bool    `toml:"allow_registration"`
 	Auth              Auth    `toml:"auth"`
 	Offline           Offline `toml:"offline"`
+	Roster            Roster  `toml:"roster"`
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -125,6 +126,20 @@ type Offline struct {
 	MaxMessagesPerUser int `toml:"max_messages_per_user"`
 }
 
+// Roster bounds each account's roster (RFC 6121 §2.1.2, §2.3.3).
+type Roster struct {
+	// MaxItems is the most items one roster may hold (pending inbound
+	// subscription requests are bounded by it too); past it, adding an
+	// item fails with resource-constraint.
+	MaxItems int `toml:"max_items"`
+	// MaxNameBytes bounds an item's 'name' (not-acceptable past it).
+	MaxNameBytes int `toml:"max_name_bytes"`
+	// MaxGroupsPerItem bounds the groups of one item (resource-constraint).
+	MaxGroupsPerItem int `toml:"max_groups_per_item"`
+	// MaxGroupNameBytes bounds one group name (not-acceptable past it).
+	MaxGroupNameBytes int `toml:"max_group_name_bytes"`
+}
+
 // Default returns the zero-configuration settings.
 func Default() Config {
 	return Config{
@@ -162,6 +177,7 @@ func Default() Config {
 		Admin:   Admin{Addr: "127.0.0.1:9090"},
 		Auth:    Auth{ScramIterations: 4096},
 		Offline: Offline{Enabled: true, MaxMessagesPerUser: 1000},
+		Roster:  Roster{MaxItems: 1000, MaxNameBytes: 1024, MaxGroupsPerItem: 64, MaxGroupNameBytes: 1024},
 	}
 }
 

@@ -30,7 +30,7 @@ const MinScramIterations = 4096
 // mysql need storage.dsn; log.level and log.format are known; tls.cert_file
 // and tls.key_file come together; tls.certs only names served domains;
 // auth.scram_iterations is at least MinScramIterations;
-// offline.max_messages_per_user is positive.
+// offline.max_messages_per_user and the roster limits are positive.
 //
 // c2s.insecure_plaintext = true overrides c2s.require_tls (see
 // C2S.TLSRequired); writing both as true in the same file is reported as a
@@ -55,7 +55,25 @@ func (c *Config) Validate() error {
 		v.add("offline.max_messages_per_user", fmt.Sprintf("is %d; must be greater than 0 (the default is %d); set offline.enabled = false to store no messages",
 			c.Offline.MaxMessagesPerUser, Default().Offline.MaxMessagesPerUser))
 	}
+	v.roster()
 	return joinProblems(v.problems)
+}
+
+func (v *validator) roster() {
+	r, d := v.c.Roster, Default().Roster
+	for _, i := range []struct {
+		key      string
+		val, def int
+	}{
+		{"roster.max_items", r.MaxItems, d.MaxItems},
+		{"roster.max_name_bytes", r.MaxNameBytes, d.MaxNameBytes},
+		{"roster.max_groups_per_item", r.MaxGroupsPerItem, d.MaxGroupsPerItem},
+		{"roster.max_group_name_bytes", r.MaxGroupNameBytes, d.MaxGroupNameBytes},
+	} {
+		if i.val <= 0 {
+			v.add(i.key, fmt.Sprintf("is %d; must be greater than 0 (the default is %d)", i.val, i.def))
+		}
+	}
 }
 
 type validator struct {

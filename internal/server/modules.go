@@ -8,7 +8,9 @@ import (
 	"github.com/parleyim/parley/internal/lastactivity"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/ping"
+	"github.com/parleyim/parley/internal/presence"
 	"github.com/parleyim/parley/internal/register"
+	"github.com/parleyim/parley/internal/roster"
 	"github.com/parleyim/parley/internal/version"
 )
 
@@ -17,7 +19,7 @@ var Version = "dev"
 
 // modules is the explicit list of feature modules, in registration order.
 func (s *Server) modules() []module.Registrar {
-	return []module.Registrar{
+	mods := []module.Registrar{
 		disco.New(),
 		ping.Module{},
 		&version.Module{Name: "Parley", Version: Version},
@@ -27,4 +29,7 @@ func (s *Server) modules() []module.Registrar {
 		}),
 		&lastactivity.Module{Started: time.Now()},
 	}
+	rosters := roster.New(roster.Deps{Log: s.log, DB: s.db, Router: s.router, Limits: s.cfg.Roster})
+	mods = append(mods, rosters, presence.New(presence.Deps{Log: s.log, DB: s.db, Router: s.router, Roster: rosters}))
+	return mods
 }

@@ -1,0 +1,96 @@
+package presence
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/storage"
+)
+
+// lastStore keeps the last unavailable presence of each account.
+type lastStore struct {
+	db  *storage.DB
+	put string
+}
+
+type lastPresence struct {
+	el *stanza.Element
+	at time.Time
+}
+
+func newLastStore(db *storage.DB) *lastStore {
+	return &lastStore{
+		db:  db,
+		put: db.Upsert("presence_last", []string{"domain", "username"}, []string{"stanza", "stamp"}),
+	}
+}
+
+// Put stores el as user's last unavailable presence.
+func (l *lastStore) Put(ctx context.Context, user jid.JID, el *stanza.Element, at time.Time) error {
+	if _, err := l.db.SQL().ExecContext(ctx, l.put, user.Domain(), user.Local(),
+		storage.EncodeElements(readdressed(el, "")), at.UnixMilli()); err != nil {
+		return fmt.Errorf("presence: store last presence of %s: %w", user, err)
+	}
+	return nil
+}
+
+// maxQueryArgs bounds the IN list of one query.
+const maxQueryArgs = 500
+
+// Get returns the stored last unavailable presence of each of users that
+// has one.
+func (l *lastStore) Get(ctx context.Context, users []jid.JID) (map[jid.JID]lastPresence, error) {
+	byDomain := map[string][]string{}
+	for _, u := range users {
+		byDomain[u.Domain()] = append(byDomain[u.Domain()], u.Local())
+	}
+	out := map[jid.JID]lastPresence{}
+	var dec storage.ElementDecoder
+	for domain, locals := range byDomain {
+		for len(locals) > 0 {
+			n := min(len(locals), maxQueryArgs)
+			if err := l.getChunk(ctx, &dec, domain, locals[:n], out); err != nil {
+				return nil, err
+			}
+			locals = locals[n:]
+		}
+	}
+	return out, nil
+}
+
+func (l *lastStore) getChunk(ctx context.Context, dec *storage.ElementDecoder, domain string, locals []string, out map[jid.JID]lastPresence) error {
+	q := l.db.Rebind("SELECT username, stanza, stamp FROM presence_last WHERE domain = ? AND username IN (?" +
+		strings.Repeat(", ?", len(locals)-1) + ")")
+	args := make([]any, 0, len(locals)+1)
+	args = append(args, domain)
+	for _, lp := range locals {
+		args = append(args, lp)
+	}
+	rows, err := l.db.SQL().QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("presence: read last presence: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var local string
+		var data []byte
+		var ms int64
+		if err := rows.Scan(&local, &data, &ms); err != nil {
+			return fmt.Errorf("presence: read last presence: %w", err)
+		}
+		els, err := dec.Decode(data)
+		if err != nil || len(els) != 1 {
+			continue // unreadable: as if none was stored
+		}
+		j, err := jid.New(local, domain, "")
+		if err != nil {
+			continue
+		}
+		out[j] = lastPresence{el: els[0], at: time.UnixMilli(ms)}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,298 @@
+package presence
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/module"
+	"github.com/parleyim/parley/internal/roster"
+	"github.com/parleyim/parley/internal/router"
+	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/storage"
+)
+
+// Deps is what the presence module needs.
+type Deps struct {
+	Log    *slog.Logger
+	DB     *storage.DB
+	Router *router.Router
+	Roster *roster.Module
+}
+
+// Module tracks and distributes presence.
+type Module struct {
+	log    *slog.Logger
+	router *router.Router
+	roster *roster.Module
+	last   *lastStore
+
+	// mu guards sessions (the map; each session has its own lock).
+	mu       sync.RWMutex
+	sessions map[jid.JID]*session
+}
+
+// session is the presence state of one bound resource.
+type session struct {
+	mu        sync.Mutex
+	available bool
+	pres      *stanza.Element      // latest available presence, 'from' stamped
+	directed  map[jid.JID]struct{} // directed presence recipients (§4.6)
+}
+
+// New returns the presence module; it installs itself as the roster's
+// removal hook.
+func New(d Deps) *Module {
+	m := &Module{
+		log:      d.Log.With("component", "presence"),
+		router:   d.Router,
+		roster:   d.Roster,
+		last:     newLastStore(d.DB),
+		sessions: map[jid.JID]*session{},
+	}
+	d.Roster.SetRemovalHook(m.removed)
+	return m
+}
+
+// Register declares the hooks.
+func (m *Module) Register(reg *module.Registry) {
+	reg.Hook(module.InboundPresence, 0, m.inbound)
+	reg.Hook(module.Available, 0, m.available)
+	reg.Hook(module.SessionClosed, 0, m.sessionClosed)
+}
+
+func (m *Module) state(full jid.JID, create bool) *session {
+	m.mu.RLock()
+	st := m.sessions[full]
+	m.mu.RUnlock()
+	if st != nil || !create {
+		return st
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if st = m.sessions[full]; st == nil {
+		st = &session{}
+		m.sessions[full] = st
+	}
+	return st
+}
+
+// current returns the latest available presence of a session, or nil.
+func (m *Module) current(full jid.JID) *stanza.Element {
+	st := m.state(full, false)
+	if st == nil {
+		return nil
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.available {
+		return nil
+	}
+	return st.pres
+}
+
+// inbound is the InboundPresence hook.
+func (m *Module) inbound(ctx context.Context, ev *module.Event) (bool, error) {
+	typ := ev.Stanza.Attr("type")
+	if !m.router.IsLocal(ev.From.Domain()) {
+		return m.fromRemote(ctx, ev, typ)
+	}
+	switch {
+	case roster.IsSubscriptionType(typ):
+		return true, m.subscription(ctx, ev, typ)
+	case typ == "probe":
+		return true, m.clientProbe(ctx, ev)
+	case typ == stanza.TypeError:
+		return false, nil
+	case typ != "" && typ != "unavailable":
+		return true, stanza.Errorf(stanza.Modify, stanza.BadRequest, "unknown presence type %q", typ)
+	case ev.To.IsZero():
+		m.broadcast(ctx, ev.From, ev.Stanza, typ)
+		return true, nil
+	}
+	m.directed(ctx, ev.From, ev.To, typ)
+	return false, nil
+}
+
+// broadcast handles undirected presence (RFC 6121 §4.2, §4.4, §4.5).
+func (m *Module) broadcast(ctx context.Context, from jid.JID, el *stanza.Element, typ string) {
+	st := m.state(from, true)
+	st.mu.Lock()
+	wasAvailable := st.available
+	var directed map[jid.JID]struct{}
+	if typ == "" {
+		st.available, st.pres = true, el
+	} else {
+		st.available, st.pres = false, nil
+		directed, st.directed = st.directed, nil
+	}
+	st.mu.Unlock()
+	if typ == "unavailable" {
+		m.unavailable(ctx, from, el, wasAvailable, directed)
+		return
+	}
+	view := m.view(ctx, from.Bare())
+	m.toContacts(ctx, view, el)
+	m.toOwn(ctx, from.Bare(), el)
+	if !wasAvailable {
+		m.probe(ctx, view, from)
+		m.ownPresenceTo(ctx, from)
+	}
+}
+
+// unavailable distributes an unavailable presence of from: to the
+// contacts and own resources if it was available, to the directed
+// presence recipients in any case, and stores it as the last one.
+func (m *Module) unavailable(ctx context.Context, from jid.JID, el *stanza.Element, wasAvailable bool, directed map[jid.JID]struct{}) {
+	if wasAvailable {
+		view := m.view(ctx, from.Bare())
+		m.toContacts(ctx, view, el)
+		m.toOwn(ctx, from.Bare(), el)
+		if err := m.last.Put(ctx, from.Bare(), el, time.Now()); err != nil {
+			m.log.Warn("storing last presence failed", "jid", from, "err", err)
+		}
+	}
+	for to := range directed {
+		m.router.Deliver(ctx, to, readdressed(el, to.String()))
+	}
+}
+
+// view returns user's roster, or an empty one if it cannot be read.
+func (m *Module) view(ctx context.Context, user jid.JID) *roster.View {
+	v, err := m.roster.View(ctx, user)
+	if err != nil {
+		m.log.Warn("reading roster failed", "jid", user, "err", err)
+		return nil
+	}
+	return v
+}
+
+// toContacts sends el to every contact subscribed to the user.
+func (m *Module) toContacts(ctx context.Context, view *roster.View, el *stanza.Element) {
+	if view == nil {
+		return
+	}
+	view.Range(func(contact jid.JID, sub roster.Sub) bool {
+		if sub.HasFrom() {
+			m.send(ctx, contact, el)
+		}
+		return true
+	})
+}
+
+// send delivers el to a contact's bare JID: to its available resources
+// when it is local, through the router otherwise.
+func (m *Module) send(ctx context.Context, to jid.JID, el *stanza.Element) {
+	if !m.router.IsLocal(to.Domain()) {
+		m.router.Deliver(ctx, to, readdressed(el, to.String()))
+		return
+	}
+	var c *stanza.Element
+	for _, s := range m.router.Sessions(to) {
+		if avail, _ := s.Presence(); !avail {
+			continue
+		}
+		if c == nil {
+			c = readdressed(el, to.String())
+		}
+		m.router.Deliver(ctx, s.JID(), c)
+	}
+}
+
+// toOwn sends el to the user's available resources (including the one
+// that sent it, RFC 6121 §4.2.2, §4.4.2).
+func (m *Module) toOwn(ctx context.Context, user jid.JID, el *stanza.Element) {
+	m.send(ctx, user, el)
+}
+
+// ownPresenceTo gives a newly available resource the presence of the
+// user's other available resources.
+func (m *Module) ownPresenceTo(ctx context.Context, full jid.JID) {
+	for _, s := range m.router.Sessions(full.Bare()) {
+		if s.JID() == full {
+			continue
+		}
+		if p := m.current(s.JID()); p != nil {
+			m.router.Deliver(ctx, full, readdressed(p, full.String()))
+		}
+	}
+}
+
+// directed tracks directed presence (RFC 6121 §4.6) from an available
+// resource to an entity not subscribed to the user, so that the
+// unavailable broadcast reaches it too. The router delivers the stanza.
+func (m *Module) directed(ctx context.Context, from, to jid.JID, typ string) {
+	st := m.state(from, false)
+	if st == nil {
+		return
+	}
+	st.mu.Lock()
+	avail := st.available
+	st.mu.Unlock()
+	if !avail {
+		return
+	}
+	if v := m.view(ctx, from.Bare()); v != nil {
+		if sub, _ := v.Sub(to.Bare()); sub.HasFrom() {
+			return
+		}
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if typ == "unavailable" {
+		delete(st.directed, to)
+		return
+	}
+	if st.directed == nil {
+		st.directed = map[jid.JID]struct{}{}
+	}
+	st.directed[to] = struct{}{}
+}
+
+// sessionClosed sends the unavailable presence of a session that ended
+// without one (RFC 6121 §4.5.2: gracefully or not).
+func (m *Module) sessionClosed(ctx context.Context, ev *module.Event) (bool, error) {
+	m.mu.Lock()
+	st := m.sessions[ev.Session]
+	delete(m.sessions, ev.Session)
+	m.mu.Unlock()
+	if st == nil {
+		return false, nil
+	}
+	st.mu.Lock()
+	wasAvailable, directed := st.available, st.directed
+	st.available, st.directed = false, nil
+	st.mu.Unlock()
+	if wasAvailable || len(directed) > 0 {
+		el := newPresence("unavailable", ev.Session.String(), "")
+		m.unavailable(ctx, ev.Session, el, wasAvailable, directed)
+	}
+	return false, nil
+}
+
+// available is the Available hook: it delivers the pending subscription
+// requests to the resource that just became available (RFC 6121 §3.1.3).
+func (m *Module) available(ctx context.Context, ev *module.Event) (bool, error) {
+	user := ev.Session.Bare()
+	pending, err := m.roster.Store().Pending(ctx, user)
+	if err != nil {
+		return false, err
+	}
+	var dec storage.ElementDecoder
+	for _, p := range pending {
+		var el *stanza.Element
+		if els, err := dec.Decode(p.Stanza); err == nil && len(els) == 1 {
+			el = els[0]
+		} else {
+			el = newPresence(roster.TypeSubscribe, "", "")
+		}
+		el.SetAttr("from", p.From.String())
+		el.SetAttr("to", user.String())
+		m.router.Deliver(ctx, ev.Session, el)
+	}
+	return false, nil
+}
+
+var _ module.Registrar = (*Module)(nil)

@@ -1,0 +1,314 @@
+package roster
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/module"
+	"github.com/parleyim/parley/internal/router"
+	"github.com/parleyim/parley/internal/sharedgroup"
+	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/storage"
+)
+
+// Deps is what the roster module needs.
+type Deps struct {
+	Log    *slog.Logger
+	DB     *storage.DB
+	Router *router.Router
+	Limits config.Roster
+}
+
+// RemovalHook is told, after the commit, that user removed contact's item
+// (see Module.SetRemovalHook).
+type RemovalHook func(ctx context.Context, user, contact jid.JID, r Removal)
+
+// Module serves rosters. The rosters of users with a bound session are
+// cached in memory (loaded at bind, dropped when the last session ends);
+// every change goes through the database first and then the cache, under
+// one write lock, so the cache never disagrees with what was committed.
+type Module struct {
+	log    *slog.Logger
+	store  *Store
+	shared *sharedgroup.Store
+	router *router.Router
+	lim    config.Roster
+
+	// wmu serialises writes (transaction + cache update) and cache loads.
+	wmu sync.Mutex
+	// pmu keeps pushes in version order; taken before wmu is released.
+	pmu sync.Mutex
+	// mu guards cache, bound and interested.
+	mu         sync.RWMutex
+	cache      map[jid.JID]*entry
+	bound      map[jid.JID]bool // full JIDs counted in cache refs
+	interested map[jid.JID]bool // full JID → asked with 'ver' (XEP-0237)
+
+	onRemove atomic.Pointer[RemovalHook]
+	pushSeq  atomic.Uint64
+}
+
+type entry struct {
+	refs int
+	view *View
+}
+
+// New returns the roster module.
+func New(d Deps) *Module {
+	return &Module{
+		log:        d.Log.With("component", "roster"),
+		store:      NewStore(d.DB),
+		shared:     sharedgroup.NewStore(d.DB),
+		router:     d.Router,
+		lim:        d.Limits,
+		cache:      map[jid.JID]*entry{},
+		bound:      map[jid.JID]bool{},
+		interested: map[jid.JID]bool{},
+	}
+}
+
+// Store returns the underlying store.
+func (m *Module) Store() *Store { return m.store }
+
+// SetRemovalHook installs the function told about removed items (the
+// presence module sends the unsubscribe/unsubscribed stanzas and
+// unavailable presence it implies).
+func (m *Module) SetRemovalHook(h RemovalHook) { m.onRemove.Store(&h) }
+
+// Register declares the roster iq handlers, the stream features and the
+// session hooks.
+func (m *Module) Register(reg *module.Registry) {
+	reg.IQ(module.Account, stanza.Get, NS, "query", m.handleGet)
+	reg.IQ(module.Account, stanza.Set, NS, "query", m.handleSet)
+	reg.StreamFeature(func(jid.JID) *stanza.Element { return stanza.New(NSVersioning, "ver") })
+	reg.StreamFeature(func(jid.JID) *stanza.Element { return stanza.New(NSPreApproval, "sub") })
+	reg.Hook(module.SessionBound, 0, m.sessionBound)
+	reg.Hook(module.SessionClosed, 0, m.sessionClosed)
+}
+
+func (m *Module) sessionBound(ctx context.Context, ev *module.Event) (bool, error) {
+	return false, m.acquire(ctx, ev.Session)
+}
+
+func (m *Module) sessionClosed(_ context.Context, ev *module.Event) (bool, error) {
+	m.release(ev.Session)
+	return false, nil
+}
+
+// acquire counts a bound session of full's account and makes sure the
+// account's roster is cached, with the shared groups read again (so that
+// administrators' changes show at the next login).
+func (m *Module) acquire(ctx context.Context, full jid.JID) error {
+	user := full.Bare()
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	shared, err := m.shared.ContactsOf(ctx, user)
+	if err != nil {
+		return fmt.Errorf("roster: bind %s: %w", full, err)
+	}
+	m.mu.RLock()
+	e := m.cache[user]
+	m.mu.RUnlock()
+	var view *View
+	if e != nil {
+		view = e.view.withShared(shared)
+	} else {
+		items, ver, err := m.store.Load(ctx, user)
+		if err != nil {
+			return fmt.Errorf("roster: bind %s: %w", full, err)
+		}
+		view = newView(user, items, ver, shared)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e = m.cache[user]; e == nil {
+		e = &entry{}
+		m.cache[user] = e
+	}
+	e.view = view
+	if !m.bound[full] {
+		m.bound[full] = true
+		e.refs++
+	}
+	return nil
+}
+
+func (m *Module) release(full jid.JID) {
+	user := full.Bare()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.interested, full)
+	if !m.bound[full] {
+		return
+	}
+	delete(m.bound, full)
+	if e := m.cache[user]; e != nil {
+		if e.refs--; e.refs <= 0 {
+			delete(m.cache, user)
+		}
+	}
+}
+
+// View returns user's roster as the user sees it: from the cache when the
+// user is online, else from the database.
+func (m *Module) View(ctx context.Context, user jid.JID) (*View, error) {
+	if v := m.Cached(user); v != nil {
+		return v, nil
+	}
+	items, ver, err := m.store.Load(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	shared, err := m.shared.ContactsOf(ctx, user)
+	if err != nil {
+		return nil, fmt.Errorf("roster: view of %s: %w", user, err)
+	}
+	return newView(user, items, ver, shared), nil
+}
+
+// Cached returns user's cached roster, or nil when user has no session.
+func (m *Module) Cached(user jid.JID) *View {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if e := m.cache[user]; e != nil {
+		return e.view
+	}
+	return nil
+}
+
+// SharesGroup reports whether a and b are members of a common shared
+// group, as far as the rosters cached for either of them know.
+func (m *Module) SharesGroup(a, b jid.JID) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if e := m.cache[a]; e != nil && e.view.IsShared(b) {
+		return true
+	}
+	if e := m.cache[b]; e != nil && e.view.IsShared(a) {
+		return true
+	}
+	return false
+}
+
+// change is one item changed by a write; item nil means removed.
+type change struct {
+	user, contact jid.JID
+	item          *Item
+}
+
+// batch collects a write's changes inside the transaction.
+type batch struct {
+	changes []change
+}
+
+func (b *batch) add(user, contact jid.JID, it *Item) {
+	b.changes = append(b.changes, change{user: user, contact: contact, item: it})
+}
+
+// write runs fn in a transaction, bumps the version of every user whose
+// roster changed, updates the cache and pushes the changes to the users'
+// interested resources.
+func (m *Module) write(ctx context.Context, fn func(*Tx, *batch) error) error {
+	m.wmu.Lock()
+	locked := true
+	defer func() {
+		if locked {
+			m.wmu.Unlock()
+		}
+	}()
+	var b batch
+	vers := map[jid.JID]Version{}
+	err := m.store.Update(ctx, func(tx *Tx) error {
+		b = batch{}
+		clear(vers)
+		if err := fn(tx, &b); err != nil {
+			return err
+		}
+		for _, c := range b.changes {
+			if _, done := vers[c.user]; done {
+				continue
+			}
+			v, err := tx.Bump(c.user)
+			if err != nil {
+				return err
+			}
+			vers[c.user] = v
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	m.applyToCache(b.changes, vers)
+	m.pmu.Lock()
+	defer m.pmu.Unlock()
+	m.wmu.Unlock()
+	locked = false
+	for _, c := range b.changes {
+		m.push(ctx, c, vers[c.user])
+	}
+	return nil
+}
+
+func (m *Module) applyToCache(changes []change, vers map[jid.JID]Version) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range changes {
+		if e := m.cache[c.user]; e != nil {
+			e.view = e.view.with(c.contact, c.item, vers[c.user])
+		}
+	}
+}
+
+// push sends a roster push for one change to every interested resource of
+// the user (RFC 6121 §2.1.6).
+func (m *Module) push(ctx context.Context, c change, v Version) {
+	var itemEl *stanza.Element
+	ver := v.String()
+	if view := m.Cached(c.user); view != nil {
+		ver = view.Version()
+		if it, ok := view.Lookup(c.contact); ok {
+			itemEl = it.Element()
+		}
+	} else if c.item != nil {
+		itemEl = c.item.Element()
+	}
+	if itemEl == nil {
+		itemEl = removedElement(c.contact)
+	}
+	bare := c.user.String()
+	for _, s := range m.router.Sessions(c.user) {
+		full := s.JID()
+		m.mu.RLock()
+		versioned, ok := m.interested[full]
+		m.mu.RUnlock()
+		if !ok {
+			continue
+		}
+		q := stanza.New(NS, "query").Append(itemEl)
+		if versioned {
+			q.SetAttr("ver", ver)
+		}
+		iq := stanza.New(stanza.NSClient, stanza.KindIQ).
+			SetAttr("type", stanza.Set).
+			SetAttr("id", "push-"+strconv.FormatUint(m.pushSeq.Add(1), 10)).
+			SetAttr("from", bare).
+			SetAttr("to", full.String()).
+			Append(q)
+		m.router.Deliver(ctx, full, iq)
+	}
+}
+
+func (m *Module) setInterested(full jid.JID, versioned bool) {
+	m.mu.Lock()
+	m.interested[full] = versioned
+	m.mu.Unlock()
+}
+
+var _ module.Registrar = (*Module)(nil)
