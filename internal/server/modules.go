@@ -3,6 +3,7 @@ package server
 import (
 	"time"
 
+	"github.com/parleyim/parley/internal/carbons"
 	"github.com/parleyim/parley/internal/disco"
 	"github.com/parleyim/parley/internal/entitytime"
 	"github.com/parleyim/parley/internal/lastactivity"
@@ -24,6 +25,7 @@ func (s *Server) modules() []module.Registrar {
 		ping.Module{},
 		&version.Module{Name: "Parley", Version: Version},
 		&entitytime.Module{},
+		carbons.New(carbons.Config{Router: s.router, Log: s.log}),
 		register.New(register.Config{
 			Accounts: s.accounts, Router: s.router, Limiter: s.limiter, Enabled: s.cfg.AllowRegistration, Log: s.log,
 		}),

@@ -1,0 +1,132 @@
+package carbons
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/module"
+	"github.com/parleyim/parley/internal/router"
+	"github.com/parleyim/parley/internal/stanza"
+)
+
+// Namespaces used here.
+const (
+	NS        = "urn:xmpp:carbons:2"
+	NSForward = "urn:xmpp:forward:0"
+	NSHints   = "urn:xmpp:hints"
+	nsMUCUser = "http://jabber.org/protocol/muc#user"
+)
+
+// hookPrio runs the carbons hook after hooks that may consume or refuse a
+// message (blocking runs at 1000): a copy is made only of what goes on.
+const hookPrio = -100
+
+// Config is what the module needs.
+type Config struct {
+	Router *router.Router
+	Log    *slog.Logger
+}
+
+// Module keeps which sessions enabled carbons and makes the copies.
+type Module struct {
+	router *router.Router
+	log    *slog.Logger
+
+	// mu guards byUser: bare JID → its carbons-enabled sessions.
+	mu     sync.RWMutex
+	byUser map[jid.JID][]module.Conn
+	n      atomic.Int64 // enabled sessions, for a lock-free fast path
+}
+
+// New returns the carbons module.
+func New(c Config) *Module {
+	return &Module{router: c.Router, log: c.Log.With("component", "carbons"), byUser: map[jid.JID][]module.Conn{}}
+}
+
+// Register declares the feature, the enable/disable handlers and hooks.
+func (m *Module) Register(reg *module.Registry) {
+	reg.Feature(NS)
+	reg.IQ(module.Server|module.Account, stanza.Set, NS, "enable", m.enable)
+	reg.IQ(module.Server|module.Account, stanza.Set, NS, "disable", m.disable)
+	reg.Hook(module.InboundMessage, hookPrio, m.inbound)
+	reg.Hook(module.SessionClosed, 0, m.closed)
+}
+
+var _ module.Registrar = (*Module)(nil)
+
+// session returns the sender's own session for an enable/disable request
+// (§4.1, §5.1: not-allowed for anyone else's).
+func (m *Module) session(iq stanza.IQ) (module.Conn, error) {
+	if !iq.To.IsZero() && !iq.To.IsDomain() && iq.To != iq.From.Bare() {
+		return nil, stanza.Errorf(stanza.Cancel, stanza.NotAllowed, "carbons are enabled by each session for itself")
+	}
+	if !m.router.IsLocal(iq.From.Domain()) || iq.From.IsBare() {
+		return nil, stanza.Errorf(stanza.Cancel, stanza.NotAllowed, "only clients of this server may use carbons")
+	}
+	s := m.router.Session(iq.From)
+	if s == nil {
+		return nil, stanza.Errorf(stanza.Cancel, stanza.NotAllowed, "no session %s", iq.From)
+	}
+	return s, nil
+}
+
+func (m *Module) enable(_ context.Context, iq stanza.IQ) (*stanza.Element, error) {
+	c, err := m.session(iq)
+	if err != nil {
+		return nil, err
+	}
+	user := c.JID().Bare()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !slices.Contains(m.byUser[user], c) { // enabling twice is fine (§9.1)
+		m.byUser[user] = append(m.byUser[user], c)
+		m.n.Add(1)
+	}
+	return nil, nil
+}
+
+func (m *Module) disable(_ context.Context, iq stanza.IQ) (*stanza.Element, error) {
+	c, err := m.session(iq)
+	if err != nil {
+		return nil, err
+	}
+	m.forget(c)
+	return nil, nil
+}
+
+func (m *Module) closed(_ context.Context, ev *module.Event) (bool, error) {
+	if ev.Conn != nil {
+		m.forget(ev.Conn)
+	}
+	return false, nil
+}
+
+// forget disables carbons for c (idempotent).
+func (m *Module) forget(c module.Conn) {
+	user := c.JID().Bare()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	list := m.byUser[user]
+	i := slices.Index(list, c)
+	if i < 0 {
+		return
+	}
+	m.n.Add(-1)
+	if len(list) == 1 {
+		delete(m.byUser, user)
+		return
+	}
+	m.byUser[user] = slices.Delete(slices.Clone(list), i, i+1)
+}
+
+// enabled returns the carbons-enabled sessions of user. The slice must
+// not be modified (forget replaces, never edits, a stored slice).
+func (m *Module) enabled(user jid.JID) []module.Conn {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.byUser[user]
+}
