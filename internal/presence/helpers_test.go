@@ -71,3 +71,5 @@ func stateOf(t testing.TB, st *roster.Store, user, contact string) roster.State 
 	}
 	return s
 }
+
+func jidOf(s string) jid.JID { return jid.MustParse(s) }
