@@ -333,6 +333,9 @@ func (t *Tx) PendingIn(user, contact jid.JID) (bool, error) {
 // PutPending stores the request from contact to user (the complete
 // stanza, RFC 6121 §3.1.3).
 func (t *Tx) PutPending(user, contact jid.JID, data []byte, at time.Time) error {
+	if data == nil {
+		data = []byte{} // no stanza kept: a plain request is delivered
+	}
 	if _, err := t.tx.ExecContext(t.ctx, t.s.q.putPending, user.Domain(), user.Local(), contact.String(),
 		data, at.UnixMilli()); err != nil {
 		return fmt.Errorf("roster: store request from %s to %s: %w", contact, user, err)
