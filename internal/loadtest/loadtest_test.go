@@ -357,3 +357,44 @@ func TestRegisterThenLogin(t *testing.T) {
 		t.Fatalf("login of registered accounts: %v %+v", err, r.Metrics)
 	}
 }
+
+// TestMUCWithoutService: Parley has no MUC service yet, so joining must
+// fail clearly rather than measure nothing.
+func TestMUCWithoutService(t *testing.T) {
+	srv := start(t)
+	createUsers(t, srv, "muc", 2)
+	tg := target(t, srv, loadtest.MechPLAIN, false)
+	tg.StepTimeout = time.Second
+	o := options(tg, "muc")
+	o.Rooms, o.RoomSize, o.Rate, o.Duration = 1, 2, 10, 200*time.Millisecond
+	o.MUCService = "conference.localhost"
+	r, err := loadtest.MUC(context.Background(), o)
+	if err == nil {
+		t.Fatalf("muc without a MUC service succeeded: %+v", r.Metrics)
+	}
+}
+
+// TestPresence runs the presence scenario once the server keeps rosters;
+// until then the roster get fails and the test says so.
+func TestPresence(t *testing.T) {
+	srv := start(t)
+	createUsers(t, srv, "pres", 6)
+	o := options(target(t, srv, loadtest.MechPLAIN, false), "pres")
+	o.N, o.Contacts, o.Drain = 6, 2, 5*time.Second
+	t0 := time.Now()
+	r, err := loadtest.Presence(context.Background(), o)
+	if err != nil && strings.Contains(err.Error(), "service-unavailable") {
+		t.Skipf("the server has no roster support yet: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if get(t, r, "users") != 6 || get(t, r, "complete") != 6 {
+		t.Fatalf("presence: %+v", r.Metrics)
+	}
+	checkLatencies(t, r, []string{"p50", "p99", "max"}, time.Since(t0))
+	// A second run finds the subscriptions in place and skips the setup.
+	if _, err := loadtest.Presence(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+}

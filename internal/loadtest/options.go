@@ -186,9 +186,12 @@ func (s *session) up() bool {
 // counted in errs and leave a nil entry.
 func loginMany(ctx context.Context, o *Options, idx []int, resource string, h *Histogram,
 	prog *progressState, errs *firstError, prelude func(*session) error,
-	handler func(*session, *stanza.Element)) []*session {
+	handler func(*session, *stanza.Element), before ...func(i int)) []*session {
 	out := make([]*session, len(idx))
 	forEach(ctx, len(idx), o.concurrency(), func(k int) {
+		for _, b := range before {
+			b(idx[k])
+		}
 		t0 := time.Now()
 		c, err := o.Target.Login(ctx, o.user(idx[k]), o.password(), resource)
 		if err != nil {

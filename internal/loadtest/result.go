@@ -44,7 +44,7 @@ func (r *Result) param(k string, v any) {
 }
 
 // Get returns the value of the metric name and whether it exists.
-func (r *Result) Get(name string) (float64, bool) {
+func (r Result) Get(name string) (float64, bool) {
 	for _, m := range r.Metrics {
 		if m.Name == name {
 			return m.Value, true
@@ -132,7 +132,7 @@ func (r Result) WriteJSON(w io.Writer) error {
 
 // WriteTable writes r as an aligned human-readable table.
 func (r Result) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	title := r.Scenario
 	if r.Label != "" {
 		title += " on " + r.Label
@@ -152,7 +152,7 @@ func FormatValue(v float64) string {
 	switch a := max(v, -v); {
 	case a == 0:
 		return "0"
-	case a >= 1000:
+	case a >= 1000 || v == float64(int64(v)):
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	case a >= 10:
 		return strconv.FormatFloat(v, 'f', 1, 64)
