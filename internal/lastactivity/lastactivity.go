@@ -1,34 +1,157 @@
-// Package lastactivity implements XEP-0012: Last Activity. Addressed to the
-// server it answers the server's uptime in seconds; the per-user form
-// (time since a contact's last logout) comes with the presence work.
 package lastactivity
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
+	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/storage"
 )
 
 // NS is the XML namespace of XEP-0012.
 const NS = "jabber:iq:last"
 
-// Module answers last-activity queries addressed to the server.
+// kind names last-activity records in storage (one per account).
+const kind = "last"
+
+// observePrio runs the presence observer before hooks that may handle
+// (and so stop) an InboundPresence event.
+const observePrio = 1100
+
+// Module answers last-activity queries. Started alone gives the server
+// uptime; with DB and Router set it also answers for users.
 type Module struct {
 	Started time.Time
+	DB      *storage.DB
+	Router  *router.Router
+	Log     *slog.Logger
+	// Authorized reports whether requester may see owner's presence and
+	// so their last activity (XEP-0012 §3). nil allows only the owner.
+	Authorized func(ctx context.Context, owner, requester jid.JID) (bool, error)
+
+	recs *storage.Records
+	// mu guards status: full JID → status text of the last unavailable
+	// presence that session sent.
+	mu     sync.Mutex
+	status map[jid.JID]string
 }
 
-// Register declares the handler and the disco feature.
+// Register declares the handlers, the disco features and, for users, the
+// hooks that record logouts.
 func (m *Module) Register(reg *module.Registry) {
 	reg.Feature(NS)
 	reg.IQ(module.Server, stanza.Get, NS, "query", m.uptime)
+	if m.DB == nil || m.Router == nil {
+		return
+	}
+	if m.Log == nil {
+		m.Log = slog.Default()
+	}
+	m.Log = m.Log.With("module", "lastactivity")
+	m.recs = m.DB.Records(kind)
+	m.status = map[jid.JID]string{}
+	reg.AccountFeature(NS)
+	reg.IQ(module.Account, stanza.Get, NS, "query", m.user)
+	reg.Hook(module.InboundPresence, observePrio, m.observe)
+	reg.Hook(module.SessionClosed, 0, m.closed)
 }
 
 func (m *Module) uptime(context.Context, stanza.IQ) (*stanza.Element, error) {
-	secs := int64(time.Since(m.Started) / time.Second)
-	return stanza.New(NS, "query").SetAttr("seconds", strconv.FormatInt(secs, 10)), nil
+	return query(time.Since(m.Started), ""), nil
+}
+
+func query(d time.Duration, text string) *stanza.Element {
+	secs := max(int64(d/time.Second), 0)
+	return stanza.New(NS, "query").SetAttr("seconds", strconv.FormatInt(secs, 10)).AppendText(text)
+}
+
+// user answers for an account (XEP-0012 §3).
+func (m *Module) user(ctx context.Context, iq stanza.IQ) (*stanza.Element, error) {
+	owner := iq.From.Bare()
+	if !iq.To.IsZero() {
+		owner = iq.To.Bare()
+	}
+	if ok, err := m.authorized(ctx, owner, iq.From); err != nil || !ok {
+		if err != nil {
+			return nil, err
+		}
+		return nil, stanza.Errorf(stanza.Auth, stanza.Forbidden, "you are not allowed to see this user's presence")
+	}
+	if m.online(owner) {
+		return query(0, ""), nil
+	}
+	rec, found, err := m.recs.Get(ctx, owner, "")
+	if err != nil {
+		return nil, fmt.Errorf("lastactivity: get %s: %w", owner, err)
+	}
+	if !found {
+		return nil, stanza.Errorf(stanza.Cancel, stanza.ItemNotFound, "no last activity recorded")
+	}
+	return query(time.Since(rec.Updated), string(rec.Data)), nil
+}
+
+func (m *Module) authorized(ctx context.Context, owner, requester jid.JID) (bool, error) {
+	if m.Authorized == nil {
+		return requester.Bare() == owner, nil
+	}
+	ok, err := m.Authorized(ctx, owner, requester)
+	if err != nil {
+		return false, fmt.Errorf("lastactivity: authorize %s for %s: %w", requester, owner, err)
+	}
+	return ok, nil
+}
+
+// online reports whether owner has an available resource.
+func (m *Module) online(owner jid.JID) bool {
+	for _, s := range m.Router.Sessions(owner) {
+		if avail, _ := s.Presence(); avail {
+			return true
+		}
+	}
+	return false
+}
+
+// observe remembers the status of a session's undirected unavailable
+// presence; it never handles the event.
+func (m *Module) observe(_ context.Context, ev *module.Event) (bool, error) {
+	if !ev.To.IsZero() {
+		return false, nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch ev.Stanza.Attr("type") {
+	case "unavailable":
+		m.status[ev.From] = ev.Stanza.ChildText(ev.Stanza.Space, "status")
+	case "":
+		delete(m.status, ev.From) // available again: that status is over
+	}
+	return false, nil
+}
+
+// closed records the logout when the user's last session ends.
+func (m *Module) closed(ctx context.Context, ev *module.Event) (bool, error) {
+	m.mu.Lock()
+	status := m.status[ev.Session]
+	if m.Router.Session(ev.Session) == nil { // not replaced by a new session
+		delete(m.status, ev.Session)
+	}
+	m.mu.Unlock()
+	owner := ev.Session.Bare()
+	if len(m.Router.Sessions(owner)) > 0 {
+		return false, nil
+	}
+	rec := storage.Record{Data: []byte(status), Updated: time.Now()}
+	if err := m.recs.Put(ctx, owner, []storage.Record{rec}, 0); err != nil {
+		return false, fmt.Errorf("lastactivity: record logout of %s: %w", owner, err)
+	}
+	return false, nil
 }
 
 var _ module.Registrar = (*Module)(nil)

@@ -37,6 +37,10 @@ const (
 	// one that also sets ev.Deferred took it over to deliver later itself
 	// (client state indication), and the router counts it as delivered.
 	Filter
+	// InboundIQ runs for every iq a local user sends, once the router
+	// checked its type and id and before it is dispatched or delivered
+	// (blocking). ev.To is the parsed 'to' (zero when absent).
+	InboundIQ
 )
 
 // Hook is one step. It returns handled=true when it took care of the stanza

@@ -23,6 +23,12 @@ func (r *Router) routeIQ(ctx context.Context, from, to jid.JID, el *stanza.Eleme
 	default:
 		return stanza.Errorf(stanza.Modify, stanza.BadRequest, "unknown iq type %q", typ)
 	}
+	if r.reg.HasHooks(module.InboundIQ) {
+		ev := &module.Event{From: from, To: to, Stanza: el}
+		if handled, err := r.reg.RunHooks(ctx, module.InboundIQ, ev); err != nil || handled {
+			return err
+		}
+	}
 	switch {
 	case !to.IsZero() && !r.IsLocal(to.Domain()):
 		return r.remoteRoute(ctx, to, el)

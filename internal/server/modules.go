@@ -1,12 +1,9 @@
 package server
 
 import (
-	"time"
-
 	"github.com/parleyim/parley/internal/carbons"
 	"github.com/parleyim/parley/internal/disco"
 	"github.com/parleyim/parley/internal/entitytime"
-	"github.com/parleyim/parley/internal/lastactivity"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/ping"
 	"github.com/parleyim/parley/internal/presence"
@@ -29,9 +26,9 @@ func (s *Server) modules() []module.Registrar {
 		register.New(register.Config{
 			Accounts: s.accounts, Router: s.router, Limiter: s.limiter, Enabled: s.cfg.AllowRegistration, Log: s.log,
 		}),
-		&lastactivity.Module{Started: time.Now()},
 	}
 	rosters := roster.New(roster.Deps{Log: s.log, DB: s.db, Router: s.router, Limits: s.cfg.Roster})
 	mods = append(mods, rosters, presence.New(presence.Deps{Log: s.log, DB: s.db, Router: s.router, Roster: rosters}))
+	mods = append(mods, s.imModules(rosters)...)
 	return mods
 }

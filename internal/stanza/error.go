@@ -44,6 +44,9 @@ type Error struct {
 	Condition string // one of the defined conditions
 	Text      string // optional human-readable text
 	By        string // optional 'by' attribute
+	// App is an optional application-specific condition element (RFC
+	// 6120 §8.3.2), e.g. XEP-0191's <blocked/>.
+	App *Element
 }
 
 // Errorf returns an Error with a formatted text.
@@ -84,6 +87,9 @@ func (e *Error) ElementIn(space string) *Element {
 		t := New(NSStanza, "text").AppendText(e.Text)
 		t.Attrs = append(t.Attrs, Attr{Space: NSXML, Local: "lang", Value: "en"})
 		el.Append(t)
+	}
+	if e.App != nil {
+		el.Append(e.App)
 	}
 	return el
 }

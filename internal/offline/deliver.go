@@ -1,0 +1,118 @@
+package offline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/router"
+	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/storage"
+)
+
+// Flush delivers the stored messages of s's user to s, oldest first, each
+// with a delay stamp, and removes each from storage once it is queued to
+// the session. When the session stops accepting stanzas, the rest stays
+// stored for the next login.
+func (m *Module) Flush(ctx context.Context, s router.Session) error {
+	owner := s.JID().Bare()
+	mu := m.lock(owner)
+	mu.Lock()
+	defer mu.Unlock()
+	var dec storage.ElementDecoder
+	sent := 0
+	for {
+		items, err := m.queue.Peek(ctx, owner, batch)
+		if err != nil || len(items) == 0 {
+			return err
+		}
+		last, n, more, derr := m.deliverBatch(ctx, s, &dec, items, sent)
+		sent = n
+		if last > 0 {
+			if _, err := m.queue.Remove(ctx, owner, last); err != nil {
+				return fmt.Errorf("offline: remove delivered messages of %s: %w", owner, err)
+			}
+		}
+		if derr != nil || !more || len(items) < batch {
+			return derr
+		}
+	}
+}
+
+// deliverBatch queues items to s. It returns the ID of the last item that
+// is done with (delivered, or undeliverable for good), the bytes sent so
+// far, and whether to go on.
+func (m *Module) deliverBatch(ctx context.Context, s router.Session, dec *storage.ElementDecoder, items []storage.Item, sent int) (last int64, _ int, more bool, _ error) {
+	owner := s.JID().Bare()
+	for _, it := range items {
+		if max := m.cfg.MaxBurstBytes; max > 0 && sent > 0 && sent+len(it.Data) > max {
+			m.log.Info("offline backlog larger than one burst; the rest waits for the next login", "jid", s.JID())
+			return last, sent, false, nil
+		}
+		msg, err := m.decode(dec, it)
+		if err != nil {
+			m.log.Error("dropping unreadable offline message", "jid", owner, "id", it.ID, "err", err)
+			last = it.ID
+			continue
+		}
+		sender, _ := jid.Parse(msg.Attr("from"))
+		if blocked, err := m.blocked(ctx, owner, sender); err != nil {
+			return last, sent, false, err
+		} else if blocked {
+			last = it.ID
+			continue
+		}
+		msg.Append(delay(owner.Domain(), it.Created))
+		if err := s.Deliver(msg); err != nil {
+			return last, sent, false, nil // the session is closing: keep the rest
+		}
+		last, sent = it.ID, sent+len(it.Data)
+	}
+	return last, sent, true, nil
+}
+
+func (m *Module) decode(dec *storage.ElementDecoder, it storage.Item) (*stanza.Element, error) {
+	els, err := dec.Decode(it.Data)
+	if err != nil {
+		return nil, err
+	}
+	if len(els) != 1 || els[0].Local != stanza.KindMessage {
+		return nil, fmt.Errorf("offline: stored item %d is not one message", it.ID)
+	}
+	return els[0], nil
+}
+
+// delay is the XEP-0203 stamp XEP-0160 §2 recommends.
+func delay(domain string, at time.Time) *stanza.Element {
+	return stanza.New(NSDelay, "delay").
+		SetAttr("from", domain).
+		SetAttr("stamp", at.UTC().Format("2006-01-02T15:04:05.000Z")).
+		AppendText("Offline Storage")
+}
+
+// Storable reports whether a message to an offline user is stored
+// (XEP-0160 §3, XEP-0334): only types normal and chat; never with a
+// <no-store/> hint; always with a <store/> hint; otherwise only when it
+// carries something besides chat states, hints and a thread.
+func Storable(el *stanza.Element) bool {
+	switch el.Attr("type") {
+	case "", "normal", "chat":
+	default:
+		return false
+	}
+	store, content := false, false
+	for _, c := range el.ChildElements() {
+		switch {
+		case c.Space == NSHints && c.Local == "no-store":
+			return false
+		case c.Space == NSHints && c.Local == "store":
+			store = true
+		case c.Space == NSHints, c.Space == NSChatStates:
+		case c.Space == el.Space && c.Local == "thread":
+		default:
+			content = true
+		}
+	}
+	return store || content
+}

@@ -1,0 +1,148 @@
+package private
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/parleyim/parley/internal/module"
+	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/storage"
+)
+
+// NS is the namespace of XEP-0049.
+const NS = "jabber:iq:private"
+
+// kind names private XML in storage; a record per {namespace}name.
+const kind = "private"
+
+// Defaults for zero Config fields.
+const (
+	DefaultMaxBytes = 64 << 10
+	DefaultMaxItems = 256
+)
+
+// Config is what the module needs.
+type Config struct {
+	DB *storage.DB
+	// MaxBytes bounds one stored fragment (DefaultMaxBytes when 0).
+	MaxBytes int
+	// MaxItems bounds the fragments of one user (DefaultMaxItems when 0).
+	MaxItems int
+}
+
+// Module answers jabber:iq:private gets and sets.
+type Module struct {
+	cfg  Config
+	recs *storage.Records
+}
+
+// New returns the module.
+func New(cfg Config) *Module {
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = DefaultMaxBytes
+	}
+	if cfg.MaxItems <= 0 {
+		cfg.MaxItems = DefaultMaxItems
+	}
+	return &Module{cfg: cfg, recs: cfg.DB.Records(kind)}
+}
+
+// Register declares the iq handlers.
+func (m *Module) Register(reg *module.Registry) {
+	reg.IQ(module.Account, stanza.Get, NS, "query", m.get)
+	reg.IQ(module.Account, stanza.Set, NS, "query", m.set)
+}
+
+// reserved reports whether a namespace may not be used for storage
+// (XEP-0049 §2.3).
+func reserved(space string) bool {
+	return space == "" || strings.HasPrefix(space, "jabber:") ||
+		strings.HasPrefix(space, "http://jabber.org/") || strings.HasPrefix(space, "vcard-temp")
+}
+
+func name(el *stanza.Element) string { return "{" + el.Space + "}" + el.Local }
+
+// fragments checks the query's children and the addressee.
+func fragments(iq stanza.IQ) ([]*stanza.Element, error) {
+	if !iq.To.IsZero() && iq.To != iq.From.Bare() {
+		return nil, stanza.Errorf(stanza.Auth, stanza.Forbidden, "private XML belongs to its owner only")
+	}
+	children := iq.Payload.ChildElements()
+	if len(children) == 0 {
+		return nil, stanza.Errorf(stanza.Modify, stanza.NotAcceptable, "the query needs a child element in its own namespace")
+	}
+	for _, c := range children {
+		if reserved(c.Space) {
+			return nil, stanza.Errorf(stanza.Modify, stanza.NotAcceptable, "namespace %q is reserved", c.Space)
+		}
+	}
+	return children, nil
+}
+
+// get returns the stored fragment asked for, or the empty element.
+func (m *Module) get(ctx context.Context, iq stanza.IQ) (*stanza.Element, error) {
+	children, err := fragments(iq)
+	if err != nil {
+		return nil, err
+	}
+	if len(children) > 1 {
+		return nil, stanza.Errorf(stanza.Modify, stanza.BadRequest, "ask for one namespace at a time")
+	}
+	want := children[0]
+	owner := iq.From.Bare()
+	q := stanza.New(NS, "query")
+	rec, found, err := m.recs.Get(ctx, owner, name(want))
+	if err != nil {
+		return nil, fmt.Errorf("private: get %s of %s: %w", name(want), owner, err)
+	}
+	if !found {
+		return q.Append(stanza.New(want.Space, want.Local)), nil
+	}
+	els, err := storage.DecodeElements(rec.Data)
+	if err != nil {
+		return nil, fmt.Errorf("private: stored %s of %s is unreadable: %w", name(want), owner, err)
+	}
+	return q.Append(els...), nil
+}
+
+// set stores the fragments of the query, each replacing what was stored
+// under its name; fragments with the same name are stored together.
+func (m *Module) set(ctx context.Context, iq stanza.IQ) (*stanza.Element, error) {
+	children, err := fragments(iq)
+	if err != nil {
+		return nil, err
+	}
+	var recs []storage.Record
+	index := map[string]int{}
+	groups := [][]*stanza.Element{}
+	for _, c := range children {
+		n := name(c)
+		i, ok := index[n]
+		if !ok {
+			i = len(groups)
+			index[n] = i
+			groups = append(groups, nil)
+			recs = append(recs, storage.Record{Name: n})
+		}
+		groups[i] = append(groups[i], c)
+	}
+	for i := range recs {
+		recs[i].Data = storage.EncodeElements(groups[i]...)
+		if len(recs[i].Data) > m.cfg.MaxBytes {
+			return nil, stanza.Errorf(stanza.Modify, stanza.NotAcceptable, "%s is %d bytes; at most %d are stored", recs[i].Name, len(recs[i].Data), m.cfg.MaxBytes)
+		}
+	}
+	owner := iq.From.Bare()
+	err = m.recs.Put(ctx, owner, recs, m.cfg.MaxItems)
+	switch {
+	case errors.Is(err, storage.ErrLimit):
+		return nil, stanza.Errorf(stanza.Wait, stanza.ResourceConstraint, "at most %d private XML fragments are stored per user", m.cfg.MaxItems)
+	case err != nil:
+		return nil, fmt.Errorf("private: set for %s: %w", owner, err)
+	}
+	return nil, nil
+}
+
+var _ module.Registrar = (*Module)(nil)

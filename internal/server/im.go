@@ -1,0 +1,78 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/parleyim/parley/internal/blocking"
+	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/lastactivity"
+	"github.com/parleyim/parley/internal/module"
+	"github.com/parleyim/parley/internal/offline"
+	"github.com/parleyim/parley/internal/private"
+	"github.com/parleyim/parley/internal/roster"
+	"github.com/parleyim/parley/internal/vcard"
+)
+
+// imModules wires the per-user instant-messaging features: last activity
+// (XEP-0012), blocking (XEP-0191), vCards (XEP-0054), private XML
+// (XEP-0049) and, when enabled, offline messages (XEP-0160). Presence
+// rights come from the roster.
+func (s *Server) imModules(rosters *roster.Module) []module.Registrar {
+	blk := blocking.New(blocking.Config{
+		DB: s.db, Router: s.router, Log: s.log,
+		PresenceRecipients: func(ctx context.Context, owner jid.JID) ([]jid.JID, error) {
+			return presenceSubscribers(ctx, rosters, owner)
+		},
+	})
+	mods := []module.Registrar{
+		&lastactivity.Module{
+			Started: time.Now(), DB: s.db, Router: s.router, Log: s.log,
+			Authorized: func(ctx context.Context, owner, requester jid.JID) (bool, error) {
+				return seesPresence(ctx, rosters, owner, requester)
+			},
+		},
+		blk,
+		vcard.New(vcard.Config{DB: s.db}),
+		private.New(private.Config{DB: s.db}),
+	}
+	if s.cfg.Offline.Enabled {
+		mods = append(mods, offline.New(offline.Config{
+			DB: s.db, Router: s.router, Log: s.log, Blocked: blk.Blocks,
+			MaxPerUser: s.cfg.Offline.MaxMessagesPerUser, MaxBurstBytes: s.cfg.Limits.MaxOutboundBytes / 2,
+		}))
+	}
+	return mods
+}
+
+// seesPresence reports whether requester may see owner's presence: it is
+// owner, or owner's roster gives requester a subscription from owner
+// (RFC 6121 §2.1.2.5: 'from' or 'both').
+func seesPresence(ctx context.Context, rosters *roster.Module, owner, requester jid.JID) (bool, error) {
+	if requester.Bare() == owner {
+		return true, nil
+	}
+	v, err := rosters.View(ctx, owner)
+	if err != nil {
+		return false, fmt.Errorf("server: roster of %s: %w", owner, err)
+	}
+	sub, ok := v.Sub(requester.Bare())
+	return ok && sub.HasFrom(), nil
+}
+
+// presenceSubscribers lists the contacts subscribed to owner's presence.
+func presenceSubscribers(ctx context.Context, rosters *roster.Module, owner jid.JID) ([]jid.JID, error) {
+	v, err := rosters.View(ctx, owner)
+	if err != nil {
+		return nil, fmt.Errorf("server: roster of %s: %w", owner, err)
+	}
+	var out []jid.JID
+	v.Range(func(contact jid.JID, sub roster.Sub) bool {
+		if sub.HasFrom() {
+			out = append(out, contact)
+		}
+		return true
+	})
+	return out, nil
+}
