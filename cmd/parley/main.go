@@ -46,7 +46,6 @@ func newRootCmd() *cobra.Command {
 		return &usageError{cmd: c, err: err}
 	})
 	root.AddCommand(newServeCmd(), newUserCmd(), newConfigCmd(), newVersionCmd(), newBenchCmd(), newGroupCmd())
-	root.AddCommand(newDBCmd())
 	return root
 }
 
