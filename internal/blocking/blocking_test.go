@@ -346,3 +346,58 @@ func TestPresenceOnBlockAndUnblock(t *testing.T) {
 	bob.Send(t, `<message to='alice@localhost' type='chat'><body>unblocked</body></message>`)
 	alice.Expect(t, wait, "bob's message", func(s xmpptest.Stanza) bool { return strings.Contains(s.Inner, "unblocked") })
 }
+
+// subscribe makes from subscribed to to's presence, through the roster.
+func subscribe(t *testing.T, from, to *xmpptest.Client) {
+	t.Helper()
+	from.Send(t, `<presence type='subscribe' to='`+to.JID.Bare().String()+`'/>`)
+	barrier(t, from)
+	barrier(t, to)
+	to.Send(t, `<presence type='subscribed' to='`+from.JID.Bare().String()+`'/>`)
+	barrier(t, to)
+	barrier(t, from)
+}
+
+// TestBlockWithRoster: the roster says who receives the user's presence;
+// a blocked subscriber gets unavailable presence once and then no
+// broadcast, and the user gets no broadcast from the blocked contact.
+func TestBlockWithRoster(t *testing.T) {
+	srv := start(t, "alice@localhost", "bob@localhost", "carol@localhost")
+	alice := dial(t, srv, "alice@localhost", false)
+	bob := dial(t, srv, "bob@localhost", false)
+	carol := dial(t, srv, "carol@localhost", false)
+	for _, pair := range [][2]*xmpptest.Client{{bob, alice}, {alice, bob}, {carol, alice}} {
+		subscribe(t, pair[0], pair[1])
+	}
+	for _, c := range []*xmpptest.Client{alice, bob, carol} {
+		c.Send(t, `<presence/>`)
+		barrier(t, c) // its broadcast is queued to every recipient
+	}
+	bob.Expect(t, wait, "alice's presence", func(s xmpptest.Stanza) bool {
+		return s.XMLName.Local == "presence" && s.Attr("from") == alice.JID.String() && s.Attr("type") == ""
+	})
+	iqOK(t, alice, `<iq type='set' id='b'><block xmlns='urn:xmpp:blocking'><item jid='bob@localhost'/></block></iq>`)
+	bob.Expect(t, wait, "unavailable presence", func(s xmpptest.Stanza) bool {
+		return s.XMLName.Local == "presence" && s.Attr("from") == alice.JID.String() && s.Attr("type") == "unavailable"
+	})
+	barrier(t, alice)
+	drain(alice) // what came before the block
+
+	alice.Send(t, `<presence><status>after the block</status></presence>`)
+	carol.Expect(t, wait, "alice's new presence", func(s xmpptest.Stanza) bool { return strings.Contains(s.Inner, "after the block") })
+	bob.Send(t, `<presence><status>bob changed</status></presence>`)
+	barrier(t, bob)
+	barrier(t, alice)
+	carol.Send(t, `<message to='`+alice.JID.String()+`' type='chat'><body>marker alice</body></message>`)
+	for _, s := range received(t, alice, "marker alice") {
+		if strings.HasPrefix(s.Attr("from"), "bob@") {
+			t.Errorf("alice got bob's broadcast: %s", s.Inner)
+		}
+	}
+	carol.Send(t, `<message to='`+bob.JID.String()+`' type='chat'><body>marker bob</body></message>`)
+	for _, s := range received(t, bob, "marker bob") {
+		if strings.HasPrefix(s.Attr("from"), "alice@") {
+			t.Errorf("bob got alice's stanza after the block: %s", s.Inner)
+		}
+	}
+}

@@ -81,4 +81,16 @@ func TestLastActivity(t *testing.T) {
 			}
 		})
 	}
+
+	// Once alice approves bob's subscription to her presence, bob may ask.
+	t.Run("subscribed contact", func(t *testing.T) {
+		bob.Send(t, `<presence type='subscribe' to='alice@localhost'/>`)
+		bob.IQ(t, `<iq type='get' id='b' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`)
+		watcher.Send(t, `<presence type='subscribed' to='bob@localhost'/>`)
+		watcher.IQ(t, `<iq type='get' id='b' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`)
+		res := bob.IQ(t, `<iq type='get' id='l' to='alice@localhost'>`+query+`</iq>`)
+		if res.Attr("type") != "result" || !strings.Contains(res.Inner, "Heading Home") {
+			t.Fatalf("got %s %s", res.Attr("type"), res.Inner)
+		}
+	})
 }
