@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/parleyim/parley/internal/carbons"
+	"github.com/parleyim/parley/internal/csi"
 	"github.com/parleyim/parley/internal/disco"
 	"github.com/parleyim/parley/internal/entitytime"
 	"github.com/parleyim/parley/internal/module"
@@ -23,6 +24,7 @@ func (s *Server) modules() []module.Registrar {
 		&version.Module{Name: "Parley", Version: Version},
 		&entitytime.Module{},
 		carbons.New(carbons.Config{Router: s.router, Log: s.log}),
+		csi.New(csi.Config{Log: s.log}),
 		register.New(register.Config{
 			Accounts: s.accounts, Router: s.router, Limiter: s.limiter, Enabled: s.cfg.AllowRegistration, Log: s.log,
 		}),
