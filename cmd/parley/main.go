@@ -46,6 +46,7 @@ func newRootCmd() *cobra.Command {
 		return &usageError{cmd: c, err: err}
 	})
 	root.AddCommand(newServeCmd(), newUserCmd(), newConfigCmd(), newVersionCmd(), newBenchCmd(), newGroupCmd())
+	root.AddCommand(newDBCmd())
 	return root
 }
 

@@ -97,6 +97,13 @@ type Storage struct {
 	Driver       string `toml:"driver"` // sqlite (default), postgres, mysql
 	DSN          string `toml:"dsn"`    // driver DSN; for sqlite default is DataDir/parley.db
 	MaxOpenConns int    `toml:"max_open_conns"`
+	// MaxIdleConns is how many of the open connections are kept when idle.
+	MaxIdleConns int `toml:"max_idle_conns"`
+	// ConnMaxLifetime closes connections older than this (0: never).
+	ConnMaxLifetime Duration `toml:"conn_max_lifetime"`
+	// RetryTimeout is how long a write keeps retrying while the database
+	// cannot be reached (restarting) before it fails.
+	RetryTimeout Duration `toml:"retry_timeout"`
 }
 
 // Admin is the admin/metrics HTTP listener.
@@ -173,7 +180,8 @@ func Default() Config {
 
 			RegistrationsPerIPPerHour: 5,
 		},
-		Storage: Storage{Driver: "sqlite", MaxOpenConns: 8},
+		Storage: Storage{Driver: "sqlite", MaxOpenConns: 8, MaxIdleConns: 8,
+			ConnMaxLifetime: Duration(30 * time.Minute), RetryTimeout: Duration(10 * time.Second)},
 		Admin:   Admin{Addr: "127.0.0.1:9090"},
 		Auth:    Auth{ScramIterations: 4096},
 		Offline: Offline{Enabled: true, MaxMessagesPerUser: 1000},

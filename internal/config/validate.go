@@ -284,6 +284,15 @@ func (v *validator) storage() {
 	if s.MaxOpenConns <= 0 {
 		v.add("storage.max_open_conns", fmt.Sprintf("is %d; must be greater than 0 (the default is %d)", s.MaxOpenConns, Default().Storage.MaxOpenConns))
 	}
+	if s.MaxIdleConns < 0 || (s.MaxOpenConns > 0 && s.MaxIdleConns > s.MaxOpenConns) {
+		v.add("storage.max_idle_conns", fmt.Sprintf("is %d; must be between 0 and storage.max_open_conns (%d)", s.MaxIdleConns, s.MaxOpenConns))
+	}
+	if s.ConnMaxLifetime < 0 {
+		v.add("storage.conn_max_lifetime", fmt.Sprintf("is %s; must not be negative (0 keeps connections open)", s.ConnMaxLifetime.D()))
+	}
+	if s.RetryTimeout <= 0 {
+		v.add("storage.retry_timeout", fmt.Sprintf("is %s; must be greater than 0 (the default is %s)", s.RetryTimeout.D(), Default().Storage.RetryTimeout.D()))
+	}
 }
 
 // TLSRequired reports whether clients must negotiate TLS before

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -16,14 +18,13 @@ import (
 	"github.com/parleyim/parley/internal/config"
 )
 
-// dialect is what differs between database engines. Adding PostgreSQL or
-// MySQL means adding an entry to dialects (with its database/sql driver
-// imported) and a migrations/<name> directory.
+// dialect is what differs between database engines: how to connect, the
+// SQL spelling of placeholders and upserts, the transaction isolation, and
+// which errors mean "try again". Each engine has an entry in dialects and
+// a migrations/<name> directory with the same schema in its own SQL.
 type dialect struct {
-	// name is the storage.driver value.
+	// name is the storage.driver value and the migrations directory.
 	name string
-	// driver is the database/sql driver name.
-	driver string
 	// goose is the migration dialect.
 	goose goose.Dialect
 	// placeholder formats the n-th (1-based) bind parameter.
@@ -31,27 +32,49 @@ type dialect struct {
 	// upsert is the clause appended to an INSERT to turn it into an
 	// upsert on the key columns, updating cols.
 	upsert func(key, cols []string) string
-	// isBusy reports whether err means "locked by someone else, try
-	// again".
-	isBusy func(err error) bool
-	// dsn prepares the environment (directories, files) and returns the
-	// data source name for cfg.
-	dsn func(cfg config.Config) (string, error)
+	// open connects to the database of cfg (without pinging it) and
+	// returns a description for messages, free of credentials.
+	open func(cfg config.Config) (db *sql.DB, desc string, err error)
+	// classify says whether err, from a transaction, is worth retrying.
+	classify func(err error) errClass
+	// txOptions are the options of InTx's transactions: nil means the
+	// driver's default.
+	txOptions *sql.TxOptions
+	// lockOwner, when not empty, is a query on (domain, username) that
+	// locks the account's row until the transaction ends; it orders the
+	// writers of one user's queue (see Queue.Push).
+	lockOwner string
+	// migrationLock, when set, takes a lock on conn that keeps other
+	// processes from migrating at the same time, and returns its release.
+	migrationLock func(ctx context.Context, conn *sql.Conn) (release func(), err error)
 }
 
-// dialects maps storage.driver to its dialect. postgres and mysql are
-// accepted by config.Validate but not implemented yet.
+// errClass is what a failed transaction means for a retry.
+type errClass int
+
+const (
+	errOther       errClass = iota // a real failure: return it
+	errConflict                    // busy, deadlock, serialization failure: rolled back, retry
+	errDuplicate                   // unique key violation: a concurrent insert won; retry a few times
+	errUnavailable                 // the database cannot be reached or is restarting
+)
+
+// dialects maps storage.driver to its dialect.
 var dialects = map[string]*dialect{
 	"sqlite": {
 		name:        "sqlite",
-		driver:      "sqlite", // modernc.org/sqlite
 		goose:       goose.DialectSQLite3,
 		placeholder: questionMark,
 		upsert:      onConflictUpdate,
-		isBusy:      sqliteBusy,
-		dsn:         sqliteDSN,
+		open:        openSQLite,
+		classify:    classifySQLite,
 	},
+	"postgres": postgresDialect,
+	"mysql":    mysqlDialect,
 }
+
+// driverNames lists the supported storage.driver values, for messages.
+const driverNames = "sqlite, postgres, mysql"
 
 func questionMark(int) string { return "?" }
 
@@ -110,20 +133,46 @@ func sqliteBusy(err error) bool {
 	return false
 }
 
+func classifySQLite(err error) errClass {
+	if sqliteBusy(err) {
+		return errConflict
+	}
+	return errOther
+}
+
+func openSQLite(cfg config.Config) (*sql.DB, string, error) {
+	dsn, err := sqliteDSN(cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	db, err := sql.Open("sqlite", dsn) // modernc.org/sqlite
+	if err != nil {
+		return nil, "", err
+	}
+	return db, redact(dsn), nil
+}
+
+// sqlitePath returns the database file of cfg: storage.dsn, or
+// <DataDir>/parley.db when it is empty.
+func sqlitePath(cfg config.Config) (string, error) {
+	if cfg.Storage.DSN != "" {
+		return cfg.Storage.DSN, nil
+	}
+	if cfg.DataDir == "" {
+		return "", errors.New("data_dir is empty")
+	}
+	return filepath.Join(cfg.DataDir, "parley.db"), nil
+}
+
 // sqliteDSN creates DataDir (0700) and the database file (0600: it holds
 // credentials) when missing, and returns the file name with the
 // connection pragmas. storage.dsn, when set, is the database file path.
 func sqliteDSN(cfg config.Config) (string, error) {
-	path := cfg.Storage.DSN
-	if path == "" {
-		if cfg.DataDir == "" {
-			return "", errors.New("data_dir is empty")
-		}
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return "", fmt.Errorf("create data dir: %w", err)
-		}
-		path = filepath.Join(cfg.DataDir, "parley.db")
-	} else if dir := filepath.Dir(path); dir != "" {
+	path, err := sqlitePath(cfg)
+	if err != nil {
+		return "", err
+	}
+	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return "", fmt.Errorf("create database dir: %w", err)
 		}

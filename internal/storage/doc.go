@@ -1,18 +1,26 @@
 // Package storage owns the database connection: opening it from the
-// configuration, tuning it (for SQLite: WAL journal, busy timeout, foreign
-// keys, synchronous=NORMAL, immediate write transactions), bringing the
-// schema up to date with the embedded goose migrations, and running
-// transactions that are retried when the database is busy. Because of WAL
-// and the busy timeout, several processes (the server and `parley user`
-// commands) can use the same SQLite database at once.
+// configuration on one of three engines (SQLite through modernc.org/sqlite,
+// PostgreSQL through pgx, MySQL 8 / MariaDB 10.11 through
+// go-sql-driver/mysql), tuning it (for SQLite: WAL journal, busy timeout,
+// foreign keys, synchronous=NORMAL, immediate write transactions; for the
+// servers: pool sizes, strict SQL mode, byte-order text keys), bringing the
+// schema up to date with the embedded goose migrations (one directory per
+// engine, migrations/<driver>/NNNNN_name.sql, the same schema in each
+// dialect), and running write transactions that are retried when that is
+// safe: busy database, deadlock or serialization failure (PostgreSQL and
+// MySQL run them SERIALIZABLE, so that they mean what they mean on SQLite),
+// and an unreachable database (a restart) for up to storage.retry_timeout.
+// A transaction whose commit was cut off is reported as failed
+// (ErrCommitUnknown), never retried and never taken for a success.
 //
-// It also hides the SQL differences between engines behind a small dialect
-// table (placeholder style, upsert syntax, busy errors) so that the stores
-// built on it write portable SQL: see DB.Rebind and DB.Upsert. Only SQLite
-// is implemented; PostgreSQL and MySQL plug in as new dialect entries and
-// migration directories.
+// It hides the SQL differences between engines behind a small dialect
+// table (placeholder style, upsert syntax, which errors to retry) so that
+// the stores built on it write portable SQL: see DB.Rebind and DB.Upsert.
+// It also provides two shared stores, Records (small per-user keyed
+// records) and Queue (per-user ordered queues), the stored-XML codec, and
+// an online backup of SQLite databases (DB.Backup).
 //
-// It does not own any table's contents or queries: the account package (and
-// later stores) own their SQL; storage only owns the schema migrations,
-// which live in migrations/<dialect>/ as goose SQL files.
+// It does not own any other table's contents or queries: the account,
+// roster and other packages own their SQL; storage only owns the schema
+// migrations. The test suite every engine must pass is in storagetest.
 package storage

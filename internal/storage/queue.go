@@ -45,6 +45,12 @@ func (q *Queue) Push(ctx context.Context, user jid.JID, data []byte, created tim
 		return err
 	}
 	err := q.db.InTx(ctx, func(tx *sql.Tx) error {
+		// Concurrent pushes to one queue take their IDs in turn, so that
+		// IDs increase in commit order and Remove(upTo) after a Peek never
+		// drops an item that committed later with a smaller ID.
+		if err := q.db.lockOwner(ctx, tx, user.Domain(), user.Local()); err != nil {
+			return err
+		}
 		if limit > 0 {
 			var n int
 			if err := tx.QueryRowContext(ctx, q.q.count, user.Domain(), user.Local(), q.kind).Scan(&n); err != nil {

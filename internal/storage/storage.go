@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"math/rand/v2"
+	"path"
 	"strings"
 	"time"
 
@@ -24,33 +25,54 @@ var migrations embed.FS
 type DB struct {
 	sql      *sql.DB
 	d        *dialect
+	desc     string // what and where, without credentials
 	migrator *goose.Provider
+	// retryTimeout bounds InTx's retries while the database is
+	// unreachable.
+	retryTimeout time.Duration
+	log          *slog.Logger
 }
 
 // Open opens the database that cfg.Storage selects and applies any pending
 // migrations. For sqlite that is <DataDir>/parley.db (or storage.dsn),
-// creating DataDir with mode 0700 and the file with mode 0600 if missing.
+// creating DataDir with mode 0700 and the file with mode 0600 if missing;
+// for postgres and mysql, storage.dsn names a database that exists.
 // Several processes may open the same database at once.
 func Open(ctx context.Context, cfg config.Config) (*DB, error) {
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.sql.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// OpenNoMigrate opens the database like Open but leaves the schema as it
+// is: for `parley db status`, which must not change it.
+func OpenNoMigrate(ctx context.Context, cfg config.Config) (*DB, error) {
+	return openDB(ctx, cfg)
+}
+
+func openDB(ctx context.Context, cfg config.Config) (*DB, error) {
 	d, ok := dialects[cfg.Storage.Driver]
 	if !ok {
-		return nil, fmt.Errorf("storage: driver %q is not supported (supported: sqlite)", cfg.Storage.Driver)
+		return nil, fmt.Errorf("storage: driver %q is not supported (supported: %s)", cfg.Storage.Driver, driverNames)
 	}
-	dsn, err := d.dsn(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("storage: open %s: %w", d.name, err)
-	}
-	sqlDB, err := sql.Open(d.driver, dsn)
+	sqlDB, desc, err := d.open(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", d.name, err)
 	}
 	if n := cfg.Storage.MaxOpenConns; n > 0 {
 		sqlDB.SetMaxOpenConns(n)
-		sqlDB.SetMaxIdleConns(n)
+		sqlDB.SetMaxIdleConns(min(n, max(cfg.Storage.MaxIdleConns, 0)))
 	}
+	sqlDB.SetConnMaxLifetime(cfg.Storage.ConnMaxLifetime.D())
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
-		return nil, fmt.Errorf("storage: open %s %s: %w", d.name, redact(dsn), err)
+		return nil, fmt.Errorf("storage: open %s: %w", desc, err)
 	}
 	sub, err := fs.Sub(migrations, "migrations/"+d.name)
 	if err != nil {
@@ -62,15 +84,15 @@ func Open(ctx context.Context, cfg config.Config) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("storage: migrations for %s: %w", d.name, err)
 	}
-	db := &DB{sql: sqlDB, d: d, migrator: p}
-	if err := db.migrate(ctx); err != nil {
-		sqlDB.Close()
-		return nil, err
+	retry := cfg.Storage.RetryTimeout.D()
+	if retry <= 0 {
+		retry = config.Default().Storage.RetryTimeout.D()
 	}
+	db := &DB{sql: sqlDB, d: d, desc: desc, migrator: p, retryTimeout: retry, log: slog.With("storage", d.name)}
 	if d.name == "sqlite" {
 		var mode string
 		if err := sqlDB.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err == nil && !strings.EqualFold(mode, "wal") {
-			slog.Warn("storage: SQLite is not in WAL mode; the CLI and the server may block each other", "journal_mode", mode)
+			db.log.Warn("storage: SQLite is not in WAL mode; the CLI and the server may block each other", "journal_mode", mode)
 		}
 	}
 	return db, nil
@@ -84,11 +106,27 @@ func redact(dsn string) string {
 	return dsn
 }
 
+// Migrate applies pending migrations; Open already does.
+func (db *DB) Migrate(ctx context.Context) error { return db.migrate(ctx) }
+
 // migrate applies pending migrations. Another process may be doing the
-// same at the same moment: each migration runs in its own transaction, so
-// if ours fails because the other one applied it first, the schema is
-// current and that is success.
+// same at the same moment: on PostgreSQL and MySQL a lock held for the
+// duration keeps them apart; on SQLite each migration runs in its own
+// transaction, so if ours fails because the other one applied it first,
+// the schema is current and that is success.
 func (db *DB) migrate(ctx context.Context) error {
+	if db.d.migrationLock != nil {
+		conn, err := db.sql.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("storage: migrate: %w", err)
+		}
+		defer conn.Close()
+		release, err := db.d.migrationLock(ctx, conn)
+		if err != nil {
+			return fmt.Errorf("storage: migrate: take the migration lock: %w", err)
+		}
+		defer release()
+	}
 	const attempts = 3
 	var err error
 	for range attempts {
@@ -108,7 +146,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		results, err = db.migrator.Up(ctx)
 		for _, r := range results {
 			if r != nil && r.Error == nil && r.Source != nil {
-				slog.Info("storage: applied migration", "version", r.Source.Version, "path", r.Source.Path, "duration", r.Duration)
+				db.log.Info("storage: applied migration", "version", r.Source.Version, "path", r.Source.Path, "duration", r.Duration)
 			}
 		}
 		if err == nil {
@@ -123,6 +161,36 @@ func (db *DB) migrate(ctx context.Context) error {
 	return err
 }
 
+// MigrationStatus is one migration and whether the database has it.
+type MigrationStatus struct {
+	Version int64
+	Name    string // file name, e.g. 00001_accounts.sql
+	Applied bool
+	At      time.Time // when it was applied; zero if not
+}
+
+// Status lists the migrations this build knows, in order, and which the
+// database has applied.
+func (db *DB) Status(ctx context.Context) ([]MigrationStatus, error) {
+	st, err := db.migrator.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("storage: migration status: %w", err)
+	}
+	out := make([]MigrationStatus, 0, len(st))
+	for _, s := range st {
+		ms := MigrationStatus{Version: s.Source.Version, Name: path.Base(s.Source.Path), Applied: s.State == goose.StateApplied}
+		if ms.Applied {
+			ms.At = s.AppliedAt
+		}
+		out = append(out, ms)
+	}
+	return out, nil
+}
+
+// Describe says which database this is (engine, name, host), without
+// credentials.
+func (db *DB) Describe() string { return db.desc }
+
 // Close closes the database.
 func (db *DB) Close() error {
 	if err := db.sql.Close(); err != nil {
@@ -135,7 +203,8 @@ func (db *DB) Close() error {
 // Queries must be written with '?' placeholders and passed through Rebind.
 func (db *DB) SQL() *sql.DB { return db.sql }
 
-// Driver returns the storage.driver name of the database ("sqlite").
+// Driver returns the storage.driver name of the database: "sqlite",
+// "postgres" or "mysql".
 func (db *DB) Driver() string { return db.d.name }
 
 // Version returns the schema version: the highest applied migration.
@@ -147,23 +216,66 @@ func (db *DB) Version(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
-// maxTxAttempts bounds InTx's retries on a busy database.
-const maxTxAttempts = 8
+// maxTxAttempts bounds InTx's retries on conflicts (busy database,
+// deadlock, serialization failure); maxDupAttempts those on a unique key
+// violation, which a retry fixes only when a concurrent transaction
+// inserted the same key between our check and our insert.
+const (
+	maxTxAttempts  = 12
+	maxDupAttempts = 3
+)
+
+// ErrUnavailable is wrapped in the error of InTx when the database could
+// not be reached for longer than storage.retry_timeout.
+var ErrUnavailable = errors.New("storage: database unavailable")
+
+// ErrCommitUnknown is wrapped in the error of InTx when the connection
+// broke while committing: the transaction may or may not have committed.
+// It is not retried (fn might not be idempotent) and is reported as a
+// failure, so nothing is ever acknowledged that did not commit.
+var ErrCommitUnknown = errors.New("storage: connection lost during commit; the outcome is unknown")
 
 // InTx runs fn in a write transaction and commits it, or rolls it back if
-// fn returns an error (returned unchanged) or panics. If the database is
-// busy (locked by another process beyond the busy timeout), the whole
-// transaction is retried with a growing delay, so fn may run more than
-// once and must not have effects outside tx. Read-only queries do not need
-// InTx: use SQL directly.
+// fn returns an error (returned unchanged) or panics. The whole
+// transaction is retried, with a growing delay, when it failed without
+// committing for a reason that a retry can cure: the database was busy
+// (SQLite), a deadlock or serialization failure (PostgreSQL and MySQL run
+// these transactions SERIALIZABLE), a unique key taken by a concurrent
+// transaction, or the database unreachable (restarting; retried for up to
+// storage.retry_timeout). So fn may run more than once and must not have
+// effects outside tx. Read-only queries do not need InTx: use SQL
+// directly.
 func (db *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	delay := 10 * time.Millisecond
+	start := time.Now()
+	conflicts, dups := 0, 0
 	for attempt := 1; ; attempt++ {
 		err := db.tx(ctx, fn)
-		if err == nil || attempt == maxTxAttempts || !db.d.isBusy(err) {
+		if err == nil {
+			return nil
+		}
+		var retry bool
+		switch db.d.classify(err) {
+		case errConflict:
+			conflicts++
+			retry = conflicts < maxTxAttempts
+		case errDuplicate:
+			dups++
+			retry = dups < maxDupAttempts
+		case errUnavailable:
+			if errors.Is(err, ErrCommitUnknown) {
+				return err
+			}
+			if time.Since(start) >= db.retryTimeout {
+				return fmt.Errorf("%w for %s: %w", ErrUnavailable, time.Since(start).Round(time.Millisecond), err)
+			}
+			retry = true
+			delay = max(delay, 100*time.Millisecond)
+		}
+		if !retry || ctx.Err() != nil {
 			return err
 		}
-		slog.Debug("storage: database busy, retrying transaction", "attempt", attempt, "err", err)
+		db.log.Debug("storage: retrying transaction", "attempt", attempt, "err", err)
 		t := time.NewTimer(delay/2 + rand.N(delay))
 		select {
 		case <-ctx.Done():
@@ -176,7 +288,7 @@ func (db *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, err := db.sql.BeginTx(ctx, db.d.txOptions)
 	if err != nil {
 		return fmt.Errorf("storage: begin transaction: %w", err)
 	}
@@ -188,16 +300,33 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
 	}()
 	if err := fn(tx); err != nil {
 		done = true
-		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-			slog.Warn("storage: rollback failed", "err", rerr)
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) && db.d.classify(rerr) != errUnavailable {
+			db.log.Warn("storage: rollback failed", "err", rerr)
 		}
 		return err
 	}
 	done = true
 	if err := tx.Commit(); err != nil {
+		if db.d.classify(err) == errUnavailable {
+			return fmt.Errorf("storage: commit: %w: %w", ErrCommitUnknown, err)
+		}
 		return fmt.Errorf("storage: commit: %w", err)
 	}
 	return nil
+}
+
+// lockOwner locks the account row of (domain, username) until tx ends, on
+// engines where writers run concurrently (a no-op on SQLite, where a write
+// transaction excludes all others).
+func (db *DB) lockOwner(ctx context.Context, tx *sql.Tx, domain, username string) error {
+	if db.d.lockOwner == "" {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, db.d.lockOwner, domain, username)
+	if err != nil {
+		return fmt.Errorf("lock account: %w", err)
+	}
+	return rows.Close()
 }
 
 // Rebind rewrites a query written with '?' placeholders into the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,13 +103,35 @@ func TestOpenExplicitPath(t *testing.T) {
 }
 
 func TestOpenUnsupportedDriver(t *testing.T) {
-	for _, d := range []string{"postgres", "mysql", "oracle"} {
-		cfg := testConfig(t)
-		cfg.Storage.Driver = d
-		cfg.Storage.DSN = "x"
-		if _, err := Open(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "not supported") {
-			t.Errorf("driver %s: err = %v", d, err)
-		}
+	cfg := testConfig(t)
+	cfg.Storage.Driver = "oracle"
+	cfg.Storage.DSN = "x"
+	if _, err := Open(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "not supported") {
+		t.Errorf("driver oracle: err = %v", err)
+	}
+}
+
+// TestOpenBadServerDSN: a malformed DSN, or a server that is not there,
+// is a clear error that does not repeat the password.
+func TestOpenBadServerDSN(t *testing.T) {
+	tests := []struct{ driver, dsn, want string }{
+		{"postgres", "postgres://u:s3cr3t@[::1", "cannot parse"},
+		{"postgres", "postgres://u:s3cr3t@127.0.0.1:1/db?connect_timeout=2", "127.0.0.1:1"},
+		{"mysql", "u:s3cr3t@tcp(127.0.0.1:1)", "missing the slash"},
+		{"mysql", "u:s3cr3t@tcp(127.0.0.1:1)/db?timeout=2s", "connect"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.driver+" "+tt.want, func(t *testing.T) {
+			cfg := testConfig(t)
+			cfg.Storage.Driver, cfg.Storage.DSN = tt.driver, tt.dsn
+			_, err := Open(context.Background(), cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Open = %v, want an error mentioning %q", err, tt.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("error shows the password: %v", err)
+			}
+		})
 	}
 }
 
@@ -312,5 +335,66 @@ func TestRebindAndUpsert(t *testing.T) {
 	var ts int
 	if err := db.SQL().QueryRowContext(ctx, db.Rebind("SELECT created_at FROM accounts WHERE domain = ? AND username = ?"), "d", "u").Scan(&ts); err != nil || ts != 2 {
 		t.Errorf("after upsert created_at = %d, %v", ts, err)
+	}
+}
+
+// TestBackupWhileWriting copies the database while another goroutine
+// writes to it: the copy is a consistent, private, openable database with
+// the schema and a prefix of the writes.
+func TestBackupWhileWriting(t *testing.T) {
+	ctx := context.Background()
+	cfg := testConfig(t)
+	db := open(t, cfg)
+	stop, started := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			if i == 10 {
+				close(started)
+			}
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			db.InTx(ctx, func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, "INSERT INTO accounts (username, domain, created_at) VALUES (?, 'd', 0)", fmt.Sprint("u", i))
+				return err
+			})
+		}
+	}()
+	<-started
+	path := filepath.Join(t.TempDir(), "copy.db")
+	err := db.Backup(ctx, path)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("backup file: %v, %v", fi, err)
+	}
+	if err := db.Backup(ctx, path); err == nil {
+		t.Error("Backup overwrote an existing file")
+	}
+	c := testConfig(t)
+	c.Storage.DSN = path
+	restored := open(t, c)
+	if v, err := restored.Version(ctx); err != nil || v != latestMigration(t) {
+		t.Errorf("restored version = %d, %v", v, err)
+	}
+	var n int
+	if err := restored.SQL().QueryRowContext(ctx, "SELECT count(*) FROM accounts").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n < 10 {
+		t.Errorf("backup holds %d accounts, want at least the 10 committed before it", n)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".parley-backup-*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
 	}
 }
