@@ -312,3 +312,23 @@ func (m *Module) setInterested(full jid.JID, versioned bool) {
 }
 
 var _ module.Registrar = (*Module)(nil)
+
+// Subscribed reports whether requester may see owner's presence-related
+// data: it is owner's own account, or owner's roster gives requester's
+// bare JID subscription 'from' or 'both' (shared groups included). Its
+// signature fits authorisation callbacks such as lastactivity's.
+func (m *Module) Subscribed(ctx context.Context, owner, requester jid.JID) (bool, error) {
+	owner, requester = owner.Bare(), requester.Bare()
+	if owner == requester {
+		return true, nil
+	}
+	if m.SharesGroup(owner, requester) {
+		return true, nil
+	}
+	v, err := m.View(ctx, owner)
+	if err != nil {
+		return false, err
+	}
+	sub, _ := v.Sub(requester)
+	return sub.HasFrom(), nil
+}
