@@ -9,6 +9,10 @@
 // and flushed by a short-lived goroutine that exists only while there is
 // something to write, so an idle session costs one goroutine.
 //
+// Modules reach it through module.Registry: nonzas from bound sessions,
+// the few iqs accepted before authentication (XEP-0077 registration) and
+// pre-auth stream features (see extend.go).
+//
 // It does not decide where stanzas go (router), store anything (account,
 // storage) or implement features (modules).
 package c2s
