@@ -29,9 +29,7 @@ func (s *Server) imModules(rosters *roster.Module) []module.Registrar {
 	mods := []module.Registrar{
 		&lastactivity.Module{
 			Started: time.Now(), DB: s.db, Router: s.router, Log: s.log,
-			Authorized: func(ctx context.Context, owner, requester jid.JID) (bool, error) {
-				return seesPresence(ctx, rosters, owner, requester)
-			},
+			Authorized: rosters.Subscribed,
 		},
 		blk,
 		vcard.New(vcard.Config{DB: s.db}),
@@ -44,21 +42,6 @@ func (s *Server) imModules(rosters *roster.Module) []module.Registrar {
 		}))
 	}
 	return mods
-}
-
-// seesPresence reports whether requester may see owner's presence: it is
-// owner, or owner's roster gives requester a subscription from owner
-// (RFC 6121 §2.1.2.5: 'from' or 'both').
-func seesPresence(ctx context.Context, rosters *roster.Module, owner, requester jid.JID) (bool, error) {
-	if requester.Bare() == owner {
-		return true, nil
-	}
-	v, err := rosters.View(ctx, owner)
-	if err != nil {
-		return false, fmt.Errorf("server: roster of %s: %w", owner, err)
-	}
-	sub, ok := v.Sub(requester.Bare())
-	return ok && sub.HasFrom(), nil
 }
 
 // presenceSubscribers lists the contacts subscribed to owner's presence.
