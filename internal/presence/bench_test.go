@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/roster"
@@ -112,5 +111,4 @@ func BenchmarkInitialPresenceFanout(b *testing.B) {
 		barrier(b, u)
 		b.StartTimer()
 	}
-	_ = time.Second
 }

@@ -36,8 +36,8 @@ func anyPush(s xmpptest.Stanza) bool {
 	return s.XMLName.Local == "iq" && s.Attr("type") == "set" && strings.Contains(s.Inner, "jabber:iq:roster")
 }
 
-// rosterGet asks for the roster (making c interested) with an optional
-// 'ver' (ver < 0 side: pass "-" for none).
+// rosterGet asks for the roster (making c interested) with 'ver' set to
+// ver, or without 'ver' when ver is "-".
 func rosterGet(t testing.TB, c *xmpptest.Client, ver string) xmpptest.Stanza {
 	t.Helper()
 	q := `<query xmlns='jabber:iq:roster'/>`
