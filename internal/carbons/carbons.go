@@ -82,7 +82,7 @@ func (m *Module) enable(_ context.Context, iq stanza.IQ) (*stanza.Element, error
 	user := c.JID().Bare()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !slices.Contains(m.byUser[user], c) { // enabling twice is fine (§9.1)
+	if !slices.Contains(m.byUser[user], c) { // enabling twice is fine (§10.1)
 		m.byUser[user] = append(m.byUser[user], c)
 		m.n.Add(1)
 	}

@@ -97,7 +97,7 @@ func setup(t *testing.T) *world {
 		c.Send(t, `<presence/>`)
 	}
 	enable(t, w.a1, w.a2)
-	enable(t, w.a1) // twice is fine (§9.1)
+	enable(t, w.a1) // twice is fine (§10.1)
 	settle(t, w.all()...)
 	drain(w.a1)
 	drain(w.a2)

@@ -96,7 +96,7 @@ func contains(list []module.Conn, c module.Conn) bool {
 	return false
 }
 
-// wrap builds the carbon copy (§6, §7): from the user's bare JID to the
+// wrap builds the carbon copy (§7, §8): from the user's bare JID to the
 // receiving resource, same type, the original inside <forwarded/>.
 func wrap(kind string, user, to jid.JID, el *stanza.Element) *stanza.Element {
 	msg := stanza.New(stanza.NSClient, stanza.KindMessage).SetAttr("from", user.String()).SetAttr("to", to.String())
@@ -133,7 +133,7 @@ func eligible(el *stanza.Element) bool {
 	return true
 }
 
-// isPrivate reports the §8 <private/> marker.
+// isPrivate reports the §9 <private/> marker.
 func isPrivate(el *stanza.Element) bool {
 	return el.Child(NS, "private") != nil
 }
