@@ -15,7 +15,7 @@ import (
 
 func TestSubscribed(t *testing.T) {
 	ctx := context.Background()
-	st, db := newTestStore(t, "alice@localhost", "bob@localhost")
+	st, db := newTestStore(t, "sqlite", "alice@localhost", "bob@localhost")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	m := roster.New(roster.Deps{Log: log, DB: db, Router: router.New(log, module.NewRegistry(), []string{"localhost"}), Limits: config.Default().Roster})
 	carol := jid.MustParse("carol@localhost")
