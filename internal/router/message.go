@@ -62,13 +62,22 @@ func (r *Router) messageToAbsentResource(ctx context.Context, from, to jid.JID, 
 	}
 }
 
-// messageToBare applies RFC 6121 §8.5.2: deliver to the available
-// resources with the highest non-negative priority.
+// messageToBare applies RFC 6121 §8.5.2 by type: chat and normal go to
+// the available resources with the highest non-negative priority (else
+// offline storage), headline to every available non-negative resource
+// (else nowhere), groupchat to none (the sender gets an error), error
+// nowhere.
 func (r *Router) messageToBare(ctx context.Context, from, to jid.JID, el *stanza.Element, typ string) error {
 	if ok, err := r.userExists(ctx, to); err != nil {
 		return err
 	} else if !ok {
 		return r.bounceUnlessError(typ, stanza.NewError(stanza.ServiceUnavailable))
+	}
+	switch typ {
+	case MsgError:
+		return nil
+	case MsgGroupchat:
+		return stanza.Errorf(stanza.Cancel, stanza.ServiceUnavailable, "groupchat messages cannot be sent to a user's bare JID")
 	}
 	targets := r.bestResources(to, typ)
 	delivered := false
@@ -88,6 +97,7 @@ func (r *Router) messageToBare(ctx context.Context, from, to jid.JID, el *stanza
 }
 
 // bestResources picks the available resources with the highest
+// non-negative priority; for headlines, every available resource with a
 // non-negative priority.
 func (r *Router) bestResources(bare jid.JID, typ string) []Session {
 	r.mu.RLock()
@@ -100,6 +110,8 @@ func (r *Router) bestResources(bare jid.JID, typ string) []Session {
 			continue
 		}
 		switch {
+		case typ == MsgHeadline:
+			best = append(best, s)
 		case prio > bestPrio:
 			best, bestPrio = append(best[:0], s), prio
 		case prio == bestPrio:
