@@ -2,6 +2,7 @@ package roster_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -44,5 +45,62 @@ func TestSubscribed(t *testing.T) {
 				t.Fatalf("Subscribed = %v, %v; want %v", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestCacheStaysCurrent binds and unbinds sessions while subscriptions are
+// written, then checks that the cached roster equals the stored one.
+func TestCacheStaysCurrent(t *testing.T) {
+	ctx := context.Background()
+	st, db := newTestStore(t, "sqlite", "alice@localhost")
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	reg := module.NewRegistry()
+	m := roster.New(roster.Deps{Log: log, DB: db, Router: router.New(log, reg, []string{"localhost"}), Limits: config.Default().Roster})
+	m.Register(reg)
+	const writes = 150
+	done := make(chan error, 1)
+	go func() {
+		for i := range writes {
+			c := jid.MustParse(fmt.Sprintf("c%d@remote.example", i))
+			if _, err := m.Subscribe(ctx, alice, c, roster.TypeSubscribe, nil, true, false); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	full := jid.MustParse("alice@localhost/r")
+	for writing := true; writing; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			writing = false
+		default:
+		}
+		ev := &module.Event{Session: full, From: full}
+		if err := reg.Notify(ctx, module.SessionBound, ev); err != nil {
+			t.Fatal(err)
+		}
+		if writing {
+			reg.Notify(ctx, module.SessionClosed, ev)
+		}
+	}
+	items, _, err := st.Load(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := m.Cached(alice)
+	if v == nil {
+		t.Fatal("alice's roster is not cached while a session is bound")
+	}
+	if v.Len() != len(items) || len(items) != writes {
+		t.Fatalf("cached %d items, stored %d, want %d", v.Len(), len(items), writes)
+	}
+	for j, it := range items {
+		if got, ok := v.Lookup(j); !ok || got.State != it.State {
+			t.Fatalf("%s: cached %+v, stored %+v", j, got, it)
+		}
 	}
 }

@@ -32,7 +32,8 @@ type RemovalHook func(ctx context.Context, user, contact jid.JID, r Removal)
 // Module serves rosters. The rosters of users with a bound session are
 // cached in memory (loaded at bind, dropped when the last session ends);
 // every change goes through the database first and then the cache, under
-// one write lock, so the cache never disagrees with what was committed.
+// one write lock, so the cache never disagrees with what was committed
+// (a load racing with a write is redone, see acquire).
 type Module struct {
 	log    *slog.Logger
 	store  *Store
@@ -40,13 +41,14 @@ type Module struct {
 	router *router.Router
 	lim    config.Roster
 
-	// wmu serialises writes (transaction + cache update) and cache loads.
+	// wmu serialises writes (transaction + cache update).
 	wmu sync.Mutex
 	// pmu keeps pushes in version order; taken before wmu is released.
 	pmu sync.Mutex
-	// mu guards cache, bound and interested.
+	// mu guards cache, gen, bound and interested.
 	mu         sync.RWMutex
 	cache      map[jid.JID]*entry
+	gen        uint64           // bumped by every committed write
 	bound      map[jid.JID]bool // full JIDs counted in cache refs
 	interested map[jid.JID]bool // full JID → asked with 'ver' (XEP-0237)
 
@@ -103,40 +105,61 @@ func (m *Module) sessionClosed(_ context.Context, ev *module.Event) (bool, error
 
 // acquire counts a bound session of full's account and makes sure the
 // account's roster is cached, with the shared groups read again (so that
-// administrators' changes show at the next login).
+// administrators' changes show at the next login). The database is read
+// without the write lock; a write committed meanwhile (seen through gen)
+// makes it read again, and after a few such races it reads under the lock.
 func (m *Module) acquire(ctx context.Context, full jid.JID) error {
 	user := full.Bare()
-	m.wmu.Lock()
-	defer m.wmu.Unlock()
 	shared, err := m.shared.ContactsOf(ctx, user)
 	if err != nil {
 		return fmt.Errorf("roster: bind %s: %w", full, err)
 	}
+	for attempt := 0; ; attempt++ {
+		locked := attempt >= 3
+		if locked {
+			m.wmu.Lock()
+		}
+		done, err := m.tryAcquire(ctx, full, shared)
+		if locked {
+			m.wmu.Unlock()
+		}
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+func (m *Module) tryAcquire(ctx context.Context, full jid.JID, shared map[jid.JID][]string) (bool, error) {
+	user := full.Bare()
 	m.mu.RLock()
-	e := m.cache[user]
+	_, cached := m.cache[user]
+	gen := m.gen
 	m.mu.RUnlock()
-	var view *View
-	if e != nil {
-		view = e.view.withShared(shared)
-	} else {
+	var loaded *View
+	if !cached {
 		items, ver, err := m.store.Load(ctx, user)
 		if err != nil {
-			return fmt.Errorf("roster: bind %s: %w", full, err)
+			return false, fmt.Errorf("roster: bind %s: %w", full, err)
 		}
-		view = newView(user, items, ver, shared)
+		loaded = newView(user, items, ver, shared)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e = m.cache[user]; e == nil {
-		e = &entry{}
+	e := m.cache[user]
+	switch {
+	case e != nil:
+		e.view = e.view.withShared(shared) // items stay those writes keep current
+	case loaded == nil || m.gen != gen:
+		return false, nil // evicted, or a write may have been missed: read again
+	default:
+		e = &entry{view: loaded}
 		m.cache[user] = e
 	}
-	e.view = view
 	if !m.bound[full] {
 		m.bound[full] = true
 		e.refs++
 	}
-	return nil
+	return true, nil
 }
 
 func (m *Module) release(full jid.JID) {
@@ -259,6 +282,7 @@ func (m *Module) write(ctx context.Context, fn func(*Tx, *batch) error) error {
 func (m *Module) applyToCache(changes []change, vers map[jid.JID]Version) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.gen++
 	for _, c := range changes {
 		if e := m.cache[c.user]; e != nil {
 			e.view = e.view.with(c.contact, c.item, vers[c.user])
