@@ -72,7 +72,7 @@ func TestStoredAndDeliveredInOrder(t *testing.T) {
 		{"m1", `<message id='m1' to='bob@localhost' type='chat'><body>first</body></message>`, true, false},
 		{"m2", `<message id='m2' to='bob@localhost'><body>second, normal</body></message>`, true, false},
 		{"h1", `<message id='h1' to='bob@localhost' type='headline'><body>headline</body></message>`, false, false},
-		{"g1", `<message id='g1' to='bob@localhost' type='groupchat'><body>groupchat</body></message>`, false, false},
+		{"g1", `<message id='g1' to='bob@localhost' type='groupchat'><body>groupchat</body></message>`, false, true}, // RFC 6121 §8.5.2.2.1
 		{"c1", `<message id='c1' to='bob@localhost' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`, false, true},
 		{"n1", `<message id='n1' to='bob@localhost' type='chat'><body>no-store</body><no-store xmlns='urn:xmpp:hints'/></message>`, false, true},
 		{"s1", `<message id='s1' to='bob@localhost' type='chat'><gone xmlns='http://jabber.org/protocol/chatstates'/><store xmlns='urn:xmpp:hints'/></message>`, true, false},
