@@ -252,12 +252,15 @@ func (f *benchFlags) tlsConfig(domain string) (*tls.Config, error) {
 func runRegister(ctx context.Context, f *benchFlags, o loadtest.Options, cmd *cobra.Command) (loadtest.Result, error) {
 	switch f.via {
 	case "ibr":
-		return loadtest.Register(ctx, o, loadtest.IBR{Target: o.Target})
+		res, err := loadtest.Register(ctx, o, loadtest.IBR{Target: o.Target})
+		res.Params = withParam(res.Params, "via", "ibr")
+		return res, err
 	case "store":
 		var res loadtest.Result
 		err := withAccounts(cmd, func(ctx context.Context, cfg config.Config, s *account.Store) error {
 			var err error
 			res, err = loadtest.Register(ctx, o, storeRegistrar(s, o.Target.Domain))
+			res.Params = withParam(res.Params, "via", "store")
 			return err
 		})
 		return res, err

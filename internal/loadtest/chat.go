@@ -145,6 +145,7 @@ func Chat(ctx context.Context, o Options) (Result, error) {
 	if d := st.delivered.Load(); d > 0 {
 		r.add("server_cpu_per_message", micros(res.cpu)/float64(d), "us")
 	}
+	r.add("tool_cpu", res.toolBusy, "%")
 	return r, deliveryError(res.sent, &st)
 }
 
@@ -196,9 +197,10 @@ func chatReceive(o *Options, peers []*chatPeer, idx int, el *stanza.Element, st 
 }
 
 type sendResult struct {
-	sent int64
-	span time.Duration // first send to last delivery
-	cpu  time.Duration
+	toolBusy float64 // the tool's own CPU use while sending, % of one core
+	sent     int64
+	span     time.Duration // first send to last delivery
+	cpu      time.Duration
 }
 
 // runSenders sends for o.Duration from every session, then waits for the
@@ -208,6 +210,7 @@ func runSenders(ctx context.Context, o *Options, ss []*session, peers []*chatPee
 	sctx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
 	cpu0, t0 := o.Server.CPU(), stamp()
+	self0 := self.CPU()
 	var sent atomic.Int64
 	done := make(chan struct{})
 	for i, s := range ss {
@@ -227,6 +230,7 @@ func runSenders(ctx context.Context, o *Options, ss []*session, peers []*chatPee
 	}
 	waitDelivered(ctx, o, sent.Load(), st, prog)
 	res := sendResult{sent: sent.Load(), span: time.Duration(st.last.Load() - t0)}
+	res.toolBusy = busy(self.CPU()-self0, time.Duration(stamp()-t0))
 	o.Server.Settle(50*time.Millisecond, 3*time.Second)
 	res.cpu = o.Server.CPU() - cpu0
 	prog.a.Store(st.delivered.Load())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -62,8 +63,20 @@ func MUC(ctx context.Context, o Options) (Result, error) {
 	var errs firstError
 	handler := func(s *session, el *stanza.Element) { mucReceive(s, members[s.idx], el, &st) }
 	join := func(s *session) error { return mucJoin(ctx, &o, s, members[s.idx]) }
-	ss := loginMany(ctx, &o, seq(n), "bench", nil, nil, &errs, join, handler)
+	// The first occupant of each room creates (and unlocks) it before the
+	// others join: a room being created is locked (XEP-0045 §10.1.1).
+	var first, rest []int
+	for i := range n {
+		if i%o.RoomSize == 0 {
+			first = append(first, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	ss := append(loginMany(ctx, &o, first, "bench", nil, nil, &errs, join, handler),
+		loginMany(ctx, &o, rest, "bench", nil, nil, &errs, join, handler)...)
 	defer closeAll(ss)
+	slices.SortFunc(ss, func(a, b *session) int { return cmpIdx(a) - cmpIdx(b) })
 	if err := errs.err(); err != nil {
 		return r, err
 	}
@@ -79,6 +92,7 @@ func MUC(ctx context.Context, o Options) (Result, error) {
 	if d := st.delivered.Load(); d > 0 {
 		r.add("server_cpu_per_delivery", micros(res.cpu)/float64(d), "us")
 	}
+	r.add("tool_cpu", res.toolBusy, "%")
 	if st.delivered.Load() < want {
 		return r, fmt.Errorf("loadtest: %d of %d room deliveries missing", want-st.delivered.Load(), want)
 	}
@@ -179,13 +193,14 @@ func runMUCSenders(ctx context.Context, o *Options, ss []*session, members []*mu
 	sctx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
 	cpu0, t0 := o.Server.CPU(), stamp()
+	self0 := self.CPU()
 	var sent atomic.Int64
 	var wg sync.WaitGroup
-	for i, s := range ss {
+	for _, s := range ss {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			mucSendLoop(sctx, o, s, members[i].room, len(ss), &sent, prog)
+			mucSendLoop(sctx, o, s, members[s.idx].room, len(ss), &sent, prog)
 		}()
 	}
 	wg.Wait()
@@ -196,6 +211,7 @@ func runMUCSenders(ctx context.Context, o *Options, ss []*session, members []*mu
 		time.Sleep(10 * time.Millisecond)
 	}
 	res := sendResult{sent: sent.Load(), span: time.Duration(st.last.Load() - t0)}
+	res.toolBusy = busy(self.CPU()-self0, time.Duration(stamp()-t0))
 	o.Server.Settle(50*time.Millisecond, 3*time.Second)
 	res.cpu = o.Server.CPU() - cpu0
 	prog.a.Store(st.delivered.Load())
@@ -221,4 +237,12 @@ func mucSendLoop(ctx context.Context, o *Options, s *session, room string, sende
 		sent.Add(1)
 		prog.b.Add(1)
 	}
+}
+
+// cmpIdx orders sessions by user index, failed logins (nil) last.
+func cmpIdx(s *session) int {
+	if s == nil {
+		return int(^uint(0) >> 1)
+	}
+	return s.idx
 }

@@ -141,3 +141,15 @@ func (p Proc) Settle(quiet, limit time.Duration) {
 		last = now
 	}
 }
+
+// self is the load tool's own process, to show whether it was the
+// bottleneck.
+var self = Proc{PID: os.Getpid()}
+
+// busy is cpu as a percentage of one core over wall.
+func busy(cpu, wall time.Duration) float64 {
+	if wall <= 0 {
+		return 0
+	}
+	return 100 * cpu.Seconds() / wall.Seconds()
+}

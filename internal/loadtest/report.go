@@ -28,7 +28,7 @@ func ReadJSON(r io.Reader) ([]Result, error) {
 
 // lowerIsBetter says, by metric name prefix, which direction wins.
 func lowerIsBetter(name string) bool {
-	for _, p := range []string{"p50", "p90", "p99", "max", "server_cpu", "rss", "bytes_per", "lost", "failed", "errors", "time_to_all"} {
+	for _, p := range []string{"p50", "p90", "p99", "max", "server_cpu", "rss", "bytes_per", "lost", "failed", "errors", "time_to_all", "tool_cpu"} {
 		if strings.HasPrefix(name, p) {
 			return true
 		}
