@@ -12,6 +12,8 @@
 // and an unreachable database (a restart) for up to storage.retry_timeout.
 // A transaction whose commit was cut off is reported as failed
 // (ErrCommitUnknown), never retried and never taken for a success.
+// DB.Atomic makes the transactions of several stores one (an import writes
+// an account, its roster and its records all or nothing).
 //
 // It hides the SQL differences between engines behind a small dialect
 // table (placeholder style, upsert syntax, which errors to retry) so that

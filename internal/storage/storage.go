@@ -246,6 +246,9 @@ var ErrCommitUnknown = errors.New("storage: connection lost during commit; the o
 // effects outside tx. Read-only queries do not need InTx: use SQL
 // directly.
 func (db *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if a, ok := ctx.Value(atomicKey{}).(*atomicTx); ok && a.db == db {
+		return fn(a.tx) // joined: Atomic commits, rolls back and retries
+	}
 	delay := 10 * time.Millisecond
 	start := time.Now()
 	conflicts, dups := 0, 0
@@ -313,6 +316,26 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
 	return nil
+}
+
+// atomicKey is the context key of the transaction Atomic runs.
+type atomicKey struct{}
+
+type atomicTx struct {
+	db *DB
+	tx *sql.Tx
+}
+
+// Atomic runs fn in one write transaction that every InTx on db called
+// with the context fn receives joins, so that writes made through several
+// stores (an account, its roster, its records) commit or fail together.
+// It commits when fn returns nil and is retried as InTx is, so fn may run
+// more than once. Reads that stores make outside InTx do not see the
+// transaction's uncommitted writes.
+func (db *DB) Atomic(ctx context.Context, fn func(ctx context.Context) error) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		return fn(context.WithValue(ctx, atomicKey{}, &atomicTx{db: db, tx: tx}))
+	})
 }
 
 // lockOwner locks the account row of (domain, username) until tx ends, on

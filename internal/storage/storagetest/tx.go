@@ -1,11 +1,13 @@
 package storagetest
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/parleyim/parley/internal/storage"
 )
@@ -80,6 +82,44 @@ var txCases = []Case{
 		rec, _, err := e.DB.Records("counter").Get(e.Ctx, u, "")
 		if err != nil || string(rec.Data) != strconv.Itoa(n) {
 			t.Errorf("counter = %q, %v; want %d", rec.Data, err, n)
+		}
+	}},
+	{"tx/atomic spans stores", func(t *testing.T, e *Env) {
+		// Atomic makes the stores' own transactions one: an account, its
+		// records and its queue commit or fail together.
+		j := e.JID(t, "whole@D")
+		boom := errors.New("boom")
+		write := func(fail bool) error {
+			return e.DB.Atomic(e.Ctx, func(ctx context.Context) error {
+				if err := e.Accounts.Create(ctx, j, "pw"); err != nil {
+					return err
+				}
+				if err := e.DB.Records("vcard").Put(ctx, j, []storage.Record{{Data: []byte("<vCard xmlns='vcard-temp'/>")}}, 0); err != nil {
+					return err
+				}
+				if err := e.DB.Queue("offline").Push(ctx, j, []byte("<message/>"), time.Now(), 0); err != nil {
+					return err
+				}
+				if fail {
+					return boom
+				}
+				return nil
+			})
+		}
+		if err := write(true); !errors.Is(err, boom) {
+			t.Fatalf("Atomic = %v", err)
+		}
+		if ok, _ := e.Accounts.Exists(e.Ctx, j); ok {
+			t.Fatal("account of a failed Atomic exists")
+		}
+		if err := write(false); err != nil {
+			t.Fatal(err)
+		}
+		if _, found, _ := e.DB.Records("vcard").Get(e.Ctx, j, ""); !found {
+			t.Error("record of a committed Atomic missing")
+		}
+		if n, _ := e.DB.Queue("offline").Len(e.Ctx, j); n != 1 {
+			t.Errorf("queue of a committed Atomic has %d items", n)
 		}
 	}},
 	{"tx/upsert without update columns ignores duplicates", func(t *testing.T, e *Env) {
