@@ -231,7 +231,7 @@ func (r *remoteRig) reach(contact, state string) {
 	for _, step := range setup[state] {
 		dir, typ, _ := strings.Cut(step, " ")
 		if dir == "out" {
-			r.alice.Send(r.t, fmt.Sprintf(`<presence type='%s' to='%s'/>`, typ, contact))
+			send(r.t, r.alice, fmt.Sprintf(`<presence type='%s' to='%s'/>`, typ, contact))
 		} else {
 			r.inject(contact, typ)
 		}
@@ -290,7 +290,7 @@ func TestAppendixA2Outbound(t *testing.T) {
 			if want == "" {
 				want = row.start
 			}
-			r.alice.Send(t, fmt.Sprintf(`<presence type='%s' to='%s'/>`, row.typ, contact))
+			send(t, r.alice, fmt.Sprintf(`<presence type='%s' to='%s'/>`, row.typ, contact))
 			got := r.barrier()
 			if s := r.state(contact); s != want {
 				t.Errorf("state %q, want %q", s, want)

@@ -106,7 +106,7 @@ func BenchmarkInitialPresenceFanout(b *testing.B) {
 		available(b, u, "u")
 		r.waitFanout(b, u, "")
 		b.StopTimer()
-		u.Send(b, `<presence type='unavailable'/>`)
+		send(b, u, `<presence type='unavailable'/>`)
 		r.waitFanout(b, u, "unavailable")
 		barrier(b, u)
 		b.StartTimer()

@@ -29,10 +29,10 @@ func TestEveryEngine(t *testing.T) {
 			}
 			// carol asks while alice is away; alice answers after login.
 			c := dial(t, srv, "carol@localhost")
-			a.Send(t, `<presence type='unavailable'><status>away for now</status></presence>`)
+			send(t, a, `<presence type='unavailable'><status>away for now</status></presence>`)
 			barrier(t, a)
 			b.Expect(t, wait, "unavailable", isPresence(a.JID.String(), "unavailable"))
-			c.Send(t, `<presence type='subscribe' to='alice@localhost'><status>hi</status></presence>`)
+			send(t, c, `<presence type='subscribe' to='alice@localhost'><status>hi</status></presence>`)
 			barrier(t, c)
 			a.Close()
 			b.Close()
@@ -50,16 +50,16 @@ func TestEveryEngine(t *testing.T) {
 			if !strings.Contains(req.Inner, ">hi</status>") {
 				t.Fatalf("request: %s", req.Inner)
 			}
-			a2.Send(t, `<presence type='subscribed' to='carol@localhost'/>`)
+			send(t, a2, `<presence type='subscribed' to='carol@localhost'/>`)
 			barrier(t, a2)
-			if res := a2.IQ(t, `<iq type='set' id='g'><query xmlns='jabber:iq:roster'><item jid='carol@localhost' name='Carol'><group>Zé</group><group>A</group></item></query></iq>`); res.Attr("type") != "result" {
+			if res := iq(t, a2, `<iq type='set' id='g'><query xmlns='jabber:iq:roster'><item jid='carol@localhost' name='Carol'><group>Zé</group><group>A</group></item></query></iq>`); res.Attr("type") != "result" {
 				t.Fatalf("set: %+v", res)
 			}
 			push := findPush(t, barrier(t, a2), "carol@localhost")
 			if !strings.Contains(push.Inner, `subscription="from"`) || !strings.Contains(push.Inner, ">Zé</group>") {
 				t.Fatalf("push: %s", push.Inner)
 			}
-			if res := a2.IQ(t, `<iq type='set' id='r'><query xmlns='jabber:iq:roster'><item jid='bob@localhost' subscription='remove'/></query></iq>`); res.Attr("type") != "result" {
+			if res := iq(t, a2, `<iq type='set' id='r'><query xmlns='jabber:iq:roster'><item jid='bob@localhost' subscription='remove'/></query></iq>`); res.Attr("type") != "result" {
 				t.Fatalf("remove: %+v", res)
 			}
 			barrier(t, a2)

@@ -72,8 +72,8 @@ func TestInteropRosterSubscriptionPresence(t *testing.T) {
 				}
 			}
 			next("the subscription request", isPresence("py@localhost", "subscribe"))
-			bob.Send(t, `<presence type='subscribed' to='py@localhost'/>`)
-			bob.Send(t, `<presence type='subscribe' to='py@localhost'/>`)
+			send(t, bob, `<presence type='subscribed' to='py@localhost'/>`)
+			send(t, bob, `<presence type='subscribe' to='py@localhost'/>`)
 			next("the approval", isPresence("py@localhost", "subscribed"))
 			p := next("the final status", func(s xmpptest.Stanza) bool {
 				return isPresence("py@localhost", "")(s) && strings.Contains(s.Inner, "py done")

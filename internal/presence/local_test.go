@@ -35,6 +35,7 @@ func TestLocalPairs(t *testing.T) {
 	a := dial(t, srv, "alice@localhost")
 	interested(t, a)
 	available(t, a, "a")
+	barrier(t, a)
 	st := openStore(t, srv)
 	for i, row := range outboundTable {
 		t.Run(fmt.Sprintf("%s in %s", row.typ, row.start), func(t *testing.T) {
@@ -43,15 +44,16 @@ func TestLocalPairs(t *testing.T) {
 			b := dial(t, srv, bob)
 			interested(t, b)
 			available(t, b, "b")
+			barrier(t, b) // bob is available before alice sends anything
 			for _, step := range setup[row.start] {
 				dir, typ, _ := strings.Cut(step, " ")
 				// The sender's barrier first: then its stanza was processed.
 				if dir == "out" {
-					a.Send(t, fmt.Sprintf(`<presence type='%s' to='%s'/>`, typ, bob))
+					send(t, a, fmt.Sprintf(`<presence type='%s' to='%s'/>`, typ, bob))
 					barrier(t, a)
 					barrier(t, b)
 				} else {
-					b.Send(t, fmt.Sprintf(`<presence type='%s' to='alice@localhost'/>`, typ))
+					send(t, b, fmt.Sprintf(`<presence type='%s' to='alice@localhost'/>`, typ))
 					barrier(t, b)
 					barrier(t, a)
 				}
@@ -75,7 +77,7 @@ func TestLocalPairs(t *testing.T) {
 					aliceWant, _, _ = inboundRow("subscribed", aliceWant)
 				}
 			}
-			a.Send(t, fmt.Sprintf(`<presence type='%s' to='%s'/>`, row.typ, bob))
+			send(t, a, fmt.Sprintf(`<presence type='%s' to='%s'/>`, row.typ, bob))
 			gotA, gotB := barrier(t, a), barrier(t, b)
 			if got := stateOf(t, st, "alice@localhost", bob).String(); got != aliceWant {
 				t.Errorf("alice: %q, want %q", got, aliceWant)
@@ -100,7 +102,7 @@ func TestLocalPairs(t *testing.T) {
 // what c received meanwhile.
 func barrier(t testing.TB, c *xmpptest.Client) []xmpptest.Stanza {
 	t.Helper()
-	c.IQ(t, `<iq type='get' id='barrier' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	iq(t, c, `<iq type='get' id='barrier' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`)
 	var out []xmpptest.Stanza
 	for {
 		select {
@@ -124,7 +126,7 @@ func TestPreApproval(t *testing.T) {
 	barrier(t, a)
 	barrier(t, b)
 	// alice pre-approves bob: a push with approved='true', nothing to bob.
-	a.Send(t, `<presence type='subscribed' to='bob@localhost'/>`)
+	send(t, a, `<presence type='subscribed' to='bob@localhost'/>`)
 	got := barrier(t, a)
 	if p := pushesFor(got, "bob@localhost"); len(p) != 1 || !strings.Contains(p[0].Inner, `approved="true"`) {
 		t.Fatalf("pre-approval push: %+v", got)
@@ -133,7 +135,7 @@ func TestPreApproval(t *testing.T) {
 		t.Fatalf("pre-approval reached bob: %+v", got)
 	}
 	// bob's request is approved at once; alice never sees it.
-	b.Send(t, `<presence type='subscribe' to='alice@localhost'/>`)
+	send(t, b, `<presence type='subscribe' to='alice@localhost'/>`)
 	gotB, gotA := barrier(t, b), barrier(t, a)
 	if presencesFrom(gotB, "alice@localhost", "subscribed") != 1 || presencesFrom(gotB, "alice@localhost", "") != 1 {
 		t.Fatalf("bob should get subscribed and alice's presence: %+v", gotB)
@@ -149,8 +151,8 @@ func TestPreApproval(t *testing.T) {
 		t.Fatalf("bob: %s", s)
 	}
 	// Cancelling a pre-approval: subscribed then unsubscribed to carol.
-	a.Send(t, `<presence type='subscribed' to='carol@localhost'/>`)
-	a.Send(t, `<presence type='unsubscribed' to='carol@localhost'/>`)
+	send(t, a, `<presence type='subscribed' to='carol@localhost'/>`)
+	send(t, a, `<presence type='unsubscribed' to='carol@localhost'/>`)
 	barrier(t, a)
 	if s := stateOf(t, st, "alice@localhost", "carol@localhost").String(); s != sNone {
 		t.Fatalf("after cancelling: %s", s)
@@ -162,7 +164,7 @@ func TestPendingRequestRedeliveredAtLogin(t *testing.T) {
 	srv.AddUser(t, "alice@localhost", pw)
 	srv.AddUser(t, "bob@localhost", pw)
 	a := dial(t, srv, "alice@localhost")
-	a.Send(t, `<presence type='subscribe' to='bob@localhost'><status>let me in</status><nick xmlns='http://jabber.org/protocol/nick'>Al</nick></presence>`)
+	send(t, a, `<presence type='subscribe' to='bob@localhost'><status>let me in</status><nick xmlns='http://jabber.org/protocol/nick'>Al</nick></presence>`)
 	barrier(t, a)
 	for round := range 2 {
 		b := dial(t, srv, "bob@localhost")
@@ -176,7 +178,7 @@ func TestPendingRequestRedeliveredAtLogin(t *testing.T) {
 			t.Fatalf("round %d: request lost its content: %s", round, req.Inner)
 		}
 		if round == 1 {
-			b.Send(t, `<presence type='subscribed' to='alice@localhost'/>`)
+			send(t, b, `<presence type='subscribed' to='alice@localhost'/>`)
 			barrier(t, b)
 		}
 		b.Close()
@@ -195,7 +197,7 @@ func TestRemoveItemCancelsBothWays(t *testing.T) {
 	srv.AddUser(t, "bob@localhost", pw)
 	a, b := dial(t, srv, "alice@localhost"), dial(t, srv, "bob@localhost")
 	mutual(t, a, b, "alice@localhost", "bob@localhost")
-	if res := a.IQ(t, `<iq type='set' id='rm'><query xmlns='jabber:iq:roster'><item jid='bob@localhost' subscription='remove'/></query></iq>`); res.Attr("type") != "result" {
+	if res := iq(t, a, `<iq type='set' id='rm'><query xmlns='jabber:iq:roster'><item jid='bob@localhost' subscription='remove'/></query></iq>`); res.Attr("type") != "result" {
 		t.Fatalf("remove: %+v", res)
 	}
 	gotA, gotB := barrier(t, a), barrier(t, b)
@@ -221,7 +223,7 @@ func TestRemoveItemCancelsBothWays(t *testing.T) {
 		t.Fatalf("bob: %s", s)
 	}
 	// Presence no longer flows.
-	b.Send(t, `<presence><status>changed</status></presence>`)
+	send(t, b, `<presence><status>changed</status></presence>`)
 	if got := barrier(t, a); presencesFrom(got, "bob@localhost", "") != 0 {
 		t.Fatalf("presence after removal: %+v", got)
 	}
@@ -235,12 +237,14 @@ func mutual(t testing.TB, a, b *xmpptest.Client, aj, bj string) {
 	interested(t, b)
 	available(t, a, "a")
 	available(t, b, "b")
-	a.Send(t, `<presence type='subscribe' to='`+bj+`'/>`)
 	barrier(t, a)
-	b.Send(t, `<presence type='subscribed' to='`+aj+`'/>`)
-	b.Send(t, `<presence type='subscribe' to='`+aj+`'/>`)
 	barrier(t, b)
-	a.Send(t, `<presence type='subscribed' to='`+bj+`'/>`)
+	send(t, a, `<presence type='subscribe' to='`+bj+`'/>`)
+	barrier(t, a)
+	send(t, b, `<presence type='subscribed' to='`+aj+`'/>`)
+	send(t, b, `<presence type='subscribe' to='`+aj+`'/>`)
+	barrier(t, b)
+	send(t, a, `<presence type='subscribed' to='`+bj+`'/>`)
 	barrier(t, a)
 	barrier(t, b)
 }
@@ -250,7 +254,7 @@ func TestSubscriptionToUnknownUserDropped(t *testing.T) {
 	srv.AddUser(t, "alice@localhost", pw)
 	a := dial(t, srv, "alice@localhost")
 	interested(t, a)
-	a.Send(t, `<presence type='subscribe' to='ghost@localhost'/>`)
+	send(t, a, `<presence type='subscribe' to='ghost@localhost'/>`)
 	got := barrier(t, a)
 	for _, s := range got {
 		if s.Attr("type") == "error" {
@@ -277,8 +281,8 @@ func TestSubscriptionFlood(t *testing.T) {
 	for batch := range 6 {
 		for i := range 50 {
 			n := batch*50 + i
-			a.Send(t, fmt.Sprintf(`<presence type='subscribe' to='f%d@localhost'/>`, n))
-			c.Send(t, `<presence type='subscribe' to='bob@localhost'/>`)
+			send(t, a, fmt.Sprintf(`<presence type='subscribe' to='f%d@localhost'/>`, n))
+			send(t, c, `<presence type='subscribe' to='bob@localhost'/>`)
 		}
 		for _, s := range barrier(t, a) {
 			switch {
@@ -297,7 +301,7 @@ func TestSubscriptionFlood(t *testing.T) {
 	if n := presencesFrom(got, "carol@localhost", "subscribe"); n != 1 {
 		t.Fatalf("bob got %d requests from carol's 300, want 1 (then pending)", n)
 	}
-	res := a.IQ(t, `<iq type='get' id='g'><query xmlns='jabber:iq:roster'/></iq>`)
+	res := iq(t, a, `<iq type='get' id='g'><query xmlns='jabber:iq:roster'/></iq>`)
 	if n := strings.Count(res.Inner, "<item"); n != max {
 		t.Fatalf("alice has %d items, want %d", n, max)
 	}

@@ -28,9 +28,9 @@ func TestBroadcastAndProbe(t *testing.T) {
 	c := dial(t, srv, "carol@localhost")
 	interested(t, c)
 	available(t, c, "carol here")
-	a.Send(t, `<presence type='subscribe' to='carol@localhost'/>`)
+	send(t, a, `<presence type='subscribe' to='carol@localhost'/>`)
 	barrier(t, a)
-	c.Send(t, `<presence type='subscribed' to='alice@localhost'/>`)
+	send(t, c, `<presence type='subscribed' to='alice@localhost'/>`)
 	barrier(t, c)
 	barrier(t, a)
 	a.Close()
@@ -39,7 +39,7 @@ func TestBroadcastAndProbe(t *testing.T) {
 
 	// alice logs in again with show, status and priority.
 	a2 := dial(t, srv, "alice@localhost")
-	a2.Send(t, `<presence><show>dnd</show><status>busy busy</status><priority>5</priority></presence>`)
+	send(t, a2, `<presence><show>dnd</show><status>busy busy</status><priority>5</priority></presence>`)
 	got := barrier(t, a2)
 	p := findPresence(t, got, b.JID.String(), "", "bob's presence (probe answer)")
 	if !strings.Contains(p.Inner, ">b</status>") {
@@ -59,7 +59,7 @@ func TestBroadcastAndProbe(t *testing.T) {
 		t.Fatalf("carol (no 'from') got alice's presence: %+v", got)
 	}
 	// Subsequent presence goes to subscribers too.
-	a2.Send(t, `<presence><show>away</show></presence>`)
+	send(t, a2, `<presence><show>away</show></presence>`)
 	barrier(t, a2)
 	findPresence(t, barrier(t, b), a2.JID.String(), "", "subsequent presence")
 }
@@ -83,7 +83,7 @@ func TestUnavailableOnLogoutAndAbruptDisconnect(t *testing.T) {
 		end  func(*xmpptest.Client)
 	}{
 		{"explicit unavailable", func(c *xmpptest.Client) {
-			c.Send(t, `<presence type='unavailable'><status>gone fishing</status></presence>`)
+			send(t, c, `<presence type='unavailable'><status>gone fishing</status></presence>`)
 		}},
 		{"clean close", func(c *xmpptest.Client) { c.Close() }},
 		{"socket closed without a closing tag", func(c *xmpptest.Client) { c.S.Conn().Close() }},
@@ -125,7 +125,7 @@ func TestDirectedPresence(t *testing.T) {
 	available(t, c, "carol")
 	available(t, a, "alice")
 	barrier(t, a)
-	a.Send(t, `<presence to='carol@localhost'><status>just for you</status></presence>`)
+	send(t, a, `<presence to='carol@localhost'><status>just for you</status></presence>`)
 	barrier(t, a)
 	if p := findPresence(t, barrier(t, c), a.JID.String(), "", "directed presence"); !strings.Contains(p.Inner, "just for you") {
 		t.Fatalf("directed presence: %s", p.Inner)
@@ -137,11 +137,11 @@ func TestDirectedPresence(t *testing.T) {
 	// Directed unavailable ends the tracking.
 	a2 := dial(t, srv, "alice@localhost")
 	available(t, a2, "alice")
-	a2.Send(t, `<presence to='carol@localhost'/>`)
-	a2.Send(t, `<presence to='carol@localhost' type='unavailable'/>`)
+	send(t, a2, `<presence to='carol@localhost'/>`)
+	send(t, a2, `<presence to='carol@localhost' type='unavailable'/>`)
 	barrier(t, a2)
 	barrier(t, c)
-	a2.Send(t, `<presence type='unavailable'/>`)
+	send(t, a2, `<presence type='unavailable'/>`)
 	barrier(t, a2)
 	if got := barrier(t, c); presencesFrom(got, "alice@localhost", "unavailable") != 0 {
 		t.Fatalf("unavailable after directed unavailable: %+v", got)
@@ -153,7 +153,7 @@ func TestMultipleResources(t *testing.T) {
 	a1, b := dial(t, srv, "alice@localhost"), dial(t, srv, "bob@localhost")
 	mutual(t, a1, b, "alice@localhost", "bob@localhost")
 	a2 := dial(t, srv, "alice@localhost")
-	a2.Send(t, `<presence><status>second</status></presence>`)
+	send(t, a2, `<presence><status>second</status></presence>`)
 	got := barrier(t, a2)
 	findPresence(t, got, a1.JID.String(), "", "the first resource's presence")
 	findPresence(t, got, b.JID.String(), "", "bob's presence")
@@ -163,7 +163,7 @@ func TestMultipleResources(t *testing.T) {
 	b.Expect(t, wait, "second resource unavailable", isPresence(a2.JID.String(), "unavailable"))
 	a1.Expect(t, wait, "own resource unavailable", isPresence(a2.JID.String(), "unavailable"))
 	// The first resource is still available to bob.
-	b.Send(t, `<presence type='probe' to='alice@localhost'/>`)
+	send(t, b, `<presence type='probe' to='alice@localhost'/>`)
 	findPresence(t, barrier(t, b), a1.JID.String(), "", "probe answer from the remaining resource")
 }
 
@@ -196,14 +196,14 @@ func TestSharedGroup(t *testing.T) {
 	findPresence(t, barrier(t, a), b.JID.String(), "", "shared member's presence")
 	findPresence(t, barrier(t, b), a.JID.String(), "", "shared member's broadcast")
 	// A shared item cannot be removed; a subscription request is granted.
-	rm := a.IQ(t, `<iq type='set' id='rm'><query xmlns='jabber:iq:roster'><item jid='bob@localhost' subscription='remove'/></query></iq>`)
+	rm := iq(t, a, `<iq type='set' id='rm'><query xmlns='jabber:iq:roster'><item jid='bob@localhost' subscription='remove'/></query></iq>`)
 	if rm.Attr("type") != "error" || !strings.Contains(rm.Inner, "not-allowed") {
 		t.Fatalf("removing a shared item: %+v", rm)
 	}
-	a.Send(t, `<presence type='subscribe' to='bob@localhost'/>`)
+	send(t, a, `<presence type='subscribe' to='bob@localhost'/>`)
 	findPresence(t, barrier(t, a), "bob@localhost", "subscribed", "automatic approval")
 	// Naming the shared contact keeps it shared.
-	if r := a.IQ(t, `<iq type='set' id='n'><query xmlns='jabber:iq:roster'><item jid='bob@localhost' name='Bobby'><group>Mine</group></item></query></iq>`); r.Attr("type") != "result" {
+	if r := iq(t, a, `<iq type='set' id='n'><query xmlns='jabber:iq:roster'><item jid='bob@localhost' name='Bobby'><group>Mine</group></item></query></iq>`); r.Attr("type") != "result" {
 		t.Fatalf("naming: %+v", r)
 	}
 	push := findPush(t, barrier(t, a), "bob@localhost")

@@ -109,7 +109,7 @@ func TestRosterSetErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res := a.IQ(t, tc.iq)
+			res := iq(t, a, tc.iq)
 			if got := errorCondition(res); got != tc.want {
 				t.Fatalf("got %q, want %q: %+v", got, tc.want, res)
 			}
@@ -119,7 +119,7 @@ func TestRosterSetErrors(t *testing.T) {
 	if n := strings.Count(res.Inner, "<item"); n != 1 || !strings.Contains(res.Inner, `name="Keep"`) || !strings.Contains(res.Inner, ">G</group>") {
 		t.Fatalf("roster after errors: %s", res.Inner)
 	}
-	if ping := a.IQ(t, `<iq type='get' id='p' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`); ping.Attr("type") != "result" {
+	if ping := iq(t, a, `<iq type='get' id='p' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`); ping.Attr("type") != "result" {
 		t.Fatalf("server unhealthy: %+v", ping)
 	}
 }
@@ -138,7 +138,7 @@ func TestRosterSizeLimit(t *testing.T) {
 		t.Fatalf("item past the limit: %+v", res)
 	}
 	// An outgoing subscription request would add an item too.
-	a.Send(t, `<presence type='subscribe' to='over2@example.org' id='s1'/>`)
+	send(t, a, `<presence type='subscribe' to='over2@example.org' id='s1'/>`)
 	a.Expect(t, wait, "presence error", func(s xmpptest.Stanza) bool {
 		return s.XMLName.Local == "presence" && s.Attr("type") == "error" && strings.Contains(s.Inner, "resource-constraint")
 	})
