@@ -39,6 +39,9 @@ type Server struct {
 	// directTLS is the configuration of the XEP-0368 port: SNI picks the
 	// certificate and ALPN announces xmpp-client.
 	directTLS *tls.Config
+	// startTLS caches tlsConfigFor's answer per domain (string → *tls.Config):
+	// one shared configuration instead of a clone per connection.
+	startTLS sync.Map
 
 	// mu guards conns and closing.
 	mu      sync.Mutex
@@ -175,8 +178,17 @@ func (s *Server) Shutdown(ctx context.Context) {
 }
 
 // tlsConfigFor returns the TLS configuration for a STARTTLS on a stream to
-// domain: the certificate is the domain's, whatever SNI says.
+// domain: the certificate is the domain's, whatever SNI says. It is built
+// once per domain and shared (a tls.Config is safe for concurrent use).
 func (s *Server) tlsConfigFor(domain string) *tls.Config {
+	if cfg, ok := s.startTLS.Load(domain); ok {
+		return cfg.(*tls.Config)
+	}
+	cfg, _ := s.startTLS.LoadOrStore(domain, s.newTLSConfigFor(domain))
+	return cfg.(*tls.Config)
+}
+
+func (s *Server) newTLSConfigFor(domain string) *tls.Config {
 	cfg := s.certs.TLSConfig().Clone()
 	cert := s.certs.Certificate(domain)
 	cfg.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return cert, nil }
