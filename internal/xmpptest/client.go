@@ -117,10 +117,14 @@ func (s *Server) DialErr(t testing.TB, user, password string, o DialOptions) (*C
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	sess, err := xmpp.NewClientSession(ctx, origin, conn,
+	// mellium arms a goroutine per call that, once the call's context ends,
+	// can set the connection's deadline in the past: a cancelled context
+	// racing a later write breaks the TLS connection for good. So calls get
+	// a context that never ends, and the timeout closes the socket instead.
+	stop := time.AfterFunc(10*time.Second, func() { conn.Close() })
+	sess, err := xmpp.NewClientSession(context.Background(), origin, conn,
 		xmpp.StartTLS(o.TLS), xmpp.SASL("", password, o.Mechanisms...), xmpp.BindResource())
+	stop.Stop()
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -167,9 +171,10 @@ func (c *Client) Done(t testing.TB, timeout time.Duration) error {
 // Send transmits raw XML (one stanza).
 func (c *Client) Send(t testing.TB, raw string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.S.Send(ctx, xml.NewDecoder(strings.NewReader(raw))); err != nil {
+	err := withTimeout(5*time.Second, func() error {
+		return c.S.Send(context.Background(), xml.NewDecoder(strings.NewReader(raw)))
+	})
+	if err != nil {
 		t.Fatalf("xmpptest: send: %v", err)
 	}
 }
@@ -177,14 +182,16 @@ func (c *Client) Send(t testing.TB, raw string) {
 // IQ sends an iq (raw XML with an id) and returns the response.
 func (c *Client) IQ(t testing.TB, raw string) Stanza {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	resp, err := c.S.SendIQ(ctx, xml.NewDecoder(strings.NewReader(raw)))
-	if err != nil {
-		t.Fatalf("xmpptest: iq: %v", err)
-	}
-	defer resp.Close()
-	st, err := readStanza(resp)
+	var st Stanza
+	err := withTimeout(5*time.Second, func() error {
+		resp, err := c.S.SendIQ(context.Background(), xml.NewDecoder(strings.NewReader(raw)))
+		if err != nil {
+			return err
+		}
+		defer resp.Close()
+		st, err = readStanza(resp)
+		return err
+	})
 	if err != nil {
 		t.Fatalf("xmpptest: decode iq response: %v", err)
 	}
@@ -226,3 +233,19 @@ func (c *Client) ExpectNone(t testing.TB, wait time.Duration, what string, match
 
 // ErrClosed reports whether err says the stream ended.
 func ErrClosed(err error) bool { return err == nil || errors.Is(err, net.ErrClosed) }
+
+// errTimeout is returned by withTimeout when f did not finish in time.
+var errTimeout = errors.New("xmpptest: timed out")
+
+// withTimeout runs f and gives up waiting after d (f keeps running; the
+// test fails anyway). See DialErr for why contexts are not cancelled.
+func withTimeout(d time.Duration, f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		return errTimeout
+	}
+}
