@@ -145,6 +145,38 @@ var rosterCases = []Case{
 	}},
 }
 
+var presenceCases = []Case{
+	{"presence/last unavailable presence", func(t *testing.T, e *Env) {
+		// The statements of the presence package's last-presence store.
+		a, b := e.User(t, "a"), e.User(t, "b")
+		put := e.DB.Upsert("presence_last", []string{"domain", "username"}, []string{"stanza", "stamp"})
+		for i, u := range []jid.JID{a, b, a} {
+			if _, err := e.DB.SQL().ExecContext(e.Ctx, put, u.Domain(), u.Local(), []byte("<presence type='unavailable'/>"), int64(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		q := e.DB.Rebind("SELECT username, stanza, stamp FROM presence_last WHERE domain = ? AND username IN (?, ?, ?)")
+		rows, err := e.DB.SQL().QueryContext(e.Ctx, q, e.Domain, "a", "b", "nobody")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		got := map[string]int64{}
+		for rows.Next() {
+			var u string
+			var data []byte
+			var stamp int64
+			if err := rows.Scan(&u, &data, &stamp); err != nil {
+				t.Fatal(err)
+			}
+			got[u] = stamp
+		}
+		if len(got) != 2 || got["a"] != 2 || got["b"] != 1 {
+			t.Errorf("last presences = %v", got)
+		}
+	}},
+}
+
 var sharedGroupCases = []Case{
 	{"sharedgroup/create members contacts", func(t *testing.T, e *Env) {
 		a, b, c := e.User(t, "a"), e.User(t, "b"), e.User(t, "c")
