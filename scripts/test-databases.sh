@@ -10,6 +10,8 @@
 #   scripts/test-databases.sh pg-start DIR    one more PostgreSQL cluster in DIR
 #   scripts/test-databases.sh pg-stop DIR     (used by the restart test; pg-start
 #                                             on an existing DIR starts it again)
+#   scripts/test-databases.sh my-start DIR    the same for MariaDB (database
+#   scripts/test-databases.sh my-stop DIR     "parley" created)
 #
 # Use it as:  eval "$(scripts/test-databases.sh start)"; go test ./...
 # The exports are PARLEY_TEST_POSTGRES_DSN and PARLEY_TEST_MYSQL_DSN (admin
@@ -133,5 +135,11 @@ stop)
 env) print_env ;;
 pg-start) pg_start "${2:?pg-start DIR}"; echo "postgres://parley@127.0.0.1:$(cat "$2/port")/postgres?sslmode=disable" ;;
 pg-stop) pg_stop "${2:?pg-stop DIR}" ;;
-*) echo "usage: $0 start|stop|env|pg-start DIR|pg-stop DIR" >&2; exit 2 ;;
+my-start)
+  my_start "${2:?my-start DIR}" >&2
+  mariadb --no-defaults -h 127.0.0.1 -P "$(cat "$2/port")" -u root -e 'CREATE DATABASE IF NOT EXISTS parley CHARACTER SET utf8mb4 COLLATE utf8mb4_bin'
+  echo "root@tcp(127.0.0.1:$(cat "$2/port"))/parley"
+  ;;
+my-stop) my_stop "${2:?my-stop DIR}" ;;
+*) echo "usage: $0 start|stop|env|pg-start DIR|pg-stop DIR|my-start DIR|my-stop DIR" >&2; exit 2 ;;
 esac

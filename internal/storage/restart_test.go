@@ -18,33 +18,33 @@ import (
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
-// pgCluster is a PostgreSQL cluster of this test alone, started and
-// stopped with scripts/test-databases.sh (the shared test server cannot
-// be restarted under the other packages' tests).
-type pgCluster struct {
-	t      *testing.T
-	script string
-	dir    string
+// dbServer is a database server of one test alone, started and stopped
+// with scripts/test-databases.sh (the shared test servers cannot be
+// restarted under the other packages' tests).
+type dbServer struct {
+	t           *testing.T
+	script, dir string
+	prefix      string // "pg" or "my"
 }
 
-func startCluster(t *testing.T) (*pgCluster, string) {
-	storagetest.ServerDSN(t, "postgres") // skip, or fail under PARLEY_REQUIRE_ENGINES, like the suite
+func startServer(t *testing.T, driver string) (*dbServer, string) {
+	storagetest.ServerDSN(t, driver) // skip, or fail under PARLEY_REQUIRE_ENGINES, like the suite
 	script := os.Getenv("PARLEY_TEST_DB_SCRIPT")
 	if script == "" {
 		script, _ = filepath.Abs(filepath.Join("..", "..", "scripts", "test-databases.sh"))
 	}
-	dir, err := os.MkdirTemp("", "parley-pg-restart-")
+	dir, err := os.MkdirTemp("", "parley-restart-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &pgCluster{t: t, script: script, dir: dir}
-	t.Cleanup(func() { c.run("pg-stop"); os.RemoveAll(dir) })
-	return c, strings.TrimSpace(c.run("pg-start"))
+	c := &dbServer{t: t, script: script, dir: dir, prefix: map[string]string{"postgres": "pg", "mysql": "my"}[driver]}
+	t.Cleanup(func() { c.run("stop"); os.RemoveAll(dir) })
+	return c, strings.TrimSpace(c.run("start"))
 }
 
-func (c *pgCluster) run(cmd string) string {
+func (c *dbServer) run(cmd string) string {
 	c.t.Helper()
-	out, err := exec.Command(c.script, cmd, c.dir).Output()
+	out, err := exec.Command(c.script, c.prefix+"-"+cmd, c.dir).Output()
 	if err != nil {
 		var stderr string
 		if ee, ok := err.(*exec.ExitError); ok {
@@ -106,10 +106,15 @@ func isMessage(body string) func(xmpptest.Stanza) bool {
 // that cannot commit is answered with an error and is not there later, a
 // write acknowledged before or across the restart is there, and the
 // server serves logins again by itself.
-func TestPostgresRestart(t *testing.T) {
-	cluster, dsn := startCluster(t)
+func TestPostgresRestart(t *testing.T) { testRestart(t, "postgres") }
+
+// TestMySQLRestart is TestPostgresRestart with MariaDB.
+func TestMySQLRestart(t *testing.T) { testRestart(t, "mysql") }
+
+func testRestart(t *testing.T, driver string) {
+	cluster, dsn := startServer(t, driver)
 	srv := xmpptest.Start(t, func(c *config.Config) {
-		c.Storage.Driver, c.Storage.DSN = "postgres", dsn
+		c.Storage.Driver, c.Storage.DSN = driver, dsn
 		c.Storage.RetryTimeout = config.Duration(3 * time.Second)
 	})
 	srv.AddUser(t, "alice@localhost", "pw")
@@ -134,7 +139,7 @@ func TestPostgresRestart(t *testing.T) {
 	})
 	db.Close()
 
-	cluster.run("pg-stop")
+	cluster.run("stop")
 
 	t.Run("down: connected users keep chatting", func(t *testing.T) {
 		alice.Send(t, fmt.Sprintf("<message to='%s' type='chat' id='m2'><body>during the outage</body></message>", bob.JID))
@@ -172,7 +177,7 @@ func TestPostgresRestart(t *testing.T) {
 		}
 		inflight <- typ
 	}()
-	cluster.run("pg-start")
+	cluster.run("start")
 
 	t.Run("up: service resumes by itself", func(t *testing.T) {
 		var carol *xmpptest.Client
