@@ -24,7 +24,7 @@ func stores(t *testing.T, driver string) Stores {
 	return NewStores(storagetest.Open(t, driver), testIterations)
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +81,7 @@ func export(t *testing.T, st Stores, domains ...string) []byte {
 	return b.Bytes()
 }
 
-func writeFile(t *testing.T, dir, name string, data []byte) string {
+func writeFile(t testing.TB, dir, name string, data []byte) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	must(t, os.MkdirAll(filepath.Dir(p), 0o700))
