@@ -101,6 +101,7 @@ func Chat(ctx context.Context, o Options) (Result, error) {
 	if err := o.check("pairs"); err != nil {
 		return r, err
 	}
+	o.quiet()
 	mode := "flat out"
 	if o.Rate > 0 {
 		mode = strconv.FormatFloat(o.Rate, 'f', -1, 64) + "/s"
@@ -139,6 +140,7 @@ func Chat(ctx context.Context, o Options) (Result, error) {
 	r.add("delivered", float64(st.delivered.Load()), "")
 	r.add("lost", float64(res.sent-st.delivered.Load()), "")
 	r.add("errors", float64(st.errors.Load()), "")
+	r.add("skipped", float64(res.skipped), "")
 	r.add("send_rate", perSecond(float64(res.sent), o.Duration), "/s")
 	r.add("throughput", perSecond(float64(st.delivered.Load()), res.span), "/s")
 	addLatency(&r, &st.lat)
@@ -146,7 +148,19 @@ func Chat(ctx context.Context, o Options) (Result, error) {
 		r.add("server_cpu_per_message", micros(res.cpu)/float64(d), "us")
 	}
 	r.add("tool_cpu", res.toolBusy, "%")
-	return r, deliveryError(res.sent, &st)
+	if err := deliveryError(res.sent, &st); err != nil {
+		return r, err
+	}
+	return r, behind(res)
+}
+
+// behind reports a fixed-rate run the server could not keep up with.
+func behind(res sendResult) error {
+	if res.skipped == 0 {
+		return nil
+	}
+	return fmt.Errorf("loadtest: the server fell behind the rate: %d send slots skipped (window full), %d sent",
+		res.skipped, res.sent)
 }
 
 func addLatency(r *Result, h *Histogram) {
@@ -199,6 +213,7 @@ func chatReceive(o *Options, peers []*chatPeer, idx int, el *stanza.Element, st 
 type sendResult struct {
 	toolBusy float64 // the tool's own CPU use while sending, % of one core
 	sent     int64
+	skipped  int64         // fixed rate: send slots skipped because the window was full
 	span     time.Duration // first send to last delivery
 	cpu      time.Duration
 }
@@ -211,12 +226,12 @@ func runSenders(ctx context.Context, o *Options, ss []*session, peers []*chatPee
 	defer cancel()
 	cpu0, t0 := o.Server.CPU(), stamp()
 	self0 := self.CPU()
-	var sent atomic.Int64
+	var sent, skipped atomic.Int64
 	done := make(chan struct{})
 	for i, s := range ss {
 		go func() {
 			defer func() { done <- struct{}{} }()
-			sendLoop(sctx, o, s, peers[i], peers[peers[i].peer].jid, len(ss), &sent, prog)
+			sendLoop(sctx, o, s, peers[i], peers[peers[i].peer].jid, len(ss), &sent, &skipped, prog)
 		}()
 	}
 	go func() {
@@ -229,7 +244,7 @@ func runSenders(ctx context.Context, o *Options, ss []*session, peers []*chatPee
 		<-done
 	}
 	waitDelivered(ctx, o, sent.Load(), st, prog)
-	res := sendResult{sent: sent.Load(), span: time.Duration(st.last.Load() - t0)}
+	res := sendResult{sent: sent.Load(), skipped: skipped.Load(), span: time.Duration(st.last.Load() - t0)}
 	res.toolBusy = busy(self.CPU()-self0, time.Duration(stamp()-t0))
 	o.Server.Settle(50*time.Millisecond, 3*time.Second)
 	res.cpu = o.Server.CPU() - cpu0
@@ -241,7 +256,7 @@ func runSenders(ctx context.Context, o *Options, ss []*session, peers []*chatPee
 // sendLoop is one sender: paced at its share of o.Rate, or flat out
 // within its window.
 func sendLoop(ctx context.Context, o *Options, s *session, me *chatPeer, to string, senders int,
-	sent *atomic.Int64, prog *progressState) {
+	sent, skipped *atomic.Int64, prog *progressState) {
 	var buf []byte
 	var interval time.Duration
 	next := time.Now()
@@ -259,6 +274,16 @@ func sendLoop(ctx context.Context, o *Options, s *session, me *chatPeer, to stri
 				}
 			}
 			next = next.Add(interval)
+			select {
+			case <-me.tokens:
+			default:
+				// The window is full: the server is behind. Skip this
+				// slot rather than pile up a backlog that would spill
+				// into the next scenario.
+				skipped.Add(1)
+				seq--
+				continue
+			}
 		} else {
 			select {
 			case <-me.tokens:

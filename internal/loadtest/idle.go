@@ -15,6 +15,7 @@ func Idle(ctx context.Context, o Options) (Result, error) {
 	if err := o.check("n"); err != nil {
 		return r, err
 	}
+	o.quiet()
 	r.param("n", o.N)
 	r.param("hold", o.Duration)
 	r.param("starttls", o.Target.StartTLS)

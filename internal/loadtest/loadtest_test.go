@@ -175,7 +175,7 @@ func TestChat(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := options(target(t, srv, loadtest.MechSCRAMSHA1, tc.starttls), "chat")
-			o.Pairs, o.Rate, o.Duration, o.Window = 3, tc.rate, 700*time.Millisecond, 8
+			o.Pairs, o.Rate, o.Duration, o.Window = 3, tc.rate, 700*time.Millisecond, 32
 			in := `parley_stanzas_total{direction="in",kind="message"}`
 			before := metric(t, srv, in)
 			t0 := time.Now()

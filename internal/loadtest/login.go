@@ -22,6 +22,7 @@ func Login(ctx context.Context, o Options) (Result, error) {
 	if err := o.check("n"); err != nil {
 		return r, err
 	}
+	o.quiet()
 	r.param("n", o.N)
 	r.param("concurrency", o.concurrency())
 	r.param("mechanism", o.Target.mechanism())

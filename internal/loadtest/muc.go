@@ -18,6 +18,7 @@ type mucMember struct {
 	room     string // room@service
 	nick     string
 	joined   chan struct{}
+	tokens   chan struct{} // the sender's window: taken per message, returned by its echo
 	joinOnce sync.Once
 	joinErr  atomic.Pointer[error]
 }
@@ -42,6 +43,7 @@ func MUC(ctx context.Context, o Options) (Result, error) {
 	if err := o.check("rooms"); err != nil {
 		return r, err
 	}
+	o.quiet()
 	if o.Rate <= 0 {
 		return r, errors.New("loadtest: muc needs a message rate")
 	}
@@ -57,7 +59,10 @@ func MUC(ctx context.Context, o Options) (Result, error) {
 	members := make([]*mucMember, n)
 	for i := range members {
 		members[i] = &mucMember{room: "bench" + strconv.Itoa(i/o.RoomSize) + "@" + o.MUCService,
-			nick: o.user(i), joined: make(chan struct{})}
+			nick: o.user(i), joined: make(chan struct{}), tokens: make(chan struct{}, o.window())}
+		for range o.window() {
+			members[i].tokens <- struct{}{}
+		}
 	}
 	var st msgStats
 	var errs firstError
@@ -87,6 +92,7 @@ func MUC(ctx context.Context, o Options) (Result, error) {
 	r.add("deliveries", float64(st.delivered.Load()), "")
 	r.add("lost", float64(want-st.delivered.Load()), "")
 	r.add("errors", float64(st.errors.Load()), "")
+	r.add("skipped", float64(res.skipped), "")
 	r.add("delivery_rate", perSecond(float64(st.delivered.Load()), res.span), "/s")
 	addLatency(&r, &st.lat)
 	if d := st.delivered.Load(); d > 0 {
@@ -99,7 +105,7 @@ func MUC(ctx context.Context, o Options) (Result, error) {
 	if res.sent == 0 {
 		return r, errors.New("loadtest: no message was sent")
 	}
-	return r, nil
+	return r, behind(res)
 }
 
 // mucJoin sends initial presence and joins the member's room, waiting for
@@ -186,6 +192,12 @@ func mucMessage(el *stanza.Element, m *mucMember, st *msgStats) {
 	st.lat.Record(time.Duration(now - ns))
 	st.delivered.Add(1)
 	st.last.Store(now)
+	if el.Attr("from") == m.room+"/"+m.nick {
+		select {
+		case m.tokens <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func runMUCSenders(ctx context.Context, o *Options, ss []*session, members []*mucMember, st *msgStats) sendResult {
@@ -194,13 +206,13 @@ func runMUCSenders(ctx context.Context, o *Options, ss []*session, members []*mu
 	defer cancel()
 	cpu0, t0 := o.Server.CPU(), stamp()
 	self0 := self.CPU()
-	var sent atomic.Int64
+	var sent, skipped atomic.Int64
 	var wg sync.WaitGroup
 	for _, s := range ss {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			mucSendLoop(sctx, o, s, members[s.idx].room, len(ss), &sent, prog)
+			mucSendLoop(sctx, o, s, members[s.idx], len(ss), &sent, &skipped, prog)
 		}()
 	}
 	wg.Wait()
@@ -210,7 +222,7 @@ func runMUCSenders(ctx context.Context, o *Options, ss []*session, members []*mu
 		prog.a.Store(st.delivered.Load())
 		time.Sleep(10 * time.Millisecond)
 	}
-	res := sendResult{sent: sent.Load(), span: time.Duration(st.last.Load() - t0)}
+	res := sendResult{sent: sent.Load(), skipped: skipped.Load(), span: time.Duration(st.last.Load() - t0)}
 	res.toolBusy = busy(self.CPU()-self0, time.Duration(stamp()-t0))
 	o.Server.Settle(50*time.Millisecond, 3*time.Second)
 	res.cpu = o.Server.CPU() - cpu0
@@ -219,7 +231,7 @@ func runMUCSenders(ctx context.Context, o *Options, ss []*session, members []*mu
 	return res
 }
 
-func mucSendLoop(ctx context.Context, o *Options, s *session, room string, senders int, sent *atomic.Int64, prog *progressState) {
+func mucSendLoop(ctx context.Context, o *Options, s *session, m *mucMember, senders int, sent, skipped *atomic.Int64, prog *progressState) {
 	interval := time.Duration(float64(senders) / o.Rate * float64(time.Second))
 	next := time.Now().Add(time.Duration(float64(interval) * float64(s.idx%97) / 97))
 	var buf []byte
@@ -230,7 +242,13 @@ func mucSendLoop(ctx context.Context, o *Options, s *session, room string, sende
 			return
 		}
 		next = next.Add(interval)
-		buf = appendMessage(buf[:0], room, "groupchat", seq, o.bodySize())
+		select {
+		case <-m.tokens:
+		default:
+			skipped.Add(1) // the window is full: the room is behind
+			continue
+		}
+		buf = appendMessage(buf[:0], m.room, "groupchat", seq, o.bodySize())
 		if s.conn.Send(buf) != nil {
 			return
 		}

@@ -259,3 +259,7 @@ type countAtomic struct{ v atomic.Int64 }
 
 func (c *countAtomic) add()       { c.v.Add(1) }
 func (c *countAtomic) get() int64 { return c.v.Load() }
+
+// quiet waits (up to a minute) until the server has finished the work an
+// earlier run gave it, so that no backlog spills into this measurement.
+func (o *Options) quiet() { o.Server.Settle(200*time.Millisecond, time.Minute) }

@@ -45,6 +45,7 @@ func Presence(ctx context.Context, o Options) (Result, error) {
 	if err := o.check("n", "contacts"); err != nil {
 		return r, err
 	}
+	o.quiet()
 	group := o.Contacts + 1
 	n := o.N / group * group
 	if n == 0 {
@@ -178,7 +179,7 @@ func setupReceive(o *Options, s *session, u *presenceUser, el *stanza.Element) {
 }
 
 func waitSubscribed(ctx context.Context, o *Options, users []*presenceUser) error {
-	deadline := time.Now().Add(o.Target.timeout() + time.Duration(len(users))*time.Millisecond)
+	deadline := time.Now().Add(o.Target.timeout() + time.Duration(len(users))*20*time.Millisecond)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		missing := 0
 		for _, u := range users {

@@ -68,6 +68,7 @@ func Register(ctx context.Context, o Options, reg Registrar) (Result, error) {
 	if err := o.check("n"); err != nil {
 		return r, err
 	}
+	o.quiet()
 	r.param("n", o.N)
 	r.param("concurrency", o.concurrency())
 	var h Histogram
