@@ -179,7 +179,7 @@ func setupReceive(o *Options, s *session, u *presenceUser, el *stanza.Element) {
 }
 
 func waitSubscribed(ctx context.Context, o *Options, users []*presenceUser) error {
-	deadline := time.Now().Add(o.Target.timeout() + time.Duration(len(users))*20*time.Millisecond)
+	deadline := time.Now().Add(o.Target.timeout() + time.Duration(len(users))*200*time.Millisecond)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		missing := 0
 		for _, u := range users {
