@@ -10,7 +10,9 @@
 #
 # Knobs (environment): SERVERS ("parley prosody ejabberd"), TRANSPORTS
 # ("plain starttls"), OUT (docs/benchmarks.md; "-" prints the section
-# only), KEEP=1 keeps the work directory, and the sizes below.
+# only), KEEP=1 keeps the work directory, RESULTS (a JSON-lines file to
+# append to and report from, so servers can be run one at a time), and the
+# sizes below.
 #
 # Prosody and ejabberd are installed from Debian (apt-get install -y
 # prosody ejabberd) and run as the current user from configuration files
@@ -43,7 +45,8 @@ done
 declare -A PORT=([parley]=${PARLEY_PORT:-47222} [prosody]=${PROSODY_PORT:-47322} [ejabberd]=${EJABBERD_PORT:-47422})
 
 W=$(mktemp -d /tmp/parley-compare.XXXXXX)
-RESULTS=$W/results.jsonl
+# RESULTS may name a file kept across runs (SERVERS run separately share it).
+RESULTS=${RESULTS:-$W/results.jsonl}
 SERVER_PID=
 log() { printf '\n== %s\n' "$*" >&2; }
 
@@ -280,7 +283,7 @@ machine() {
 	echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores (nproc); server on CPU 0, load tool on CPU 1"
 	echo "- memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo); open files limit $(ulimit -n)"
 	echo "- kernel: $(uname -r); load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "- Parley $(cd "$ROOT" && git rev-parse --short HEAD) ($(go version | cut -d' ' -f3)), Prosody $(dpkg-query -W -f '${Version}' prosody) (Lua $(dpkg-query -W -f '${Version}' lua5.4 2>/dev/null || echo '?')), ejabberd $(dpkg-query -W -f '${Version}' ejabberd) (Erlang/OTP $(dpkg-query -W -f '${Version}' erlang-base 2>/dev/null || echo '?'))"
+	echo "- Parley ${PARLEY_REV:-$(cd "$ROOT" && git rev-parse --short HEAD)} ($(go version | cut -d' ' -f3)), Prosody $(dpkg-query -W -f '${Version}' prosody) (Lua $(dpkg-query -W -f '${Version}' lua5.4 2>/dev/null || echo '?')), ejabberd $(dpkg-query -W -f '${Version}' ejabberd) (Erlang/OTP $(dpkg-query -W -f '${Version}' erlang-base 2>/dev/null || echo '?'))"
 }
 
 section() {
