@@ -252,12 +252,17 @@ run_server() {
 	bench "$s" register -n "$N_ACCOUNTS" --concurrency 20 --json "$RESULTS"
 	log "$s: warming the SCRAM key cache (not measured)"
 	bench "$s" login -n "$N_ACCOUNTS" --concurrency 100 --no-progress >/dev/null
+	# Every measured run starts on a freshly restarted server (same data):
+	# what an earlier run left behind (garbage, caches, backlogs) must not
+	# be charged to the next one.
 	for t in $TRANSPORTS; do
 		tls=()
 		[[ $t == starttls ]] && tls=(--starttls)
 		log "$s ($t): login, chat, idle, muc, presence"
+		restart_server "$s" || continue
 		bench "$s" login -n "$N_LOGIN" "${tls[@]}" --json "$RESULTS"
 		for r in $RATES 0; do
+			restart_server "$s" || continue
 			bench "$s" chat --pairs "$PAIRS" --rate "$r" --duration "$DURATION" "${tls[@]}" --json "$RESULTS"
 		done
 		for n in $IDLE_NS; do
@@ -268,10 +273,12 @@ run_server() {
 		done
 		if taskset -c 1 "$W/parley" bench muc --addr "127.0.0.1:${PORT[$s]}" --mech "$MECH" --key-cache "$W/keys-$s" \
 			--rooms 1 --room-size 1 --rate 5 --duration 1s --timeout 5s --prefix bench --no-progress >/dev/null 2>&1; then
+			restart_server "$s" || continue
 			bench "$s" muc --rooms "$ROOMS" --room-size "$ROOM_SIZE" --rate "$MUC_RATE" --duration "$DURATION" "${tls[@]}" --json "$RESULTS"
 		else
 			echo "- $s ($t): muc skipped: joining a room on conference.localhost failed (no MUC service)" >>"$W/failures.md"
 		fi
+		restart_server "$s" || continue
 		bench "$s" presence -n "$PRES_N" --contacts "$CONTACTS" "${tls[@]}" --json "$RESULTS"
 	done
 	log "$s: stopping"
