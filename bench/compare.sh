@@ -226,7 +226,7 @@ bench() {
 	taskset -c 1 "$W/parley" bench --addr "127.0.0.1:${PORT[$s]}" --server-pid "$SERVER_PID" \
 		--label "$s" --mech "$MECH" --ca-file "$W/cert.pem" --key-cache "$W/keys-$s" \
 		--concurrency 50 "$@" | tee -a "$W/tables-$s.txt" ||
-		echo "- $s: \`parley bench $*\` failed (see the JSON line for what was measured)" >>"$W/failures.md"
+		echo "- $s: \`parley bench $*\` did not finish cleanly; its table shows what was measured" >>"$W/failures.md"
 }
 
 # restart_server SERVER: stop it and start it again on the same data.
@@ -306,7 +306,7 @@ section() {
 	if [[ -s $W/failures.md ]]; then
 		echo "Runs that failed or were skipped:"
 		echo
-		cat "$W/failures.md"
+		sed 's# --json [^ `]*##' "$W/failures.md"
 		echo
 	fi
 	"$W/parley" bench report --baseline parley "$RESULTS"
