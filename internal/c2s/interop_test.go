@@ -2,7 +2,6 @@ package c2s_test
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -12,28 +11,13 @@ import (
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
-// debianPython is Debian's interpreter, where python3-slixmpp installs.
-const debianPython = "/usr/bin/python3"
-
-// requireSlixmpp skips when slixmpp is missing, unless PARLEY_REQUIRE_INTEROP
-// is set (CI sets it, so a missing package fails there).
-func requireSlixmpp(t *testing.T) {
-	t.Helper()
-	if err := exec.Command(debianPython, "-c", "import slixmpp").Run(); err != nil {
-		if os.Getenv("PARLEY_REQUIRE_INTEROP") != "" {
-			t.Fatalf("python3-slixmpp is required: %v (apt-get install python3-slixmpp)", err)
-		}
-		t.Skip("python3-slixmpp not installed")
-	}
-}
-
 // TestSlixmppChat: a non-Go client logs in over STARTTLS and exchanges a
 // message with a mellium client, once per SCRAM hash and with slixmpp's
 // own mechanism choice. slixmpp 1.8 only knows the tls-unique channel
 // binding, which exists before TLS 1.3 only, so its own choice
 // (SCRAM-SHA-512-PLUS) is exercised over TLS 1.2.
 func TestSlixmppChat(t *testing.T) {
-	requireSlixmpp(t)
+	xmpptest.RequirePython(t, "slixmpp", "python3-slixmpp")
 	srv := xmpptest.Start(t)
 	srv.AddUser(t, "alice@localhost", "slix pw")
 	srv.AddUser(t, "bob@localhost", "pw")
@@ -57,7 +41,7 @@ func TestSlixmppChat(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, debianPython, "testdata/slixmpp_chat.py",
+			cmd := exec.CommandContext(ctx, xmpptest.DebianPython, "testdata/slixmpp_chat.py",
 				"alice@localhost/slix", "slix pw", host, port, cafile, bob.JID.String(), mech, tc.tlsMax)
 			done := make(chan struct{})
 			var out []byte

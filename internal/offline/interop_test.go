@@ -2,7 +2,6 @@ package offline_test
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -11,18 +10,6 @@ import (
 
 	"github.com/parleyim/parley/internal/xmpptest"
 )
-
-const debianPython = "/usr/bin/python3"
-
-func requirePython(t *testing.T, module, pkg string) {
-	t.Helper()
-	if err := exec.Command(debianPython, "-c", "import "+module).Run(); err != nil {
-		if os.Getenv("PARLEY_REQUIRE_INTEROP") != "" {
-			t.Fatalf("%s is required: %v (apt-get install %s)", pkg, err, pkg)
-		}
-		t.Skip(pkg + " not installed")
-	}
-}
 
 // TestInteropOfflineDelivery: messages sent by a mellium client to an
 // account while it is offline are delivered to a Debian python client
@@ -33,7 +20,7 @@ func TestInteropOfflineDelivery(t *testing.T) {
 		{"aioxmpp", "aioxmpp", "python3-aioxmpp", "testdata/aioxmpp_offline.py"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			requirePython(t, tc.module, tc.pkg)
+			xmpptest.RequirePython(t, tc.module, tc.pkg)
 			srv := xmpptest.Start(t)
 			srv.AddUser(t, "py@localhost", "py pw")
 			srv.AddUser(t, "alice@localhost", "pw")
@@ -49,7 +36,7 @@ func TestInteropOfflineDelivery(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			args := append([]string{tc.script, "py@localhost/" + tc.name, "py pw", host, port, cafile}, bodies...)
-			out, err := exec.CommandContext(ctx, debianPython, args...).CombinedOutput()
+			out, err := exec.CommandContext(ctx, xmpptest.DebianPython, args...).CombinedOutput()
 			if err != nil || !strings.Contains(string(out), "OK") {
 				t.Fatalf("%s: %v\n%s", tc.name, err, out)
 			}

@@ -2,7 +2,6 @@ package presence_test
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -12,21 +11,8 @@ import (
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
-// debianPython is Debian's interpreter, where python3-slixmpp and
+// xmpptest.DebianPython is Debian's interpreter, where python3-slixmpp and
 // python3-aioxmpp install.
-const debianPython = "/usr/bin/python3"
-
-// requirePython skips when a Debian python client library is missing,
-// unless PARLEY_REQUIRE_INTEROP is set (CI sets it).
-func requirePython(t *testing.T, module, pkg string) {
-	t.Helper()
-	if err := exec.Command(debianPython, "-c", "import "+module).Run(); err != nil {
-		if os.Getenv("PARLEY_REQUIRE_INTEROP") != "" {
-			t.Fatalf("%s is required: %v (apt-get install %s)", pkg, err, pkg)
-		}
-		t.Skip(pkg + " not installed")
-	}
-}
 
 // TestInteropRosterSubscriptionPresence: a Debian python client and a
 // mellium client subscribe to each other and exchange presence end to
@@ -39,7 +25,7 @@ func TestInteropRosterSubscriptionPresence(t *testing.T) {
 		{"aioxmpp", "aioxmpp", "python3-aioxmpp", "testdata/aioxmpp_roster.py"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			requirePython(t, tc.module, tc.pkg)
+			xmpptest.RequirePython(t, tc.module, tc.pkg)
 			srv := xmpptest.Start(t)
 			srv.AddUser(t, "py@localhost", "py pw")
 			srv.AddUser(t, "bob@localhost", pw)
@@ -50,7 +36,7 @@ func TestInteropRosterSubscriptionPresence(t *testing.T) {
 			host, port, _ := strings.Cut(srv.Addr("c2s"), ":")
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, debianPython, tc.script,
+			cmd := exec.CommandContext(ctx, xmpptest.DebianPython, tc.script,
 				"py@localhost/"+tc.name, "py pw", host, port, cafile, "bob@localhost", "bob here")
 			done := make(chan struct{})
 			var out []byte

@@ -1,9 +1,6 @@
 package roster_test
 
 import (
-	"context"
-	"encoding/xml"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -87,80 +84,11 @@ func drain(c *xmpptest.Client) {
 	}
 }
 
-// send writes raw XML on c with a context that is never done. mellium
-// v0.22 arms a goroutine per write that, once the write's context is done
-// (as xmpptest's are, cancelled after the call), may briefly set the
-// connection's deadline in the past; a write racing with that (Serve
-// answering a roster push) breaks the TLS connection for good. A context
-// that is never done avoids the race.
-func send(t testing.TB, c *xmpptest.Client, raw string) {
-	t.Helper()
-	if err := c.S.Send(context.Background(), xml.NewDecoder(strings.NewReader(raw))); err != nil {
-		t.Fatalf("send: %v", err)
-	}
-}
+// send writes raw XML on c (xmpptest's Client.Send).
+func send(t testing.TB, c *xmpptest.Client, raw string) { t.Helper(); c.Send(t, raw) }
 
-// iq sends an iq (see send) and returns the answer, failing after a
-// timeout.
+// iq sends an iq and returns the answer (xmpptest's Client.IQ).
 func iq(t testing.TB, c *xmpptest.Client, raw string) xmpptest.Stanza {
 	t.Helper()
-	type answer struct {
-		st  xmpptest.Stanza
-		err error
-	}
-	ch := make(chan answer, 1)
-	go func() {
-		resp, err := c.S.SendIQ(context.Background(), xml.NewDecoder(strings.NewReader(raw)))
-		if err != nil {
-			ch <- answer{err: err}
-			return
-		}
-		defer resp.Close()
-		st, err := decodeStanza(resp)
-		ch <- answer{st, err}
-	}()
-	select {
-	case a := <-ch:
-		if a.err != nil {
-			t.Fatalf("iq: %v", a.err)
-		}
-		return a.st
-	case <-time.After(2 * wait):
-		t.Fatalf("iq: no answer within %v", 2*wait)
-		return xmpptest.Stanza{}
-	}
-}
-
-// decodeStanza reads one element as xmpptest does for c.In.
-func decodeStanza(r xml.TokenReader) (xmpptest.Stanza, error) {
-	var st xmpptest.Stanza
-	var b strings.Builder
-	enc := xml.NewEncoder(&b)
-	depth := 0
-	for {
-		tok, err := r.Token()
-		if err == io.EOF && depth == 1 {
-			tok, err = xml.EndElement{Name: st.XMLName}, nil // mellium stops before the end tag
-		}
-		if err != nil {
-			return st, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if depth == 0 {
-				st.XMLName, st.Attrs = t.Name, t.Attr
-			}
-			depth++
-		case xml.EndElement:
-			depth--
-		}
-		if err := enc.EncodeToken(xml.CopyToken(tok)); err != nil {
-			return st, err
-		}
-		if depth == 0 {
-			enc.Flush()
-			st.Inner = b.String()
-			return st, nil
-		}
-	}
+	return c.IQ(t, raw)
 }

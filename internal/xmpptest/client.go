@@ -183,7 +183,7 @@ func (c *Client) Send(t testing.TB, raw string) {
 func (c *Client) IQ(t testing.TB, raw string) Stanza {
 	t.Helper()
 	var st Stanza
-	err := withTimeout(5*time.Second, func() error {
+	err := withTimeout(10*time.Second, func() error {
 		resp, err := c.S.SendIQ(context.Background(), xml.NewDecoder(strings.NewReader(raw)))
 		if err != nil {
 			return err

@@ -1,0 +1,24 @@
+package xmpptest
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// DebianPython is Debian's interpreter, where python3-slixmpp and
+// python3-aioxmpp install (not a pyenv one on PATH).
+const DebianPython = "/usr/bin/python3"
+
+// RequirePython skips the test when the Debian package pkg providing the
+// python module is missing, unless PARLEY_REQUIRE_INTEROP is set (CI sets
+// it, so a missing package fails there instead of skipping).
+func RequirePython(t testing.TB, module, pkg string) {
+	t.Helper()
+	if err := exec.Command(DebianPython, "-c", "import "+module).Run(); err != nil {
+		if os.Getenv("PARLEY_REQUIRE_INTEROP") != "" {
+			t.Fatalf("%s is required: %v (apt-get install %s)", pkg, err, pkg)
+		}
+		t.Skip(pkg + " not installed")
+	}
+}
