@@ -1,5 +1,6 @@
 // Package admin serves the administrative HTTP surface: Prometheus
-// /metrics and /healthz today, the web console and REST API later. It
+// /metrics and /healthz, optionally Go's /debug/pprof/ profiles (loopback
+// clients only); the web console and REST API later. It
 // listens on loopback by default.
 package admin
 
@@ -15,9 +16,13 @@ import (
 // /healthz answer 503.
 type Health func(ctx context.Context) error
 
-// Handler returns the admin mux.
-func Handler(health Health) http.Handler {
+// Handler returns the admin mux. With pprof, Go's runtime profiles are
+// served under /debug/pprof/ to loopback clients only (see Pprof).
+func Handler(health Health, pprof bool) http.Handler {
 	mux := http.NewServeMux()
+	if pprof {
+		mux.Handle("/debug/pprof/", Pprof())
+	}
 	mux.Handle("GET /metrics", metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -109,6 +109,9 @@ type Storage struct {
 // Admin is the admin/metrics HTTP listener.
 type Admin struct {
 	Addr string `toml:"addr"` // default 127.0.0.1:9090; "" disables
+	// Pprof serves Go's runtime profiles under /debug/pprof/ on the admin
+	// listener, answered only to loopback clients.
+	Pprof bool `toml:"pprof"`
 }
 
 // HTTP is the public HTTP listener (WebSocket, BOSH, upload in later work).

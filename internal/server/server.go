@@ -141,7 +141,7 @@ func (s *Server) serveAdmin() {
 		return
 	}
 	s.adminSrv = &http.Server{
-		Handler:           admin.Handler(s.health),
+		Handler:           admin.Handler(s.health, s.cfg.Admin.Pprof),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	s.goTracked(func() {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
@@ -53,5 +54,24 @@ func TestAdminEndpoints(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// TestAdminPprof: /debug/pprof/ exists only with admin.pprof = true.
+func TestAdminPprof(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		pprof bool
+		want  int
+	}{
+		{"off by default", false, http.StatusNotFound},
+		{"on", true, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := xmpptest.Start(t, func(c *config.Config) { c.Admin.Pprof = tc.pprof })
+			if code, _ := get(t, "http://"+srv.Addr("admin")+"/debug/pprof/goroutine?debug=1"); code != tc.want {
+				t.Fatalf("/debug/pprof/goroutine = %d, want %d", code, tc.want)
+			}
+		})
 	}
 }
