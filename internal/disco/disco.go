@@ -55,7 +55,21 @@ func (m *Module) items(_ context.Context, iq stanza.IQ) (*stanza.Element, error)
 	if iq.Payload.Attr("node") != "" {
 		return nil, stanza.NewError(stanza.ItemNotFound)
 	}
-	return stanza.New(NSItems, "query"), nil
+	q := stanza.New(NSItems, "query")
+	if !iq.To.IsDomain() {
+		return q, nil // accounts list no items
+	}
+	for _, it := range m.reg.Items(iq.To.Domain()) {
+		el := stanza.New(NSItems, "item").SetAttr("jid", it.JID)
+		if it.Node != "" {
+			el.SetAttr("node", it.Node)
+		}
+		if it.Name != "" {
+			el.SetAttr("name", it.Name)
+		}
+		q.Append(el)
+	}
+	return q, nil
 }
 
 func infoResult(ids []module.Identity, features []string) *stanza.Element {

@@ -34,6 +34,11 @@ type Identity struct {
 	Category, Type, Name string
 }
 
+// DiscoItem is a XEP-0030 item (a service such as a MUC component).
+type DiscoItem struct {
+	JID, Node, Name string
+}
+
 // Registrar is a feature module.
 type Registrar interface {
 	Register(reg *Registry)
@@ -54,6 +59,7 @@ type Registry struct {
 	accountFeats   []string
 	identities     []Identity
 	streamFeatures []func(jid.JID) *stanza.Element
+	serverItems    []func(domain string) []DiscoItem
 	hooks          map[HookKind][]hookEntry
 	// Extension points for c2s (conn.go, preauth.go); maps made on first use.
 	nonzas          map[nsName]NonzaHandler
@@ -119,6 +125,26 @@ func (r *Registry) StreamFeature(f func(user jid.JID) *stanza.Element) {
 	r.mu.Lock()
 	r.streamFeatures = append(r.streamFeatures, f)
 	r.mu.Unlock()
+}
+
+// ServerItems declares disco#items of the server: f receives the served
+// domain queried and returns the items to list for it (XEP-0030 §4).
+func (r *Registry) ServerItems(f func(domain string) []DiscoItem) {
+	r.mu.Lock()
+	r.serverItems = append(r.serverItems, f)
+	r.mu.Unlock()
+}
+
+// Items returns the disco#items of the served domain, in registration order.
+func (r *Registry) Items(domain string) []DiscoItem {
+	r.mu.RLock()
+	fs := slices.Clone(r.serverItems)
+	r.mu.RUnlock()
+	var out []DiscoItem
+	for _, f := range fs {
+		out = append(out, f(domain)...)
+	}
+	return out
 }
 
 // LookupIQ returns the handler for an iq payload addressed to target, or nil.

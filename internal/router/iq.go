@@ -31,7 +31,7 @@ func (r *Router) routeIQ(ctx context.Context, from, to jid.JID, el *stanza.Eleme
 	}
 	switch {
 	case !to.IsZero() && !r.IsLocal(to.Domain()):
-		return r.remoteRoute(ctx, to, el)
+		return r.remoteRoute(ctx, from, to, el)
 	case !to.IsZero() && !to.IsBare():
 		return r.iqToFull(ctx, from, to, el, typ)
 	case typ == stanza.Result || typ == stanza.TypeError:

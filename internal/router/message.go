@@ -34,7 +34,7 @@ func (r *Router) routeMessage(ctx context.Context, from, to jid.JID, el *stanza.
 		return err
 	}
 	if !r.IsLocal(to.Domain()) {
-		return r.remoteRoute(ctx, to, el)
+		return r.remoteRoute(ctx, from, to, el)
 	}
 	typ := messageType(el)
 	switch {

@@ -20,7 +20,7 @@ func (r *Router) routePresence(ctx context.Context, from, to jid.JID, el *stanza
 		return nil // broadcast is the presence module's job
 	}
 	if !r.IsLocal(to.Domain()) {
-		if err := r.remoteRoute(ctx, to, el); err != nil {
+		if err := r.remoteRoute(ctx, from, to, el); err != nil {
 			r.log.Debug("presence to remote dropped", "to", to, "err", err)
 		}
 		return nil

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
@@ -33,6 +34,17 @@ type Remote interface {
 	Route(ctx context.Context, to jid.JID, el *stanza.Element) error
 }
 
+// Service is a component served on a domain of its own (a sub-domain such
+// as conference.example.org for XEP-0045 group chat; later PubSub and
+// external components). The router hands it every stanza addressed to that
+// domain, after the inbound hooks ran. Route returns a *stanza.Error to
+// bounce to the sender; for presence and for server-generated stanzas
+// (Router.Deliver) the error is only logged, so a service sends its own
+// presence errors.
+type Service interface {
+	Route(ctx context.Context, from, to jid.JID, el *stanza.Element) error
+}
+
 // ErrNoSession is returned by Bind callers' lookups when a full JID is not bound.
 var ErrNoSession = errors.New("router: no such session")
 
@@ -42,6 +54,8 @@ type Router struct {
 	reg     *module.Registry
 	domains map[string]bool
 	remote  Remote
+	// services maps a service domain to its handler; copied on write.
+	services atomic.Pointer[map[string]Service]
 
 	// mu guards full and bare.
 	mu   sync.RWMutex
@@ -70,6 +84,38 @@ func New(log *slog.Logger, reg *module.Registry, domains []string) *Router {
 
 // SetRemote installs the route to other servers or nodes.
 func (r *Router) SetRemote(rm Remote) { r.remote = rm }
+
+// AddService makes h the handler of every stanza addressed to domain (or
+// to any JID on it). Service domains are not user domains: IsLocal stays
+// false for them. A domain registered twice panics (a wiring bug).
+func (r *Router) AddService(domain string, h Service) {
+	domain = strings.ToLower(domain)
+	for {
+		old := r.services.Load()
+		next := map[string]Service{}
+		if old != nil {
+			for d, s := range *old {
+				next[d] = s
+			}
+		}
+		if _, dup := next[domain]; dup || r.domains[domain] {
+			panic(fmt.Sprintf("router: %s is already served", domain))
+		}
+		next[domain] = h
+		if r.services.CompareAndSwap(old, &next) {
+			return
+		}
+	}
+}
+
+// ServiceFor returns the service registered for domain, or nil.
+func (r *Router) ServiceFor(domain string) Service {
+	m := r.services.Load()
+	if m == nil {
+		return nil
+	}
+	return (*m)[domain]
+}
 
 // Registry returns the module registry the router dispatches to.
 func (r *Router) Registry() *module.Registry { return r.reg }
@@ -181,6 +227,12 @@ func (r *Router) Route(ctx context.Context, from jid.JID, el *stanza.Element) er
 // errors are logged, never bounced, so no error loop can start.
 func (r *Router) Deliver(ctx context.Context, to jid.JID, el *stanza.Element) {
 	if !r.IsLocal(to.Domain()) {
+		if svc := r.ServiceFor(to.Domain()); svc != nil {
+			if err := svc.Route(ctx, r.senderOf(el), to, el); err != nil {
+				r.log.Debug("server stanza to service dropped", "to", to, "err", err)
+			}
+			return
+		}
 		if r.remote != nil {
 			if err := r.remote.Route(ctx, to, el); err != nil {
 				r.log.Debug("server stanza to remote dropped", "to", to, "err", err)
@@ -229,8 +281,12 @@ func (r *Router) deliverTo(ctx context.Context, from jid.JID, s Session, el *sta
 	return true
 }
 
-// remoteRoute hands el to other servers, if any are reachable.
-func (r *Router) remoteRoute(ctx context.Context, to jid.JID, el *stanza.Element) error {
+// remoteRoute hands el, sent by from, to the service registered for its
+// domain, or else to other servers if any are reachable.
+func (r *Router) remoteRoute(ctx context.Context, from, to jid.JID, el *stanza.Element) error {
+	if svc := r.ServiceFor(to.Domain()); svc != nil {
+		return svc.Route(ctx, from, to, el)
+	}
 	if r.remote == nil {
 		return stanza.Errorf(stanza.Cancel, stanza.RemoteServerNotFound, "no route to %s", to.Domain())
 	}
