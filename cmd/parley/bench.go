@@ -24,7 +24,8 @@ import (
 // benchFlags are the flags every `parley bench` scenario shares.
 type benchFlags struct {
 	addr, mech, caFile, prefix, password, label, jsonOut, keyCache, mucService, via  string
-	starttls, insecure, noProgress                                                   bool
+	mode                                                                             string
+	starttls, directTLS, insecure, noProgress                                        bool
 	n, concurrency, pairs, window, rooms, roomSize, contacts, bodySize, pid, sources int
 	duration, timeout                                                                time.Duration
 	rate                                                                             float64
@@ -43,6 +44,8 @@ line per run. --server-pid makes it read the server's CPU time and memory from
   register  create -n accounts (XEP-0077, or --via store for Parley's database)
   login     -n clients log in at --concurrency: rate, latency, server CPU per login
   idle      hold -n sessions for --duration, ping each: memory per session
+  unauth    hold -n connections that never authenticate for --duration, in
+            --mode tcp, header, tls or tls-header: memory per connection
   chat      --pairs pairs exchange messages at --rate (0: flat out) for --duration
   muc       --rooms rooms of --room-size occupants send at --rate on --muc-service
   presence  -n users with --contacts mutual contacts log in: time until all
@@ -60,6 +63,7 @@ bench/compare.sh runs them all against Parley, Prosody and ejabberd.`,
 		{"register", "Create accounts", runRegister},
 		{"login", "Measure logins", plain(loadtest.Login)},
 		{"idle", "Measure idle sessions", plain(loadtest.Idle)},
+		{"unauth", "Measure connections that never authenticate", plain(loadtest.Unauth)},
 		{"chat", "Measure one-to-one messages", plain(loadtest.Chat)},
 		{"muc", "Measure group chat (XEP-0045)", plain(loadtest.MUC)},
 		{"presence", "Measure presence broadcast to contacts", plain(loadtest.Presence)},
@@ -83,6 +87,7 @@ func (f *benchFlags) register(cmd *cobra.Command) {
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&f.addr, "addr", "127.0.0.1:5222", "the server's client (STARTTLS) listener; loopback only")
 	pf.BoolVar(&f.starttls, "starttls", false, "negotiate STARTTLS before authenticating")
+	pf.BoolVar(&f.directTLS, "direct-tls", false, "--addr is a direct TLS listener (XEP-0368): TLS before the stream")
 	pf.StringVar(&f.caFile, "ca-file", "", "PEM `FILE` of certificates to trust for STARTTLS")
 	pf.BoolVar(&f.insecure, "insecure-skip-verify", false, "do not verify the server's certificate")
 	pf.StringVar(&f.mech, "mech", loadtest.MechSCRAMSHA256, "SASL mechanism: PLAIN, SCRAM-SHA-1 or SCRAM-SHA-256")
@@ -90,7 +95,8 @@ func (f *benchFlags) register(cmd *cobra.Command) {
 	pf.StringVar(&f.password, "password", "bench-password", "the password of every benchmark account")
 	pf.IntVarP(&f.n, "n", "n", 100, "number of accounts or clients")
 	pf.IntVar(&f.concurrency, "concurrency", 50, "logins or registrations in flight")
-	pf.DurationVar(&f.duration, "duration", 10*time.Second, "how long idle holds and chat/muc send")
+	pf.DurationVar(&f.duration, "duration", 10*time.Second, "how long idle/unauth hold and chat/muc send")
+	pf.StringVar(&f.mode, "mode", loadtest.UnauthHeader, "unauth: tcp (connect, send nothing), header (stream header, features), tls (STARTTLS or --direct-tls handshake, then silent) or tls-header (TLS, then header and features)")
 	pf.Float64Var(&f.rate, "rate", 0, "messages per second in total (0: flat out, chat only)")
 	pf.IntVar(&f.window, "window", 32, "flat out: messages in flight per sender")
 	pf.IntVar(&f.pairs, "pairs", 100, "chat: pairs of users")
@@ -173,7 +179,7 @@ func (f *benchFlags) options(cmd *cobra.Command) (loadtest.Options, error) {
 		Target: t, Prefix: f.prefix, Password: f.password, N: f.n, Concurrency: f.concurrency,
 		Duration: f.duration, Rate: f.rate, Window: f.window, Pairs: f.pairs,
 		Rooms: f.rooms, RoomSize: f.roomSize, MUCService: f.mucService, Contacts: f.contacts,
-		BodySize: f.bodySize, Server: loadtest.Proc{PID: f.pid},
+		BodySize: f.bodySize, Server: loadtest.Proc{PID: f.pid}, UnauthMode: f.mode,
 	}
 	if o.MUCService == "" {
 		o.MUCService = "conference." + t.Domain
@@ -203,7 +209,7 @@ func (f *benchFlags) target(cmd *cobra.Command) (*loadtest.Target, error) {
 		}
 	}
 	t := &loadtest.Target{
-		Addr: f.addr, Domain: domain, StartTLS: f.starttls, TLS: tlsCfg,
+		Addr: f.addr, Domain: domain, StartTLS: f.starttls, DirectTLS: f.directTLS, TLS: tlsCfg,
 		Mechanism: f.mech, Keys: keys, StepTimeout: f.timeout,
 	}
 	for i := range f.sources {

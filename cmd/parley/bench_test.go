@@ -27,12 +27,17 @@ func TestBench(t *testing.T) {
 		t.Fatalf("no table:\n%s", r.stdout)
 	}
 	bench("chat", "--pairs", "2", "--duration", "300ms", "--rate", "100", "--mech", "PLAIN").ok(t)
+	u := bench("unauth", "-n", "3", "--mode", "tls-header", "--duration", "200ms", "--ca-file",
+		filepath.Join(srv.Config.DataDir, "certs", "localhost.crt")).ok(t)
+	if !strings.Contains(u.stdout, "up_after_hold") {
+		t.Fatalf("no unauth table:\n%s", u.stdout)
+	}
 	b, err := os.ReadFile(out)
-	if err != nil || strings.Count(string(b), "\n") != 3 {
+	if err != nil || strings.Count(string(b), "\n") != 4 {
 		t.Fatalf("JSON lines: %v\n%s", err, b)
 	}
 	rep := cli(t, "", "bench", "report", out).ok(t)
-	for _, want := range []string{"#### login", "#### chat", "| delivered |"} {
+	for _, want := range []string{"#### login", "#### chat", "| delivered |", "#### unauth", "mode=tls-header"} {
 		if !strings.Contains(rep.stdout, want) {
 			t.Fatalf("report lacks %q:\n%s", want, rep.stdout)
 		}

@@ -109,7 +109,7 @@ func Chat(ctx context.Context, o Options) (Result, error) {
 	r.param("pairs", o.Pairs)
 	r.param("rate", mode)
 	r.param("duration", o.Duration)
-	r.param("starttls", o.Target.StartTLS)
+	r.transport(o.Target)
 	n := 2 * o.Pairs
 	peers := make([]*chatPeer, n)
 	for i := range peers {

@@ -38,7 +38,10 @@ type Target struct {
 	Addr     string // host:port of the client (STARTTLS) listener
 	Domain   string // the served domain
 	StartTLS bool   // negotiate STARTTLS before authenticating
-	TLS      *tls.Config
+	// DirectTLS says Addr is a direct TLS listener (XEP-0368): TLS is
+	// negotiated before the stream opens, and StartTLS is ignored.
+	DirectTLS bool
+	TLS       *tls.Config
 	// Mechanism is PLAIN, SCRAM-SHA-1 or SCRAM-SHA-256 (default SCRAM-SHA-256).
 	Mechanism string
 	// Sources are the local addresses connections are made from, in turn
@@ -86,8 +89,9 @@ type Conn struct {
 	waiting map[string]chan *stanza.Element
 }
 
-// dial opens a TCP connection and a stream, without authenticating.
-func (t *Target) dial(ctx context.Context) (*Conn, error) {
+// connect opens a TCP connection (and, for a DirectTLS target, completes
+// the TLS handshake) with the step deadline set, sending no XML.
+func (t *Target) connect(ctx context.Context) (*Conn, error) {
 	d := net.Dialer{Timeout: t.timeout()}
 	if len(t.Sources) > 0 {
 		src := t.Sources[t.next.Add(1)%uint64(len(t.Sources))]
@@ -104,13 +108,31 @@ func (t *Target) dial(ctx context.Context) (*Conn, error) {
 		deadline = dl
 	}
 	nc.SetDeadline(deadline)
-	if err := c.open(); err != nil {
-		nc.Close()
+	if t.DirectTLS {
+		if err := c.handshake(); err != nil {
+			nc.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// dial opens a TCP connection and a stream, without authenticating.
+func (t *Target) dial(ctx context.Context) (*Conn, error) {
+	c, err := t.connect(ctx)
+	if err != nil {
 		return nil, err
 	}
-	if t.StartTLS {
-		if err := c.startTLS(); err != nil {
-			nc.Close()
+	if err := c.open(); err != nil {
+		c.tcp.Close()
+		return nil, err
+	}
+	if t.StartTLS && !t.DirectTLS {
+		if err := c.startTLS(); err == nil {
+			err = c.open()
+		}
+		if err != nil {
+			c.tcp.Close()
 			return nil, err
 		}
 	}
@@ -196,6 +218,8 @@ func firstChildName(el *stanza.Element) string {
 	return strings.Join(names, " ")
 }
 
+// startTLS asks for STARTTLS (RFC 6120 §5.4.2) and runs the handshake; the
+// caller opens the new stream.
 func (c *Conn) startTLS() error {
 	if c.feat.Child(nsTLS, "starttls") == nil {
 		return errors.New("server does not offer STARTTLS")
@@ -206,6 +230,12 @@ func (c *Conn) startTLS() error {
 	if _, err := c.expect(nsTLS, "proceed"); err != nil {
 		return err
 	}
+	return c.handshake()
+}
+
+// handshake runs the client TLS handshake on the TCP connection and reads
+// from TLS from then on (the caller opens the new stream).
+func (c *Conn) handshake() error {
 	cfg := c.t.TLS
 	if cfg == nil {
 		cfg = &tls.Config{ServerName: c.t.Domain}
@@ -216,7 +246,7 @@ func (c *Conn) startTLS() error {
 	}
 	c.nc = tc
 	c.dec.Reset(tc)
-	return c.open()
+	return nil
 }
 
 func (c *Conn) offers(mech string) bool {

@@ -69,23 +69,28 @@ func options(tg *loadtest.Target, prefix string) loadtest.Options {
 // check the tool's counts against what the server itself counted.
 func metric(t *testing.T, srv *xmpptest.Server, series string) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + srv.Addr("admin") + "/metrics")
+	v, err := readMetric(srv, series)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return v
+}
+
+// readMetric is metric for goroutines other than the test's.
+func readMetric(srv *xmpptest.Server, series string) (float64, error) {
+	resp, err := http.Get("http://" + srv.Addr("admin") + "/metrics")
+	if err != nil {
+		return 0, err
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return f
+			return strconv.ParseFloat(v, 64)
 		}
 	}
-	return 0
+	return 0, sc.Err()
 }
 
 func get(t *testing.T, r loadtest.Result, name string) float64 {

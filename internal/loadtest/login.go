@@ -26,7 +26,7 @@ func Login(ctx context.Context, o Options) (Result, error) {
 	r.param("n", o.N)
 	r.param("concurrency", o.concurrency())
 	r.param("mechanism", o.Target.mechanism())
-	r.param("starttls", o.Target.StartTLS)
+	r.transport(o.Target)
 	var h Histogram
 	var errs firstError
 	prog := o.Progress.start("login", "logged in", "")

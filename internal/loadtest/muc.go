@@ -54,7 +54,7 @@ func MUC(ctx context.Context, o Options) (Result, error) {
 	r.param("room_size", o.RoomSize)
 	r.param("rate", strconv.FormatFloat(o.Rate, 'f', -1, 64)+"/s")
 	r.param("duration", o.Duration)
-	r.param("starttls", o.Target.StartTLS)
+	r.transport(o.Target)
 	n := o.Rooms * o.RoomSize
 	members := make([]*mucMember, n)
 	for i := range members {

@@ -29,7 +29,11 @@ type Options struct {
 	N int
 	// Concurrency is the number of logins (or registrations) in flight.
 	Concurrency int
-	// Duration is how long idle holds its sessions and chat and muc send.
+	// UnauthMode is the state unauth leaves its connections in (one of
+	// UnauthModes; default UnauthHeader).
+	UnauthMode string
+	// Duration is how long idle and unauth hold their connections and
+	// chat and muc send.
 	Duration time.Duration
 	// Rate is the total messages per second chat and muc send; 0 is flat
 	// out (chat only), limited by Window messages in flight per sender.
@@ -222,8 +226,7 @@ func loginMany(ctx context.Context, o *Options, idx []int, resource string, h *H
 func closeAll(ss []*session) {
 	forEach(context.Background(), len(ss), 64, func(i int) {
 		if s := ss[i]; s != nil {
-			s.conn.Close()
-			<-s.done
+			s.close()
 		}
 	})
 }

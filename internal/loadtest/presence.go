@@ -54,7 +54,7 @@ func Presence(ctx context.Context, o Options) (Result, error) {
 	r.param("n", n)
 	r.param("contacts", o.Contacts)
 	r.param("concurrency", o.concurrency())
-	r.param("starttls", o.Target.StartTLS)
+	r.transport(o.Target)
 	users := make([]*presenceUser, n)
 	for i := range users {
 		u := &presenceUser{contacts: map[string]bool{}, asked: map[string]bool{}, subscribed: map[string]bool{}}

@@ -239,3 +239,15 @@ func (st *progressState) stop() {
 	}
 	<-st.done
 }
+
+// transport records how the scenario reached the server: starttls, and
+// direct_tls only when it was used (so results of runs without it keep
+// their old variant).
+func (r *Result) transport(t *Target) {
+	if t.DirectTLS {
+		r.param("direct_tls", true)
+		r.param("starttls", false)
+		return
+	}
+	r.param("starttls", t.StartTLS)
+}
