@@ -20,6 +20,7 @@ var tiers = map[string]int{
 	"internal/register": 2, "internal/carbons": 2, "internal/csi": 2,
 	"internal/loadtest": 2, "internal/offline": 2, "internal/blocking": 2, "internal/vcard": 2, "internal/private": 2,
 	"internal/roster": 2, "internal/presence": 2, "internal/sharedgroup": 2, "internal/portable": 2,
+	"internal/muc": 2,
 	"internal/server": 3, "internal/xmpptest": 4, "internal/storage/storagetest": 4, "internal/arch": 4, "cmd/parley": 4,
 }
 

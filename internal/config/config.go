@@ -25,6 +25,7 @@ type Config struct {
 	Auth              Auth    `toml:"auth"`
 	Offline           Offline `toml:"offline"`
 	Roster            Roster  `toml:"roster"`
+	MUC               MUC     `toml:"muc"`
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -51,6 +52,10 @@ type C2S struct {
 	// pings it (XEP-0199); PingTimeout how long it waits for the answer.
 	PingInterval Duration `toml:"ping_interval"`
 	PingTimeout  Duration `toml:"ping_timeout"`
+	// ParkAfter is how long a silent connection keeps its reading
+	// goroutine; after it the connection waits in the shared poller and
+	// holds no goroutine stack or read buffer. 0 never parks.
+	ParkAfter Duration `toml:"park_after"`
 }
 
 // TLS configures certificates. When CertFile/KeyFile are empty, a
@@ -150,6 +155,25 @@ type Roster struct {
 	MaxGroupNameBytes int `toml:"max_group_name_bytes"`
 }
 
+// MUC configures the group chat service (XEP-0045 Multi-User Chat).
+type MUC struct {
+	// Enabled serves group chat on Subdomain.<each served domain>.
+	Enabled bool `toml:"enabled"`
+	// Subdomain is the label put before each served domain to name the
+	// service, e.g. "conference" for conference.example.org.
+	Subdomain string `toml:"subdomain"`
+	// HistorySize is how many groupchat messages each room keeps in memory
+	// for new occupants (XEP-0045 §7.2.15); 0 keeps none.
+	HistorySize int `toml:"history_size"`
+	// MaxOccupants is the default and the highest muc#roomconfig_maxusers.
+	MaxOccupants int `toml:"max_occupants"`
+	// Create says who may create rooms: "everyone", "local" (accounts of
+	// the served domains) or "admins" (only the JIDs in Admins).
+	Create string `toml:"create"`
+	// Admins are bare JIDs that may always create rooms.
+	Admins []string `toml:"admins"`
+}
+
 // Default returns the zero-configuration settings.
 func Default() Config {
 	return Config{
@@ -162,6 +186,7 @@ func Default() Config {
 			RequireTLS:   true,
 			PingInterval: Duration(5 * time.Minute),
 			PingTimeout:  Duration(60 * time.Second),
+			ParkAfter:    Duration(2 * time.Second),
 		},
 		Limits: Limits{
 			MaxStanzaBytes:     256 << 10,
@@ -189,6 +214,8 @@ func Default() Config {
 		Auth:    Auth{ScramIterations: 4096},
 		Offline: Offline{Enabled: true, MaxMessagesPerUser: 1000},
 		Roster:  Roster{MaxItems: 1000, MaxNameBytes: 1024, MaxGroupsPerItem: 64, MaxGroupNameBytes: 1024},
+		MUC: MUC{Enabled: true, Subdomain: "conference", HistorySize: 20, MaxOccupants: 200,
+			Create: "everyone", Admins: []string{}},
 	}
 }
 

@@ -56,7 +56,39 @@ func (c *Config) Validate() error {
 			c.Offline.MaxMessagesPerUser, Default().Offline.MaxMessagesPerUser))
 	}
 	v.roster()
+	v.muc()
 	return joinProblems(v.problems)
+}
+
+func (v *validator) muc() {
+	m, d := v.c.MUC, Default().MUC
+	if !m.Enabled {
+		return
+	}
+	if j, err := jid.New("", m.Subdomain, ""); m.Subdomain == "" || err != nil || j.Domain() != m.Subdomain {
+		v.add("muc.subdomain", fmt.Sprintf("is %q; must be DNS labels in canonical (lower-case) form, such as %q", m.Subdomain, d.Subdomain))
+	}
+	for _, dom := range v.c.Domains {
+		if slices.Contains(v.c.Domains, m.Subdomain+"."+dom) {
+			v.add("muc.subdomain", fmt.Sprintf("names %q, which is also a user domain in domains; choose another subdomain", m.Subdomain+"."+dom))
+		}
+	}
+	if m.HistorySize < 0 {
+		v.add("muc.history_size", fmt.Sprintf("is %d; must be 0 or more (the default is %d)", m.HistorySize, d.HistorySize))
+	}
+	if m.MaxOccupants <= 0 {
+		v.add("muc.max_occupants", fmt.Sprintf("is %d; must be greater than 0 (the default is %d)", m.MaxOccupants, d.MaxOccupants))
+	}
+	switch m.Create {
+	case "everyone", "local", "admins":
+	default:
+		v.add("muc.create", fmt.Sprintf("is %q; must be everyone, local or admins", m.Create))
+	}
+	for i, a := range m.Admins {
+		if j, err := jid.Parse(a); err != nil || !j.IsBare() || j.Local() == "" {
+			v.add("muc.admins", fmt.Sprintf("entry %d (%q) is not a bare JID such as \"admin@example.org\"", i+1, a))
+		}
+	}
 }
 
 func (v *validator) roster() {
@@ -193,6 +225,9 @@ func (v *validator) c2s() {
 	c := v.c.C2S
 	v.positiveDuration("c2s.ping_interval", c.PingInterval, Default().C2S.PingInterval)
 	v.positiveDuration("c2s.ping_timeout", c.PingTimeout, Default().C2S.PingTimeout)
+	if c.ParkAfter < 0 {
+		v.add("c2s.park_after", "is negative; use 0 to never park idle connections (the default is 2s)")
+	}
 	if c.InsecurePlaintext && c.RequireTLS && v.c.src != nil &&
 		v.c.src.defined["c2s.require_tls"] && v.c.src.defined["c2s.insecure_plaintext"] &&
 		!v.c.src.overridden["c2s.require_tls"] && !v.c.src.overridden["c2s.insecure_plaintext"] {

@@ -6,6 +6,7 @@ import (
 	"github.com/parleyim/parley/internal/disco"
 	"github.com/parleyim/parley/internal/entitytime"
 	"github.com/parleyim/parley/internal/module"
+	"github.com/parleyim/parley/internal/muc"
 	"github.com/parleyim/parley/internal/ping"
 	"github.com/parleyim/parley/internal/presence"
 	"github.com/parleyim/parley/internal/register"
@@ -32,5 +33,11 @@ func (s *Server) modules() []module.Registrar {
 	rosters := roster.New(roster.Deps{Log: s.log, DB: s.db, Router: s.router, Limits: s.cfg.Roster})
 	mods = append(mods, rosters, presence.New(presence.Deps{Log: s.log, DB: s.db, Router: s.router, Roster: rosters}))
 	mods = append(mods, s.imModules(rosters)...)
+	if m := s.cfg.MUC; m.Enabled {
+		mods = append(mods, muc.New(muc.Config{
+			Router: s.router, DB: s.db, Log: s.log, Domains: s.cfg.Domains, Subdomain: m.Subdomain,
+			HistorySize: m.HistorySize, MaxOccupants: m.MaxOccupants, Create: m.Create, Admins: m.Admins,
+		}))
+	}
 	return mods
 }

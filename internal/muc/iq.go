@@ -1,0 +1,167 @@
+package muc
+
+import (
+	"context"
+	"slices"
+	"strconv"
+
+	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/stanza"
+)
+
+// iqRequest checks an iq get/set and returns its payload; results and
+// errors return nil (they are consumed).
+func iqRequest(el *stanza.Element) (*stanza.Element, error) {
+	switch el.Attr("type") {
+	case stanza.Get, stanza.Set:
+		if p := el.FirstChild(); p != nil {
+			return p, nil
+		}
+		return nil, errorf(stanza.BadRequest, "an iq get/set needs a payload")
+	}
+	return nil, nil
+}
+
+// reply sends the result of an iq the service answered.
+func (s *Service) reply(ctx context.Context, from, to jid.JID, el, payload *stanza.Element) error {
+	s.router.Deliver(ctx, from, stanza.IQResult(el, payload, to, from))
+	return nil
+}
+
+// serviceIQ answers iqs to the service domain: discovery (§6.1-§6.3).
+func (s *Service) serviceIQ(ctx context.Context, from, to jid.JID, el *stanza.Element) error {
+	p, err := iqRequest(el)
+	if p == nil {
+		return err
+	}
+	if el.Attr("type") != stanza.Get || p.Local != "query" || p.Attr("node") != "" {
+		return stanza.NewError(stanza.ServiceUnavailable)
+	}
+	switch p.Space {
+	case nsDiscoInfo:
+		q := stanza.New(nsDiscoInfo, "query").Append(
+			stanza.New(nsDiscoInfo, "identity").SetAttr("category", "conference").SetAttr("type", "text").SetAttr("name", "Group chat"))
+		for _, f := range []string{nsDiscoInfo, nsDiscoItem, NS, nsStanzaID, nsOccupant} {
+			q.Append(stanza.New(nsDiscoInfo, "feature").SetAttr("var", f))
+		}
+		return s.reply(ctx, from, to, el, q)
+	case nsDiscoItem:
+		return s.reply(ctx, from, to, el, s.publicRooms(to.Domain()))
+	}
+	return stanza.NewError(stanza.ServiceUnavailable)
+}
+
+// publicRooms lists the public, unlocked rooms of a service domain
+// (§6.3), sorted by address.
+func (s *Service) publicRooms(domain string) *stanza.Element {
+	type item struct{ jid, name string }
+	var items []item
+	for _, r := range s.allRooms() {
+		if r.jid.Domain() != domain {
+			continue
+		}
+		r.mu.Lock()
+		if !r.gone && !r.locked && r.cfg.Public {
+			items = append(items, item{r.jidStr, r.displayName()})
+		}
+		r.mu.Unlock()
+	}
+	slices.SortFunc(items, func(a, b item) int {
+		if a.jid < b.jid {
+			return -1
+		}
+		if a.jid > b.jid {
+			return 1
+		}
+		return 0
+	})
+	q := stanza.New(nsDiscoItem, "query")
+	for _, it := range items {
+		q.Append(stanza.New(nsDiscoItem, "item").SetAttr("jid", it.jid).SetAttr("name", it.name))
+	}
+	return q
+}
+
+func (r *room) displayName() string {
+	if r.cfg.Name != "" {
+		return r.cfg.Name
+	}
+	return r.jid.Local()
+}
+
+// roomIQ answers iqs to a room: discovery, owner and admin queries.
+func (s *Service) roomIQ(ctx context.Context, from, to jid.JID, el *stanza.Element) error {
+	p, err := iqRequest(el)
+	if p == nil {
+		return err
+	}
+	r, err := s.lockRoom(to, from)
+	if err != nil {
+		return err
+	}
+	defer r.mu.Unlock()
+	get := el.Attr("type") == stanza.Get
+	var payload *stanza.Element
+	switch {
+	case p.Local != "query":
+		err = stanza.NewError(stanza.ServiceUnavailable)
+	case p.Space == nsDiscoInfo && get:
+		payload, err = r.discoInfo(p)
+	case p.Space == nsDiscoItem && get:
+		payload = stanza.New(nsDiscoItem, "query") // occupants are not listed (§6.5)
+	case p.Space == NSOwner:
+		payload, err = r.ownerQuery(ctx, from, p, get)
+	case p.Space == NSAdmin:
+		payload, err = r.adminQuery(ctx, from, p, get)
+	default:
+		err = stanza.NewError(stanza.ServiceUnavailable)
+	}
+	if err != nil {
+		return err
+	}
+	return s.reply(ctx, from, to, el, payload)
+}
+
+// discoInfo describes the room (§6.4) with the muc#roominfo form.
+func (r *room) discoInfo(p *stanza.Element) (*stanza.Element, error) {
+	if p.Attr("node") != "" {
+		return nil, stanza.NewError(stanza.ItemNotFound)
+	}
+	q := stanza.New(nsDiscoInfo, "query").Append(
+		stanza.New(nsDiscoInfo, "identity").SetAttr("category", "conference").SetAttr("type", "text").SetAttr("name", r.displayName()))
+	for _, f := range append([]string{nsDiscoInfo, nsDiscoItem}, r.cfg.features()...) {
+		q.Append(stanza.New(nsDiscoInfo, "feature").SetAttr("var", f))
+	}
+	f := newForm("result", NSRoomInfo, "")
+	f.field("muc#roominfo_description", "", "Description", r.cfg.Description)
+	f.field("muc#roominfo_occupants", "", "Occupants", strconv.Itoa(len(r.list)))
+	f.field("muc#roominfo_subject", "", "Subject", r.subject)
+	f.field("muc#roominfo_changesubject", "", "Participants may change the subject", boolValue(r.cfg.ChangeSubject))
+	f.field(fRoomName, "", "Name", r.cfg.Name)
+	f.field(fMaxUsers, "", "Most occupants", strconv.Itoa(r.cfg.MaxUsers))
+	f.field(fWhois, "", "Who may see real JIDs", r.cfg.Whois)
+	return q.Append(f.x), nil
+}
+
+// iqToOccupant forwards an iq between occupants (§7.5): requests go to
+// the target's real JID from the sender's nickname; answers come back the
+// same way, so the room keeps no state.
+func (r *room) iqToOccupant(ctx context.Context, from, to jid.JID, el *stanza.Element) error {
+	typ := el.Attr("type")
+	answer := typ == stanza.Result || typ == stanza.TypeError
+	sender, target := r.byJID[from], r.byNick[to.Resource()]
+	switch {
+	case sender == nil && answer:
+		return nil
+	case sender == nil:
+		return errorf(stanza.NotAcceptable, "only occupants may send iqs to occupants")
+	case target == nil && answer:
+		return nil
+	case target == nil:
+		return errorf(stanza.ItemNotFound, "no occupant with that nickname")
+	}
+	fwd := el.Copy()
+	fwd.SetAttr("from", sender.nickStr)
+	r.send(ctx, target.real, target.realStr, fwd)
+	return nil
+}

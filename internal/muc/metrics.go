@@ -1,0 +1,22 @@
+package muc
+
+import (
+	"github.com/parleyim/parley/internal/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var (
+	mRooms = metrics.Register(prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "parley_muc_rooms", Help: "Group chat rooms in memory (persistent rooms count once loaded).",
+	}))
+	mOccupants = metrics.Register(prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "parley_muc_occupants", Help: "Occupants of all group chat rooms.",
+	}))
+	mGroupchat = metrics.Register(prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "parley_muc_groupchat_total",
+		Help: "Groupchat messages received by rooms (in) and delivered to occupants (out).",
+	}, []string{"direction"}))
+
+	mGroupchatIn = mGroupchat.WithLabelValues("in")
+	mDeliveries  = mGroupchat.WithLabelValues("out")
+)
