@@ -47,7 +47,8 @@ line per run. --server-pid makes it read the server's CPU time and memory from
   unauth    hold -n connections that never authenticate for --duration, in
             --mode tcp, header, tls or tls-header: memory per connection
   chat      --pairs pairs exchange messages at --rate (0: flat out) for --duration
-  muc       --rooms rooms of --room-size occupants send at --rate on --muc-service
+  muc       --rooms rooms of --room-size occupants send at --rate (0: flat out)
+            on --muc-service
   presence  -n users with --contacts mutual contacts log in: time until all
             contacts' presence has arrived
   report    turn JSON lines into the Markdown tables of docs/benchmarks.md
@@ -97,7 +98,7 @@ func (f *benchFlags) register(cmd *cobra.Command) {
 	pf.IntVar(&f.concurrency, "concurrency", 50, "logins or registrations in flight")
 	pf.DurationVar(&f.duration, "duration", 10*time.Second, "how long idle/unauth hold and chat/muc send")
 	pf.StringVar(&f.mode, "mode", loadtest.UnauthHeader, "unauth: tcp (connect, send nothing), header (stream header, features), tls (STARTTLS or --direct-tls handshake, then silent) or tls-header (TLS, then header and features)")
-	pf.Float64Var(&f.rate, "rate", 0, "messages per second in total (0: flat out, chat only)")
+	pf.Float64Var(&f.rate, "rate", 0, "messages per second in total (0: flat out, --window in flight per sender)")
 	pf.IntVar(&f.window, "window", 32, "flat out: messages in flight per sender")
 	pf.IntVar(&f.pairs, "pairs", 100, "chat: pairs of users")
 	pf.IntVar(&f.rooms, "rooms", 10, "muc: rooms")

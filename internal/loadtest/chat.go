@@ -102,12 +102,8 @@ func Chat(ctx context.Context, o Options) (Result, error) {
 		return r, err
 	}
 	o.quiet()
-	mode := "flat out"
-	if o.Rate > 0 {
-		mode = strconv.FormatFloat(o.Rate, 'f', -1, 64) + "/s"
-	}
 	r.param("pairs", o.Pairs)
-	r.param("rate", mode)
+	r.param("rate", o.rateParam())
 	r.param("duration", o.Duration)
 	r.transport(o.Target)
 	n := 2 * o.Pairs
@@ -257,41 +253,10 @@ func runSenders(ctx context.Context, o *Options, ss []*session, peers []*chatPee
 // within its window.
 func sendLoop(ctx context.Context, o *Options, s *session, me *chatPeer, to string, senders int,
 	sent, skipped *atomic.Int64, prog *progressState) {
+	p := newPacer(o, s.idx, senders)
 	var buf []byte
-	var interval time.Duration
-	next := time.Now()
-	if o.Rate > 0 {
-		interval = time.Duration(float64(senders) / o.Rate * float64(time.Second))
-		next = next.Add(time.Duration(float64(interval) * float64(s.idx%97) / 97)) // spread the senders
-	}
 	for seq := int64(1); ; seq++ {
-		if interval > 0 {
-			if d := time.Until(next); d > 0 {
-				select {
-				case <-time.After(d):
-				case <-ctx.Done():
-					return
-				}
-			}
-			next = next.Add(interval)
-			select {
-			case <-me.tokens:
-			default:
-				// The window is full: the server is behind. Skip this
-				// slot rather than pile up a backlog that would spill
-				// into the next scenario.
-				skipped.Add(1)
-				seq--
-				continue
-			}
-		} else {
-			select {
-			case <-me.tokens:
-			case <-ctx.Done():
-				return
-			}
-		}
-		if ctx.Err() != nil {
+		if !p.next(ctx, me.tokens, skipped) {
 			return
 		}
 		buf = appendMessage(buf[:0], to, "chat", seq, o.bodySize())
@@ -301,6 +266,62 @@ func sendLoop(ctx context.Context, o *Options, s *session, me *chatPeer, to stri
 		me.sent.Add(1)
 		sent.Add(1)
 		prog.b.Add(1)
+	}
+}
+
+// rateParam is how a result names the sending rate.
+func (o *Options) rateParam() string {
+	if o.Rate > 0 {
+		return strconv.FormatFloat(o.Rate, 'f', -1, 64) + "/s"
+	}
+	return "flat out"
+}
+
+// pacer decides when a sender (chat or muc) may send its next message:
+// at fixed intervals (its share of o.Rate) when it has room in its window,
+// or, with no rate, as soon as the window has room.
+type pacer struct {
+	interval time.Duration
+	at       time.Time
+}
+
+func newPacer(o *Options, idx, senders int) *pacer {
+	p := &pacer{at: time.Now()}
+	if o.Rate > 0 {
+		p.interval = time.Duration(float64(senders) / o.Rate * float64(time.Second))
+		p.at = p.at.Add(time.Duration(float64(p.interval) * float64(idx%97) / 97)) // spread the senders
+	}
+	return p
+}
+
+// next waits for the next send and takes a token from the window; it
+// returns false when ctx ends. At a fixed rate a slot whose window is
+// full is skipped (counted in skipped) rather than piling up a backlog on
+// a server that fell behind; flat out it waits for a token.
+func (p *pacer) next(ctx context.Context, tokens chan struct{}, skipped *atomic.Int64) bool {
+	if p.interval == 0 {
+		select {
+		case <-tokens:
+			return ctx.Err() == nil
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for {
+		if d := time.Until(p.at); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+				return false
+			}
+		}
+		p.at = p.at.Add(p.interval)
+		select {
+		case <-tokens:
+			return ctx.Err() == nil
+		default:
+			skipped.Add(1)
+		}
 	}
 }
 

@@ -363,19 +363,41 @@ func TestRegisterThenLogin(t *testing.T) {
 	}
 }
 
-// TestMUCWithoutService: Parley has no MUC service yet, so joining must
-// fail clearly rather than measure nothing.
-func TestMUCWithoutService(t *testing.T) {
+// TestMUCOnParley runs the muc scenario against Parley's own MUC service,
+// at a fixed rate and flat out. While Parley has no MUC service, joining
+// must fail clearly rather than measure nothing, and the test says so.
+func TestMUCOnParley(t *testing.T) {
 	srv := start(t)
-	createUsers(t, srv, "muc", 2)
-	tg := target(t, srv, loadtest.MechPLAIN, false)
-	tg.StepTimeout = time.Second
-	o := options(tg, "muc")
-	o.Rooms, o.RoomSize, o.Rate, o.Duration = 1, 2, 10, 200*time.Millisecond
-	o.MUCService = "conference.localhost"
-	r, err := loadtest.MUC(context.Background(), o)
-	if err == nil {
-		t.Fatalf("muc without a MUC service succeeded: %+v", r.Metrics)
+	createUsers(t, srv, "muc", 4)
+	noService := ""
+	for _, rate := range []float64{40, 0} {
+		t.Run(map[bool]string{true: "fixed rate", false: "flat out"}[rate > 0], func(t *testing.T) {
+			if noService != "" {
+				t.Skip(noService)
+			}
+			tg := target(t, srv, loadtest.MechPLAIN, false)
+			tg.StepTimeout = time.Second
+			o := options(tg, "muc")
+			o.Rooms, o.RoomSize, o.Rate, o.Duration, o.Window = 2, 2, rate, 300*time.Millisecond, 8
+			o.MUCService = "conference.localhost"
+			in := `parley_stanzas_total{direction="in",kind="message"}`
+			before := metric(t, srv, in)
+			r, err := loadtest.MUC(context.Background(), o)
+			if _, measured := r.Get("sent"); err != nil && !measured {
+				noService = "Parley has no MUC service on conference.localhost yet; the scenario failed as it must: " + err.Error()
+				t.Skip(noService)
+			}
+			if err != nil {
+				t.Fatalf("%v: %+v", err, r.Metrics)
+			}
+			sent := get(t, r, "sent")
+			if got := metric(t, srv, in) - before; got != sent {
+				t.Fatalf("the server received %v messages, the tool says it sent %v", got, sent)
+			}
+			if get(t, r, "deliveries") != 2*sent || sent == 0 {
+				t.Fatalf("sent %v, %v deliveries in rooms of 2", sent, get(t, r, "deliveries"))
+			}
+		})
 	}
 }
 
@@ -396,6 +418,11 @@ func TestPresence(t *testing.T) {
 	}
 	if get(t, r, "users") != 6 || get(t, r, "complete") != 6 {
 		t.Fatalf("presence: %+v", r.Metrics)
+	}
+	// Every user saw both its contacts come online: at least 12 presences
+	// delivered, over a time no longer than the whole run.
+	if d := get(t, r, "deliveries"); d < 12 || get(t, r, "delivery_rate") < d/time.Since(t0).Seconds() {
+		t.Fatalf("presence deliveries: %+v", r.Metrics)
 	}
 	checkLatencies(t, r, []string{"p50", "p99", "max"}, time.Since(t0))
 	// A second run finds the subscriptions in place and skips the setup.

@@ -34,25 +34,24 @@ func (m *mucMember) markJoined(err error) {
 
 // MUC joins o.Rooms rooms of o.RoomSize occupants each on o.MUCService
 // (XEP-0045 §7.2, creating instant rooms as needed, §10.1.2), then every
-// occupant sends groupchat messages at its share of o.Rate for
-// o.Duration. It reports messages sent, deliveries (each message reaches
-// every occupant, the sender included), deliveries per second, latency
-// and the server's CPU per delivery.
+// occupant sends groupchat messages for o.Duration: at its share of
+// o.Rate or, with Rate 0, flat out with o.Window messages in flight per
+// sender (a message is in flight until the room reflects it back to its
+// sender, XEP-0045 §7.4). It reports messages sent, deliveries (each
+// message reaches every occupant, the sender included), deliveries per
+// second, latency and the server's CPU per delivery.
 func MUC(ctx context.Context, o Options) (Result, error) {
 	r := Result{Scenario: "muc", Time: time.Now()}
 	if err := o.check("rooms"); err != nil {
 		return r, err
 	}
 	o.quiet()
-	if o.Rate <= 0 {
-		return r, errors.New("loadtest: muc needs a message rate")
-	}
 	if o.MUCService == "" {
 		o.MUCService = "conference." + o.Target.Domain
 	}
 	r.param("rooms", o.Rooms)
 	r.param("room_size", o.RoomSize)
-	r.param("rate", strconv.FormatFloat(o.Rate, 'f', -1, 64)+"/s")
+	r.param("rate", o.rateParam())
 	r.param("duration", o.Duration)
 	r.transport(o.Target)
 	n := o.Rooms * o.RoomSize
@@ -231,22 +230,14 @@ func runMUCSenders(ctx context.Context, o *Options, ss []*session, members []*mu
 	return res
 }
 
+// mucSendLoop is one occupant sending: paced at its share of o.Rate, or
+// flat out within its window.
 func mucSendLoop(ctx context.Context, o *Options, s *session, m *mucMember, senders int, sent, skipped *atomic.Int64, prog *progressState) {
-	interval := time.Duration(float64(senders) / o.Rate * float64(time.Second))
-	next := time.Now().Add(time.Duration(float64(interval) * float64(s.idx%97) / 97))
+	p := newPacer(o, s.idx, senders)
 	var buf []byte
 	for seq := int64(1); ; seq++ {
-		select {
-		case <-time.After(time.Until(next)):
-		case <-ctx.Done():
+		if !p.next(ctx, m.tokens, skipped) {
 			return
-		}
-		next = next.Add(interval)
-		select {
-		case <-m.tokens:
-		default:
-			skipped.Add(1) // the window is full: the room is behind
-			continue
 		}
 		buf = appendMessage(buf[:0], m.room, "groupchat", seq, o.bodySize())
 		if s.conn.Send(buf) != nil {

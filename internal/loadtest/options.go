@@ -36,7 +36,7 @@ type Options struct {
 	// chat and muc send.
 	Duration time.Duration
 	// Rate is the total messages per second chat and muc send; 0 is flat
-	// out (chat only), limited by Window messages in flight per sender.
+	// out, limited by Window messages in flight per sender.
 	Rate   float64
 	Window int
 	// Pairs is the number of chatting pairs.

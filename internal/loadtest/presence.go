@@ -38,8 +38,10 @@ func (u *presenceUser) reset() {
 // Then everyone logs out, and the measured phase logs them all in again
 // (roster get, initial presence) at o.Concurrency: it reports the time
 // until every user has received the available presence of all its
-// contacts, per-user completion times (from the user's own login) and the
-// server's CPU per login.
+// contacts, per-user completion times (from the user's own login), the
+// presences delivered from contacts and their rate (deliveries ÷ time from
+// the first login to the last delivery: the fan-out of presence, logins
+// included), and the server's CPU per login.
 func Presence(ctx context.Context, o Options) (Result, error) {
 	r := Result{Scenario: "presence", Time: time.Now()}
 	if err := o.check("n", "contacts"); err != nil {
@@ -200,10 +202,18 @@ func measurePresence(ctx context.Context, o *Options, users []*presenceUser, r R
 	o.Server.Settle(100*time.Millisecond, 5*time.Second)
 	var per Histogram
 	var errs firstError
-	var complete atomic.Int64
-	var last atomic.Int64
+	var complete, deliveries atomic.Int64
+	var last, lastDelivery atomic.Int64
 	handler := func(s *session, el *stanza.Element) {
-		if el.Local == "presence" && users[s.idx].arrived(bareOf(el.Attr("from")), el.Attr("type"), &per) {
+		if el.Local != "presence" {
+			return
+		}
+		fromContact, done := users[s.idx].arrived(bareOf(el.Attr("from")), el.Attr("type"), &per)
+		if fromContact {
+			deliveries.Add(1)
+			lastDelivery.Store(stamp())
+		}
+		if done {
 			complete.Add(1)
 			last.Store(stamp())
 		}
@@ -234,6 +244,8 @@ func measurePresence(ctx context.Context, o *Options, users []*presenceUser, r R
 	r.add("complete", float64(complete.Load()), "")
 	r.add("failed_logins", float64(errs.n.Load()), "")
 	r.addDur("time_to_all", time.Duration(last.Load()-t0))
+	r.add("deliveries", float64(deliveries.Load()), "")
+	r.add("delivery_rate", perSecond(float64(deliveries.Load()), time.Duration(lastDelivery.Load()-t0)), "/s")
 	r.addDur("p50", per.Quantile(0.5))
 	r.addDur("p99", per.Quantile(0.99))
 	r.addDur("max", per.Max())
@@ -249,23 +261,28 @@ func measurePresence(ctx context.Context, o *Options, users []*presenceUser, r R
 	return r, nil
 }
 
-// arrived records available presence from a contact; it reports true once,
-// when the last contact arrives, recording the user's completion time.
-func (u *presenceUser) arrived(from, typ string, per *Histogram) bool {
+// arrived records a presence: fromContact says it is an available
+// presence from a contact (a delivery, counted even when that contact was
+// already seen); done is true once, when the last contact arrives, and
+// records the user's completion time.
+func (u *presenceUser) arrived(from, typ string, per *Histogram) (fromContact, done bool) {
 	if typ != "" {
-		return false
+		return false, false
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if !u.contacts[from] || u.online[from] {
-		return false
+	if !u.contacts[from] {
+		return false, false
+	}
+	if u.online[from] {
+		return true, false
 	}
 	u.online[from] = true
 	if len(u.online) < len(u.contacts) {
-		return false
+		return true, false
 	}
 	per.Record(time.Since(u.start))
-	return true
+	return true, true
 }
 
 // loginManyStamped is loginMany recording each user's start time first.
