@@ -3,7 +3,7 @@
 //
 // Run(t, driver) runs the suite (accounts, rosters and shared groups, the
 // per-user records and queues behind vCards, private XML, block lists,
-// last activity and offline messages, transactions and retries, schema
+// last activity and offline messages, persistent group chat rooms, transactions and retries, schema
 // parity) on a fresh database of that engine; internal/storage's engine
 // tests call it for sqlite, postgres and mysql. Config and Open give other
 // tests a fresh database of an engine.

@@ -1,0 +1,73 @@
+package muc_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/xmpptest"
+)
+
+// TestPersistentRoomSurvivesRestart: a persistent room keeps its
+// configuration, subject and affiliations across a restart on the same
+// data directory; a temporary one does not come back, and a destroyed
+// persistent room is gone for good.
+func TestPersistentRoomSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	onDir := func(c *config.Config) { c.DataDir = dir }
+	e := &env{srv: xmpptest.Start(t, onDir), users: map[string]*xmpptest.Client{}}
+	alice, _ := e.add(t, "alice"), e.add(t, "bob")
+	for _, r := range []string{"keep", "drop"} {
+		create(t, alice, r, "A")
+		res := configure(t, alice, r, map[string]string{
+			"muc#roomconfig_persistentroom": "1", "muc#roomconfig_roomname": "Kept " + r, "muc#roomconfig_membersonly": "1",
+		})
+		if res.Attr("type") != "result" {
+			t.Fatalf("configure: %s", res.Inner)
+		}
+		res = alice.IQ(t, `<iq type='set' id='mem' to='`+room(r)+`'><query xmlns='http://jabber.org/protocol/muc#admin'><item jid='bob@localhost' affiliation='member'><reason>friend</reason></item></query></iq>`)
+		if res.Attr("type") != "result" {
+			t.Fatalf("member: %s", res.Inner)
+		}
+	}
+	alice.Send(t, `<message to='`+room("keep")+`' type='groupchat'><subject>Kept subject</subject></message>`)
+	alice.Expect(t, wait, "subject", isMessage(occ("keep", "A"), "Kept subject"))
+	res := alice.IQ(t, `<iq type='set' id='d' to='`+room("drop")+`'><query xmlns='http://jabber.org/protocol/muc#owner'><destroy/></query></iq>`)
+	if res.Attr("type") != "result" {
+		t.Fatalf("destroy: %s", res.Inner)
+	}
+	create(t, alice, "temp", "A")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	e = &env{srv: xmpptest.Start(t, onDir), users: map[string]*xmpptest.Client{}}
+	alice = e.srv.Dial(t, "alice@localhost", "pw", xmpptest.DialOptions{})
+	bob := e.srv.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
+	list := alice.IQ(t, `<iq type='get' id='sl' to='`+service+`'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`)
+	if !strings.Contains(list.Inner, room("keep")) || strings.Contains(list.Inner, room("drop")) || strings.Contains(list.Inner, room("temp")) {
+		t.Fatalf("rooms after restart: %s", list.Inner)
+	}
+	got := join(t, bob, "keep", "B", "") // a member of a members-only room
+	if last := got[len(got)-1]; !strings.Contains(last.Inner, "Kept subject") {
+		t.Errorf("subject after restart: %s", last.Inner)
+	}
+	if hasStatus(selfPresence(t, got, occ("keep", "B")), 201) {
+		t.Error("the stored room was created anew")
+	}
+	form := alice.IQ(t, `<iq type='get' id='f' to='`+room("keep")+`'><query xmlns='http://jabber.org/protocol/muc#owner'/></iq>`)
+	if !strings.Contains(form.Inner, "Kept keep") {
+		t.Errorf("owner's form after restart: %s", form.Inner)
+	}
+	members := alice.IQ(t, `<iq type='get' id='m' to='`+room("keep")+`'><query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='member'/></query></iq>`)
+	if !strings.Contains(members.Inner, "bob@localhost") || !strings.Contains(members.Inner, "friend") {
+		t.Errorf("members after restart: %s", members.Inner)
+	}
+	carol := e.add(t, "carol")
+	carol.Send(t, `<presence to='`+occ("keep", "C")+`'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	carol.Expect(t, wait, "registration-required", isError("registration-required"))
+}
