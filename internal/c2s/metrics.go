@@ -35,3 +35,7 @@ var (
 	mHandlePres = mHandling.WithLabelValues("presence")
 	mHandleIQ   = mHandling.WithLabelValues("iq")
 )
+
+var mParked = metrics.Register(prometheus.NewGauge(prometheus.GaugeOpts{
+	Name: "parley_c2s_parked_connections", Help: "Client connections waiting in the shared poller without a reading goroutine (c2s.park_after).",
+}))

@@ -138,7 +138,7 @@ func (o *output) fail() {
 		o.done = nil
 	}
 	o.mu.Unlock()
-	o.s.conn().Close()
+	o.s.closeConn()
 }
 
 // writeNow writes b synchronously, bypassing the queue; only the reading

@@ -107,7 +107,7 @@ func (s *Server) accept(ctx context.Context, c net.Conn, directTLS bool) {
 		refuse(c, err)
 		return
 	}
-	sess := newSession(s, c, addr, directTLS)
+	sess := newSession(ctx, s, c, addr, directTLS)
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -119,15 +119,15 @@ func (s *Server) accept(ctx context.Context, c net.Conn, directTLS bool) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	mConnections.Inc()
-	go func() {
-		defer s.wg.Done()
-		defer release()
-		defer mConnections.Dec()
-		sess.run(ctx)
+	sess.done = func() {
+		release()
+		mConnections.Dec()
 		s.mu.Lock()
 		delete(s.conns, sess)
 		s.mu.Unlock()
-	}()
+		s.wg.Done()
+	}
+	sess.start()
 }
 
 // refuse answers a connection we will not serve with a stream error, in
@@ -170,7 +170,7 @@ func (s *Server) Shutdown(ctx context.Context) {
 	case <-ctx.Done():
 		s.mu.Lock()
 		for c := range s.conns {
-			c.conn().Close()
+			go c.closeConn()
 		}
 		s.mu.Unlock()
 		<-done

@@ -16,6 +16,7 @@ import (
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/limits"
 	"github.com/parleyim/parley/internal/module"
+	"github.com/parleyim/parley/internal/netpoll"
 	"github.com/parleyim/parley/internal/sasl"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/xmlstream"
@@ -56,9 +57,19 @@ type Session struct {
 	preAuthN  int
 	headerOut atomic.Bool // our stream header was sent
 
-	deadline    time.Time // absolute pre-auth deadline
+	ctx         context.Context // the server's run context
+	started     bool            // setup done: direct TLS handshake, decoder
+	done        func()          // the listener's bookkeeping, run once at the end
+	deadline    time.Time       // absolute pre-auth deadline, or the ping's
+	lastRead    time.Time       // when the client last sent bytes
 	pingPending bool
 	pingSeq     int
+
+	// Parking (park.go). parkMu guards parked and parkTimer.
+	poll      *netpoll.Handle
+	parkMu    sync.Mutex
+	parked    bool
+	parkTimer *time.Timer
 
 	scope    module.Scope    // work after the current stanza (module.AfterReply)
 	scopeCtx context.Context // the run context carrying scope, made on first use
@@ -69,8 +80,8 @@ type Session struct {
 	closeOnce sync.Once
 }
 
-func newSession(srv *Server, c net.Conn, addr netip.Addr, directTLS bool) *Session {
-	s := &Session{srv: srv, c: c, addr: addr, directTLS: directTLS, id: newStreamID()}
+func newSession(ctx context.Context, srv *Server, c net.Conn, addr netip.Addr, directTLS bool) *Session {
+	s := &Session{ctx: ctx, srv: srv, c: c, addr: addr, directTLS: directTLS, id: newStreamID()}
 	s.out.s = s
 	return s
 }
@@ -114,6 +125,7 @@ func (s *Session) Close(cond, text string) {
 		}
 		b = append(b, "</stream:stream>"...)
 		s.finish(b)
+		s.wake()
 	})
 }
 
@@ -151,20 +163,8 @@ func (s *Session) limitsFull() xmlstream.Limits {
 	return xmlstream.Limits{MaxElementBytes: l.MaxStanzaBytes, MaxDepth: l.MaxDepth, MaxAttrs: l.MaxAttrs}
 }
 
-// run is the session's reading goroutine: it negotiates the stream and
-// then reads stanzas until the connection ends.
-func (s *Session) run(ctx context.Context) {
-	defer s.cleanup(ctx)
-	s.deadline = time.Now().Add(s.srv.cfg.Limits.PreAuthTimeout.D())
-	if s.directTLS {
-		if err := s.handshake(s.srv.directTLS); err != nil {
-			s.srv.log.Debug("direct TLS handshake failed", "peer", s.addr, "err", err)
-			return
-		}
-	}
-	s.dec = xmlstream.NewDecoder(rateReaderFor(s), s.limitsPreAuth())
-	err := s.serve(ctx)
-	s.end(err)
+func xmlstreamDecoder(s *Session) *xmlstream.Decoder {
+	return xmlstream.NewDecoder(rateReaderFor(s), s.limitsPreAuth())
 }
 
 func rateReaderFor(s *Session) io.Reader {
@@ -230,11 +230,14 @@ func (s *Session) cleanup(ctx context.Context) {
 }
 
 // serve runs stream after stream (a restart after STARTTLS and SASL) until
-// an error ends the connection.
+// an error ends the connection or the connection parks (errPark). After
+// parking it resumes where it stopped: the decoder keeps its state.
 func (s *Session) serve(ctx context.Context) error {
 	for {
-		if err := s.openStream(); err != nil {
-			return err
+		if s.dec.WantHeader() {
+			if err := s.openStream(); err != nil {
+				return err
+			}
 		}
 		restart, err := s.readElements(ctx)
 		if err != nil || !restart {
@@ -280,37 +283,43 @@ func (s *Session) handle(ctx context.Context, el *stanza.Element) (restart bool,
 // idleReader reads from the connection with deadlines: before login the
 // absolute pre-auth deadline; after it, an idle timeout that triggers a
 // server-to-client ping (XEP-0199), and a second one that ends the stream.
+// A connection that can park stops waiting after park_after of silence and
+// returns errPark (park.go).
 type idleReader struct{ s *Session }
 
 func (r idleReader) Read(p []byte) (int, error) {
 	s := r.s
 	for {
 		c := s.conn()
+		parkAt := time.Time{}
 		if !s.closing.Load() {
-			if err := c.SetReadDeadline(s.readDeadline()); err != nil {
+			dl := s.wakeAt()
+			if s.canPark() {
+				parkAt = time.Now().Add(s.srv.cfg.C2S.ParkAfter.D())
+				if parkAt.Before(dl) {
+					dl = parkAt
+				}
+			}
+			if err := c.SetReadDeadline(dl); err != nil {
 				return 0, err
 			}
 		}
 		n, err := c.Read(p)
 		if n > 0 {
 			s.pingPending = false
+			s.lastRead = time.Now()
 			return n, err
 		}
-		if isTimeout(err) && !s.closing.Load() && s.pingIdle() {
-			continue
+		if isTimeout(err) && !s.closing.Load() {
+			if !parkAt.IsZero() && time.Now().Before(s.wakeAt()) {
+				return 0, errPark
+			}
+			if s.pingIdle() {
+				continue
+			}
 		}
 		return n, err
 	}
-}
-
-func (s *Session) readDeadline() time.Time {
-	if s.state != stateBound {
-		return s.deadline
-	}
-	if s.pingPending {
-		return s.deadline
-	}
-	return time.Now().Add(s.srv.cfg.C2S.PingInterval.D())
 }
 
 // pingIdle sends a ping to a silent bound client and reports whether to

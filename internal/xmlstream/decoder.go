@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/parleyim/parley/internal/stanza"
 )
@@ -64,8 +65,9 @@ type Decoder struct {
 	rd   io.Reader
 	rerr error // reader error held back until the bytes read with it are used
 
-	buf      []byte // read buffer: buf[r:w] is read but not consumed
-	small    []byte // the idle-size buffer, reused after a big stanza
+	buf      []byte  // read buffer: buf[r:w] is read but not consumed; nil until the first read and after Release
+	small    []byte  // the idle-size buffer, reused after a big stanza
+	smallp   *[]byte // small's pool handle
 	r, w     int
 	consumed int64 // bytes consumed since NewDecoder
 
@@ -83,11 +85,42 @@ type Decoder struct {
 
 // NewDecoder returns a decoder reading from r with the given limits.
 func NewDecoder(r io.Reader, lim Limits) *Decoder {
-	d := &Decoder{rd: r, lim: lim.withDefaults()}
-	d.small = make([]byte, smallBuf)
-	d.buf = d.small
-	return d
+	return &Decoder{rd: r, lim: lim.withDefaults()}
 }
+
+// smallPool holds idle-size read buffers: a decoder takes one for its first
+// read and gives it back on Release, so a stream with nothing buffered holds
+// no buffer.
+var smallPool = sync.Pool{New: func() any { b := make([]byte, smallBuf); return &b }}
+
+// Release gives the read buffer back when no byte is buffered and reports
+// whether it did; the next read takes a buffer again. Call it before a
+// stream goes idle (a parked connection), never concurrently with Next.
+func (d *Decoder) Release() bool {
+	if d.r != d.w {
+		return false
+	}
+	if d.smallp != nil {
+		smallPool.Put(d.smallp)
+	}
+	d.buf, d.small, d.smallp, d.r, d.w = nil, nil, nil, 0, 0
+	return true
+}
+
+// acquire takes an idle-size buffer from the pool if the decoder has none.
+func (d *Decoder) acquire() {
+	if d.small == nil {
+		d.smallp = smallPool.Get().(*[]byte)
+		d.small = *d.smallp
+	}
+	if d.buf == nil {
+		d.buf = d.small
+	}
+}
+
+// WantHeader reports whether the next call must be ReadHeader (a new
+// stream, after NewDecoder, Restart or Reset).
+func (d *Decoder) WantHeader() bool { return d.state == wantHeader }
 
 // SetLimits changes the limits; call it between elements (for example
 // after authentication).
@@ -300,7 +333,7 @@ func (d *Decoder) consume(n int) {
 	if d.r == d.w {
 		d.r, d.w = 0, 0
 	}
-	if len(d.buf) > smallBuf && d.w-d.r <= smallBuf/2 {
+	if len(d.buf) > smallBuf && d.small != nil && d.w-d.r <= smallBuf/2 {
 		d.w = copy(d.small, d.buf[d.r:d.w])
 		d.buf, d.r = d.small, 0
 	}
@@ -313,6 +346,7 @@ func (d *Decoder) fill(limit int) error {
 		d.rerr = nil
 		return err
 	}
+	d.acquire()
 	d.makeRoom(limit)
 	for range 100 {
 		n, err := d.rd.Read(d.buf[d.w:])

@@ -666,3 +666,41 @@ func TestIdleMemory(t *testing.T) {
 	}
 	runtime.KeepAlive(decoders)
 }
+
+// TestRelease: a decoder gives its buffer back only when nothing is
+// buffered, keeps a partial element across a release attempt, and reads on
+// after a release as if nothing happened.
+func TestRelease(t *testing.T) {
+	pr, pw := io.Pipe()
+	d := NewDecoder(pr, Limits{})
+	if !d.Release() {
+		t.Fatal("a new decoder has nothing buffered: Release must succeed")
+	}
+	go pw.Write([]byte(hdr + "<message><body>one</body></message>"))
+	if _, err := d.ReadHeader(); err != nil {
+		t.Fatal(err)
+	}
+	el, err := d.Next()
+	if err != nil || el.ChildText("", "body") != "one" {
+		t.Fatalf("first element: %v %v", el, err)
+	}
+	if !d.Release() || d.buf != nil {
+		t.Fatal("nothing buffered after the element: Release must drop the buffer")
+	}
+	// Two elements in one read: the second stays buffered, so no release.
+	go pw.Write([]byte("<message><body>two</body></message><message><body>three</body>"))
+	if el, err = d.Next(); err != nil || el.ChildText("", "body") != "two" {
+		t.Fatalf("second element: %v %v", el, err)
+	}
+	if d.Release() {
+		t.Fatal("Release dropped buffered bytes of the next element")
+	}
+	go pw.Write([]byte("</message>"))
+	if el, err = d.Next(); err != nil || el.ChildText("", "body") != "three" {
+		t.Fatalf("third element across the failed release: %v %v", el, err)
+	}
+	pw.Close()
+	if _, err := d.Next(); err != io.EOF {
+		t.Fatalf("after the end: %v, want io.EOF", err)
+	}
+}
