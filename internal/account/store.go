@@ -6,8 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/parleyim/parley/internal/jid"
@@ -21,11 +19,6 @@ type Store struct {
 	db         *storage.DB
 	iterations int
 	q          queries
-
-	// credStmt is the prepared Credentials query (the hot path: one per
-	// SCRAM authentication), prepared on first successful use.
-	credMu   sync.Mutex
-	credStmt atomic.Pointer[sql.Stmt]
 }
 
 type queries struct {
@@ -203,7 +196,7 @@ func (s *Store) Exists(ctx context.Context, j jid.JID) (bool, error) {
 	if err := checkJID(j); err != nil {
 		return false, fmt.Errorf("account: exists %s: %w", j, err)
 	}
-	found, err := exists(ctx, s.db.SQL(), s.q.exists, j)
+	found, err := exists(ctx, dbRows{s.db}, s.q.exists, j)
 	if err != nil {
 		return false, fmt.Errorf("account: exists %s: %w", j, err)
 	}
@@ -257,11 +250,7 @@ func (s *Store) Credentials(ctx context.Context, j jid.JID, h sasl.Hash) (sasl.C
 		return sasl.Credentials{}, fmt.Errorf("account: credentials of %s: unknown hash %q", j, h)
 	}
 	c := sasl.Credentials{Hash: h}
-	stmt, err := s.credentialsStmt(ctx)
-	if err != nil {
-		return sasl.Credentials{}, fmt.Errorf("account: credentials of %s: %w", j, err)
-	}
-	err = stmt.QueryRowContext(ctx, j.Domain(), j.Local(), string(h)).
+	err := s.db.QueryRow(ctx, s.q.credentials, j.Domain(), j.Local(), string(h)).
 		Scan(&c.Salt, &c.Iterations, &c.StoredKey, &c.ServerKey)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sasl.Credentials{}, fmt.Errorf("account: credentials of %s: %w", j, ErrNotFound)
@@ -272,21 +261,10 @@ func (s *Store) Credentials(ctx context.Context, j jid.JID, h sasl.Hash) (sasl.C
 	return c, nil
 }
 
-// credentialsStmt returns the prepared Credentials query, preparing it if
-// needed. A failure is not remembered: the next call tries again.
-func (s *Store) credentialsStmt(ctx context.Context) (*sql.Stmt, error) {
-	if st := s.credStmt.Load(); st != nil {
-		return st, nil
-	}
-	s.credMu.Lock()
-	defer s.credMu.Unlock()
-	if st := s.credStmt.Load(); st != nil {
-		return st, nil
-	}
-	st, err := s.db.SQL().PrepareContext(ctx, s.q.credentials)
-	if err != nil {
-		return nil, fmt.Errorf("prepare: %w", err)
-	}
-	s.credStmt.Store(st)
-	return st, nil
+// dbRows gives the database's cached statements the shape of *sql.Tx's
+// QueryRowContext, for helpers that run in and out of transactions.
+type dbRows struct{ db *storage.DB }
+
+func (d dbRows) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return d.db.QueryRow(ctx, query, args...)
 }

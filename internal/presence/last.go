@@ -3,7 +3,9 @@ package presence
 import (
 	"context"
 	"fmt"
+	"math/bits"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyim/parley/internal/jid"
@@ -15,6 +17,7 @@ import (
 type lastStore struct {
 	db  *storage.DB
 	put string
+	in  [bits.UintSize]atomic.Pointer[string] // inList's queries by log2 of the list's length
 }
 
 type lastPresence struct {
@@ -31,7 +34,7 @@ func newLastStore(db *storage.DB) *lastStore {
 
 // Put stores el as user's last unavailable presence.
 func (l *lastStore) Put(ctx context.Context, user jid.JID, el *stanza.Element, at time.Time) error {
-	if _, err := l.db.SQL().ExecContext(ctx, l.put, user.Domain(), user.Local(),
+	if _, err := l.db.Exec(ctx, l.put, user.Domain(), user.Local(),
 		storage.EncodeElements(readdressed(el, "")), at.UnixMilli()); err != nil {
 		return fmt.Errorf("presence: store last presence of %s: %w", user, err)
 	}
@@ -39,7 +42,7 @@ func (l *lastStore) Put(ctx context.Context, user jid.JID, el *stanza.Element, a
 }
 
 // maxQueryArgs bounds the IN list of one query.
-const maxQueryArgs = 500
+const maxQueryArgs = 512
 
 // Get returns the stored last unavailable presence of each of users that
 // has one.
@@ -62,15 +65,32 @@ func (l *lastStore) Get(ctx context.Context, users []jid.JID) (map[jid.JID]lastP
 	return out, nil
 }
 
-func (l *lastStore) getChunk(ctx context.Context, dec *storage.ElementDecoder, domain string, locals []string, out map[jid.JID]lastPresence) error {
+// inList returns the query for an IN list of n (a power of two) names.
+func (l *lastStore) inList(n int) string {
+	k := bits.Len(uint(n)) - 1
+	if q := l.in[k].Load(); q != nil {
+		return *q
+	}
 	q := l.db.Rebind("SELECT username, stanza, stamp FROM presence_last WHERE domain = ? AND username IN (?" +
-		strings.Repeat(", ?", len(locals)-1) + ")")
-	args := make([]any, 0, len(locals)+1)
+		strings.Repeat(", ?", n-1) + ")")
+	l.in[k].Store(&q)
+	return q
+}
+
+// getChunk reads the last presences of up to maxQueryArgs locals. The IN
+// list is padded to a power of two by repeating the last name, so that
+// only a few query texts exist and each is a cached prepared statement.
+func (l *lastStore) getChunk(ctx context.Context, dec *storage.ElementDecoder, domain string, locals []string, out map[jid.JID]lastPresence) error {
+	n := 1 << bits.Len(uint(len(locals)-1))
+	args := make([]any, 0, n+1)
 	args = append(args, domain)
 	for _, lp := range locals {
 		args = append(args, lp)
 	}
-	rows, err := l.db.SQL().QueryContext(ctx, q, args...)
+	for len(args) < n+1 {
+		args = append(args, locals[len(locals)-1])
+	}
+	rows, err := l.db.Query(ctx, l.inList(n), args...)
 	if err != nil {
 		return fmt.Errorf("presence: read last presence: %w", err)
 	}

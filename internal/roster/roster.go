@@ -91,8 +91,14 @@ func (m *Module) Register(reg *module.Registry) {
 	reg.StreamFeature(func(jid.JID) *stanza.Element { return stanza.New(NSVersioning, "ver") })
 	reg.StreamFeature(func(jid.JID) *stanza.Element { return stanza.New(NSPreApproval, "sub") })
 	reg.Hook(module.SessionBound, 0, m.sessionBound)
-	reg.Hook(module.SessionClosed, 0, m.sessionClosed)
+	// Last at SessionClosed: the unavailable broadcast of the presence
+	// module (and any other hook) still finds the roster cached instead
+	// of reading it again from the database.
+	reg.Hook(module.SessionClosed, releasePrio, m.sessionClosed)
 }
+
+// releasePrio runs the roster's SessionClosed hook after the others.
+const releasePrio = -100
 
 func (m *Module) sessionBound(ctx context.Context, ev *module.Event) (bool, error) {
 	return false, m.acquire(ctx, ev.Session)

@@ -42,7 +42,7 @@ type Pending struct {
 type Store struct {
 	db *storage.DB
 	q  struct {
-		items, groups, item, itemGroups, putItem, putState, delItem, delGroups, addGroup,
+		itemsWithGroups, item, itemGroups, putItem, putState, delItem, delGroups, addGroup,
 		countItems, pendingOne, pendingAll, putPending, delPending, countPending,
 		version, insVersion, updVersion string
 	}
@@ -52,8 +52,10 @@ type Store struct {
 func NewStore(db *storage.DB) *Store {
 	s := &Store{db: db}
 	r := db.Rebind
-	s.q.items = r("SELECT contact, name, subscription, ask, approved FROM roster_items WHERE domain = ? AND username = ?")
-	s.q.groups = r("SELECT contact, grp FROM roster_groups WHERE domain = ? AND username = ? ORDER BY contact, grp")
+	s.q.itemsWithGroups = r(`SELECT i.contact, i.name, i.subscription, i.ask, i.approved, g.grp
+FROM roster_items i
+LEFT JOIN roster_groups g ON g.domain = i.domain AND g.username = i.username AND g.contact = i.contact
+WHERE i.domain = ? AND i.username = ?`)
 	s.q.item = r("SELECT name, subscription, ask, approved FROM roster_items WHERE domain = ? AND username = ? AND contact = ?")
 	s.q.itemGroups = r("SELECT grp FROM roster_groups WHERE domain = ? AND username = ? AND contact = ? ORDER BY grp")
 	s.q.putItem = db.Upsert("roster_items", []string{"domain", "username", "contact"},
@@ -75,71 +77,64 @@ func NewStore(db *storage.DB) *Store {
 	return s
 }
 
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// Load returns user's stored roster (without shared groups) and version.
+// Load returns user's stored roster (without shared groups) and version:
+// two reads through cached prepared statements (items joined with their
+// groups, then the version), as this runs at every bind.
 func (s *Store) Load(ctx context.Context, user jid.JID) (map[jid.JID]*Item, Version, error) {
-	items, err := loadItems(ctx, s.db.SQL(), s.q.items, s.q.groups, user)
+	items, err := s.loadItems(ctx, user)
 	if err != nil {
 		return nil, Version{}, fmt.Errorf("roster: load %s: %w", user, err)
 	}
-	v, err := readVersion(ctx, s.db.SQL(), s.q.version, user)
+	v, err := readVersion(s.db.QueryRow(ctx, s.q.version, user.Domain(), user.Local()))
 	if err != nil {
 		return nil, Version{}, fmt.Errorf("roster: load %s: %w", user, err)
 	}
 	return items, v, nil
 }
 
-func loadItems(ctx context.Context, q querier, itemsQ, groupsQ string, user jid.JID) (map[jid.JID]*Item, error) {
-	rows, err := q.QueryContext(ctx, itemsQ, user.Domain(), user.Local())
+// loadItems reads the items with their groups in one query: a row per
+// (item, group), or one row with a NULL group for an item without groups.
+// Groups are sorted here, in byte order, whatever the engine's collation.
+func (s *Store) loadItems(ctx context.Context, user jid.JID) (map[jid.JID]*Item, error) {
+	rows, err := s.db.Query(ctx, s.q.itemsWithGroups, user.Domain(), user.Local())
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	items := make(map[jid.JID]*Item)
+	var last *Item
+	var lastContact string
 	for rows.Next() {
 		var contact, name, sub string
 		var ask, approved bool
-		if err := rows.Scan(&contact, &name, &sub, &ask, &approved); err != nil {
+		var grp sql.NullString
+		if err := rows.Scan(&contact, &name, &sub, &ask, &approved, &grp); err != nil {
 			return nil, err
 		}
-		it, err := storedItem(contact, name, sub, ask, approved)
-		if err != nil {
-			return nil, err
+		if last == nil || contact != lastContact {
+			it, err := storedItem(contact, name, sub, ask, approved)
+			if err != nil {
+				return nil, err
+			}
+			if last = items[it.JID]; last == nil { // rows of one item are usually adjacent
+				last = it
+				items[it.JID] = it
+			}
+			lastContact = contact
 		}
-		items[it.JID] = it
+		if grp.Valid {
+			last.Groups = append(last.Groups, grp.String)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows.Close()
-	grows, err := q.QueryContext(ctx, groupsQ, user.Domain(), user.Local())
-	if err != nil {
-		return nil, err
-	}
-	defer grows.Close()
-	var last *Item
-	var lastContact string
-	for grows.Next() {
-		var contact, grp string
-		if err := grows.Scan(&contact, &grp); err != nil {
-			return nil, err
-		}
-		if last == nil || contact != lastContact {
-			j, err := jid.Parse(contact)
-			if err != nil {
-				return nil, fmt.Errorf("stored group of %q: %w", contact, err)
-			}
-			last, lastContact = items[j], contact
-		}
-		if last != nil {
-			last.Groups = append(last.Groups, grp)
+	for _, it := range items {
+		if len(it.Groups) > 1 {
+			slices.Sort(it.Groups)
 		}
 	}
-	return items, grows.Err()
+	return items, nil
 }
 
 func storedItem(contact, name, sub string, ask, approved bool) (*Item, error) {
@@ -154,9 +149,9 @@ func storedItem(contact, name, sub string, ask, approved bool) (*Item, error) {
 	return &Item{JID: j, Name: name, State: State{Sub: sb, PendingOut: ask, Approved: approved}}, nil
 }
 
-func readVersion(ctx context.Context, q querier, query string, user jid.JID) (Version, error) {
+func readVersion(row *sql.Row) (Version, error) {
 	var v Version
-	err := q.QueryRowContext(ctx, query, user.Domain(), user.Local()).Scan(&v.Epoch, &v.N)
+	err := row.Scan(&v.Epoch, &v.N)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Version{}, nil
 	}
@@ -166,7 +161,7 @@ func readVersion(ctx context.Context, q querier, query string, user jid.JID) (Ve
 // Pending returns user's stored inbound subscription requests, oldest
 // first.
 func (s *Store) Pending(ctx context.Context, user jid.JID) ([]Pending, error) {
-	rows, err := s.db.SQL().QueryContext(ctx, s.q.pendingAll, user.Domain(), user.Local())
+	rows, err := s.db.Query(ctx, s.q.pendingAll, user.Domain(), user.Local())
 	if err != nil {
 		return nil, fmt.Errorf("roster: pending requests of %s: %w", user, err)
 	}
@@ -353,7 +348,7 @@ func (t *Tx) DeletePending(user, contact jid.JID) error {
 
 // Bump increments user's roster version and returns the new one.
 func (t *Tx) Bump(user jid.JID) (Version, error) {
-	v, err := readVersion(t.ctx, t.tx, t.s.q.version, user)
+	v, err := readVersion(t.tx.QueryRowContext(t.ctx, t.s.q.version, user.Domain(), user.Local()))
 	if err != nil {
 		return Version{}, fmt.Errorf("roster: version of %s: %w", user, err)
 	}

@@ -264,7 +264,7 @@ func (s *Store) Get(ctx context.Context, name string) (Group, error) {
 // sorted display names of the groups they share. The user is not among
 // them.
 func (s *Store) ContactsOf(ctx context.Context, user jid.JID) (map[jid.JID][]string, error) {
-	rows, err := s.db.SQL().QueryContext(ctx, s.q.contacts, user.Domain(), user.Local())
+	rows, err := s.db.Query(ctx, s.q.contacts, user.Domain(), user.Local())
 	if err != nil {
 		return nil, fmt.Errorf("sharedgroup: contacts of %s: %w", user, err)
 	}

@@ -78,9 +78,9 @@ func (q *Queue) Peek(ctx context.Context, user jid.JID, max int) ([]Item, error)
 	var rows *sql.Rows
 	var err error
 	if max > 0 {
-		rows, err = q.db.sql.QueryContext(ctx, q.q.peekN, user.Domain(), user.Local(), q.kind, max)
+		rows, err = q.db.Query(ctx, q.q.peekN, user.Domain(), user.Local(), q.kind, max)
 	} else {
-		rows, err = q.db.sql.QueryContext(ctx, q.q.peek, user.Domain(), user.Local(), q.kind)
+		rows, err = q.db.Query(ctx, q.q.peek, user.Domain(), user.Local(), q.kind)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("storage: peek %s queue of %s: %w", q.kind, user, err)
@@ -129,7 +129,7 @@ func (q *Queue) Len(ctx context.Context, user jid.JID) (int, error) {
 		return 0, err
 	}
 	var n int
-	if err := q.db.sql.QueryRowContext(ctx, q.q.count, user.Domain(), user.Local(), q.kind).Scan(&n); err != nil {
+	if err := q.db.QueryRow(ctx, q.q.count, user.Domain(), user.Local(), q.kind).Scan(&n); err != nil {
 		return 0, fmt.Errorf("storage: length of %s queue of %s: %w", q.kind, user, err)
 	}
 	return n, nil

@@ -57,7 +57,7 @@ func (r *Records) Get(ctx context.Context, user jid.JID, name string) (rec Recor
 		return Record{}, false, err
 	}
 	var ms int64
-	err = r.db.sql.QueryRowContext(ctx, r.q.get, user.Domain(), user.Local(), r.kind, name).Scan(&rec.Data, &ms)
+	err = r.db.QueryRow(ctx, r.q.get, user.Domain(), user.Local(), r.kind, name).Scan(&rec.Data, &ms)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return Record{}, false, nil
@@ -73,7 +73,7 @@ func (r *Records) List(ctx context.Context, user jid.JID) ([]Record, error) {
 	if err := checkOwner(user); err != nil {
 		return nil, err
 	}
-	rows, err := r.db.sql.QueryContext(ctx, r.q.list, user.Domain(), user.Local(), r.kind)
+	rows, err := r.db.Query(ctx, r.q.list, user.Domain(), user.Local(), r.kind)
 	if err != nil {
 		return nil, fmt.Errorf("storage: list %s records of %s: %w", r.kind, user, err)
 	}
@@ -103,6 +103,10 @@ func (r *Records) Put(ctx context.Context, user jid.JID, recs []Record, limit in
 	}
 	now := time.Now()
 	err := r.db.InTx(ctx, func(tx *sql.Tx) error {
+		put, err := r.db.TxStmt(ctx, tx, r.q.put)
+		if err != nil {
+			return err
+		}
 		for _, rec := range recs {
 			at := rec.Updated
 			if at.IsZero() {
@@ -112,7 +116,7 @@ func (r *Records) Put(ctx context.Context, user jid.JID, recs []Record, limit in
 			if data == nil {
 				data = []byte{} // the column is NOT NULL
 			}
-			if _, err := tx.ExecContext(ctx, r.q.put, user.Domain(), user.Local(), r.kind, rec.Name, data, at.UnixMilli()); err != nil {
+			if _, err := put.ExecContext(ctx, user.Domain(), user.Local(), r.kind, rec.Name, data, at.UnixMilli()); err != nil {
 				return err
 			}
 		}

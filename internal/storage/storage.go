@@ -31,6 +31,9 @@ type DB struct {
 	// unreachable.
 	retryTimeout time.Duration
 	log          *slog.Logger
+	// stmts caches the prepared statements of Query, QueryRow, Exec and
+	// TxStmt.
+	stmts stmtCache
 }
 
 // Open opens the database that cfg.Storage selects and applies any pending
@@ -193,6 +196,7 @@ func (db *DB) Describe() string { return db.desc }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.closeStmts()
 	if err := db.sql.Close(); err != nil {
 		return fmt.Errorf("storage: close: %w", err)
 	}
