@@ -4,15 +4,25 @@
 # results into docs/benchmarks.md (the section between the compare.sh
 # markers is replaced; everything else in the file is kept).
 #
-# Usage: bench/compare.sh            full run (10,000 and 19,000 idle
-#                                    sessions; about an hour on 2 cores)
+# Usage: bench/compare.sh            full run (10,000 and 19,000 idle and
+#                                    unauthenticated connections; about
+#                                    two hours on 2 cores)
 #        QUICK=1 bench/compare.sh    small smoke run (a few minutes)
 #
 # Knobs (environment): SERVERS ("parley prosody ejabberd"), TRANSPORTS
-# ("plain starttls"), OUT (docs/benchmarks.md; "-" prints the section
-# only), KEEP=1 keeps the work directory, RESULTS (a JSON-lines file to
-# append to and report from, so servers can be run one at a time), and the
-# sizes below.
+# ("plain starttls"), SCENARIOS ("register login chat idle unauth muc
+# presence": the measured scenarios to run; accounts are created and the
+# key cache warmed whatever it says), OUT (docs/benchmarks.md; "-" prints
+# the section only), KEEP=1 keeps the work directory, RESULTS (a JSON-lines
+# file to append to and report from, so that servers or scenarios can be
+# run one at a time: the report shows, per server and scenario variant,
+# the last result in the file; the failures of the runs go to
+# RESULTS.failures, where a re-run replaces the lines of the servers and
+# scenarios it ran), and the sizes below.
+#
+# A partial re-run that updates the published tables:
+#   RESULTS=~/bench/results.jsonl SCENARIOS="unauth muc" bench/compare.sh
+# (the same RESULTS file as the full run; try it with OUT=/tmp/x.md first).
 #
 # Prosody and ejabberd are installed from Debian (apt-get install -y
 # prosody ejabberd) and run as the current user from configuration files
@@ -25,28 +35,49 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-$ROOT/docs/benchmarks.md}
 SERVERS=${SERVERS:-"parley prosody ejabberd"}
 TRANSPORTS=${TRANSPORTS:-"plain starttls"}
+ALL_SCENARIOS="register login chat idle unauth muc presence"
+SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
+for sc in $SCENARIOS; do
+	[[ " $ALL_SCENARIOS " == *" $sc "* ]] || { echo "SCENARIOS: unknown scenario $sc (known: $ALL_SCENARIOS)" >&2; exit 2; }
+done
+want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+# Every server closes connections that have not authenticated after a
+# pre-auth timeout (Parley limits.preauth_timeout, default 60 s; Prosody
+# c2s_timeout, 300 s; ejabberd negotiation_timeout, 30 s). All three get
+# the same one, longer than the unauth scenario's setup plus hold.
+PREAUTH_TIMEOUT=${PREAUTH_TIMEOUT:-300}
 MECH=SCRAM-SHA-256
 ITERATIONS=4096
 if [[ ${QUICK:-0} == 1 ]]; then
 	N_LOGIN=${N_LOGIN:-300} IDLE_NS=${IDLE_NS:-"300"} IDLE_HOLD=${IDLE_HOLD:-2s}
 	PAIRS=${PAIRS:-20} RATES=${RATES:-"2000"} DURATION=${DURATION:-2s}
-	ROOMS=${ROOMS:-3} ROOM_SIZE=${ROOM_SIZE:-5} MUC_RATE=${MUC_RATE:-200}
+	MUC_ROOMS=${MUC_ROOMS:-"3x5"} MUC_RATE=${MUC_RATE:-200}
 	PRES_N=${PRES_N:-44} CONTACTS=${CONTACTS:-10}
+	UNAUTH_NS=${UNAUTH_NS:-"300"} UNAUTH_HOLD=${UNAUTH_HOLD:-2s} UNAUTH_MODES=${UNAUTH_MODES:-"tcp header tls tls-header"}
 else
 	N_LOGIN=${N_LOGIN:-2000} IDLE_NS=${IDLE_NS:-"10000 19000"} IDLE_HOLD=${IDLE_HOLD:-30s}
 	PAIRS=${PAIRS:-100} RATES=${RATES:-"10000 50000"} DURATION=${DURATION:-10s}
-	ROOMS=${ROOMS:-20} ROOM_SIZE=${ROOM_SIZE:-10} MUC_RATE=${MUC_RATE:-1000}
+	MUC_ROOMS=${MUC_ROOMS:-"20x10 20x50"} MUC_RATE=${MUC_RATE:-1000}
 	PRES_N=${PRES_N:-1100} CONTACTS=${CONTACTS:-10}
+	UNAUTH_NS=${UNAUTH_NS:-"10000 19000"} UNAUTH_HOLD=${UNAUTH_HOLD:-30s} UNAUTH_MODES=${UNAUTH_MODES:-"tcp header tls tls-header"}
 fi
+# MUC_ROOMS lists room layouts as ROOMSxOCCUPANTS; each runs at MUC_RATE
+# messages/s in total and flat out.
 N_ACCOUNTS=$N_LOGIN
-for n in $IDLE_NS $((2 * PAIRS)) $((ROOMS * ROOM_SIZE)) $PRES_N; do
+for n in $IDLE_NS $((2 * PAIRS)) $PRES_N; do
 	((n > N_ACCOUNTS)) && N_ACCOUNTS=$n
+done
+for l in $MUC_ROOMS; do
+	((${l%x*} * ${l#*x} > N_ACCOUNTS)) && N_ACCOUNTS=$((${l%x*} * ${l#*x}))
 done
 declare -A PORT=([parley]=${PARLEY_PORT:-47222} [prosody]=${PROSODY_PORT:-47322} [ejabberd]=${EJABBERD_PORT:-47422})
 
 W=$(mktemp -d /tmp/parley-compare.XXXXXX)
-# RESULTS may name a file kept across runs (SERVERS run separately share it).
+# RESULTS may name a file kept across runs (SERVERS or SCENARIOS run
+# separately share it); FAILURES keeps, next to it, one line per failed or
+# skipped run: server, scenario, then the text shown in the section.
 RESULTS=${RESULTS:-$W/results.jsonl}
+FAILURES=$RESULTS.failures
 SERVER_PID=
 log() { printf '\n== %s\n' "$*" >&2; }
 
@@ -101,10 +132,15 @@ cert_file = "$W/cert.pem"
 key_file = "$W/key.pem"
 [limits]
 exempt_loopback = true      # no per-connection byte-rate limiter on loopback
+preauth_timeout = "${PREAUTH_TIMEOUT}s"
 [admin]
 addr = ""
 [auth]
 scram_iterations = $ITERATIONS
+# [muc]                     # Parley's MUC service (internal/muc), once it has landed:
+# enabled = true            # conference.localhost, like the peers
+# history_size = 0          # no history, like the peers
+# max_occupants = 1000      # ejabberd's max_users below
 EOF
 }
 
@@ -134,6 +170,7 @@ authentication = "internal_hashed"
 password_hash = "SHA-256"
 default_iteration_count = $ITERATIONS
 c2s_require_encryption = false
+c2s_timeout = $PREAUTH_TIMEOUT
 allow_unencrypted_plain_auth = true
 ssl = { certificate = "$W/cert.pem", key = "$W/key.pem" }
 VirtualHost "localhost"
@@ -168,6 +205,7 @@ auth_method: internal
 auth_password_format: scram
 auth_scram_hash: sha256
 registration_timeout: infinity
+negotiation_timeout: $PREAUTH_TIMEOUT
 shaper: {}
 shaper_rules: {}
 acl:
@@ -226,7 +264,22 @@ bench() {
 	taskset -c 1 "$W/parley" bench --addr "127.0.0.1:${PORT[$s]}" --server-pid "$SERVER_PID" \
 		--label "$s" --mech "$MECH" --ca-file "$W/cert.pem" --key-cache "$W/keys-$s" \
 		--concurrency 50 "$@" | tee -a "$W/tables-$s.txt" ||
-		echo "- $s: \`parley bench $*\` did not finish cleanly; its table shows what was measured" >>"$W/failures.md"
+		failed "$s" "$1" "- $s: \`parley bench $*\` did not finish cleanly; its table shows what was measured"
+}
+
+# failed SERVER SCENARIO TEXT: record a failed or skipped run.
+failed() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$FAILURES"; }
+
+# forget_failures: drop the recorded failures of the servers and scenarios
+# this run is about to measure again.
+forget_failures() {
+	[[ -f $FAILURES ]] || return 0
+	local s sc keep=()
+	while IFS=$'\t' read -r s sc text; do
+		if [[ " $SERVERS " == *" $s "* && " $SCENARIOS server " == *" $sc "* ]]; then continue; fi
+		keep+=("$s"$'\t'"$sc"$'\t'"$text")
+	done <"$FAILURES"
+	if ((${#keep[@]})); then printf '%s\n' "${keep[@]}" >"$FAILURES"; else : >"$FAILURES"; fi
 }
 
 # restart_server SERVER: stop it and start it again on the same data.
@@ -234,7 +287,7 @@ restart_server() {
 	stop_server
 	"start_$1"
 	wait_port "${PORT[$1]}" "$SERVER_PID" && return 0
-	echo "- $1 did not restart" >>"$W/failures.md"
+	failed "$1" server "- $1 did not restart"
 	SERVER_PID=
 	return 1
 }
@@ -243,13 +296,17 @@ run_server() {
 	local s=$1 tls
 	log "$s: starting"
 	if port_busy "${PORT[$s]}"; then
-		echo "- $s not run: port ${PORT[$s]} is taken by another process (set ${s^^}_PORT)" >>"$W/failures.md"
+		failed "$s" server "- $s not run: port ${PORT[$s]} is taken by another process (set ${s^^}_PORT)"
 		return
 	fi
 	"start_$s"
-	wait_port "${PORT[$s]}" "$SERVER_PID" || { echo "- $s did not start" >>"$W/failures.md"; SERVER_PID=; return; }
+	wait_port "${PORT[$s]}" "$SERVER_PID" || { failed "$s" server "- $s did not start"; SERVER_PID=; return; }
 	log "$s: creating $N_ACCOUNTS accounts"
-	bench "$s" register -n "$N_ACCOUNTS" --concurrency 20 --json "$RESULTS"
+	if want register; then
+		bench "$s" register -n "$N_ACCOUNTS" --concurrency 20 --json "$RESULTS"
+	else
+		bench "$s" register -n "$N_ACCOUNTS" --concurrency 20 --no-progress >/dev/null
+	fi
 	log "$s: warming the SCRAM key cache (not measured)"
 	bench "$s" login -n "$N_ACCOUNTS" --concurrency 100 --no-progress >/dev/null
 	# Every measured run starts on a freshly restarted server (same data):
@@ -258,31 +315,61 @@ run_server() {
 	for t in $TRANSPORTS; do
 		tls=()
 		[[ $t == starttls ]] && tls=(--starttls)
-		log "$s ($t): login, chat, idle, muc, presence"
-		restart_server "$s" || continue
-		bench "$s" login -n "$N_LOGIN" "${tls[@]}" --json "$RESULTS"
+		log "$s ($t): $SCENARIOS"
+		if want login; then
+			restart_server "$s" || continue
+			bench "$s" login -n "$N_LOGIN" "${tls[@]}" --json "$RESULTS"
+		fi
 		for r in $RATES 0; do
+			want chat || break
 			restart_server "$s" || continue
 			bench "$s" chat --pairs "$PAIRS" --rate "$r" --duration "$DURATION" "${tls[@]}" --json "$RESULTS"
 		done
 		for n in $IDLE_NS; do
+			want idle || break
 			# A fresh server for each memory measurement: Go and BEAM keep
 			# the memory earlier runs used, which would hide the cost.
 			restart_server "$s" || continue
 			bench "$s" idle -n "$n" --duration "$IDLE_HOLD" --concurrency 100 "${tls[@]}" --json "$RESULTS"
 		done
-		if taskset -c 1 "$W/parley" bench muc --addr "127.0.0.1:${PORT[$s]}" --mech "$MECH" --key-cache "$W/keys-$s" \
-			--rooms 1 --room-size 1 --rate 5 --duration 1s --timeout 5s --prefix bench --no-progress >/dev/null 2>&1; then
+		want muc && run_muc "$s" "$t" "${tls[@]}"
+		if want presence; then
 			restart_server "$s" || continue
-			bench "$s" muc --rooms "$ROOMS" --room-size "$ROOM_SIZE" --rate "$MUC_RATE" --duration "$DURATION" "${tls[@]}" --json "$RESULTS"
-		else
-			echo "- $s ($t): muc skipped: joining a room on conference.localhost failed (no MUC service)" >>"$W/failures.md"
+			bench "$s" presence -n "$PRES_N" --contacts "$CONTACTS" "${tls[@]}" --json "$RESULTS"
 		fi
-		restart_server "$s" || continue
-		bench "$s" presence -n "$PRES_N" --contacts "$CONTACTS" "${tls[@]}" --json "$RESULTS"
+	done
+	# Connections that never authenticate: the mode says how far each one
+	# gets (TCP only, stream header, TLS, TLS and header), so this runs
+	# once per server, outside the transports.
+	for n in $UNAUTH_NS; do
+		want unauth || break
+		for m in $UNAUTH_MODES; do
+			restart_server "$s" || continue
+			bench "$s" unauth -n "$n" --mode "$m" --duration "$UNAUTH_HOLD" --concurrency 100 --json "$RESULTS"
+		done
 	done
 	log "$s: stopping"
 	stop_server
+}
+
+# run_muc SERVER TRANSPORT [--starttls]: the muc layouts at MUC_RATE and
+# flat out, if the server has a MUC service on conference.localhost (a
+# one-room probe first).
+run_muc() {
+	local s=$1 t=$2 l r
+	shift 2
+	if ! restart_server "$s"; then return; fi
+	if ! taskset -c 1 "$W/parley" bench muc --addr "127.0.0.1:${PORT[$s]}" --mech "$MECH" --key-cache "$W/keys-$s" \
+		--rooms 1 --room-size 1 --rate 5 --duration 1s --timeout 5s --prefix bench --no-progress >/dev/null 2>&1; then
+		failed "$s" muc "- $s ($t): muc skipped: joining a room on conference.localhost failed (no MUC service)"
+		return
+	fi
+	for l in $MUC_ROOMS; do
+		for r in $MUC_RATE 0; do
+			restart_server "$s" || continue
+			bench "$s" muc --rooms "${l%x*}" --room-size "${l#*x}" --rate "$r" --duration "$DURATION" "$@" --json "$RESULTS"
+		done
+	done
 }
 
 machine() {
@@ -299,14 +386,18 @@ section() {
 	echo
 	machine
 	echo
-	echo "Command: \`$( [[ ${QUICK:-0} == 1 ]] && echo 'QUICK=1 ')bench/compare.sh\` — $N_ACCOUNTS accounts per server, $MECH with $ITERATIONS iterations everywhere; login -n $N_LOGIN at concurrency 50; chat with $PAIRS pairs at ${RATES// //s, }/s and flat out (32 in flight per sender) for $DURATION; idle ${IDLE_NS// /, } sessions held $IDLE_HOLD; muc $ROOMS rooms × $ROOM_SIZE at $MUC_RATE msg/s; presence $PRES_N users × $CONTACTS contacts."
+	echo "Command: \`$( [[ ${QUICK:-0} == 1 ]] && echo 'QUICK=1 ')$( [[ $SCENARIOS != "$ALL_SCENARIOS" ]] && echo "SCENARIOS=\"$SCENARIOS\" ")bench/compare.sh\` — $N_ACCOUNTS accounts per server, $MECH with $ITERATIONS iterations everywhere; login -n $N_LOGIN at concurrency 50; chat with $PAIRS pairs at ${RATES// //s, }/s and flat out (32 in flight per sender) for $DURATION; idle ${IDLE_NS// /, } sessions held $IDLE_HOLD; unauthenticated connections ${UNAUTH_NS// /, } held $UNAUTH_HOLD in modes ${UNAUTH_MODES// /, } (pre-auth timeout ${PREAUTH_TIMEOUT} s on all three servers); muc ${MUC_ROOMS//x/ rooms × } occupants at $MUC_RATE msg/s and flat out for $DURATION; presence $PRES_N users × $CONTACTS contacts."
 	echo
+	if [[ $SCENARIOS != "$ALL_SCENARIOS" ]]; then
+		echo "This run measured only $SCENARIOS on $SERVERS; the other tables are earlier runs' results kept in the same results file (each JSON line carries its own time)."
+		echo
+	fi
 	echo "Each table: absolute figures per server, then Parley's ratio to each peer (Parley ÷ peer; \"better\" means better for Parley whichever way the metric goes)."
 	echo
-	if [[ -s $W/failures.md ]]; then
+	if [[ -s $FAILURES ]]; then
 		echo "Runs that failed or were skipped:"
 		echo
-		sed 's# --json [^ `]*##' "$W/failures.md"
+		cut -f3- "$FAILURES" | sed 's# --json [^ `]*##'
 		echo
 	fi
 	"$W/parley" bench report --baseline parley "$RESULTS"
@@ -351,6 +442,7 @@ main() {
 	write_parley_config
 	write_prosody_config
 	write_ejabberd_config
+	forget_failures
 	for s in $SERVERS; do run_server "$s"; done
 	write_out
 }

@@ -130,7 +130,9 @@ func runBench(cmd *cobra.Command, f *benchFlags, name string,
 	}
 	res, runErr := run(ctx, f, o, cmd)
 	res.Label = f.label
-	res.Params = withParam(res.Params, "mechanism", o.Target.Mechanism)
+	if name != "unauth" { // never authenticates
+		res.Params = withParam(res.Params, "mechanism", o.Target.Mechanism)
+	}
 	if err := f.output(cmd, res); err != nil {
 		return err
 	}
