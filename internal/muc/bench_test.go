@@ -36,7 +36,7 @@ func (f *fakeSession) Close(string, string)  {}
 
 // benchRoom makes a service with one room of k occupants on fake
 // sessions and returns the first occupant's JID and the room.
-func benchRoom(b *testing.B, k int) (*Service, jid.JID, jid.JID, []*fakeSession) {
+func benchRoom(b testing.TB, k int) (*Service, jid.JID, jid.JID, []*fakeSession) {
 	b.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := module.NewRegistry()

@@ -9,8 +9,9 @@
 //
 //   - discovery of the service, its public rooms and each room (§6.1-§6.5,
 //     muc#roominfo);
-//   - entering a room (§7.2): presence broadcast, status codes 100, 110,
-//     170 is not used (no logging), 201, the join errors of §7.2.6-§7.2.11,
+//   - entering a room (§7.2): presence broadcast, status codes 100, 110 and
+//     201 (no 170: rooms are not logged; no 210: the room never changes a
+//     nickname), the join errors of §7.2.6-§7.2.11,
 //     history with maxchars/maxstanzas/seconds/since and XEP-0203 delays
 //     (§7.2.15), the subject after the history (§7.2.16);
 //   - occupant presence updates, nickname changes (303) and leaving (§7.3,
@@ -22,7 +23,8 @@
 //     §10.3-§10.7) with their notifications (301, 307, 321, 322);
 //   - room creation, instant and reserved rooms with locking until the owner
 //     configures them (§10.1), the muc#roomconfig form (§10.2, status 104)
-//     and destruction (§10.9).
+//     and destruction (§10.9);
+//   - mediated invitations (§7.8.2).
 //
 // Persistent rooms (muc#roomconfig_persistentroom) keep their configuration,
 // subject and affiliations in the database (Store) and are loaded when the
@@ -34,6 +36,7 @@
 // one order. Deliveries only queue (router.Deliver), so the lock is never
 // held across network I/O; a persistent room's database writes are.
 //
-// It does not implement voice requests by message form (§8.6), invitations
-// (§7.8), registration with the room (§7.10), or message archives of rooms.
+// It does not implement voice requests by message form (§8.6), direct or
+// declined invitations, registration with the room (§7.10), several
+// sessions under one nickname, or message archives of rooms.
 package muc

@@ -30,7 +30,54 @@ func (s *Service) toRoom(ctx context.Context, from, to jid.JID, el *stanza.Eleme
 	case stanza.TypeError:
 		return nil
 	}
-	return errorf(stanza.BadRequest, "only groupchat messages go to the room; invitations are not supported")
+	if x := el.Child(NSUser, "x"); x != nil && x.Child(NSUser, "invite") != nil {
+		return r.invite(ctx, from, x)
+	}
+	return errorf(stanza.BadRequest, "only groupchat messages and invitations go to the room")
+}
+
+// invite forwards mediated invitations from an occupant (§7.8.2): the
+// invitee gets a message from the room naming the inviter's real JID,
+// with the room's password if it has one. In a members-only room, an
+// admin's invitation makes the invitee a member.
+func (r *room) invite(ctx context.Context, from jid.JID, x *stanza.Element) error {
+	o := r.byJID[from]
+	if o == nil {
+		return errorf(stanza.NotAcceptable, "only occupants may invite")
+	}
+	if r.cfg.MembersOnly && r.affiliation(from) < AffAdmin {
+		return errorf(stanza.Forbidden, "only admins may invite to a members-only room")
+	}
+	var invites []*stanza.Element
+	for _, inv := range x.ChildElements() {
+		if inv.Space != NSUser || inv.Local != "invite" {
+			continue
+		}
+		to, err := jid.Parse(inv.Attr("to"))
+		if err != nil || to.IsZero() {
+			return errorf(stanza.JIDMalformed, "an invitation needs a valid 'to'")
+		}
+		ux := stanza.New(NSUser, "x")
+		fwd := stanza.New(NSUser, "invite").SetAttr("from", from.String())
+		if reason := inv.Child(NSUser, "reason"); reason != nil {
+			fwd.Append(stanza.New(NSUser, "reason").AppendText(reason.Text()))
+		}
+		ux.Append(fwd)
+		if r.cfg.PasswordProtected {
+			ux.Append(stanza.New(NSUser, "password").AppendText(r.cfg.Password))
+		}
+		m := stanza.New(stanza.NSClient, stanza.KindMessage).SetAttr("from", r.jidStr).SetAttr("id", r.svc.newID()).Append(ux)
+		invites = append(invites, m.SetAttr("to", to.String()))
+		if r.cfg.MembersOnly && r.affiliation(to) == AffNone {
+			r.affs[to.Bare()] = AffMember
+		}
+	}
+	for _, m := range invites {
+		to, _ := jid.Parse(m.Attr("to"))
+		r.svc.router.Deliver(ctx, to, m)
+	}
+	r.save(ctx)
+	return nil
 }
 
 // lockRoom returns the room at j locked, or item-not-found. A locked
@@ -158,7 +205,9 @@ func (r *room) privateMessage(ctx context.Context, from, to jid.JID, el *stanza.
 		return errorf(stanza.Forbidden, "private messages are not allowed in this room")
 	}
 	m := r.stamp(el, sender)
-	m.RemoveChildren(func(c *stanza.Element) bool { return c.Space == nsStanzaID })
+	m.RemoveChildren(func(c *stanza.Element) bool {
+		return c.Space == nsStanzaID && c.Local == "stanza-id" && c.Attr("by") == r.jidStr
+	})
 	m.Append(stanza.New(NSUser, "x"))
 	r.send(ctx, target.real, target.realStr, m)
 	return nil

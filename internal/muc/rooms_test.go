@@ -322,6 +322,19 @@ func TestRooms(t *testing.T) {
 			groupchat(t, bob, "d", "anyone?")
 			bob.Expect(t, wait, "item-not-found", isError("item-not-found"))
 		}},
+		{"mediated invitation to a members-only room", func(t *testing.T, e *env) {
+			alice, bob := e.users["alice"], e.users["bob"]
+			create(t, alice, "inv", "A")
+			configure(t, alice, "inv", map[string]string{"muc#roomconfig_membersonly": "1"})
+			alice.Send(t, `<message to='`+room("inv")+`'><x xmlns='http://jabber.org/protocol/muc#user'><invite to='bob@localhost'><reason>tea?</reason></invite></x></message>`)
+			m := bob.Expect(t, wait, "invitation", func(s xmpptest.Stanza) bool {
+				return s.XMLName.Local == "message" && s.Attr("from") == room("inv") && strings.Contains(s.Inner, "invite")
+			})
+			if !strings.Contains(m.Inner, `from="`+alice.JID.String()+`"`) || !strings.Contains(m.Inner, "tea?") {
+				t.Errorf("invitation: %s", m.Inner)
+			}
+			join(t, bob, "inv", "B", "") // the invitation made bob a member
+		}},
 		{"discovery", func(t *testing.T, e *env) {
 			alice := e.users["alice"]
 			items := alice.IQ(t, `<iq type='get' id='di' to='localhost'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`)
