@@ -95,6 +95,10 @@ type Limits struct {
 	// by in-band registration (XEP-0077) in an hour; loopback addresses
 	// are exempt when ExemptLoopback is set.
 	RegistrationsPerIPPerHour int `toml:"registrations_per_ip_per_hour"`
+	// MemoryTrimInterval is how often the server checks whether it is
+	// quiet and holds much free heap, to give it back to the system (after
+	// a login storm); 0 leaves that to the Go runtime.
+	MemoryTrimInterval Duration `toml:"memory_trim_interval"`
 }
 
 // Storage selects the database engine.
@@ -128,6 +132,10 @@ type HTTP struct {
 type Auth struct {
 	// ScramIterations is the PBKDF2 iteration count for new passwords.
 	ScramIterations int `toml:"scram_iterations"`
+	// ScramHashes are the hashes ("SHA-1", "SHA-256", "SHA-512") whose
+	// SCRAM keys are derived and stored for new and changed passwords (one
+	// PBKDF2 run each), and whose SCRAM mechanisms are offered.
+	ScramHashes []string `toml:"scram_hashes"`
 }
 
 // Offline configures storage of messages for users who are offline
@@ -203,6 +211,7 @@ func Default() Config {
 			AuthBanDuration:    Duration(15 * time.Minute),
 			AuthFailureDelay:   Duration(time.Second),
 			ExemptLoopback:     true,
+			MemoryTrimInterval: Duration(10 * time.Second),
 			MaxOutboundBytes:   4 << 20,
 			MaxSessionsPerUser: 100,
 
@@ -211,7 +220,7 @@ func Default() Config {
 		Storage: Storage{Driver: "sqlite", MaxOpenConns: 8, MaxIdleConns: 8,
 			ConnMaxLifetime: Duration(30 * time.Minute), RetryTimeout: Duration(10 * time.Second)},
 		Admin:   Admin{Addr: "127.0.0.1:9090"},
-		Auth:    Auth{ScramIterations: 4096},
+		Auth:    Auth{ScramIterations: 4096, ScramHashes: []string{"SHA-1", "SHA-256", "SHA-512"}},
 		Offline: Offline{Enabled: true, MaxMessagesPerUser: 1000},
 		Roster:  Roster{MaxItems: 1000, MaxNameBytes: 1024, MaxGroupsPerItem: 64, MaxGroupNameBytes: 1024},
 		MUC: MUC{Enabled: true, Subdomain: "conference", HistorySize: 20, MaxOccupants: 200,

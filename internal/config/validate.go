@@ -291,6 +291,9 @@ func (v *validator) limits() {
 	v.positiveDuration("limits.auth_failure_window", l.AuthFailureWindow, d.AuthFailureWindow)
 	v.positiveDuration("limits.auth_ban_duration", l.AuthBanDuration, d.AuthBanDuration)
 	v.positiveDuration("limits.auth_failure_delay", l.AuthFailureDelay, d.AuthFailureDelay)
+	if l.MemoryTrimInterval < 0 {
+		v.add("limits.memory_trim_interval", "is negative; use 0 to leave returning memory to the Go runtime (the default is 10s)")
+	}
 	if l.PreAuthStanzaBytes > 0 && l.MaxStanzaBytes > 0 && l.PreAuthStanzaBytes > l.MaxStanzaBytes {
 		v.add("limits.preauth_stanza_bytes", fmt.Sprintf("(%d) is larger than limits.max_stanza_bytes (%d); the limit before authentication must not exceed the one after", l.PreAuthStanzaBytes, l.MaxStanzaBytes))
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/limits"
+	"github.com/parleyim/parley/internal/memtrim"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/storage"
@@ -99,6 +100,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.serveC2S(ctx, s.c2sTLSLn, true)
 	s.serveAdmin()
 	s.goTracked(func() { s.sweepLimits(ctx) })
+	s.goTracked(func() { memtrim.Run(ctx, s.cfg.Limits.MemoryTrimInterval.D(), s.log) })
 	return nil
 }
 
