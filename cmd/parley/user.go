@@ -181,7 +181,7 @@ func withAccounts(cmd *cobra.Command, fn func(context.Context, config.Config, *a
 		return err
 	}
 	defer db.Close()
-	return fn(ctx, cfg, account.NewStore(db, cfg.Auth.ScramIterations))
+	return fn(ctx, cfg, account.NewStore(db, cfg.Auth.ScramIterations).UseHashes(account.HashesNamed(cfg.Auth.ScramHashes)...))
 }
 
 // accountJID parses the JID argument of a user command: user@domain or a

@@ -8,6 +8,10 @@ var (
 	ErrExists = errors.New("account already exists")
 	// ErrNotFound means there is no such account.
 	ErrNotFound = errors.New("account not found")
+	// ErrNoHash means the account exists but has no credentials for the
+	// hash asked for (created while fewer hashes were configured, see
+	// Store.UseHashes, or imported).
+	ErrNoHash = errors.New("account has no credentials for this hash")
 	// ErrInvalidJID means the JID is not a bare JID with a localpart
 	// (user@domain).
 	ErrInvalidJID = errors.New("account JID must be a bare JID with a localpart (user@domain)")

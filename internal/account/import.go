@@ -75,7 +75,7 @@ func (s *Store) AllCredentials(ctx context.Context, j jid.JID) ([]sasl.Credentia
 	for _, h := range sasl.Hashes {
 		c, err := s.Credentials(ctx, j, h)
 		switch {
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, ErrNotFound), errors.Is(err, ErrNoHash):
 			continue
 		case err != nil:
 			return nil, err

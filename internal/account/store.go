@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/parleyim/parley/internal/jid"
@@ -18,11 +19,12 @@ import (
 type Store struct {
 	db         *storage.DB
 	iterations int
+	hashes     []sasl.Hash // derived for new passwords
 	q          queries
 }
 
 type queries struct {
-	exists, insertAccount, deleteAccount, upsertCreds, credentials, listAll, listDomain string
+	exists, insertAccount, deleteAccount, upsertCreds, deleteCreds, credentials, listAll, listDomain string
 }
 
 // NewStore returns a Store over db that derives new credentials with the
@@ -34,6 +36,7 @@ func NewStore(db *storage.DB, iterations int) *Store {
 	return &Store{
 		db:         db,
 		iterations: iterations,
+		hashes:     sasl.Hashes,
 		q: queries{
 			exists:        db.Rebind("SELECT 1 FROM accounts WHERE domain = ? AND username = ?"),
 			insertAccount: db.Rebind("INSERT INTO accounts (domain, username, created_at) VALUES (?, ?, ?)"),
@@ -41,12 +44,41 @@ func NewStore(db *storage.DB, iterations int) *Store {
 			upsertCreds: db.Upsert("scram_credentials",
 				[]string{"domain", "username", "hash"},
 				[]string{"salt", "iterations", "stored_key", "server_key"}),
+			deleteCreds: db.Rebind("DELETE FROM scram_credentials WHERE domain = ? AND username = ?"),
 			credentials: db.Rebind("SELECT salt, iterations, stored_key, server_key FROM scram_credentials WHERE domain = ? AND username = ? AND hash = ?"),
 			listAll:     db.Rebind("SELECT username, domain FROM accounts ORDER BY domain, username"),
 			listDomain:  db.Rebind("SELECT username, domain FROM accounts WHERE domain = ? ORDER BY username"),
 		},
 	}
 }
+
+// UseHashes sets the SCRAM hashes whose keys Create and SetPassword derive
+// and store (all of sasl.Hashes by default: one PBKDF2 run each). Call it
+// before the Store is used; an empty list keeps the default. Accounts keep
+// the credentials they have: one created with fewer hashes can log in only
+// with the SCRAM mechanisms of its hashes (and PLAIN) until its password is
+// set again.
+func (s *Store) UseHashes(hs ...sasl.Hash) *Store {
+	if len(hs) > 0 {
+		s.hashes = slices.Clone(hs)
+	}
+	return s
+}
+
+// HashesNamed returns the hashes of auth.scram_hashes (validated by
+// config), strongest first; nil if a name is unknown, which UseHashes takes
+// for the default.
+func HashesNamed(names []string) []sasl.Hash {
+	hs, err := sasl.ParseHashes(names)
+	if err != nil {
+		return nil
+	}
+	return hs
+}
+
+// Hashes returns the SCRAM hashes the Store derives keys for, strongest
+// first as given to UseHashes; the caller must not modify the slice.
+func (s *Store) Hashes() []sasl.Hash { return s.hashes }
 
 // checkJID accepts only bare JIDs with a localpart.
 func checkJID(j jid.JID) error {
@@ -56,8 +88,8 @@ func checkJID(j jid.JID) error {
 	return nil
 }
 
-// derive prepares password and derives credentials for every supported
-// hash, each with its own fresh random salt. It runs before any
+// derive prepares password and derives credentials for every configured
+// hash (see UseHashes), each with its own fresh random salt. It runs before any
 // transaction: PBKDF2 is slow and must not hold the database lock.
 func (s *Store) derive(password string) ([]sasl.Credentials, error) {
 	if password == "" {
@@ -67,8 +99,8 @@ func (s *Store) derive(password string) ([]sasl.Credentials, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidPassword, err)
 	}
-	out := make([]sasl.Credentials, 0, len(sasl.Hashes))
-	for _, h := range sasl.Hashes {
+	out := make([]sasl.Credentials, 0, len(s.hashes))
+	for _, h := range s.hashes {
 		salt := make([]byte, sasl.SaltLen)
 		if _, err := rand.Read(salt); err != nil {
 			return nil, fmt.Errorf("salt: %w", err)
@@ -107,8 +139,8 @@ func exists(ctx context.Context, q interface {
 }
 
 // Create adds the account j (a bare JID with a localpart) with password,
-// storing SCRAM credentials for SHA-1, SHA-256 and SHA-512, all in one
-// transaction. It returns ErrExists if the account exists, ErrWeakPassword
+// storing SCRAM credentials for the configured hashes (SHA-1, SHA-256 and
+// SHA-512 unless UseHashes says otherwise), all in one transaction. It returns ErrExists if the account exists, ErrWeakPassword
 // or ErrInvalidPassword for an unacceptable password, ErrInvalidJID for a
 // JID that cannot be an account.
 func (s *Store) Create(ctx context.Context, j jid.JID, password string) error {
@@ -139,8 +171,9 @@ func (s *Store) Create(ctx context.Context, j jid.JID, password string) error {
 }
 
 // SetPassword replaces the credentials of j with ones derived from
-// password (fresh salts, the Store's iteration count). It returns
-// ErrNotFound if there is no such account.
+// password (fresh salts, the Store's iteration count and hashes; stored
+// credentials of other hashes are removed, as they were derived from the
+// old password). It returns ErrNotFound if there is no such account.
 func (s *Store) SetPassword(ctx context.Context, j jid.JID, password string) error {
 	if err := checkJID(j); err != nil {
 		return fmt.Errorf("account: set password of %s: %w", j, err)
@@ -156,6 +189,9 @@ func (s *Store) SetPassword(ctx context.Context, j jid.JID, password string) err
 		}
 		if !found {
 			return ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, s.q.deleteCreds, j.Domain(), j.Local()); err != nil {
+			return err
 		}
 		return s.putCredentials(ctx, tx, j, creds)
 	})
@@ -240,8 +276,8 @@ func (s *Store) List(ctx context.Context, domain string) ([]jid.JID, error) {
 }
 
 // Credentials returns the stored SCRAM credentials of j for hash h. It
-// returns ErrNotFound when there is no such account (or, which the schema
-// prevents, no credentials for h).
+// returns ErrNotFound when there is no such account, and ErrNoHash when the
+// account has no credentials for h.
 func (s *Store) Credentials(ctx context.Context, j jid.JID, h sasl.Hash) (sasl.Credentials, error) {
 	if err := checkJID(j); err != nil {
 		return sasl.Credentials{}, fmt.Errorf("account: credentials of %s: %w", j, err)
@@ -253,7 +289,14 @@ func (s *Store) Credentials(ctx context.Context, j jid.JID, h sasl.Hash) (sasl.C
 	err := s.db.QueryRow(ctx, s.q.credentials, j.Domain(), j.Local(), string(h)).
 		Scan(&c.Salt, &c.Iterations, &c.StoredKey, &c.ServerKey)
 	if errors.Is(err, sql.ErrNoRows) {
-		return sasl.Credentials{}, fmt.Errorf("account: credentials of %s: %w", j, ErrNotFound)
+		// Rare (a failed login): tell a missing account from a missing hash.
+		missing := ErrNotFound
+		if ok, err := exists(ctx, dbRows{s.db}, s.q.exists, j); err != nil {
+			return sasl.Credentials{}, fmt.Errorf("account: credentials of %s: %w", j, err)
+		} else if ok {
+			missing = ErrNoHash
+		}
+		return sasl.Credentials{}, fmt.Errorf("account: credentials of %s for %s: %w", j, h, missing)
 	}
 	if err != nil {
 		return sasl.Credentials{}, fmt.Errorf("account: credentials of %s: %w", j, err)

@@ -23,8 +23,11 @@ func (s *Session) lookupCredentials(ctx context.Context, username string, h sasl
 		return sasl.Credentials{}, sasl.ErrUnknownUser
 	}
 	c, err := s.srv.accounts.Credentials(ctx, j, h)
-	if errors.Is(err, account.ErrNotFound) {
+	switch {
+	case errors.Is(err, account.ErrNotFound):
 		return sasl.Credentials{}, sasl.ErrUnknownUser
+	case errors.Is(err, account.ErrNoHash):
+		return sasl.Credentials{}, sasl.ErrNoCredentials
 	}
 	return c, err
 }

@@ -134,6 +134,7 @@ func (s *Session) saslOptions() sasl.Options {
 		Lookup:             s.lookupCredentials,
 		TLS:                s.tls,
 		AllowInsecurePlain: s.srv.cfg.C2S.InsecurePlaintext,
+		Hashes:             s.srv.accounts.Hashes(),
 	}
 	if s.tls != nil {
 		o.ServerCert = s.srv.certs.LeafDER(s.domain)

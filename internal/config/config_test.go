@@ -235,6 +235,10 @@ func TestValidate(t *testing.T) {
 		{"sqlite dsn query", func(c *Config) { c.Storage.DSN = "x.db?mode=ro" }, []string{"storage.dsn: is \"x.db?mode=ro\""}},
 		{"conns", func(c *Config) { c.Storage.MaxOpenConns = 0 }, []string{"storage.max_open_conns: is 0"}},
 		{"iterations", func(c *Config) { c.Auth.ScramIterations = 1000 }, []string{"auth.scram_iterations: is 1000; must be at least 4096"}},
+		{"scram hashes empty", func(c *Config) { c.Auth.ScramHashes = nil }, []string{"auth.scram_hashes: is empty"}},
+		{"scram hash unknown", func(c *Config) { c.Auth.ScramHashes = []string{"SHA-256", "sha-1", "MD5"} }, []string{`auth.scram_hashes: has "sha-1"`, `auth.scram_hashes: has "MD5"`}},
+		{"scram hash twice", func(c *Config) { c.Auth.ScramHashes = []string{"SHA-256", "SHA-256"} }, []string{`auth.scram_hashes: lists "SHA-256" twice`}},
+		{"scram SHA-256 only", func(c *Config) { c.Auth.ScramHashes = []string{"SHA-256"} }, nil},
 		{"cert without key", func(c *Config) { c.TLS.CertFile = "x.crt" }, []string{"tls.key_file: is empty but tls.cert_file is set"}},
 		{"certs unknown domain", func(c *Config) {
 			c.TLS.Certs = map[string]CertPair{"other.org": {Cert: "c"}}

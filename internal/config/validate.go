@@ -29,7 +29,8 @@ const MinScramIterations = 4096
 // positive; storage.driver is sqlite, postgres or mysql, and postgres and
 // mysql need storage.dsn; log.level and log.format are known; tls.cert_file
 // and tls.key_file come together; tls.certs only names served domains;
-// auth.scram_iterations is at least MinScramIterations;
+// auth.scram_iterations is at least MinScramIterations; auth.scram_hashes
+// lists one to three known hashes, none twice;
 // offline.max_messages_per_user and the roster limits are positive.
 //
 // c2s.insecure_plaintext = true overrides c2s.require_tls (see
@@ -57,7 +58,27 @@ func (c *Config) Validate() error {
 	}
 	v.roster()
 	v.muc()
+	v.scramHashes()
 	return joinProblems(v.problems)
+}
+
+// scramHashes checks auth.scram_hashes: at least one, each known, none
+// twice.
+func (v *validator) scramHashes() {
+	hs := v.c.Auth.ScramHashes
+	if len(hs) == 0 {
+		v.add("auth.scram_hashes", `is empty; list at least one of "SHA-1", "SHA-256", "SHA-512" (the default is all three)`)
+	}
+	seen := map[string]bool{}
+	for _, h := range hs {
+		switch {
+		case h != "SHA-1" && h != "SHA-256" && h != "SHA-512":
+			v.add("auth.scram_hashes", fmt.Sprintf(`has %q; the known hashes are "SHA-1", "SHA-256" and "SHA-512" (spelled so)`, h))
+		case seen[h]:
+			v.add("auth.scram_hashes", fmt.Sprintf("lists %q twice", h))
+		}
+		seen[h] = true
+	}
 }
 
 func (v *validator) muc() {

@@ -32,7 +32,7 @@ func (s *Server) plainStep(ctx context.Context, in []byte) error {
 	found := false
 	for _, h := range plainHashes {
 		c, err := s.lookupHash(ctx, username, h)
-		if errors.Is(err, ErrUnknownUser) {
+		if errors.Is(err, ErrUnknownUser) || errors.Is(err, ErrNoCredentials) {
 			continue
 		}
 		if err != nil {

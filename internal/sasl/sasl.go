@@ -4,20 +4,30 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 )
 
 // Lookup returns the stored SCRAM credentials of username (the SASLname
 // already decoded, not prepared) for hash h. It returns ErrUnknownUser
-// (wrapped is fine) when no such account exists, or when the account has no
-// credentials for h. Any other error makes the negotiation fail with
-// temporary-auth-failure, except a *Failure, which is passed on as it is (for
-// account-disabled, say; note that such an answer tells the client that the
-// account exists).
+// (wrapped is fine) when no such account exists, and ErrNoCredentials when
+// the account exists but has no credentials for h (it was created while
+// fewer hashes were configured, or imported). Any other error makes the
+// negotiation fail with temporary-auth-failure, except a *Failure, which is
+// passed on as it is (for account-disabled, say; note that such an answer
+// tells the client that the account exists).
 type Lookup func(ctx context.Context, username string, h Hash) (Credentials, error)
 
 // ErrUnknownUser is what a Lookup returns for an account that does not exist.
 var ErrUnknownUser = errors.New("sasl: unknown user")
+
+// ErrNoCredentials is what a Lookup returns for an account that exists but
+// has no credentials for the hash asked for. SCRAM then fails at once with
+// invalid-mechanism (so that the client can choose another offered
+// mechanism; this tells it that the account exists), and PLAIN tries the
+// account's other hashes.
+var ErrNoCredentials = errors.New("sasl: no credentials for this hash")
 
 // Options describe the connection a negotiation runs on and how to find
 // accounts.
@@ -36,6 +46,32 @@ type Options struct {
 	// that do not exist, so that they look like accounts that do; it should
 	// be the count the account store uses. 0 means DefaultIterations.
 	UnknownUserIterations int
+	// Hashes are the SCRAM hashes offered (with their -PLUS variants); nil
+	// offers all of Hashes. It should be the hashes the account store
+	// derives keys for. PLAIN verifies against any stored hash.
+	Hashes []Hash
+}
+
+// offers reports whether o offers SCRAM with h.
+func (o Options) offers(h Hash) bool {
+	return o.Hashes == nil || slices.Contains(o.Hashes, h)
+}
+
+// ParseHashes turns hash names ("SHA-1", "SHA-256", "SHA-512") into Hashes,
+// strongest first, without duplicates. It fails on an unknown name.
+func ParseHashes(names []string) ([]Hash, error) {
+	out := make([]Hash, 0, len(names))
+	for _, n := range names {
+		if Hash(n).Size() == 0 {
+			return nil, fmt.Errorf("sasl: unknown SCRAM hash %q (known: SHA-1, SHA-256, SHA-512)", n)
+		}
+	}
+	for _, h := range Hashes {
+		if slices.Contains(names, string(h)) {
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }
 
 // MaxMessageSize is the largest client message Step accepts, in bytes after
@@ -59,7 +95,8 @@ const (
 
 // Failure is a SASL failure; Condition is one of the RFC 6120 §6.5
 // conditions above. Text is a human-readable explanation that may be sent to
-// the client: it never tells whether an account exists.
+// the client: it never tells whether an account exists (beyond what the
+// condition does, see ErrNoCredentials).
 type Failure struct {
 	Condition, Text string
 	// Binding is set when the failure is about the channel binding the
@@ -98,13 +135,22 @@ const (
 // Mechanisms lists what to offer on a connection, strongest first:
 // SCRAM-SHA-512-PLUS, SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS (only with TLS
 // and a usable channel binding), SCRAM-SHA-512, SCRAM-SHA-256, SCRAM-SHA-1,
-// PLAIN (only with TLS unless AllowInsecurePlain).
+// PLAIN (only with TLS unless AllowInsecurePlain); SCRAM only with the
+// hashes in o.Hashes.
 func Mechanisms(o Options) []string {
 	m := make([]string, 0, 7)
 	if len(ChannelBindingTypes(o)) > 0 {
-		m = append(m, ScramSHA512Plus, ScramSHA256Plus, ScramSHA1Plus)
+		for _, h := range Hashes {
+			if o.offers(h) {
+				m = append(m, "SCRAM-"+string(h)+"-PLUS")
+			}
+		}
 	}
-	m = append(m, ScramSHA512, ScramSHA256, ScramSHA1)
+	for _, h := range Hashes {
+		if o.offers(h) {
+			m = append(m, "SCRAM-"+string(h))
+		}
+	}
 	if o.TLS != nil || o.AllowInsecurePlain {
 		m = append(m, Plain)
 	}
@@ -184,6 +230,9 @@ func NewServer(mechanism string, o Options) (*Server, error) {
 	h, ok := strings.CutPrefix(name, "SCRAM-")
 	if !ok || Hash(h).Size() == 0 {
 		return nil, fail(InvalidMechanism, "unsupported mechanism")
+	}
+	if !o.offers(Hash(h)) {
+		return nil, fail(InvalidMechanism, mechanism+" is not offered by this server")
 	}
 	if plus {
 		if o.TLS == nil {

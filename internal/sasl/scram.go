@@ -306,6 +306,8 @@ func (s *Server) scramFirst(ctx context.Context, in []byte) ([]byte, error) {
 	switch {
 	case errors.Is(err, ErrUnknownUser):
 		creds, st.unknown = fakeCredentials(s.hash, cf.username, s.opts.UnknownUserIterations), true
+	case errors.Is(err, ErrNoCredentials):
+		return nil, fail(InvalidMechanism, "this account has no "+s.mech+" credentials; use another mechanism")
 	case err != nil:
 		return nil, lookupFailure(err)
 	}

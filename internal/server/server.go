@@ -60,7 +60,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	s := &Server{
 		cfg: cfg, log: log, db: db, certs: certs,
-		accounts: account.NewStore(db, cfg.Auth.ScramIterations),
+		accounts: account.NewStore(db, cfg.Auth.ScramIterations).UseHashes(account.HashesNamed(cfg.Auth.ScramHashes)...),
 		reg:      module.NewRegistry(),
 		limiter:  limits.NewIPLimiter(cfg.Limits),
 	}
