@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"strings"
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
@@ -20,7 +21,9 @@ func (s *Session) handleBind(ctx context.Context, el *stanza.Element) error {
 	if el.Attr("type") != stanza.Set || bind == nil {
 		return s.replyError(el, stanza.Errorf(stanza.Cancel, stanza.NotAllowed, "bind a resource first"))
 	}
-	full, err := s.user.WithResource(bind.ChildText(NSBind, "resource"))
+	// A clone: a substring would keep the whole bind stanza's text alive
+	// for the session's life.
+	full, err := s.user.WithResource(strings.Clone(bind.ChildText(NSBind, "resource")))
 	if err != nil {
 		return s.replyError(el, stanza.Errorf(stanza.Modify, stanza.BadRequest, "resource not allowed: %v", err))
 	}

@@ -1,12 +1,14 @@
 package c2s
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"os"
 	"time"
 
 	"github.com/parleyim/parley/internal/netpoll"
+	"github.com/parleyim/parley/internal/tlsutil"
 )
 
 // This file holds session parking: a connection that has been silent for
@@ -146,6 +148,9 @@ func (s *Session) canPark() bool {
 func (s *Session) park() bool {
 	if s.dec != nil {
 		s.dec.Release()
+	}
+	if tc, ok := s.conn().(*tls.Conn); ok {
+		tlsutil.ReleaseBuffers(tc)
 	}
 	s.parkMu.Lock()
 	defer s.parkMu.Unlock()
