@@ -18,7 +18,20 @@ func TestLoadJoinsGroups(t *testing.T) {
 	for _, driver := range storagetest.Drivers {
 		t.Run(driver, func(t *testing.T) {
 			ctx := context.Background()
-			st, _ := newTestStore(t, driver, "alice@localhost")
+			st, _ := newTestStore(t, driver, "alice@localhost", "bob@localhost")
+			// Nothing stored, and a version without items (all removed).
+			if items, ver, err := st.Load(ctx, alice); err != nil || len(items) != 0 || ver != (roster.Version{}) {
+				t.Fatalf("empty roster: %v %+v %v", items, ver, err)
+			}
+			if items, ver, err := st.Load(ctx, jid.MustParse("nobody@localhost")); err != nil || len(items) != 0 || ver != (roster.Version{}) {
+				t.Fatalf("no account: %v %+v %v", items, ver, err)
+			}
+			if err := st.Update(ctx, func(tx *roster.Tx) error { _, err := tx.Bump(bob); return err }); err != nil {
+				t.Fatal(err)
+			}
+			if items, ver, err := st.Load(ctx, bob); err != nil || len(items) != 0 || ver.N != 1 || ver.Epoch == "" {
+				t.Fatalf("version without items: %v %+v %v", items, ver, err)
+			}
 			want := map[string][]string{
 				"bob@localhost":      {"Friends", "Work", "a-lower", "Ünicode"},
 				"carol@localhost":    nil,

@@ -42,7 +42,7 @@ type Pending struct {
 type Store struct {
 	db *storage.DB
 	q  struct {
-		itemsWithGroups, item, itemGroups, putItem, putState, delItem, delGroups, addGroup,
+		roster, item, itemGroups, putItem, putState, delItem, delGroups, addGroup,
 		countItems, pendingOne, pendingAll, putPending, delPending, countPending,
 		version, insVersion, updVersion string
 	}
@@ -52,10 +52,13 @@ type Store struct {
 func NewStore(db *storage.DB) *Store {
 	s := &Store{db: db}
 	r := db.Rebind
-	s.q.itemsWithGroups = r(`SELECT i.contact, i.name, i.subscription, i.ask, i.approved, g.grp
-FROM roster_items i
-LEFT JOIN roster_groups g ON g.domain = i.domain AND g.username = i.username AND g.contact = i.contact
-WHERE i.domain = ? AND i.username = ?`)
+	// The owner is a one-row table so that the version comes with the
+	// items, and with an empty roster too.
+	s.q.roster = r(`SELECT v.epoch, v.version, i.contact, i.name, i.subscription, i.ask, i.approved, g.grp
+FROM (SELECT ? AS domain, ? AS username) o
+LEFT JOIN roster_versions v ON v.domain = o.domain AND v.username = o.username
+LEFT JOIN roster_items i ON i.domain = o.domain AND i.username = o.username
+LEFT JOIN roster_groups g ON g.domain = i.domain AND g.username = i.username AND g.contact = i.contact`)
 	s.q.item = r("SELECT name, subscription, ask, approved FROM roster_items WHERE domain = ? AND username = ? AND contact = ?")
 	s.q.itemGroups = r("SELECT grp FROM roster_groups WHERE domain = ? AND username = ? AND contact = ? ORDER BY grp")
 	s.q.putItem = db.Upsert("roster_items", []string{"domain", "username", "contact"},
@@ -77,64 +80,71 @@ WHERE i.domain = ? AND i.username = ?`)
 	return s
 }
 
-// Load returns user's stored roster (without shared groups) and version:
-// two reads through cached prepared statements (items joined with their
-// groups, then the version), as this runs at every bind.
+// Load returns user's stored roster (without shared groups) and version,
+// in one read through a cached prepared statement, as this runs at every
+// bind.
 func (s *Store) Load(ctx context.Context, user jid.JID) (map[jid.JID]*Item, Version, error) {
-	items, err := s.loadItems(ctx, user)
-	if err != nil {
-		return nil, Version{}, fmt.Errorf("roster: load %s: %w", user, err)
-	}
-	v, err := readVersion(s.db.QueryRow(ctx, s.q.version, user.Domain(), user.Local()))
+	items, v, err := s.load(ctx, user)
 	if err != nil {
 		return nil, Version{}, fmt.Errorf("roster: load %s: %w", user, err)
 	}
 	return items, v, nil
 }
 
-// loadItems reads the items with their groups in one query: a row per
-// (item, group), or one row with a NULL group for an item without groups.
-// Groups are sorted here, in byte order, whatever the engine's collation.
-func (s *Store) loadItems(ctx context.Context, user jid.JID) (map[jid.JID]*Item, error) {
-	rows, err := s.db.Query(ctx, s.q.itemsWithGroups, user.Domain(), user.Local())
+// load runs the rosterQuery: at least one row, carrying the version (NULL
+// when none is stored), then a row per (item, group), or one with a NULL
+// group for an item without groups, or one row with NULL item columns for
+// an empty roster. Groups are sorted here, in byte order, whatever the
+// engine's collation.
+func (s *Store) load(ctx context.Context, user jid.JID) (map[jid.JID]*Item, Version, error) {
+	rows, err := s.db.Query(ctx, s.q.roster, user.Domain(), user.Local())
 	if err != nil {
-		return nil, err
+		return nil, Version{}, err
 	}
 	defer rows.Close()
 	items := make(map[jid.JID]*Item)
+	var v Version
 	var last *Item
 	var lastContact string
+	// RawBytes (nil for NULL) keep the scan from allocating strings the
+	// loop does not keep; contacts, epochs and group names are never empty.
+	var epoch, contact, name, sub, grp sql.RawBytes
+	var ver sql.NullInt64
+	var ask, approved sql.NullBool
 	for rows.Next() {
-		var contact, name, sub string
-		var ask, approved bool
-		var grp sql.NullString
-		if err := rows.Scan(&contact, &name, &sub, &ask, &approved, &grp); err != nil {
-			return nil, err
+		if err := rows.Scan(&epoch, &ver, &contact, &name, &sub, &ask, &approved, &grp); err != nil {
+			return nil, Version{}, err
 		}
-		if last == nil || contact != lastContact {
-			it, err := storedItem(contact, name, sub, ask, approved)
+		if v.Epoch == "" && len(epoch) > 0 && ver.Valid {
+			v = Version{Epoch: string(epoch), N: ver.Int64}
+		}
+		if contact == nil {
+			continue // no items
+		}
+		if last == nil || string(contact) != lastContact {
+			it, err := storedItem(string(contact), string(name), string(sub), ask.Bool, approved.Bool)
 			if err != nil {
-				return nil, err
+				return nil, Version{}, err
 			}
 			if last = items[it.JID]; last == nil { // rows of one item are usually adjacent
 				last = it
 				items[it.JID] = it
 			}
-			lastContact = contact
+			lastContact = it.JID.String()
 		}
-		if grp.Valid {
-			last.Groups = append(last.Groups, grp.String)
+		if grp != nil {
+			last.Groups = append(last.Groups, string(grp))
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, Version{}, err
 	}
 	for _, it := range items {
 		if len(it.Groups) > 1 {
 			slices.Sort(it.Groups)
 		}
 	}
-	return items, nil
+	return items, v, nil
 }
 
 func storedItem(contact, name, sub string, ask, approved bool) (*Item, error) {
