@@ -37,7 +37,7 @@ func maxGauge(ctx context.Context, srv *xmpptest.Server) float64 {
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(300 * time.Millisecond):
 		}
 	}
 	return hi
