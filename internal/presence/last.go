@@ -13,11 +13,14 @@ import (
 	"github.com/parleyim/parley/internal/storage"
 )
 
-// lastStore keeps the last unavailable presence of each account.
+// lastStore keeps the last unavailable presence of each account, in the
+// database and, for a minute after each read or write, in memory (see
+// lastCache).
 type lastStore struct {
-	db  *storage.DB
-	put string
-	in  [bits.UintSize]atomic.Pointer[string] // inList's queries by log2 of the list's length
+	db    *storage.DB
+	put   string
+	in    [bits.UintSize]atomic.Pointer[string] // inList's queries by log2 of the list's length
+	cache lastCache
 }
 
 type lastPresence struct {
@@ -34,10 +37,12 @@ func newLastStore(db *storage.DB) *lastStore {
 
 // Put stores el as user's last unavailable presence.
 func (l *lastStore) Put(ctx context.Context, user jid.JID, el *stanza.Element, at time.Time) error {
-	if _, err := l.db.Exec(ctx, l.put, user.Domain(), user.Local(),
-		storage.EncodeElements(readdressed(el, "")), at.UnixMilli()); err != nil {
+	data := storage.EncodeElements(readdressed(el, ""))
+	if _, err := l.db.Exec(ctx, l.put, user.Domain(), user.Local(), data, at.UnixMilli()); err != nil {
+		l.cache.put(user, nil, time.Time{}) // unknown now: read it again
 		return fmt.Errorf("presence: store last presence of %s: %w", user, err)
 	}
+	l.cache.put(user, data, time.UnixMilli(at.UnixMilli()))
 	return nil
 }
 
@@ -47,22 +52,51 @@ const maxQueryArgs = 512
 // Get returns the stored last unavailable presence of each of users that
 // has one.
 func (l *lastStore) Get(ctx context.Context, users []jid.JID) (map[jid.JID]lastPresence, error) {
-	byDomain := map[string][]string{}
-	for _, u := range users {
-		byDomain[u.Domain()] = append(byDomain[u.Domain()], u.Local())
-	}
 	out := map[jid.JID]lastPresence{}
 	var dec storage.ElementDecoder
+	var missed []jid.JID
+	for _, u := range users {
+		e, ok := l.cache.get(u)
+		switch {
+		case !ok:
+			missed = append(missed, u)
+		case e.data != nil:
+			decodeLast(&dec, u, e.data, e.at, out)
+		}
+	}
+	if len(missed) == 0 {
+		return out, nil
+	}
+	snap := l.cache.snapshot()
+	byDomain := map[string][]string{}
+	for _, u := range missed {
+		byDomain[u.Domain()] = append(byDomain[u.Domain()], u.Local())
+	}
+	found := map[jid.JID]lastEntry{}
 	for domain, locals := range byDomain {
 		for len(locals) > 0 {
 			n := min(len(locals), maxQueryArgs)
-			if err := l.getChunk(ctx, &dec, domain, locals[:n], out); err != nil {
+			if err := l.getChunk(ctx, domain, locals[:n], found); err != nil {
 				return nil, err
 			}
 			locals = locals[n:]
 		}
 	}
+	l.cache.fill(snap, missed, found)
+	for u, e := range found {
+		decodeLast(&dec, u, e.data, e.at, out)
+	}
 	return out, nil
+}
+
+// decodeLast adds user's stored presence to out, unless it is unreadable
+// (then it is as if none was stored).
+func decodeLast(dec *storage.ElementDecoder, user jid.JID, data []byte, at time.Time, out map[jid.JID]lastPresence) {
+	els, err := dec.Decode(data)
+	if err != nil || len(els) != 1 {
+		return
+	}
+	out[user] = lastPresence{el: els[0], at: at}
 }
 
 // inList returns the query for an IN list of n (a power of two) names.
@@ -77,10 +111,10 @@ func (l *lastStore) inList(n int) string {
 	return q
 }
 
-// getChunk reads the last presences of up to maxQueryArgs locals. The IN
+// getChunk reads the stored last presences of up to maxQueryArgs locals. The IN
 // list is padded to a power of two by repeating the last name, so that
 // only a few query texts exist and each is a cached prepared statement.
-func (l *lastStore) getChunk(ctx context.Context, dec *storage.ElementDecoder, domain string, locals []string, out map[jid.JID]lastPresence) error {
+func (l *lastStore) getChunk(ctx context.Context, domain string, locals []string, out map[jid.JID]lastEntry) error {
 	n := 1 << bits.Len(uint(len(locals)-1))
 	args := make([]any, 0, n+1)
 	args = append(args, domain)
@@ -102,15 +136,11 @@ func (l *lastStore) getChunk(ctx context.Context, dec *storage.ElementDecoder, d
 		if err := rows.Scan(&local, &data, &ms); err != nil {
 			return fmt.Errorf("presence: read last presence: %w", err)
 		}
-		els, err := dec.Decode(data)
-		if err != nil || len(els) != 1 {
-			continue // unreadable: as if none was stored
-		}
 		j, err := jid.New(local, domain, "")
-		if err != nil {
+		if err != nil || data == nil {
 			continue
 		}
-		out[j] = lastPresence{el: els[0], at: time.UnixMilli(ms)}
+		out[j] = lastEntry{data: data, at: time.UnixMilli(ms)}
 	}
 	return rows.Err()
 }

@@ -48,6 +48,7 @@ func TestLastGetPadding(t *testing.T) {
 					users = append(users, jid.MustParse(fmt.Sprintf("u%d@localhost", i)))
 				}
 				users = append(users, users[0], jid.MustParse("ghost@localhost"), jid.MustParse("u1@other.example"))
+				l.cache.m = nil // read them all from the database
 				got, err := l.Get(context.Background(), users)
 				if err != nil {
 					t.Fatal(err)
@@ -76,7 +77,8 @@ func TestLastGetPadding(t *testing.T) {
 }
 
 // BenchmarkLastGet reads the last presences of 5 offline contacts, as a
-// login's probe does for contacts that are not online.
+// login's probe does for contacts that are not online: from the database,
+// and from the cache.
 func BenchmarkLastGet(b *testing.B) {
 	l := newLastFixture(b, "sqlite", 8)
 	users := make([]jid.JID, 5)
@@ -84,10 +86,87 @@ func BenchmarkLastGet(b *testing.B) {
 		users[i] = jid.MustParse(fmt.Sprintf("u%d@localhost", i))
 	}
 	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if got, err := l.Get(ctx, users); err != nil || len(got) != 4 {
-			b.Fatal(len(got), err)
+	for _, cached := range []bool{false, true} {
+		b.Run(map[bool]string{false: "database", true: "cached"}[cached], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if !cached {
+					l.cache.m = nil
+				}
+				if got, err := l.Get(ctx, users); err != nil || len(got) != 4 {
+					b.Fatal(len(got), err)
+				}
+			}
+		})
+	}
+}
+
+// TestLastCache: the presences this process writes and reads are served
+// from memory for lastCacheTTL, what other writers do shows after it, a
+// read that raced with a write is not cached, and the cache is bounded.
+func TestLastCache(t *testing.T) {
+	ctx := context.Background()
+	l := newLastFixture(t, "sqlite", 3) // u0, u1 stored; u2 not
+	now := time.Now()
+	l.cache.clock = func() time.Time { return now }
+	u0, u1, u2 := jid.MustParse("u0@localhost"), jid.MustParse("u1@localhost"), jid.MustParse("u2@localhost")
+	get := func(u jid.JID) (lastPresence, bool) {
+		t.Helper()
+		got, err := l.Get(ctx, []jid.JID{u})
+		if err != nil {
+			t.Fatal(err)
 		}
+		lp, ok := got[u]
+		return lp, ok
+	}
+	// Another writer (here: SQL behind the store's back) changes rows.
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := l.db.SQL().ExecContext(ctx, l.db.Rebind(q), args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := get(u2); ok {
+		t.Fatal("u2 has no stored presence")
+	}
+	lp, ok := get(u1)
+	if !ok || lp.at.UnixMilli() != 1001 {
+		t.Fatalf("u1: %+v %v", lp, ok)
+	}
+	exec("DELETE FROM presence_last WHERE username = ?", "u1")
+	exec("INSERT INTO presence_last (domain, username, stanza, stamp) SELECT domain, ?, stanza, 5 FROM presence_last WHERE username = ?", "u2", "u0")
+	if _, ok := get(u1); !ok {
+		t.Error("u1 not served from the cache within the TTL")
+	}
+	if _, ok := get(u2); ok {
+		t.Error("u2's absence not cached")
+	}
+	now = now.Add(lastCacheTTL + time.Second)
+	if _, ok := get(u1); ok {
+		t.Error("u1's deletion not seen after the TTL")
+	}
+	if lp, ok := get(u2); !ok || lp.at.UnixMilli() != 5 {
+		t.Errorf("u2 written elsewhere not seen after the TTL: %+v %v", lp, ok)
+	}
+	// Our own writes show at once.
+	if err := l.Put(ctx, u2, newPresence("unavailable", "u2@localhost/x", ""), time.UnixMilli(77)); err != nil {
+		t.Fatal(err)
+	}
+	if lp, ok := get(u2); !ok || lp.at.UnixMilli() != 77 || lp.el.Attr("from") != "u2@localhost/x" {
+		t.Errorf("own write: %+v %v", lp, ok)
+	}
+	// A read that started before a write does not overwrite it.
+	snap := l.cache.snapshot()
+	l.cache.put(u0, []byte("<presence type='unavailable'/>"), time.UnixMilli(88))
+	l.cache.fill(snap, []jid.JID{u0}, nil)
+	if e, ok := l.cache.get(u0); !ok || e.data == nil || e.at.UnixMilli() != 88 {
+		t.Errorf("stale read overwrote a write: %+v %v", e, ok)
+	}
+	// Bounded.
+	for i := range lastCacheMax + 100 {
+		l.cache.put(jid.MustParse(fmt.Sprintf("x%d@localhost", i)), []byte("<presence/>"), now)
+	}
+	if n := len(l.cache.m); n > lastCacheMax {
+		t.Errorf("%d entries, at most %d", n, lastCacheMax)
 	}
 }
