@@ -137,10 +137,11 @@ preauth_timeout = "${PREAUTH_TIMEOUT}s"
 addr = ""
 [auth]
 scram_iterations = $ITERATIONS
-# [muc]                     # Parley's MUC service (internal/muc), once it has landed:
-# enabled = true            # conference.localhost, like the peers
-# history_size = 0          # no history, like the peers
-# max_occupants = 1000      # ejabberd's max_users below
+scram_hashes = ["SHA-256"]  # keys for one hash, like the peers (password_hash, auth_scram_hash)
+[muc]                       # Parley's MUC service (internal/muc)
+enabled = true              # conference.localhost, like the peers
+history_size = 0            # no history, like the peers
+max_occupants = 1000        # ejabberd's max_users below
 EOF
 }
 
