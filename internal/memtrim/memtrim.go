@@ -14,9 +14,9 @@ const (
 	// quietFraction: an interval is quiet when it allocated less than
 	// live heap / quietFraction.
 	quietFraction = 8
-	// minFree is the least free heap worth a trim; trims also need free
-	// heap above live / 4.
-	minFree = 16 << 20
+	// minReclaim is the least reclaimable memory worth a trim; a trim also
+	// needs reclaimable memory above live / 4.
+	minReclaim = 16 << 20
 )
 
 // sample is what one look at the runtime counters gives.
@@ -24,9 +24,20 @@ type sample struct {
 	allocs uint64 // bytes allocated since the process started
 	live   uint64 // heap marked live by the last GC
 	free   uint64 // free heap not yet returned to the system
+	stacks uint64 // memory held for goroutine stacks, in use or cached
 }
 
-var names = []string{"/gc/heap/allocs:bytes", "/gc/heap/live:bytes", "/memory/classes/heap/free:bytes"}
+// reclaimable is what a trim could give back at most: free heap, and
+// stack memory, most of which is cached stacks of goroutines that exited
+// (parked connections' readers) until a GC frees their spans.
+func (s sample) reclaimable() uint64 { return s.free + s.stacks }
+
+var names = []string{
+	"/gc/heap/allocs:bytes",
+	"/gc/heap/live:bytes",
+	"/memory/classes/heap/free:bytes",
+	"/memory/classes/heap/stacks:bytes",
+}
 
 func read() sample {
 	s := make([]metrics.Sample, len(names))
@@ -40,13 +51,16 @@ func read() sample {
 		}
 		return s[i].Value.Uint64()
 	}
-	return sample{allocs: get(0), live: get(1), free: get(2)}
+	return sample{allocs: get(0), live: get(1), free: get(2), stacks: get(3)}
 }
 
-// worthTrimming decides from two samples an interval apart.
-func worthTrimming(prev, now sample) bool {
+// worthTrimming decides from two samples an interval apart and what the
+// last trim left (reclaimable memory a trim could not give back, such as
+// the stacks of goroutines still running, is not worth another).
+func worthTrimming(prev, now sample, leftByLast uint64) bool {
 	quiet := now.allocs-prev.allocs < now.live/quietFraction
-	return quiet && now.free >= minFree && now.free > now.live/4
+	gain := int64(now.reclaimable()) - int64(leftByLast)
+	return quiet && gain >= minReclaim && uint64(gain) > now.live/4
 }
 
 // Run checks every interval until ctx ends; interval <= 0 does nothing.
@@ -57,6 +71,7 @@ func Run(ctx context.Context, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	prev := read()
+	var left uint64
 	for {
 		select {
 		case <-ctx.Done():
@@ -64,16 +79,22 @@ func Run(ctx context.Context, interval time.Duration, log *slog.Logger) {
 		case <-t.C:
 		}
 		now := read()
-		if worthTrimming(prev, now) {
-			// Two collections: sync.Pool contents survive one (the
-			// victim cache), and pools hold the buffers idle
-			// connections gave back.
-			runtime.GC()
-			debug.FreeOSMemory()
-			after := read()
-			log.Debug("returned free heap to the system", "free_before", now.free, "free_after", after.free, "live", after.live)
-			now = after
+		if worthTrimming(prev, now, left) {
+			now = trim(now, log)
+			left = now.reclaimable()
 		}
 		prev = now
 	}
+}
+
+// trim collects twice (sync.Pool contents survive one collection as
+// victims, and pools hold the buffers idle connections gave back; cached
+// stacks are freed by a collection) and returns the free heap to the
+// system.
+func trim(before sample, log *slog.Logger) sample {
+	runtime.GC()
+	debug.FreeOSMemory()
+	after := read()
+	log.Debug("returned free memory to the system", "reclaimable_before", before.reclaimable(), "reclaimable_after", after.reclaimable(), "live", after.live)
+	return after
 }

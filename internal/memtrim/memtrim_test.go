@@ -14,17 +14,21 @@ func TestWorthTrimming(t *testing.T) {
 	cases := []struct {
 		name      string
 		prev, now sample
+		left      uint64
 		want      bool
 	}{
-		{"quiet with much free heap", sample{allocs: 100 * mb}, sample{allocs: 101 * mb, live: 100 * mb, free: 80 * mb}, true},
-		{"busy: allocating a lot", sample{allocs: 100 * mb}, sample{allocs: 200 * mb, live: 100 * mb, free: 80 * mb}, false},
-		{"little free heap", sample{allocs: 100 * mb}, sample{allocs: 100 * mb, live: 100 * mb, free: 10 * mb}, false},
-		{"free heap small against live", sample{allocs: 0}, sample{allocs: 0, live: 400 * mb, free: 50 * mb}, false},
-		{"small process", sample{}, sample{live: 4 * mb, free: 8 * mb}, false},
+		{"quiet with much free heap", sample{allocs: 100 * mb}, sample{allocs: 101 * mb, live: 100 * mb, free: 80 * mb}, 0, true},
+		{"quiet with many cached stacks", sample{allocs: 100 * mb}, sample{allocs: 101 * mb, live: 20 * mb, stacks: 20 * mb}, 0, true},
+		{"busy: allocating a lot", sample{allocs: 100 * mb}, sample{allocs: 200 * mb, live: 100 * mb, free: 80 * mb}, 0, false},
+		{"little free heap", sample{allocs: 100 * mb}, sample{allocs: 100 * mb, live: 100 * mb, free: 10 * mb}, 0, false},
+		{"free heap small against live", sample{allocs: 0}, sample{allocs: 0, live: 400 * mb, free: 50 * mb}, 0, false},
+		{"small process", sample{}, sample{live: 4 * mb, free: 8 * mb}, 0, false},
+		{"what the last trim could not return", sample{}, sample{live: 40 * mb, stacks: 60 * mb}, 58 * mb, false},
+		{"grown since the last trim", sample{}, sample{live: 40 * mb, stacks: 60 * mb, free: 30 * mb}, 58 * mb, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := worthTrimming(tc.prev, tc.now); got != tc.want {
+			if got := worthTrimming(tc.prev, tc.now, tc.left); got != tc.want {
 				t.Fatalf("worthTrimming = %v, want %v", got, tc.want)
 			}
 		})
@@ -42,14 +46,14 @@ func TestRunReturnsMemory(t *testing.T) {
 	runtime.GC()
 	runtime.GC()
 	before := read()
-	if before.free < minFree {
+	if before.reclaimable() < minReclaim {
 		t.Skipf("the runtime already returned the memory (free %d)", before.free)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go Run(ctx, 20*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	deadline := time.Now().Add(5 * time.Second)
-	for read().free >= minFree {
+	for read().free >= minReclaim {
 		if time.Now().After(deadline) {
 			t.Fatalf("free heap still %d after 5 s (was %d)", read().free, before.free)
 		}
