@@ -121,3 +121,43 @@ func TestUnsupported(t *testing.T) {
 		t.Fatalf("pipe: %v, want ErrUnsupported", err)
 	}
 }
+
+// BenchmarkArmFire is one park/wake cycle of a connection: arm, the peer
+// writes a byte, the callback runs on its goroutine, the byte is read.
+func BenchmarkArmFire(b *testing.B) {
+	p, err := Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	cli, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cli.Close()
+	srv, err := ln.Accept()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	ch := make(chan struct{}, 1)
+	h, err := p.Register(srv, func() { ch <- struct{}{} })
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close()
+	one, buf := []byte{1}, make([]byte, 1)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := h.Arm(); err != nil {
+			b.Fatal(err)
+		}
+		cli.Write(one)
+		<-ch
+		srv.Read(buf)
+	}
+}
