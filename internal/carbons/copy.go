@@ -63,16 +63,8 @@ func (m *Module) targets(to jid.JID, typ string) (targets []module.Conn, deliver
 			return nil, false
 		}
 	}
-	best := -1
-	for _, s := range m.router.Sessions(to.Bare()) {
-		avail, prio := s.Presence()
-		switch {
-		case !avail || prio < 0 || prio < best:
-		case prio > best:
-			targets, best = append(targets[:0], s), prio
-		default:
-			targets = append(targets, s)
-		}
+	for _, s := range m.router.BestResources(to.Bare(), typ) {
+		targets = append(targets, s)
 	}
 	return targets, true
 }

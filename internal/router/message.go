@@ -79,7 +79,7 @@ func (r *Router) messageToBare(ctx context.Context, from, to jid.JID, el *stanza
 	case MsgGroupchat:
 		return stanza.Errorf(stanza.Cancel, stanza.ServiceUnavailable, "groupchat messages cannot be sent to a user's bare JID")
 	}
-	targets := r.bestResources(to, typ)
+	targets := r.BestResources(to, typ)
 	delivered := false
 	for _, s := range targets {
 		if r.deliverTo(ctx, from, s, el) {
@@ -96,10 +96,12 @@ func (r *Router) messageToBare(ctx context.Context, from, to jid.JID, el *stanza
 	return stanza.NewError(stanza.ServiceUnavailable)
 }
 
-// bestResources picks the available resources with the highest
-// non-negative priority; for headlines, every available resource with a
-// non-negative priority.
-func (r *Router) bestResources(bare jid.JID, typ string) []Session {
+// BestResources picks the sessions a message of type typ to a bare JID is
+// delivered to (RFC 6121 §8.5.2.1): the available resources with the
+// highest non-negative priority; for headlines, every available resource
+// with a non-negative priority. Carbons uses it to know who already has a
+// message.
+func (r *Router) BestResources(bare jid.JID, typ string) []Session {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	var best []Session
