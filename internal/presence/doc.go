@@ -4,7 +4,8 @@
 // It owns each session's presence state, tracked from the InboundPresence
 // hook (availability, the latest available presence, directed presence
 // recipients, §4.6), and the last unavailable presence of each account
-// (table presence_last), which answers probes for offline contacts with an
+// (table presence_last, cached in memory for a minute after each read or
+// write, see lastCache), which answers probes for offline contacts with an
 // XEP-0203 delay. It broadcasts initial, subsequent and unavailable
 // presence to contacts with subscription 'from'/'both' and to the user's
 // own available resources (§4.2, §4.4, §4.5), probes contacts with

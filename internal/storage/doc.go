@@ -19,8 +19,11 @@
 // table (placeholder style, upsert syntax, which errors to retry) so that
 // the stores built on it write portable SQL: see DB.Rebind and DB.Upsert.
 // It also provides two shared stores, Records (small per-user keyed
-// records) and Queue (per-user ordered queues), the stored-XML codec, and
-// an online backup of SQLite databases (DB.Backup).
+// records) and Queue (per-user ordered queues), the stored-XML codec, an
+// online backup of SQLite databases (DB.Backup), and a cache of prepared
+// statements for the stores' fixed queries (DB.Query, QueryRow, Exec and,
+// inside InTx, TxStmt), which spares the hot paths (a login's reads)
+// parsing and planning their SQL every time.
 //
 // It does not own any other table's contents or queries: the account,
 // roster and other packages own their SQL; storage only owns the schema
