@@ -1,6 +1,7 @@
 // Package account owns user accounts: which bare JIDs exist on this server
 // and their SCRAM credentials (RFC 5802: salt, iteration count, StoredKey
-// and ServerKey for SHA-1, SHA-256 and SHA-512). Passwords are prepared
+// and ServerKey for the hashes of auth.scram_hashes, by default SHA-1,
+// SHA-256 and SHA-512, see Store.UseHashes). Passwords are prepared
 // with the PRECIS OpaqueString profile (sasl.PreparePassword), turned into
 // credentials and forgotten: no password is ever stored or logged.
 //
