@@ -175,20 +175,9 @@ func memberJIDs(cfg config.Config, args []string) ([]jid.JID, error) {
 
 // withGroups loads the configuration, opens the database and runs fn.
 func withGroups(cmd *cobra.Command, fn func(context.Context, config.Config, *sharedgroup.Store) error) error {
-	cfg, err := loadConfig(cmd)
-	if err != nil {
-		return err
-	}
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	db, err := storage.Open(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return fn(ctx, cfg, sharedgroup.NewStore(db))
+	return withDB(cmd, true, func(ctx context.Context, cfg config.Config, db *storage.DB) error {
+		return fn(ctx, cfg, sharedgroup.NewStore(db))
+	})
 }
 
 // groupError turns store errors into messages about group name.

@@ -168,20 +168,9 @@ every domain in the database are listed (including domains no longer served).`,
 
 // withAccounts loads the configuration, opens the database and runs fn.
 func withAccounts(cmd *cobra.Command, fn func(context.Context, config.Config, *account.Store) error) error {
-	cfg, err := loadConfig(cmd)
-	if err != nil {
-		return err
-	}
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	db, err := storage.Open(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return fn(ctx, cfg, account.NewStore(db, cfg.Auth.ScramIterations).UseHashes(account.HashesNamed(cfg.Auth.ScramHashes)...))
+	return withDB(cmd, true, func(ctx context.Context, cfg config.Config, db *storage.DB) error {
+		return fn(ctx, cfg, account.NewStore(db, cfg.Auth.ScramIterations).UseHashes(account.HashesNamed(cfg.Auth.ScramHashes)...))
+	})
 }
 
 // accountJID parses the JID argument of a user command: user@domain or a
