@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/parleyim/parley/internal/account"
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/portable"
@@ -106,7 +107,9 @@ skipped. Works while the server runs.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withDB(cmd, true, func(ctx context.Context, cfg config.Config, db *storage.DB) error {
-				rep, err := portable.Import(ctx, portable.NewStores(db, cfg.Auth.ScramIterations), args,
+				st := portable.NewStores(db, cfg.Auth.ScramIterations)
+				st.Accounts.UseHashes(account.HashesNamed(cfg.Auth.ScramHashes)...) // for passwords hashed on import
+				rep, err := portable.Import(ctx, st, args,
 					portable.ImportOptions{Domains: cfg.Domains, DryRun: dryRun})
 				if rep != nil {
 					rep.Write(cmd.OutOrStdout())
