@@ -37,12 +37,12 @@ func newLastStore(db *storage.DB) *lastStore {
 
 // Put stores el as user's last unavailable presence.
 func (l *lastStore) Put(ctx context.Context, user jid.JID, el *stanza.Element, at time.Time) error {
-	data := storage.EncodeElements(readdressed(el, ""))
-	if _, err := l.db.Exec(ctx, l.put, user.Domain(), user.Local(), data, at.UnixMilli()); err != nil {
+	stored := readdressed(el, "")
+	if _, err := l.db.Exec(ctx, l.put, user.Domain(), user.Local(), storage.EncodeElements(stored), at.UnixMilli()); err != nil {
 		l.cache.put(user, nil, time.Time{}) // unknown now: read it again
 		return fmt.Errorf("presence: store last presence of %s: %w", user, err)
 	}
-	l.cache.put(user, data, time.UnixMilli(at.UnixMilli()))
+	l.cache.put(user, stored.Copy(), time.UnixMilli(at.UnixMilli()))
 	return nil
 }
 
@@ -60,8 +60,8 @@ func (l *lastStore) Get(ctx context.Context, users []jid.JID) (map[jid.JID]lastP
 		switch {
 		case !ok:
 			missed = append(missed, u)
-		case e.data != nil:
-			decodeLast(&dec, u, e.data, e.at, out)
+		case e.el != nil:
+			out[u] = lastPresence{el: e.el.Copy(), at: e.at}
 		}
 	}
 	if len(missed) == 0 {
@@ -76,7 +76,7 @@ func (l *lastStore) Get(ctx context.Context, users []jid.JID) (map[jid.JID]lastP
 	for domain, locals := range byDomain {
 		for len(locals) > 0 {
 			n := min(len(locals), maxQueryArgs)
-			if err := l.getChunk(ctx, domain, locals[:n], found); err != nil {
+			if err := l.getChunk(ctx, &dec, domain, locals[:n], found); err != nil {
 				return nil, err
 			}
 			locals = locals[n:]
@@ -84,19 +84,9 @@ func (l *lastStore) Get(ctx context.Context, users []jid.JID) (map[jid.JID]lastP
 	}
 	l.cache.fill(snap, missed, found)
 	for u, e := range found {
-		decodeLast(&dec, u, e.data, e.at, out)
+		out[u] = lastPresence{el: e.el.Copy(), at: e.at}
 	}
 	return out, nil
-}
-
-// decodeLast adds user's stored presence to out, unless it is unreadable
-// (then it is as if none was stored).
-func decodeLast(dec *storage.ElementDecoder, user jid.JID, data []byte, at time.Time, out map[jid.JID]lastPresence) {
-	els, err := dec.Decode(data)
-	if err != nil || len(els) != 1 {
-		return
-	}
-	out[user] = lastPresence{el: els[0], at: at}
 }
 
 // inList returns the query for an IN list of n (a power of two) names.
@@ -114,7 +104,7 @@ func (l *lastStore) inList(n int) string {
 // getChunk reads the stored last presences of up to maxQueryArgs locals. The IN
 // list is padded to a power of two by repeating the last name, so that
 // only a few query texts exist and each is a cached prepared statement.
-func (l *lastStore) getChunk(ctx context.Context, domain string, locals []string, out map[jid.JID]lastEntry) error {
+func (l *lastStore) getChunk(ctx context.Context, dec *storage.ElementDecoder, domain string, locals []string, out map[jid.JID]lastEntry) error {
 	n := 1 << bits.Len(uint(len(locals)-1))
 	args := make([]any, 0, n+1)
 	args = append(args, domain)
@@ -136,11 +126,15 @@ func (l *lastStore) getChunk(ctx context.Context, domain string, locals []string
 		if err := rows.Scan(&local, &data, &ms); err != nil {
 			return fmt.Errorf("presence: read last presence: %w", err)
 		}
+		els, err := dec.Decode(data)
+		if err != nil || len(els) != 1 {
+			continue // unreadable: as if none was stored
+		}
 		j, err := jid.New(local, domain, "")
-		if err != nil || data == nil {
+		if err != nil {
 			continue
 		}
-		out[j] = lastEntry{data: data, at: time.UnixMilli(ms)}
+		out[j] = lastEntry{el: els[0], at: time.UnixMilli(ms)}
 	}
 	return rows.Err()
 }

@@ -157,14 +157,14 @@ func TestLastCache(t *testing.T) {
 	}
 	// A read that started before a write does not overwrite it.
 	snap := l.cache.snapshot()
-	l.cache.put(u0, []byte("<presence type='unavailable'/>"), time.UnixMilli(88))
+	l.cache.put(u0, newPresence("unavailable", "u0@localhost/y", ""), time.UnixMilli(88))
 	l.cache.fill(snap, []jid.JID{u0}, nil)
-	if e, ok := l.cache.get(u0); !ok || e.data == nil || e.at.UnixMilli() != 88 {
+	if e, ok := l.cache.get(u0); !ok || e.el == nil || e.at.UnixMilli() != 88 {
 		t.Errorf("stale read overwrote a write: %+v %v", e, ok)
 	}
 	// Bounded.
 	for i := range lastCacheMax + 100 {
-		l.cache.put(jid.MustParse(fmt.Sprintf("x%d@localhost", i)), []byte("<presence/>"), now)
+		l.cache.put(jid.MustParse(fmt.Sprintf("x%d@localhost", i)), newPresence("", "", ""), now)
 	}
 	if n := len(l.cache.m); n > lastCacheMax {
 		t.Errorf("%d entries, at most %d", n, lastCacheMax)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/stanza"
 )
 
 // Bounds of the last-presence cache.
@@ -14,14 +15,15 @@ const (
 	// within it the cache is exact; the TTL bounds what it can miss from
 	// elsewhere (an account deleted by the CLI, another node later).
 	lastCacheTTL = time.Minute
-	// lastCacheMax bounds the entries (each holds the stored bytes of one
-	// small presence, or none).
+	// lastCacheMax bounds the entries (each holds one small parsed
+	// presence, or none).
 	lastCacheMax = 16384
 )
 
-// lastCache remembers, per account, the stored bytes of the last
-// unavailable presence (or that there is none), so that the probes of a
-// login storm do not read the same contacts' presences again and again.
+// lastCache remembers, per account, the last unavailable presence as
+// stored (parsed; callers get copies, see lastEntry) or that there is
+// none, so that the probes of a login storm do not read and parse the same
+// contacts' presences again and again.
 type lastCache struct {
 	mu    sync.Mutex
 	m     map[jid.JID]lastEntry
@@ -37,7 +39,7 @@ func (c *lastCache) now() time.Time {
 }
 
 type lastEntry struct {
-	data    []byte // nil: none stored
+	el      *stanza.Element // nil: none stored; never handed out (Copy it)
 	at      time.Time
 	expires time.Time
 }
@@ -53,16 +55,17 @@ func (c *lastCache) get(user jid.JID) (lastEntry, bool) {
 	return e, true
 }
 
-// put records what was just written for user (data nil: unknown, forget).
-func (c *lastCache) put(user jid.JID, data []byte, at time.Time) {
+// put records what was just written for user (el nil: unknown, forget);
+// el must not be changed afterwards.
+func (c *lastCache) put(user jid.JID, el *stanza.Element, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.puts++
-	if data == nil {
+	if el == nil {
 		delete(c.m, user)
 		return
 	}
-	c.setLocked(user, lastEntry{data: data, at: at, expires: c.now().Add(lastCacheTTL)})
+	c.setLocked(user, lastEntry{el: el, at: at, expires: c.now().Add(lastCacheTTL)})
 }
 
 // snapshot returns the put counter, to be passed to fill.
