@@ -22,8 +22,16 @@ const maxCachedStmts = 256
 // for the cache), and a transaction never waits for a preparation: see
 // TxStmt.
 type stmtCache struct {
-	mu sync.Mutex
-	m  map[string]*cachedStmt
+	mu     sync.Mutex
+	m      map[string]*cachedStmt
+	closed bool // set by closeStmts: no more background preparations
+
+	// bg counts background preparations (see TxStmt); bgCtx ends them
+	// when the database closes, which waits for them so that none opens
+	// a connection (and SQLite's files) after Close.
+	bg       sync.WaitGroup
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
 }
 
 type cachedStmt struct {
@@ -81,9 +89,37 @@ func (db *DB) prepare(ctx context.Context, e *cachedStmt, query string) *sql.Stm
 	return st
 }
 
-// closeStmts closes the cached statements (before the pool is closed).
+// background prepares query for e on a goroutine of its own, unless the
+// database is closing.
+func (db *DB) background(e *cachedStmt, query string) {
+	c := &db.stmts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		e.starting.Store(false)
+		return
+	}
+	if c.bgCtx == nil {
+		c.bgCtx, c.bgCancel = context.WithCancel(context.Background())
+	}
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		db.prepare(c.bgCtx, e, query)
+	}()
+}
+
+// closeStmts ends the background preparations and closes the cached
+// statements (before the pool is closed).
 func (db *DB) closeStmts() {
 	c := &db.stmts
+	c.mu.Lock()
+	c.closed = true
+	if c.bgCancel != nil {
+		c.bgCancel()
+	}
+	c.mu.Unlock()
+	c.bg.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, e := range c.m {
@@ -163,7 +199,7 @@ func (db *DB) TxStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, 
 		// tx holds a pooled connection; preparing the shared statement
 		// needs another, which must not be waited for here.
 		if e.starting.CompareAndSwap(false, true) {
-			go db.prepare(context.Background(), e, query)
+			db.background(e, query)
 		}
 	}
 	return tx.PrepareContext(ctx, query)
