@@ -44,6 +44,10 @@ type Config struct {
 	// presence (RFC 6121: contacts with a subscription of type from or
 	// both). nil means only the directed presence seen here counts.
 	PresenceRecipients func(ctx context.Context, owner jid.JID) ([]jid.JID, error)
+	// CurrentPresence returns (a copy of) a resource's latest available
+	// presence, which unblocked contacts receive again (§3.4); nil, or a
+	// nil answer, sends them a plain available presence.
+	CurrentPresence func(full jid.JID) *stanza.Element
 }
 
 // Module is the XEP-0191 implementation.
@@ -68,7 +72,6 @@ type Module struct {
 // session is what is tracked per bound resource.
 type session struct {
 	requested bool                 // sent a blocklist get: receives pushes
-	presence  *stanza.Element      // last undirected available presence
 	directed  map[jid.JID]struct{} // directed presence recipients
 }
 

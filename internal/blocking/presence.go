@@ -14,7 +14,7 @@ import (
 // Filter hook does not wait for the database on the first delivery.
 func (m *Module) sessionBound(ctx context.Context, ev *module.Event) (bool, error) {
 	m.sessMu.Lock()
-	m.sessions[ev.Session] = &session{}
+	delete(m.sessions, ev.Session) // state is made when first needed
 	m.sessMu.Unlock()
 	_, err := m.list(ctx, ev.Session.Bare())
 	return false, err
@@ -65,29 +65,31 @@ func (m *Module) requested(full jid.JID) bool {
 	return s != nil && s.requested
 }
 
-// trackPresence records what a resource sends: its last broadcast
-// presence and whom it sent directed presence to (RFC 6121 §4.6).
+// trackPresence records whom a resource sent directed presence to (RFC
+// 6121 §4.6); its broadcast presence is the presence module's
+// (Config.CurrentPresence).
 func (m *Module) trackPresence(from, to jid.JID, el *stanza.Element) {
 	typ := el.Attr("type")
-	if typ != "" && typ != "unavailable" {
-		return // subscriptions, probes, errors
+	if typ != "" && typ != "unavailable" || to.IsZero() && typ == "" {
+		return // subscriptions, probes, errors; broadcast available presence
 	}
 	m.sessMu.Lock()
 	defer m.sessMu.Unlock()
+	if to.IsZero() { // broadcast unavailable ends directed presence too
+		if s := m.sessions[from]; s != nil {
+			s.directed = nil
+		}
+		return
+	}
 	s := m.sessionLocked(from)
-	switch {
-	case to.IsZero() && typ == "":
-		s.presence = el.Copy()
-	case to.IsZero():
-		s.presence, s.directed = nil, nil
-	case typ == "":
+	if typ == "" {
 		if s.directed == nil {
 			s.directed = map[jid.JID]struct{}{}
 		}
 		s.directed[to] = struct{}{}
-	default:
-		delete(s.directed, to)
+		return
 	}
+	delete(s.directed, to)
 }
 
 // recipients returns who receives user's presence: the configured
@@ -156,12 +158,10 @@ func (m *Module) presenceOnUnblock(ctx context.Context, user jid.JID, old, next 
 			continue
 		}
 		for _, s := range res {
-			m.sessMu.Lock()
 			var p *stanza.Element
-			if st := m.sessions[s.JID()]; st != nil && st.presence != nil {
-				p = st.presence.Copy()
+			if m.cfg.CurrentPresence != nil {
+				p = m.cfg.CurrentPresence(s.JID())
 			}
-			m.sessMu.Unlock()
 			if p == nil {
 				p = stanza.New(stanza.NSClient, stanza.KindPresence)
 			}

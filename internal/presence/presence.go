@@ -79,6 +79,16 @@ func (m *Module) state(full jid.JID, create bool) *session {
 	return st
 }
 
+// Current returns a copy of the latest available presence of a session
+// ('from' stamped), or nil when it is not available. Blocking re-sends it
+// to contacts a user unblocks.
+func (m *Module) Current(full jid.JID) *stanza.Element {
+	if p := m.current(full); p != nil {
+		return p.Copy()
+	}
+	return nil
+}
+
 // current returns the latest available presence of a session, or nil.
 func (m *Module) current(full jid.JID) *stanza.Element {
 	st := m.state(full, false)

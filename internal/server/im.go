@@ -10,6 +10,7 @@ import (
 	"github.com/parleyim/parley/internal/lastactivity"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/offline"
+	"github.com/parleyim/parley/internal/presence"
 	"github.com/parleyim/parley/internal/private"
 	"github.com/parleyim/parley/internal/roster"
 	"github.com/parleyim/parley/internal/vcard"
@@ -19,12 +20,13 @@ import (
 // (XEP-0012), blocking (XEP-0191), vCards (XEP-0054), private XML
 // (XEP-0049) and, when enabled, offline messages (XEP-0160). Presence
 // rights come from the roster.
-func (s *Server) imModules(rosters *roster.Module) []module.Registrar {
+func (s *Server) imModules(rosters *roster.Module, pres *presence.Module) []module.Registrar {
 	blk := blocking.New(blocking.Config{
 		DB: s.db, Router: s.router, Log: s.log,
 		PresenceRecipients: func(ctx context.Context, owner jid.JID) ([]jid.JID, error) {
 			return presenceSubscribers(ctx, rosters, owner)
 		},
+		CurrentPresence: pres.Current,
 	})
 	mods := []module.Registrar{
 		&lastactivity.Module{

@@ -31,8 +31,9 @@ func (s *Server) modules() []module.Registrar {
 		}),
 	}
 	rosters := roster.New(roster.Deps{Log: s.log, DB: s.db, Router: s.router, Limits: s.cfg.Roster})
-	mods = append(mods, rosters, presence.New(presence.Deps{Log: s.log, DB: s.db, Router: s.router, Roster: rosters}))
-	mods = append(mods, s.imModules(rosters)...)
+	pres := presence.New(presence.Deps{Log: s.log, DB: s.db, Router: s.router, Roster: rosters})
+	mods = append(mods, rosters, pres)
+	mods = append(mods, s.imModules(rosters, pres)...)
 	if m := s.cfg.MUC; m.Enabled {
 		mods = append(mods, muc.New(muc.Config{
 			Router: s.router, DB: s.db, Log: s.log, Domains: s.cfg.Domains, Subdomain: m.Subdomain,
