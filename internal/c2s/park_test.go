@@ -156,3 +156,23 @@ func TestParkedTimers(t *testing.T) {
 		}
 	})
 }
+
+// TestParkingOff: with c2s.park_after = 0 nothing parks, and silent
+// sessions still get their messages and answer.
+func TestParkingOff(t *testing.T) {
+	srv := xmpptest.Start(t, func(c *config.Config) { c.C2S.ParkAfter = 0 })
+	srv.AddUser(t, "alice@localhost", "pw")
+	srv.AddUser(t, "bob@localhost", "pw")
+	before := parked(t)
+	alice := srv.Dial(t, "alice@localhost", "pw", xmpptest.DialOptions{})
+	bob := srv.Raw(t)
+	bob.Login(srv.TLSConfig(t, "localhost"), "bob", "localhost", "pw", "phone")
+	time.Sleep(300 * time.Millisecond) // silent for a while: nothing may park
+	if got := parked(t); got != before {
+		t.Fatalf("parked connections went from %v to %v with parking off", before, got)
+	}
+	alice.Send(t, `<message to='bob@localhost/phone' type='chat'><body>not parked</body></message>`)
+	bob.ReadUntil("not parked", wait)
+	bob.Write(`<iq type='get' id='off1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	bob.ReadUntil(`"off1" type="result"`, wait)
+}
