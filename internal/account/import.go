@@ -28,6 +28,12 @@ func (s *Store) CreateWithCredentials(ctx context.Context, j jid.JID, creds []sa
 	if err := checkCredentials(creds); err != nil {
 		return fmt.Errorf("account: create %s: %w", j, err)
 	}
+	return s.insert(ctx, j, creds)
+}
+
+// insert adds the account j with creds in one transaction; ErrExists if
+// it exists.
+func (s *Store) insert(ctx context.Context, j jid.JID, creds []sasl.Credentials) error {
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
 		found, err := exists(ctx, tx, s.q.exists, j)
 		if err != nil {

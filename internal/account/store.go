@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/sasl"
@@ -151,23 +150,7 @@ func (s *Store) Create(ctx context.Context, j jid.JID, password string) error {
 	if err != nil {
 		return fmt.Errorf("account: create %s: %w", j, err)
 	}
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		found, err := exists(ctx, tx, s.q.exists, j)
-		if err != nil {
-			return err
-		}
-		if found {
-			return ErrExists
-		}
-		if _, err := tx.ExecContext(ctx, s.q.insertAccount, j.Domain(), j.Local(), time.Now().Unix()); err != nil {
-			return err
-		}
-		return s.putCredentials(ctx, tx, j, creds)
-	})
-	if err != nil {
-		return fmt.Errorf("account: create %s: %w", j, err)
-	}
-	return nil
+	return s.insert(ctx, j, creds)
 }
 
 // SetPassword replaces the credentials of j with ones derived from
