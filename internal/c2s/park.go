@@ -9,6 +9,7 @@ import (
 
 	"github.com/parleyim/parley/internal/netpoll"
 	"github.com/parleyim/parley/internal/tlsutil"
+	"github.com/parleyim/parley/internal/xmlstream"
 )
 
 // This file holds session parking: a connection that has been silent for
@@ -106,7 +107,7 @@ func (s *Session) setup() error {
 			return err
 		}
 	}
-	s.dec = xmlstreamDecoder(s)
+	s.dec = xmlstream.NewDecoder(rateReaderFor(s), s.limitsPreAuth())
 	s.started = true
 	return nil
 }

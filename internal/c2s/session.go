@@ -163,10 +163,6 @@ func (s *Session) limitsFull() xmlstream.Limits {
 	return xmlstream.Limits{MaxElementBytes: l.MaxStanzaBytes, MaxDepth: l.MaxDepth, MaxAttrs: l.MaxAttrs}
 }
 
-func xmlstreamDecoder(s *Session) *xmlstream.Decoder {
-	return xmlstream.NewDecoder(rateReaderFor(s), s.limitsPreAuth())
-}
-
 func rateReaderFor(s *Session) io.Reader {
 	return limits.NewRateReader(idleReader{s}, s.rate(), s.srv.cfg.Limits.BurstBytes)
 }
