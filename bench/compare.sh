@@ -138,7 +138,7 @@ addr = ""
 [auth]
 scram_iterations = $ITERATIONS
 scram_hashes = ["SHA-256"]  # keys for one hash, like the peers (password_hash, auth_scram_hash)
-[muc]                       # Parley's MUC service (internal/muc)
+[muc]                       # Parley's MUC service (internal/features/muc)
 enabled = true              # conference.localhost, like the peers
 history_size = 0            # no history, like the peers
 max_occupants = 1000        # ejabberd's max_users below

@@ -18,7 +18,7 @@ import (
 	"github.com/parleyim/parley/internal/account"
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/loadtest"
+	"github.com/parleyim/parley/internal/tools/loadtest"
 )
 
 // benchFlags are the flags every `parley bench` scenario shares.

@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/features/sharedgroup"
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/sharedgroup"
 	"github.com/parleyim/parley/internal/storage"
 )
 

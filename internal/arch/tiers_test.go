@@ -15,13 +15,13 @@ var tiers = map[string]int{
 	"internal/stanza": 0, "internal/xmlstream": 0, "internal/netpoll": 0, "internal/memtrim": 0, "internal/jid": 0, "internal/sasl": 0,
 	"internal/config": 0, "internal/metrics": 0, "internal/limits": 0,
 	"internal/module": 1, "internal/router": 1, "internal/storage": 1, "internal/tlsutil": 1,
-	"internal/account": 2, "internal/c2s": 2, "internal/admin": 2, "internal/disco": 2,
-	"internal/ping": 2, "internal/version": 2, "internal/entitytime": 2, "internal/lastactivity": 2,
-	"internal/register": 2, "internal/carbons": 2, "internal/csi": 2,
-	"internal/loadtest": 2, "internal/offline": 2, "internal/blocking": 2, "internal/vcard": 2, "internal/private": 2,
-	"internal/roster": 2, "internal/presence": 2, "internal/sharedgroup": 2, "internal/portable": 2,
-	"internal/muc":    2,
-	"internal/server": 3, "internal/xmpptest": 4, "internal/storage/storagetest": 4, "internal/arch": 4, "cmd/parley": 4,
+	"internal/account": 2, "internal/c2s": 2, "internal/admin": 2, "internal/features/disco": 2,
+	"internal/features/ping": 2, "internal/features/version": 2, "internal/features/entitytime": 2, "internal/features/lastactivity": 2,
+	"internal/features/register": 2, "internal/features/carbons": 2, "internal/features/csi": 2,
+	"internal/tools/loadtest": 2, "internal/features/offline": 2, "internal/features/blocking": 2, "internal/features/vcard": 2, "internal/features/private": 2,
+	"internal/features/roster": 2, "internal/features/presence": 2, "internal/features/sharedgroup": 2, "internal/portable": 2,
+	"internal/features/muc": 2,
+	"internal/server":       3, "internal/xmpptest": 4, "internal/storage/storagetest": 4, "internal/arch": 4, "cmd/parley": 4,
 }
 
 type pkg struct {

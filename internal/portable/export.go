@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/roster"
 	"github.com/parleyim/parley/internal/sasl"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/roster"
 	"github.com/parleyim/parley/internal/sasl"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"

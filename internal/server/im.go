@@ -5,15 +5,15 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/parleyim/parley/internal/blocking"
+	"github.com/parleyim/parley/internal/features/blocking"
+	"github.com/parleyim/parley/internal/features/lastactivity"
+	"github.com/parleyim/parley/internal/features/offline"
+	"github.com/parleyim/parley/internal/features/presence"
+	"github.com/parleyim/parley/internal/features/private"
+	"github.com/parleyim/parley/internal/features/roster"
+	"github.com/parleyim/parley/internal/features/vcard"
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/lastactivity"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/offline"
-	"github.com/parleyim/parley/internal/presence"
-	"github.com/parleyim/parley/internal/private"
-	"github.com/parleyim/parley/internal/roster"
-	"github.com/parleyim/parley/internal/vcard"
 )
 
 // imModules wires the per-user instant-messaging features: last activity

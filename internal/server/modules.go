@@ -1,17 +1,17 @@
 package server
 
 import (
-	"github.com/parleyim/parley/internal/carbons"
-	"github.com/parleyim/parley/internal/csi"
-	"github.com/parleyim/parley/internal/disco"
-	"github.com/parleyim/parley/internal/entitytime"
+	"github.com/parleyim/parley/internal/features/carbons"
+	"github.com/parleyim/parley/internal/features/csi"
+	"github.com/parleyim/parley/internal/features/disco"
+	"github.com/parleyim/parley/internal/features/entitytime"
+	"github.com/parleyim/parley/internal/features/muc"
+	"github.com/parleyim/parley/internal/features/ping"
+	"github.com/parleyim/parley/internal/features/presence"
+	"github.com/parleyim/parley/internal/features/register"
+	"github.com/parleyim/parley/internal/features/roster"
+	"github.com/parleyim/parley/internal/features/version"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/muc"
-	"github.com/parleyim/parley/internal/ping"
-	"github.com/parleyim/parley/internal/presence"
-	"github.com/parleyim/parley/internal/register"
-	"github.com/parleyim/parley/internal/roster"
-	"github.com/parleyim/parley/internal/version"
 )
 
 // Version is the server version reported by XEP-0092 and `parley version`.

@@ -3,8 +3,8 @@ package storagetest
 import (
 	"testing"
 
+	"github.com/parleyim/parley/internal/features/muc"
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/muc"
 )
 
 var mucCases = []Case{

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyim/parley/internal/features/roster"
+	"github.com/parleyim/parley/internal/features/sharedgroup"
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/roster"
-	"github.com/parleyim/parley/internal/sharedgroup"
 )
 
 var rosterCases = []Case{

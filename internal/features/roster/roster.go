@@ -9,10 +9,10 @@ import (
 	"sync/atomic"
 
 	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/features/sharedgroup"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/router"
-	"github.com/parleyim/parley/internal/sharedgroup"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
 )

@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/roster"
 	"github.com/parleyim/parley/internal/router"
 )
 

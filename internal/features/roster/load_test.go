@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/parleyim/parley/internal/account"
+	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/roster"
 	"github.com/parleyim/parley/internal/storage/storagetest"
 )
 

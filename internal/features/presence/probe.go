@@ -3,9 +3,9 @@ package presence
 import (
 	"context"
 
+	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/roster"
 	"github.com/parleyim/parley/internal/stanza"
 )
 

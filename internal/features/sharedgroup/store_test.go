@@ -9,8 +9,8 @@ import (
 
 	"github.com/parleyim/parley/internal/account"
 	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/features/sharedgroup"
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/sharedgroup"
 	"github.com/parleyim/parley/internal/storage"
 )
 

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/roster"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/xmpptest"
 )

@@ -6,9 +6,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/roster"
 	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"

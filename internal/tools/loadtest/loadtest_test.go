@@ -17,7 +17,7 @@ import (
 	"github.com/parleyim/parley/internal/account"
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/loadtest"
+	"github.com/parleyim/parley/internal/tools/loadtest"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyim/parley/internal/features/sharedgroup"
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/sharedgroup"
 	"github.com/parleyim/parley/internal/storage"
 	"github.com/parleyim/parley/internal/xmpptest"
 )

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyim/parley/internal/config"
-	"github.com/parleyim/parley/internal/loadtest"
+	"github.com/parleyim/parley/internal/tools/loadtest"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 

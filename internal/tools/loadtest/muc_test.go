@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parleyim/parley/internal/loadtest"
 	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/tools/loadtest"
 	"github.com/parleyim/parley/internal/xmlstream"
 )
 

@@ -3,7 +3,7 @@ package roster_test
 import (
 	"testing"
 
-	"github.com/parleyim/parley/internal/roster"
+	"github.com/parleyim/parley/internal/features/roster"
 )
 
 // TestStateMachineInvariants checks, over every reachable state and

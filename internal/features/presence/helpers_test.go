@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/roster"
 	"github.com/parleyim/parley/internal/storage"
 	"github.com/parleyim/parley/internal/xmpptest"
 )

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/roster"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
