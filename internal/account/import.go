@@ -47,6 +47,7 @@ func (s *Store) insert(ctx context.Context, j jid.JID, creds []sasl.Credentials)
 		}
 		return s.putCredentials(ctx, tx, j, creds)
 	})
+	s.noteWrite(j, true, err, ErrExists)
 	if err != nil {
 		return fmt.Errorf("account: create %s: %w", j, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/sasl"
@@ -20,6 +21,7 @@ type Store struct {
 	iterations int
 	hashes     []sasl.Hash // derived for new passwords
 	q          queries
+	cache      *existsCache // nil: Exists always reads the database
 }
 
 type queries struct {
@@ -60,6 +62,20 @@ func NewStore(db *storage.DB, iterations int) *Store {
 func (s *Store) UseHashes(hs ...sasl.Hash) *Store {
 	if len(hs) > 0 {
 		s.hashes = slices.Clone(hs)
+	}
+	return s
+}
+
+// CacheExistence makes Exists remember its answers: at most size
+// accounts, an existing one for positive, a missing one for negative (0
+// does not remember that kind of answer). This Store's own Create,
+// CreateWithCredentials and Delete keep the cache exact; an account
+// created by another process over the same database is seen after at most
+// negative, one deleted by another process after at most positive. Call it
+// before the Store is used; size <= 0 leaves caching off.
+func (s *Store) CacheExistence(size int, positive, negative time.Duration) *Store {
+	if size > 0 {
+		s.cache = newExistsCache(size, positive, negative)
 	}
 	return s
 }
@@ -204,10 +220,25 @@ func (s *Store) Delete(ctx context.Context, j jid.JID) error {
 		}
 		return nil
 	})
+	s.noteWrite(j, false, err, ErrNotFound)
 	if err != nil {
 		return fmt.Errorf("account: delete %s: %w", j, err)
 	}
 	return nil
+}
+
+// noteWrite tells the cache the outcome of a write to j: after success, or
+// the failure that says the same (ErrExists for a creation, ErrNotFound for
+// a deletion), j exists (or not) as the write meant; after any other failure
+// nothing is known.
+func (s *Store) noteWrite(j jid.JID, exists bool, err, same error) {
+	switch {
+	case s.cache == nil:
+	case err == nil || errors.Is(err, same):
+		s.cache.wrote(j, exists)
+	default:
+		s.cache.forget(j)
+	}
 }
 
 // Exists reports whether the account j exists.
@@ -215,9 +246,19 @@ func (s *Store) Exists(ctx context.Context, j jid.JID) (bool, error) {
 	if err := checkJID(j); err != nil {
 		return false, fmt.Errorf("account: exists %s: %w", j, err)
 	}
+	var gen uint64
+	if s.cache != nil {
+		var known, cached bool
+		if known, cached, gen = s.cache.get(j); cached {
+			return known, nil
+		}
+	}
 	found, err := exists(ctx, dbRows{s.db}, s.q.exists, j)
 	if err != nil {
 		return false, fmt.Errorf("account: exists %s: %w", j, err)
+	}
+	if s.cache != nil {
+		s.cache.put(j, found, gen)
 	}
 	return found, nil
 }

@@ -113,6 +113,20 @@ type Storage struct {
 	// RetryTimeout is how long a write keeps retrying while the database
 	// cannot be reached (restarting) before it fails.
 	RetryTimeout Duration `toml:"retry_timeout"`
+	// AccountCacheSize is how many answers to "does this account exist?"
+	// are kept in memory (0: none, every such question reads the
+	// database). The router asks it for a message or iq to a user with no
+	// session.
+	AccountCacheSize int `toml:"account_cache_size"`
+	// AccountCacheTTL is how long a "yes" is kept: an account deleted by
+	// another process (`parley user delete` while the server runs) is seen
+	// as gone after at most this long. The server's own deletions are seen
+	// at once.
+	AccountCacheTTL Duration `toml:"account_cache_ttl"`
+	// AccountNegativeTTL is how long a "no" is kept: an account created by
+	// another process (`parley user add`, `parley import`) is seen after
+	// at most this long. The server's own registrations are seen at once.
+	AccountNegativeTTL Duration `toml:"account_negative_ttl"`
 }
 
 // Admin is the admin/metrics HTTP listener.
@@ -218,7 +232,8 @@ func Default() Config {
 			RegistrationsPerIPPerHour: 5,
 		},
 		Storage: Storage{Driver: "sqlite", MaxOpenConns: 8, MaxIdleConns: 8,
-			ConnMaxLifetime: Duration(30 * time.Minute), RetryTimeout: Duration(10 * time.Second)},
+			ConnMaxLifetime: Duration(30 * time.Minute), RetryTimeout: Duration(10 * time.Second),
+			AccountCacheSize: 65536, AccountCacheTTL: Duration(time.Minute), AccountNegativeTTL: Duration(5 * time.Second)},
 		Admin:   Admin{Addr: "127.0.0.1:9090"},
 		Auth:    Auth{ScramIterations: 4096, ScramHashes: []string{"SHA-1", "SHA-256", "SHA-512"}},
 		Offline: Offline{Enabled: true, MaxMessagesPerUser: 1000},

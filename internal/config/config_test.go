@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -234,6 +235,11 @@ func TestValidate(t *testing.T) {
 		{"mysql ok", func(c *Config) { c.Storage.Driver = "mysql"; c.Storage.DSN = "u:p@/db" }, nil},
 		{"sqlite dsn query", func(c *Config) { c.Storage.DSN = "x.db?mode=ro" }, []string{"storage.dsn: is \"x.db?mode=ro\""}},
 		{"conns", func(c *Config) { c.Storage.MaxOpenConns = 0 }, []string{"storage.max_open_conns: is 0"}},
+		{"account cache size", func(c *Config) { c.Storage.AccountCacheSize = -1 }, []string{"storage.account_cache_size: is -1; must be 0 (no cache) or more"}},
+		{"account cache ttls", func(c *Config) {
+			c.Storage.AccountCacheTTL = Duration(-time.Second)
+			c.Storage.AccountNegativeTTL = Duration(-time.Second)
+		}, []string{"storage.account_cache_ttl: is -1s; must not be negative", "storage.account_negative_ttl: is -1s; must not be negative"}},
 		{"iterations", func(c *Config) { c.Auth.ScramIterations = 1000 }, []string{"auth.scram_iterations: is 1000; must be at least 4096"}},
 		{"scram hashes empty", func(c *Config) { c.Auth.ScramHashes = nil }, []string{"auth.scram_hashes: is empty"}},
 		{"scram hash unknown", func(c *Config) { c.Auth.ScramHashes = []string{"SHA-256", "sha-1", "MD5"} }, []string{`auth.scram_hashes: has "sha-1"`, `auth.scram_hashes: has "MD5"`}},

@@ -352,6 +352,17 @@ func (v *validator) storage() {
 	if s.RetryTimeout <= 0 {
 		v.add("storage.retry_timeout", fmt.Sprintf("is %s; must be greater than 0 (the default is %s)", s.RetryTimeout.D(), Default().Storage.RetryTimeout.D()))
 	}
+	if s.AccountCacheSize < 0 {
+		v.add("storage.account_cache_size", fmt.Sprintf("is %d; must be 0 (no cache) or more (the default is %d)", s.AccountCacheSize, Default().Storage.AccountCacheSize))
+	}
+	for _, d := range []struct {
+		key string
+		val Duration
+	}{{"storage.account_cache_ttl", s.AccountCacheTTL}, {"storage.account_negative_ttl", s.AccountNegativeTTL}} {
+		if d.val < 0 {
+			v.add(d.key, fmt.Sprintf("is %s; must not be negative (\"0s\" keeps no such answers)", d.val.D()))
+		}
+	}
 }
 
 // TLSRequired reports whether clients must negotiate TLS before

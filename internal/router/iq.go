@@ -64,7 +64,7 @@ func (r *Router) dispatchIQ(ctx context.Context, from, to jid.JID, el *stanza.El
 	case to.IsDomain():
 		h = r.reg.LookupIQ(module.Server, typ, payload.Space, payload.Local)
 	default:
-		if ok, err := r.userExists(ctx, to); err != nil {
+		if ok, err := r.accountExists(ctx, to); err != nil {
 			return err
 		} else if !ok {
 			return stanza.NewError(stanza.ServiceUnavailable)
@@ -86,6 +86,16 @@ func (r *Router) dispatchIQ(ctx context.Context, from, to jid.JID, el *stanza.El
 	}
 	r.Deliver(ctx, from, stanza.IQResult(el, result, to, from))
 	return nil
+}
+
+// accountExists reports whether the local bare JID is an account: a user
+// with a bound session is one (account removal closes the sessions), so
+// only a user with none costs a UserExists call.
+func (r *Router) accountExists(ctx context.Context, bare jid.JID) (bool, error) {
+	if r.hasSession(bare) {
+		return true, nil
+	}
+	return r.userExists(ctx, bare)
 }
 
 func (r *Router) userExists(ctx context.Context, bare jid.JID) (bool, error) {

@@ -68,7 +68,7 @@ func (r *Router) messageToAbsentResource(ctx context.Context, from, to jid.JID, 
 // (else nowhere), groupchat to none (the sender gets an error), error
 // nowhere.
 func (r *Router) messageToBare(ctx context.Context, from, to jid.JID, el *stanza.Element, typ string) error {
-	if ok, err := r.userExists(ctx, to); err != nil {
+	if ok, err := r.accountExists(ctx, to); err != nil {
 		return err
 	} else if !ok {
 		return r.bounceUnlessError(typ, stanza.NewError(stanza.ServiceUnavailable))

@@ -181,6 +181,13 @@ func (r *Router) Sessions(bare jid.JID) []Session {
 	return append([]Session(nil), r.bare[bare]...)
 }
 
+// hasSession reports whether the bare JID has a bound session.
+func (r *Router) hasSession(bare jid.JID) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.bare[bare]) > 0
+}
+
 // All returns every bound session (for shutdown and admin).
 func (r *Router) All() []Session {
 	r.mu.RLock()

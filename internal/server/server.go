@@ -60,7 +60,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	s := &Server{
 		cfg: cfg, log: log, db: db, certs: certs,
-		accounts: account.NewStore(db, cfg.Auth.ScramIterations).UseHashes(account.HashesNamed(cfg.Auth.ScramHashes)...),
+		accounts: account.NewStore(db, cfg.Auth.ScramIterations).UseHashes(account.HashesNamed(cfg.Auth.ScramHashes)...).
+			CacheExistence(cfg.Storage.AccountCacheSize, cfg.Storage.AccountCacheTTL.D(), cfg.Storage.AccountNegativeTTL.D()),
 		reg:      module.NewRegistry(),
 		limiter:  limits.NewIPLimiter(cfg.Limits),
 	}
