@@ -161,7 +161,7 @@ func TestExistsCacheRacingLookup(t *testing.T) {
 	if cached {
 		t.Fatal("empty cache answered")
 	}
-	c.wrote(j, true)    // meanwhile the account is created
+	c.wrote(j, true)     // meanwhile the account is created
 	c.put(j, false, gen) // the lookup finishes
 	if exists, cached, _ := c.get(j); !cached || !exists {
 		t.Errorf("get = %v (cached %v); want the write's 'yes'", exists, cached)

@@ -62,8 +62,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		cfg: cfg, log: log, db: db, certs: certs,
 		accounts: account.NewStore(db, cfg.Auth.ScramIterations).UseHashes(account.HashesNamed(cfg.Auth.ScramHashes)...).
 			CacheExistence(cfg.Storage.AccountCacheSize, cfg.Storage.AccountCacheTTL.D(), cfg.Storage.AccountNegativeTTL.D()),
-		reg:      module.NewRegistry(),
-		limiter:  limits.NewIPLimiter(cfg.Limits),
+		reg:     module.NewRegistry(),
+		limiter: limits.NewIPLimiter(cfg.Limits),
 	}
 	s.router = router.New(log, s.reg, cfg.Domains)
 	s.router.UserExists = func(ctx context.Context, bare jid.JID) (bool, error) {
