@@ -54,21 +54,16 @@ type nsName struct{ space, local string }
 // Nonza registers h for top-level elements {space}local from bound
 // sessions. A duplicate registration panics (a wiring bug).
 func (r *Registry) Nonza(space, local string, h NonzaHandler) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	k := nsName{space, local}
-	if r.nonzas == nil {
-		r.nonzas = map[nsName]NonzaHandler{}
-	}
-	if _, dup := r.nonzas[k]; dup {
-		panic(fmt.Sprintf("module: duplicate nonza handler for {%s}%s", space, local))
-	}
-	r.nonzas[k] = h
+	r.update(func(t *tables) {
+		if _, dup := t.nonzas[k]; dup {
+			panic(fmt.Sprintf("module: duplicate nonza handler for {%s}%s", space, local))
+		}
+		t.nonzas[k] = h
+	})
 }
 
 // LookupNonza returns the handler for the nonza {space}local, or nil.
 func (r *Registry) LookupNonza(space, local string) NonzaHandler {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.nonzas[nsName{space, local}]
+	return r.tables().nonzas[nsName{space, local}]
 }

@@ -68,20 +68,17 @@ type hookEntry struct {
 
 // Hook registers fn at kind; higher priority runs first.
 func (r *Registry) Hook(kind HookKind, prio int, fn Hook) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	hs := append(r.hooks[kind], hookEntry{prio, fn})
-	slices.SortStableFunc(hs, func(a, b hookEntry) int { return b.prio - a.prio })
-	r.hooks[kind] = hs
+	r.update(func(t *tables) {
+		hs := append(slices.Clip(t.hooks[kind]), hookEntry{prio, fn})
+		slices.SortStableFunc(hs, func(a, b hookEntry) int { return b.prio - a.prio })
+		t.hooks[kind] = hs
+	})
 }
 
 // RunHooks runs the hooks of kind in order until one handles the event or
 // fails.
 func (r *Registry) RunHooks(ctx context.Context, kind HookKind, ev *Event) (bool, error) {
-	r.mu.RLock()
-	hs := r.hooks[kind]
-	r.mu.RUnlock()
-	for _, h := range hs {
+	for _, h := range r.tables().hooks[kind] {
 		handled, err := h.fn(ctx, ev)
 		if err != nil || handled {
 			return handled, err
@@ -94,11 +91,8 @@ func (r *Registry) RunHooks(ctx context.Context, kind HookKind, ev *Event) (bool
 // (session bound, closed, available) rather than for stanzas to handle.
 // It returns the errors joined.
 func (r *Registry) Notify(ctx context.Context, kind HookKind, ev *Event) error {
-	r.mu.RLock()
-	hs := r.hooks[kind]
-	r.mu.RUnlock()
 	var errs []error
-	for _, h := range hs {
+	for _, h := range r.tables().hooks[kind] {
 		if _, err := h.fn(ctx, ev); err != nil {
 			errs = append(errs, err)
 		}
@@ -109,7 +103,5 @@ func (r *Registry) Notify(ctx context.Context, kind HookKind, ev *Event) error {
 // HasHooks reports whether any hook is registered at kind, so hot paths can
 // skip building an Event.
 func (r *Registry) HasHooks(kind HookKind) bool {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return len(r.hooks[kind]) > 0
+	return len(r.tables().hooks[kind]) > 0
 }

@@ -26,41 +26,31 @@ type PreAuthIQHandler func(ctx context.Context, p PreAuth, iq stanza.IQ) (*stanz
 // with payload {space}local sent before authentication. c2s accepts no
 // other stanza before authentication. A duplicate registration panics.
 func (r *Registry) PreAuthIQ(typ, space, local string, h PreAuthIQHandler) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	k := iqKey{typ, space, local}
-	if r.preAuthIQ == nil {
-		r.preAuthIQ = map[iqKey]PreAuthIQHandler{}
-	}
-	if _, dup := r.preAuthIQ[k]; dup {
-		panic(fmt.Sprintf("module: duplicate pre-auth iq handler for %s {%s}%s", typ, space, local))
-	}
-	r.preAuthIQ[k] = h
+	r.update(func(t *tables) {
+		if _, dup := t.preAuthIQ[k]; dup {
+			panic(fmt.Sprintf("module: duplicate pre-auth iq handler for %s {%s}%s", typ, space, local))
+		}
+		t.preAuthIQ[k] = h
+	})
 }
 
 // LookupPreAuthIQ returns the pre-authentication handler for an iq, or nil.
 func (r *Registry) LookupPreAuthIQ(typ, space, local string) PreAuthIQHandler {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.preAuthIQ[iqKey{typ, space, local}]
+	return r.tables().preAuthIQ[iqKey{typ, space, local}]
 }
 
 // PreAuthFeature declares an element offered in <stream:features/> before
 // authentication, once TLS is established or not required. f may return
 // nil to offer nothing on that stream.
 func (r *Registry) PreAuthFeature(f func(p PreAuth) *stanza.Element) {
-	r.mu.Lock()
-	r.preAuthFeatures = append(r.preAuthFeatures, f)
-	r.mu.Unlock()
+	r.update(func(t *tables) { t.preAuthFeatures = append(t.preAuthFeatures, f) })
 }
 
 // PreAuthFeatures returns the pre-authentication stream features for p.
 func (r *Registry) PreAuthFeatures(p PreAuth) []*stanza.Element {
-	r.mu.RLock()
-	fs := r.preAuthFeatures
-	r.mu.RUnlock()
 	var out []*stanza.Element
-	for _, f := range fs {
+	for _, f := range r.tables().preAuthFeatures {
 		if el := f(p); el != nil {
 			out = append(out, el)
 		}

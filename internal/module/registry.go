@@ -3,8 +3,10 @@ package module
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/stanza"
@@ -49,10 +51,18 @@ type iqKey struct {
 }
 
 // Registry holds what the modules declared. Registration happens at start-up
-// (before the listeners open); lookups happen concurrently afterwards.
+// (before the listeners open); lookups happen concurrently afterwards, on
+// every stanza. Lookups take no lock: the tables are immutable once
+// published, and each registration publishes a modified copy through an
+// atomic pointer (copy on write; registrations are few and happen once).
 type Registry struct {
-	// mu guards every field below.
-	mu             sync.RWMutex
+	mu sync.Mutex // serialises registrations (writers only)
+	t  atomic.Pointer[tables]
+}
+
+// tables is one published state of the registry; never modified after it
+// is stored in Registry.t.
+type tables struct {
 	serverIQ       map[iqKey]IQHandler
 	accountIQ      map[iqKey]IQHandler
 	features       []string
@@ -61,7 +71,7 @@ type Registry struct {
 	streamFeatures []func(jid.JID) *stanza.Element
 	serverItems    []func(domain string) []DiscoItem
 	hooks          map[HookKind][]hookEntry
-	// Extension points for c2s (conn.go, preauth.go); maps made on first use.
+	// Extension points for c2s (conn.go, preauth.go).
 	nonzas          map[nsName]NonzaHandler
 	preAuthIQ       map[iqKey]PreAuthIQHandler
 	preAuthFeatures []func(PreAuth) *stanza.Element
@@ -69,79 +79,98 @@ type Registry struct {
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{
+	r := &Registry{}
+	r.t.Store(&tables{
 		serverIQ:  map[iqKey]IQHandler{},
 		accountIQ: map[iqKey]IQHandler{},
 		hooks:     map[HookKind][]hookEntry{},
+		nonzas:    map[nsName]NonzaHandler{},
+		preAuthIQ: map[iqKey]PreAuthIQHandler{},
+	})
+	return r
+}
+
+// tables returns the current tables, for reading only.
+func (r *Registry) tables() *tables { return r.t.Load() }
+
+// update applies change to a copy of the tables and publishes the copy.
+// change may modify the copy's maps and append to its slices (clipped, so
+// an append never writes into an array the published tables share); a
+// panic in change (a duplicate registration) publishes nothing.
+func (r *Registry) update(change func(t *tables)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.t.Load()
+	next := &tables{
+		serverIQ:        maps.Clone(old.serverIQ),
+		accountIQ:       maps.Clone(old.accountIQ),
+		features:        slices.Clip(old.features),
+		accountFeats:    slices.Clip(old.accountFeats),
+		identities:      slices.Clip(old.identities),
+		streamFeatures:  slices.Clip(old.streamFeatures),
+		serverItems:     slices.Clip(old.serverItems),
+		hooks:           maps.Clone(old.hooks),
+		nonzas:          maps.Clone(old.nonzas),
+		preAuthIQ:       maps.Clone(old.preAuthIQ),
+		preAuthFeatures: slices.Clip(old.preAuthFeatures),
 	}
+	change(next)
+	r.t.Store(next)
 }
 
 // IQ registers h for iqs of type typ (stanza.Get or stanza.Set) whose payload
 // is {space}local, addressed to the given targets. A duplicate registration
 // panics: it is a wiring bug found at start-up.
 func (r *Registry) IQ(target Target, typ, space, local string, h IQHandler) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	k := iqKey{typ, space, local}
-	for _, t := range []struct {
-		bit Target
-		m   map[iqKey]IQHandler
-	}{{Server, r.serverIQ}, {Account, r.accountIQ}} {
-		if target&t.bit == 0 {
-			continue
+	r.update(func(tb *tables) {
+		for _, t := range []struct {
+			bit Target
+			m   map[iqKey]IQHandler
+		}{{Server, tb.serverIQ}, {Account, tb.accountIQ}} {
+			if target&t.bit == 0 {
+				continue
+			}
+			if _, dup := t.m[k]; dup {
+				panic(fmt.Sprintf("module: duplicate iq handler for %s {%s}%s", typ, space, local))
+			}
+			t.m[k] = h
 		}
-		if _, dup := t.m[k]; dup {
-			panic(fmt.Sprintf("module: duplicate iq handler for %s {%s}%s", typ, space, local))
-		}
-		t.m[k] = h
-	}
+	})
 }
 
 // Feature declares a disco#info feature of the server.
 func (r *Registry) Feature(ns ...string) {
-	r.mu.Lock()
-	r.features = append(r.features, ns...)
-	r.mu.Unlock()
+	r.update(func(t *tables) { t.features = append(t.features, ns...) })
 }
 
 // AccountFeature declares a disco#info feature of every account.
 func (r *Registry) AccountFeature(ns ...string) {
-	r.mu.Lock()
-	r.accountFeats = append(r.accountFeats, ns...)
-	r.mu.Unlock()
+	r.update(func(t *tables) { t.accountFeats = append(t.accountFeats, ns...) })
 }
 
 // Identity declares a disco#info identity of the server.
 func (r *Registry) Identity(id Identity) {
-	r.mu.Lock()
-	r.identities = append(r.identities, id)
-	r.mu.Unlock()
+	r.update(func(t *tables) { t.identities = append(t.identities, id) })
 }
 
 // StreamFeature declares an element offered in <stream:features/> after
 // authentication. f receives the authenticated bare JID and may return nil
 // to offer nothing to that user.
 func (r *Registry) StreamFeature(f func(user jid.JID) *stanza.Element) {
-	r.mu.Lock()
-	r.streamFeatures = append(r.streamFeatures, f)
-	r.mu.Unlock()
+	r.update(func(t *tables) { t.streamFeatures = append(t.streamFeatures, f) })
 }
 
 // ServerItems declares disco#items of the server: f receives the served
 // domain queried and returns the items to list for it (XEP-0030 §4).
 func (r *Registry) ServerItems(f func(domain string) []DiscoItem) {
-	r.mu.Lock()
-	r.serverItems = append(r.serverItems, f)
-	r.mu.Unlock()
+	r.update(func(t *tables) { t.serverItems = append(t.serverItems, f) })
 }
 
 // Items returns the disco#items of the served domain, in registration order.
 func (r *Registry) Items(domain string) []DiscoItem {
-	r.mu.RLock()
-	fs := slices.Clone(r.serverItems)
-	r.mu.RUnlock()
 	var out []DiscoItem
-	for _, f := range fs {
+	for _, f := range r.tables().serverItems {
 		out = append(out, f(domain)...)
 	}
 	return out
@@ -149,43 +178,33 @@ func (r *Registry) Items(domain string) []DiscoItem {
 
 // LookupIQ returns the handler for an iq payload addressed to target, or nil.
 func (r *Registry) LookupIQ(target Target, typ, space, local string) IQHandler {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	m := r.serverIQ
+	t := r.tables()
+	m := t.serverIQ
 	if target == Account {
-		m = r.accountIQ
+		m = t.accountIQ
 	}
 	return m[iqKey{typ, space, local}]
 }
 
 // Features returns the sorted, de-duplicated server features.
 func (r *Registry) Features() []string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return sortedUnique(r.features)
+	return sortedUnique(r.tables().features)
 }
 
 // AccountFeatures returns the sorted, de-duplicated account features.
 func (r *Registry) AccountFeatures() []string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return sortedUnique(r.accountFeats)
+	return sortedUnique(r.tables().accountFeats)
 }
 
 // Identities returns the server identities.
 func (r *Registry) Identities() []Identity {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return slices.Clone(r.identities)
+	return slices.Clone(r.tables().identities)
 }
 
 // StreamFeatures returns the post-authentication stream features for user.
 func (r *Registry) StreamFeatures(user jid.JID) []*stanza.Element {
-	r.mu.RLock()
-	fs := slices.Clone(r.streamFeatures)
-	r.mu.RUnlock()
 	var out []*stanza.Element
-	for _, f := range fs {
+	for _, f := range r.tables().streamFeatures {
 		if el := f(user); el != nil {
 			out = append(out, el)
 		}
