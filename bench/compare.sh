@@ -12,7 +12,9 @@
 # Knobs (environment): SERVERS ("parley prosody ejabberd"), TRANSPORTS
 # ("plain starttls"), SCENARIOS ("register login chat idle unauth muc
 # presence": the measured scenarios to run; accounts are created and the
-# key cache warmed whatever it says), OUT (docs/benchmarks.md; "-" prints
+# key cache warmed whatever it says), CHAT_TO ("bare full": chat addresses
+# messages to the peer's bare JID, as clients mostly do, and to its full
+# JID; each is a table of its own), OUT (docs/benchmarks.md; "-" prints
 # the section only), KEEP=1 keeps the work directory, RESULTS (a JSON-lines
 # file to append to and report from, so that servers or scenarios can be
 # run one at a time: the report shows, per server and scenario variant,
@@ -46,6 +48,7 @@ want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 # c2s_timeout, 300 s; ejabberd negotiation_timeout, 30 s). All three get
 # the same one, longer than the unauth scenario's setup plus hold.
 PREAUTH_TIMEOUT=${PREAUTH_TIMEOUT:-300}
+CHAT_TO=${CHAT_TO:-"bare full"}
 MECH=SCRAM-SHA-256
 ITERATIONS=4096
 if [[ ${QUICK:-0} == 1 ]]; then
@@ -56,7 +59,7 @@ if [[ ${QUICK:-0} == 1 ]]; then
 	UNAUTH_NS=${UNAUTH_NS:-"300"} UNAUTH_HOLD=${UNAUTH_HOLD:-2s} UNAUTH_MODES=${UNAUTH_MODES:-"tcp header tls tls-header"}
 else
 	N_LOGIN=${N_LOGIN:-2000} IDLE_NS=${IDLE_NS:-"10000 19000"} IDLE_HOLD=${IDLE_HOLD:-30s}
-	PAIRS=${PAIRS:-100} RATES=${RATES:-"10000 50000"} DURATION=${DURATION:-10s}
+	PAIRS=${PAIRS:-100} RATES=${RATES:-"1000 5000 10000 50000"} DURATION=${DURATION:-10s}
 	MUC_ROOMS=${MUC_ROOMS:-"20x10 20x50"} MUC_RATE=${MUC_RATE:-1000}
 	PRES_N=${PRES_N:-1100} CONTACTS=${CONTACTS:-10}
 	UNAUTH_NS=${UNAUTH_NS:-"10000 19000"} UNAUTH_HOLD=${UNAUTH_HOLD:-30s} UNAUTH_MODES=${UNAUTH_MODES:-"tcp header tls tls-header"}
@@ -321,10 +324,12 @@ run_server() {
 			restart_server "$s" || continue
 			bench "$s" login -n "$N_LOGIN" "${tls[@]}" --json "$RESULTS"
 		fi
-		for r in $RATES 0; do
-			want chat || break
-			restart_server "$s" || continue
-			bench "$s" chat --pairs "$PAIRS" --rate "$r" --duration "$DURATION" "${tls[@]}" --json "$RESULTS"
+		for to in $CHAT_TO; do
+			for r in $RATES 0; do
+				want chat || break 2
+				restart_server "$s" || continue
+				bench "$s" chat --pairs "$PAIRS" --to "$to" --rate "$r" --duration "$DURATION" "${tls[@]}" --json "$RESULTS"
+			done
 		done
 		for n in $IDLE_NS; do
 			want idle || break
@@ -387,7 +392,7 @@ section() {
 	echo
 	machine
 	echo
-	echo "Command: \`$( [[ ${QUICK:-0} == 1 ]] && echo 'QUICK=1 ')$( [[ $SCENARIOS != "$ALL_SCENARIOS" ]] && echo "SCENARIOS=\"$SCENARIOS\" ")bench/compare.sh\` — $N_ACCOUNTS accounts per server, $MECH with $ITERATIONS iterations everywhere; login -n $N_LOGIN at concurrency 50; chat with $PAIRS pairs at ${RATES// //s, }/s and flat out (32 in flight per sender) for $DURATION; idle ${IDLE_NS// /, } sessions held $IDLE_HOLD; unauthenticated connections ${UNAUTH_NS// /, } held $UNAUTH_HOLD in modes ${UNAUTH_MODES// /, } (pre-auth timeout ${PREAUTH_TIMEOUT} s on all three servers); muc ${MUC_ROOMS//x/ rooms × } occupants at $MUC_RATE msg/s and flat out for $DURATION; presence $PRES_N users × $CONTACTS contacts."
+	echo "Command: \`$( [[ ${QUICK:-0} == 1 ]] && echo 'QUICK=1 ')$( [[ $SCENARIOS != "$ALL_SCENARIOS" ]] && echo "SCENARIOS=\"$SCENARIOS\" ")bench/compare.sh\` — $N_ACCOUNTS accounts per server, $MECH with $ITERATIONS iterations everywhere; login -n $N_LOGIN at concurrency 50; chat with $PAIRS pairs to ${CHAT_TO// / and } JIDs at ${RATES// //s, }/s and flat out (32 in flight per sender) for $DURATION; idle ${IDLE_NS// /, } sessions held $IDLE_HOLD; unauthenticated connections ${UNAUTH_NS// /, } held $UNAUTH_HOLD in modes ${UNAUTH_MODES// /, } (pre-auth timeout ${PREAUTH_TIMEOUT} s on all three servers); muc ${MUC_ROOMS//x/ rooms × } occupants at $MUC_RATE msg/s and flat out for $DURATION; presence $PRES_N users × $CONTACTS contacts."
 	echo
 	if [[ $SCENARIOS != "$ALL_SCENARIOS" ]]; then
 		echo "This run measured only $SCENARIOS on $SERVERS; the other tables are earlier runs' results kept in the same results file (each JSON line carries its own time)."

@@ -24,7 +24,7 @@ import (
 // benchFlags are the flags every `parley bench` scenario shares.
 type benchFlags struct {
 	addr, mech, caFile, prefix, password, label, jsonOut, keyCache, mucService, via  string
-	mode                                                                             string
+	mode, to                                                                         string
 	starttls, directTLS, insecure, noProgress                                        bool
 	n, concurrency, pairs, window, rooms, roomSize, contacts, bodySize, pid, sources int
 	duration, timeout                                                                time.Duration
@@ -46,7 +46,8 @@ line per run. --server-pid makes it read the server's CPU time and memory from
   idle      hold -n sessions for --duration, ping each: memory per session
   unauth    hold -n connections that never authenticate for --duration, in
             --mode tcp, header, tls or tls-header: memory per connection
-  chat      --pairs pairs exchange messages at --rate (0: flat out) for --duration
+  chat      --pairs pairs exchange messages at --rate (0: flat out) for --duration,
+            to each other's bare JID (--to full: to the bound resource)
   muc       --rooms rooms of --room-size occupants send at --rate (0: flat out)
             on --muc-service
   presence  -n users with --contacts mutual contacts log in: time until all
@@ -101,6 +102,7 @@ func (f *benchFlags) register(cmd *cobra.Command) {
 	pf.Float64Var(&f.rate, "rate", 0, "messages per second in total (0: flat out, --window in flight per sender)")
 	pf.IntVar(&f.window, "window", 32, "flat out: messages in flight per sender")
 	pf.IntVar(&f.pairs, "pairs", 100, "chat: pairs of users")
+	pf.StringVar(&f.to, "to", loadtest.ToBare, "chat: address messages to the peer's bare JID (bare) or its bound resource (full)")
 	pf.IntVar(&f.rooms, "rooms", 10, "muc: rooms")
 	pf.IntVar(&f.roomSize, "room-size", 10, "muc: occupants per room")
 	pf.StringVar(&f.mucService, "muc-service", "", "muc: the MUC service's domain (default conference.DOMAIN)")
@@ -180,7 +182,7 @@ func (f *benchFlags) options(cmd *cobra.Command) (loadtest.Options, error) {
 	}
 	o := loadtest.Options{
 		Target: t, Prefix: f.prefix, Password: f.password, N: f.n, Concurrency: f.concurrency,
-		Duration: f.duration, Rate: f.rate, Window: f.window, Pairs: f.pairs,
+		Duration: f.duration, Rate: f.rate, Window: f.window, Pairs: f.pairs, To: f.to,
 		Rooms: f.rooms, RoomSize: f.roomSize, MUCService: f.mucService, Contacts: f.contacts,
 		BodySize: f.bodySize, Server: loadtest.Proc{PID: f.pid}, UnauthMode: f.mode,
 	}

@@ -26,7 +26,7 @@ type msgStats struct {
 	lat       Histogram
 	delivered atomic.Int64
 	errors    atomic.Int64
-	foreign   atomic.Int64 // messages not sent by the tool, or to/from the wrong party
+	foreign   atomic.Int64 // messages not sent by the tool, or to/from the wrong party or address
 	disorder  atomic.Int64
 	last      atomic.Int64 // stamp of the last delivery
 }
@@ -76,6 +76,32 @@ func bareOf(j string) string {
 	return j
 }
 
+// Ways chat addresses its messages (Options.To).
+const (
+	ToBare = "bare" // the peer's bare JID: the server picks the resource
+	ToFull = "full" // the peer's full JID
+)
+
+// toMode returns o.To, defaulting to ToBare, or an error for an unknown
+// value.
+func (o *Options) toMode() (string, error) {
+	switch o.To {
+	case "", ToBare:
+		return ToBare, nil
+	case ToFull:
+		return ToFull, nil
+	}
+	return "", fmt.Errorf("loadtest: --to is %q; must be %s or %s", o.To, ToBare, ToFull)
+}
+
+// address is where a chat message to peer goes under mode.
+func (p *chatPeer) address(mode string) string {
+	if mode == ToFull {
+		return p.jid
+	}
+	return bareOf(p.jid)
+}
+
 func (o *Options) bodySize() int {
 	if o.BodySize <= 0 {
 		return 64
@@ -91,7 +117,8 @@ func (o *Options) window() int {
 }
 
 // Chat logs in o.Pairs pairs of users; each user sends chat messages to
-// the other of its pair (to its full JID) for o.Duration, at o.Rate
+// the other of its pair (to its bare JID, or its full JID with o.To =
+// ToFull) for o.Duration, at o.Rate
 // messages per second in total or, with Rate 0, flat out with o.Window
 // messages in flight per sender. It reports messages sent and delivered,
 // throughput, delivery latency (p50, p90, p99, max) and the server's CPU
@@ -101,8 +128,13 @@ func Chat(ctx context.Context, o Options) (Result, error) {
 	if err := o.check("pairs"); err != nil {
 		return r, err
 	}
+	to, err := o.toMode()
+	if err != nil {
+		return r, err
+	}
 	o.quiet()
 	r.param("pairs", o.Pairs)
+	r.param("to", to)
 	r.param("rate", o.rateParam())
 	r.param("duration", o.Duration)
 	r.transport(o.Target)
@@ -131,7 +163,7 @@ func Chat(ctx context.Context, o Options) (Result, error) {
 		peers[i].jid = s.conn.JID
 	}
 	o.Server.Settle(50*time.Millisecond, 3*time.Second)
-	res := runSenders(ctx, &o, ss, peers, &st)
+	res := runSenders(ctx, &o, ss, peers, to, &st)
 	r.add("sent", float64(res.sent), "")
 	r.add("delivered", float64(st.delivered.Load()), "")
 	r.add("lost", float64(res.sent-st.delivered.Load()), "")
@@ -189,7 +221,8 @@ func chatReceive(o *Options, peers []*chatPeer, idx int, el *stanza.Element, st 
 	ns, sq, ok := parseStamp(el.ChildText(stanza.NSClient, "body"))
 	me := peers[idx]
 	from := peers[me.peer]
-	if !ok || bareOf(el.Attr("from")) != bareOf(from.jid) {
+	mode, _ := o.toMode() // checked by Chat
+	if !ok || bareOf(el.Attr("from")) != bareOf(from.jid) || el.Attr("to") != me.address(mode) {
 		st.foreign.Add(1)
 		return
 	}
@@ -216,7 +249,7 @@ type sendResult struct {
 
 // runSenders sends for o.Duration from every session, then waits for the
 // messages in flight.
-func runSenders(ctx context.Context, o *Options, ss []*session, peers []*chatPeer, st *msgStats) sendResult {
+func runSenders(ctx context.Context, o *Options, ss []*session, peers []*chatPeer, to string, st *msgStats) sendResult {
 	prog := o.Progress.start("chat", "delivered", "sent")
 	sctx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
@@ -227,7 +260,7 @@ func runSenders(ctx context.Context, o *Options, ss []*session, peers []*chatPee
 	for i, s := range ss {
 		go func() {
 			defer func() { done <- struct{}{} }()
-			sendLoop(sctx, o, s, peers[i], peers[peers[i].peer].jid, len(ss), &sent, &skipped, prog)
+			sendLoop(sctx, o, s, peers[i], peers[peers[i].peer].address(to), len(ss), &sent, &skipped, prog)
 		}()
 	}
 	go func() {

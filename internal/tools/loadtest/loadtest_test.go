@@ -173,14 +173,17 @@ func TestChat(t *testing.T) {
 		name     string
 		rate     float64
 		starttls bool
+		to       string
 	}{
-		{"fixed rate plaintext", 300, false},
-		{"flat out plaintext", 0, false},
-		{"flat out STARTTLS", 0, true},
+		{"fixed rate plaintext", 300, false, ""},
+		{"flat out plaintext", 0, false, ""},
+		{"flat out STARTTLS", 0, true, ""},
+		{"fixed rate plaintext full JIDs", 300, false, loadtest.ToFull},
+		{"flat out STARTTLS full JIDs", 0, true, loadtest.ToFull},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := options(target(t, srv, loadtest.MechSCRAMSHA1, tc.starttls), "chat")
-			o.Pairs, o.Rate, o.Duration, o.Window = 3, tc.rate, 700*time.Millisecond, 32
+			o.Pairs, o.Rate, o.Duration, o.Window, o.To = 3, tc.rate, 700*time.Millisecond, 32, tc.to
 			in := `parley_stanzas_total{direction="in",kind="message"}`
 			before := metric(t, srv, in)
 			t0 := time.Now()
@@ -195,6 +198,13 @@ func TestChat(t *testing.T) {
 			}
 			if got := metric(t, srv, in) - before; got != sent {
 				t.Fatalf("the server received %v messages, the tool says it sent %v", got, sent)
+			}
+			wantTo := tc.to
+			if wantTo == "" {
+				wantTo = loadtest.ToBare
+			}
+			if r.Params["to"] != wantTo {
+				t.Fatalf("result says to=%q, want %q", r.Params["to"], wantTo)
 			}
 			if tc.rate > 0 && (sent > tc.rate*2 || sent < tc.rate*0.1) {
 				t.Fatalf("sent %v messages in 0.7 s at %v/s", sent, tc.rate)

@@ -41,6 +41,9 @@ type Options struct {
 	Window int
 	// Pairs is the number of chatting pairs.
 	Pairs int
+	// To is how chat addresses its messages: ToBare (the default, as
+	// clients mostly do) or ToFull (the peer's bound resource).
+	To string
 	// Rooms of RoomSize occupants each, on the MUC service MUCService.
 	Rooms, RoomSize int
 	MUCService      string

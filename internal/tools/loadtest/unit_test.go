@@ -199,3 +199,43 @@ func TestIBR(t *testing.T) {
 		t.Fatalf("conflict gave %v, want ErrExists", err)
 	}
 }
+
+// TestChatReceiveChecksAddress: a delivered message counts only when it
+// is addressed the way the run sends (bare or full JID); anything else is
+// foreign, so a server that rewrote the address cannot pass unnoticed.
+func TestChatReceiveChecksAddress(t *testing.T) {
+	peers := []*chatPeer{
+		{jid: "a@localhost/r", peer: 1, tokens: make(chan struct{}, 1)},
+		{jid: "b@localhost/r", peer: 0, tokens: make(chan struct{}, 1)},
+	}
+	deliver := func(mode, to string) *msgStats {
+		o := &Options{To: mode}
+		var st msgStats
+		buf := appendMessage(nil, to, "chat", 1, 64)
+		el, err := decodeOne(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		el.SetAttr("from", "a@localhost/r")
+		chatReceive(o, peers, 1, el, &st)
+		return &st
+	}
+	for _, tc := range []struct {
+		mode, to  string
+		delivered bool
+	}{
+		{"", "b@localhost", true},
+		{ToBare, "b@localhost", true},
+		{ToBare, "b@localhost/r", false},
+		{ToFull, "b@localhost/r", true},
+		{ToFull, "b@localhost", false},
+	} {
+		st := deliver(tc.mode, tc.to)
+		if got := st.delivered.Load() == 1; got != tc.delivered || (st.foreign.Load() == 1) == tc.delivered {
+			t.Errorf("mode %q, to %q: delivered %d foreign %d", tc.mode, tc.to, st.delivered.Load(), st.foreign.Load())
+		}
+	}
+	if _, err := (&Options{To: "resource"}).toMode(); err == nil {
+		t.Error("an unknown --to was accepted")
+	}
+}
