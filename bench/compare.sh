@@ -14,7 +14,9 @@
 # presence": the measured scenarios to run; accounts are created and the
 # key cache warmed whatever it says), CHAT_TO ("bare full": chat addresses
 # messages to the peer's bare JID, as clients mostly do, and to its full
-# JID; each is a table of its own), OUT (docs/benchmarks.md; "-" prints
+# JID; each is a table of its own), PARLEY_SERVER (a parley binary to
+# measure instead of the one built from this tree, e.g. an older revision;
+# the load tool is always this tree's; set PARLEY_REV to name it), OUT (docs/benchmarks.md; "-" prints
 # the section only), KEEP=1 keeps the work directory, RESULTS (a JSON-lines
 # file to append to and report from, so that servers or scenarios can be
 # run one at a time: the report shows, per server and scenario variant,
@@ -240,7 +242,7 @@ EOF
 }
 
 start_parley() {
-	taskset -c 0 "$W/parley" serve --config "$W/parley.toml" >"$W/parley.log" 2>&1 &
+	taskset -c 0 "${PARLEY_SERVER:-$W/parley}" serve --config "$W/parley.toml" >"$W/parley.log" 2>&1 &
 	SERVER_PID=$!
 }
 

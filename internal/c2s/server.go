@@ -14,6 +14,7 @@ import (
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/limits"
 	"github.com/parleyim/parley/internal/router"
+	"github.com/parleyim/parley/internal/sockio"
 	"github.com/parleyim/parley/internal/tlsutil"
 )
 
@@ -107,7 +108,7 @@ func (s *Server) accept(ctx context.Context, c net.Conn, directTLS bool) {
 		refuse(c, err)
 		return
 	}
-	sess := newSession(ctx, s, c, addr, directTLS)
+	sess := newSession(ctx, s, sockio.Wrap(c), addr, directTLS)
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
