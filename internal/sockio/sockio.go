@@ -23,15 +23,31 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"syscall"
 	"unsafe"
 )
 
 // Conn is a *net.TCPConn whose Read and Write are raw non-blocking system
-// calls waited for by the runtime poller.
+// calls waited for by the runtime poller. Like a net.Conn it may be read
+// and written from different goroutines at once.
 type Conn struct {
 	*net.TCPConn
 	rc syscall.RawConn
+	// The state of the Read and Write in progress, and the functions the
+	// poller calls (bound once, so a call allocates nothing).
+	rmu, wmu sync.Mutex
+	rd, wr   op
+	readFn   func(fd uintptr) bool
+	writeFn  func(fd uintptr) bool
+}
+
+// op is one read or write: the buffer, how much of it was done, the
+// system call's error.
+type op struct {
+	p     []byte
+	n     int
+	errno syscall.Errno
 }
 
 // Wrap returns c as a *Conn when it is a TCP connection with a file
@@ -45,7 +61,10 @@ func Wrap(c net.Conn) net.Conn {
 	if err != nil {
 		return c
 	}
-	return &Conn{TCPConn: tc, rc: rc}
+	sc := &Conn{TCPConn: tc, rc: rc}
+	sc.readFn = sc.rd.read
+	sc.writeFn = sc.wr.write
+	return sc
 }
 
 // Read reads up to len(p) bytes once data is available.
@@ -53,21 +72,12 @@ func (c *Conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n int
-	var errno syscall.Errno
-	err := c.rc.Read(func(fd uintptr) bool {
-		for {
-			r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-			switch e {
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false // wait for readiness
-			}
-			n, errno = int(r), e
-			return true
-		}
-	})
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	c.rd = op{p: p}
+	err := c.rc.Read(c.readFn)
+	n, errno := c.rd.n, c.rd.errno
+	c.rd.p = nil
 	switch {
 	case err != nil:
 		return 0, err // the poller's, already a *net.OpError
@@ -79,33 +89,54 @@ func (c *Conn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// read is one attempt; false asks the poller to wait for readiness.
+func (o *op) read(fd uintptr) bool {
+	for {
+		r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&o.p[0])), uintptr(len(o.p)))
+		switch e {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		o.n, o.errno = int(r), e
+		return true
+	}
+}
+
 // Write writes all of p, waiting for room in the socket buffer as needed.
 func (c *Conn) Write(p []byte) (int, error) {
-	written := 0
-	var errno syscall.Errno
-	err := c.rc.Write(func(fd uintptr) bool {
-		for written < len(p) {
-			r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[written])), uintptr(len(p)-written))
-			switch e {
-			case 0:
-				written += int(r)
-			case syscall.EINTR:
-			case syscall.EAGAIN:
-				return false // wait for room
-			default:
-				errno = e
-				return true
-			}
-		}
-		return true
-	})
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.wr = op{p: p}
+	err := c.rc.Write(c.writeFn)
+	n, errno := c.wr.n, c.wr.errno
+	c.wr.p = nil
 	switch {
 	case err != nil:
-		return written, err
+		return n, err
 	case errno != 0:
-		return written, c.opError("write", errno)
+		return n, c.opError("write", errno)
 	}
-	return written, nil
+	return n, nil
+}
+
+// write writes what is left; false asks the poller to wait for room.
+func (o *op) write(fd uintptr) bool {
+	for o.n < len(o.p) {
+		r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&o.p[o.n])), uintptr(len(o.p)-o.n))
+		switch e {
+		case 0:
+			o.n += int(r)
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			return false
+		default:
+			o.errno = e
+			return true
+		}
+	}
+	return true
 }
 
 // opError wraps a failed system call the way net.Conn does.
