@@ -1,0 +1,267 @@
+package clientmatrix
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "parley-clientmatrix-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if parleyBin, err = buildParley(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	if err := writeMatrix(os.Getenv("PARLEY_CLIENT_MATRIX")); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// env is what a client case is given: the server, the address it must
+// use (the counting proxy), the account and the peer it talks to.
+type env struct {
+	srv               *parley
+	host, port        string // the proxy in front of the server's STARTTLS listener
+	account, password string
+	peer              string // bare JID of the mellium peer
+	token             string // makes this run's messages unique
+	dir               string // the client's own directory (HOME for programs)
+}
+
+// driver is a client program (or library session) under test.
+type driver interface {
+	// login starts the client and returns once it is logged in with a
+	// bound resource, or with an error saying how it failed.
+	login(t *testing.T, e *env) error
+	// act has the client add the peer to its roster (where it can) and
+	// send "ping TOKEN" to the peer's bare JID.
+	act(t *testing.T, e *env) error
+	// received waits until the client shows or reports body.
+	received(d time.Duration, body string) error
+	// log is the client's own record of what it sent (holds its <auth/>s).
+	log() string
+	// output is what to show when the case fails.
+	output() string
+}
+
+// clientCase is one row of the matrix.
+type clientCase struct {
+	name      string
+	transport string
+	scram     bool // the client implements SCRAM, so PLAIN is a failure
+	roster    bool // the client offers a way to add a contact
+	processes int  // connections a passing run opens (one per process)
+	version   func() string
+	require   func(t *testing.T)
+	start     func(t *testing.T, e *env) driver
+}
+
+// row is one line of docs/clients.md.
+type row struct {
+	client, version, transport, mechanism, binding, attempts, conns, roster, result string
+	problems                                                                        []string // why the case failed, short
+}
+
+var (
+	rowsMu sync.Mutex
+	rows   []row
+)
+
+// TestClients runs every client of the matrix against its own server.
+func TestClients(t *testing.T) {
+	for _, cc := range clients {
+		t.Run(cc.name, func(t *testing.T) { runCase(t, cc) })
+	}
+}
+
+func runCase(t *testing.T, cc clientCase) {
+	cc.require(t)
+	srv := startParley(t)
+	e := &env{srv: srv, account: "alice@localhost", password: "alice's pw", peer: "bob@localhost", token: token(), dir: t.TempDir()}
+	srv.addUser(t, e.account, e.password)
+	srv.addUser(t, e.peer, "bob's pw")
+	peer, err := dialMellium(t, srv.c2s, e.peer, "bob's pw", srv.cafile())
+	if err != nil {
+		t.Fatalf("peer: %v\n%s", err, srv.interesting())
+	}
+	px := startProxy(t, srv.c2s)
+	e.host, e.port, _ = net.SplitHostPort(px.addr())
+
+	r := &row{client: cc.name, version: cc.version(), transport: cc.transport, roster: "not offered by the client"}
+	stage := "login"
+	d := cc.start(t, e)
+	t.Cleanup(func() { finishRow(t, cc, r, d, srv, e.account) })
+	fail := func(format string, args ...any) {
+		t.Helper()
+		msg := fmt.Sprintf(format, args...)
+		r.problems = append(r.problems, stage+": "+firstLine(msg))
+		t.Fatalf("%s: %s\n--- client output:\n%s\n--- server log (SASL, streams, errors):\n%s",
+			stage, msg, tail(d.output(), 60), srv.interesting())
+	}
+	if err := d.login(t, e); err != nil {
+		fail("%s did not log in: %v", cc.name, err)
+	}
+	r.conns = fmt.Sprint(px.conns.Load())
+	stage = "message from the client"
+	if err := d.act(t, e); err != nil {
+		fail("%v", err)
+	}
+	m, err := peer.expect(30*time.Second, "ping "+e.token)
+	if err != nil {
+		fail("the peer got nothing: %v", err)
+	}
+	if !strings.HasPrefix(m.From, e.account+"/") {
+		fail("the message came from %q, want %s/<resource>", m.From, e.account)
+	}
+	stage = "message to the client"
+	if err := peer.chat(m.From, "pong "+e.token); err != nil {
+		fail("the peer could not send: %v", err)
+	}
+	if err := d.received(30*time.Second, "pong "+e.token); err != nil {
+		fail("%v", err)
+	}
+	if cc.roster {
+		// The checker below logs in to the same account: take the
+		// client's mechanisms from the server's log before it does.
+		r.mechanism = strings.Join(srv.mechanisms(e.account), ", ")
+		stage = "roster"
+		r.roster = checkRoster(t, e)
+		if r.roster != "added" {
+			fail("%s", r.roster)
+		}
+	}
+}
+
+// checkRoster logs in to the client's account from a mellium session and
+// reads the roster the server stored: the client's roster add must be
+// there, whatever the client itself displays.
+func checkRoster(t *testing.T, e *env) string {
+	c, err := dialMellium(t, e.srv.c2s, e.account, e.password, e.srv.cafile())
+	if err != nil {
+		return fmt.Sprintf("FAIL: checker: %v", err)
+	}
+	var last []string
+	if poll(20*time.Second, func() bool {
+		last, err = c.roster()
+		return err == nil && slices.Contains(last, e.peer)
+	}) {
+		return "added"
+	}
+	return fmt.Sprintf("FAIL: %s not on the stored roster (items %v, err %v)", e.peer, last, err)
+}
+
+// finishRow fills in the SASL columns, applies the checks that do not
+// stop the exchange (in on the first connection, SCRAM when the client
+// knows it) and records the row. The mechanism comes from the server's
+// log; the channel binding from the GS2 header of the last <auth/> in the
+// client's own log.
+func finishRow(t *testing.T, cc clientCase, r *row, d driver, srv *parley, account string) {
+	if t.Skipped() {
+		return
+	}
+	attempts, err := authAttempts(d.log())
+	if err != nil {
+		t.Errorf("reading the client's <auth/>: %v", err)
+	}
+	var names []string
+	for _, a := range attempts {
+		names = append(names, a.String())
+	}
+	r.attempts = strings.Join(names, ", ")
+	if r.attempts == "" {
+		r.attempts = "(the client does not log what it sends)"
+	}
+	if r.mechanism == "" {
+		r.mechanism = strings.Join(srv.mechanisms(account), ", ")
+	}
+	switch {
+	case r.mechanism == "":
+		r.mechanism, r.binding = "- (no login)", "-"
+	case len(attempts) > 0:
+		last := attempts[len(attempts)-1]
+		r.binding = last.bindingText()
+		if last.Mechanism != r.mechanism {
+			t.Errorf("the client's last <auth/> is %s, the server logged %s", last.Mechanism, r.mechanism)
+		}
+	case r.mechanism == "PLAIN":
+		r.binding = "none (PLAIN)"
+	default:
+		r.binding = "unknown (no <auth/> in the client's log)"
+	}
+	if cc.scram && r.mechanism != "- (no login)" && !strings.HasPrefix(r.mechanism, "SCRAM-") {
+		r.problems = append(r.problems, "logged in with "+r.mechanism+" although it knows SCRAM")
+		t.Errorf("%s knows SCRAM but logged in with %s (attempts: %s)", cc.name, r.mechanism, r.attempts)
+	}
+	if r.conns == "" {
+		r.conns = "-"
+	} else if r.conns != fmt.Sprint(cc.processes) {
+		r.problems = append(r.problems, "in only on connection "+r.conns)
+		t.Errorf("%s needed %s connections to log in (it runs %d process(es)): not in on its first connection",
+			cc.name, r.conns, cc.processes)
+	}
+	r.result = "pass"
+	if t.Failed() {
+		r.result = "FAIL: " + strings.Join(r.problems, "; ")
+	}
+	t.Logf("matrix: %s | %s | %s | %s | %s | %s | conns %s | roster %s | %s",
+		r.client, r.version, r.transport, r.mechanism, r.binding, r.attempts, r.conns, r.roster, r.result)
+	rowsMu.Lock()
+	rows = append(rows, *r)
+	rowsMu.Unlock()
+}
+
+// writeMatrix writes the rows as a Markdown table when path is set.
+func writeMatrix(path string) error {
+	if path == "" {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("| client | version | transport | mechanism used | channel binding used | SASL attempts | connections | roster add | result |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	rowsMu.Lock()
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			r.client, r.version, r.transport, r.mechanism, r.binding, r.attempts, r.conns, r.roster, r.result)
+	}
+	rowsMu.Unlock()
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("PARLEY_CLIENT_MATRIX: %w", err)
+	}
+	return nil
+}
+
+func token() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// tail keeps the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{fmt.Sprintf("[... %d lines before]", len(lines)-n)}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}
