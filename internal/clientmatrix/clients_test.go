@@ -36,7 +36,7 @@ var clients = []clientCase{
 	{
 		name: "Profanity", transport: "STARTTLS", scram: true, roster: true, processes: 1,
 		version: func() string {
-			return dpkgVersion("profanity")() + " (libstrophe " + dpkgVersion("libstrophe0")() + ")"
+			return dpkgVersion("profanity")() + " (" + dpkgVersion("libstrophe0")() + ")"
 		},
 		require: func(t *testing.T) { requireTool(t, "profanity", "apt-get install profanity") },
 		start:   startProfanity,
@@ -84,7 +84,7 @@ func npmVersion(pkg string) func() string {
 		if err != nil || json.Unmarshal(b, &p) != nil {
 			return "unknown"
 		}
-		return p.Version
+		return "npm " + p.Version
 	}
 }
 
@@ -138,13 +138,21 @@ func (p *process) waitOutput(d time.Duration, text string) error {
 			if strings.Contains(p.stdout.String(), text) {
 				return nil
 			}
-			return fmt.Errorf("exited (%v) without printing %q", p.err, text)
+			return fmt.Errorf("exited (%v) without printing %q; its last words: %q", p.err, text, p.lastWords())
 		case <-deadline:
 			return fmt.Errorf("printed no %q within %v", text, d)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
 	return nil
+}
+
+// lastWords is the last line the program printed (stdout, else stderr).
+func (p *process) lastWords() string {
+	if l := lastLine(p.stdout.String()); l != "" {
+		return l
+	}
+	return lastLine(p.stderr.String())
 }
 
 func (p *process) output() string {

@@ -71,7 +71,10 @@ func (s *sendxmppDriver) command(e *env, args ...string) *exec.Cmd {
 
 func (s *sendxmppDriver) login(t *testing.T, e *env) error {
 	s.listen = startProcess(t, s.command(e, "-l"))
-	return waitBound(e, s.listen.exited, 60*time.Second)
+	if err := waitBound(e, s.listen.exited, 60*time.Second); err != nil {
+		return fmt.Errorf("%w; its last words: %q", err, lastLine(s.listen.stderr.String()))
+	}
+	return nil
 }
 
 func (s *sendxmppDriver) act(t *testing.T, e *env) error {
@@ -113,6 +116,11 @@ func (s *sendxmppDriver) output() string {
 		}
 	}
 	return b.String()
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	return s[strings.LastIndex(s, "\n")+1:]
 }
 
 // waitBound waits until the server has bound a resource for the account

@@ -104,6 +104,9 @@ func runCase(t *testing.T, cc clientCase) {
 	e.host, e.port, _ = net.SplitHostPort(px.addr())
 
 	r := &row{client: cc.name, version: cc.version(), transport: cc.transport, roster: "not offered by the client"}
+	if cc.roster {
+		r.roster = "not reached"
+	}
 	stage := "login"
 	d := cc.start(t, e)
 	t.Cleanup(func() { finishRow(t, cc, r, d, srv, e.account) })
