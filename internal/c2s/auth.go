@@ -13,16 +13,13 @@ import (
 	"github.com/parleyim/parley/internal/stanza"
 )
 
-// Per-stream bounds on SASL failures. A client may try each mechanism it
-// is offered once (slixmpp, for one, walks down the list after each
-// failure), so failed logins (sasl.Failure.FailedLogin: wrong password,
-// unknown user, channel binding mismatch) end the stream only past
-// maxAuthAttempts and past the number of mechanisms offered. Failures of any
-// kind end it past maxSASLFailures, so that no client loops for ever.
-const (
-	maxAuthAttempts = 3
-	maxSASLFailures = 20
-)
+// maxAuthAttempts bounds the failed logins (sasl.Failure.FailedLogin:
+// wrong password, unknown user, channel binding mismatch) on one stream. A
+// client may try each mechanism it is offered once (slixmpp, for one, walks
+// down the list after each failure, ending with PLAIN), so the stream ends
+// only past both this and the number of mechanisms offered. Other failures
+// are bounded by limits.preauth_elements, like everything before login.
+const maxAuthAttempts = 3
 
 // lookupCredentials adapts the account store to SASL.
 func (s *Session) lookupCredentials(ctx context.Context, username string, h sasl.Hash) (sasl.Credentials, error) {
@@ -153,15 +150,13 @@ func (s *Session) saslError(err error) error {
 
 // saslFailure logs and counts f (once), and sends <failure/>. Failed
 // logins wait a uniform delay first, count against the address and, past
-// the limits, close the stream; every failure counts towards
-// maxSASLFailures.
+// the limits, close the stream.
 func (s *Session) saslFailure(f *sasl.Failure) error {
 	mech := mechanismLabel(s.saslMech)
 	login := f.FailedLogin()
 	s.srv.log.Info("sasl failure", "peer", s.addr, "stream_id", s.id, "mechanism", mech,
 		"user", s.saslUser, "reason", f.Reason, "condition", f.Condition, "text", f.Text, "failed_login", login)
 	mSASLFailures.WithLabelValues(f.Reason, mech).Inc()
-	s.saslFails++
 	if login {
 		mAuth.WithLabelValues("failure", mech).Inc()
 		if d := s.srv.cfg.Limits.AuthFailureDelay.D(); d > 0 {
@@ -180,9 +175,6 @@ func (s *Session) saslFailure(f *sasl.Failure) error {
 		if s.authFail >= max(maxAuthAttempts, len(sasl.Mechanisms(s.saslOptions()))) {
 			return streamErr("policy-violation", "too many failed login attempts")
 		}
-	}
-	if s.saslFails >= maxSASLFailures {
-		return streamErr("policy-violation", "too many failed SASL exchanges")
 	}
 	return nil
 }

@@ -55,7 +55,6 @@ type Session struct {
 	saslMech  string // as the client named it; see mechanismLabel
 	saslUser  string // the username of the current or last exchange, for logs
 	authFail  int    // failed logins on this stream (auth.go)
-	saslFails int    // SASL failures of any kind on this stream
 	preAuthN  int
 	headerOut atomic.Bool // our stream header was sent
 
