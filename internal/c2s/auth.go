@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/parleyim/parley/internal/account"
@@ -154,7 +155,14 @@ func (s *Session) saslError(err error) error {
 func (s *Session) saslFailure(f *sasl.Failure) error {
 	mech := mechanismLabel(s.saslMech)
 	login := f.FailedLogin()
-	s.srv.log.Info("sasl failure", "peer", s.addr, "stream_id", s.id, "mechanism", mech,
+	// Failed logins and downgrades at info; the rest (a binding type or
+	// mechanism the client cannot use here, malformed input) at debug, as
+	// clients that walk down the mechanism list meet them on every login.
+	level := slog.LevelDebug
+	if login || f.Reason == sasl.ReasonDowngrade {
+		level = slog.LevelInfo
+	}
+	s.srv.log.Log(context.Background(), level, "sasl failure", "peer", s.addr, "stream_id", s.id, "mechanism", mech,
 		"user", s.saslUser, "reason", f.Reason, "condition", f.Condition, "text", f.Text, "failed_login", login)
 	mSASLFailures.WithLabelValues(f.Reason, mech).Inc()
 	if login {
