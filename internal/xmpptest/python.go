@@ -16,9 +16,26 @@ const DebianPython = "/usr/bin/python3"
 func RequirePython(t testing.TB, module, pkg string) {
 	t.Helper()
 	if err := exec.Command(DebianPython, "-c", "import "+module).Run(); err != nil {
-		if os.Getenv("PARLEY_REQUIRE_INTEROP") != "" {
-			t.Fatalf("%s is required: %v (apt-get install %s)", pkg, err, pkg)
-		}
-		t.Skip(pkg + " not installed")
+		missing(t, pkg, err)
 	}
+}
+
+// RequireCommand returns the path of the program name from the Debian
+// package pkg, skipping the test (failing it under PARLEY_REQUIRE_INTEROP)
+// when it is not installed.
+func RequireCommand(t testing.TB, name, pkg string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		missing(t, pkg, err)
+	}
+	return path
+}
+
+func missing(t testing.TB, pkg string, err error) {
+	t.Helper()
+	if os.Getenv("PARLEY_REQUIRE_INTEROP") != "" {
+		t.Fatalf("%s is required: %v (apt-get install %s)", pkg, err, pkg)
+	}
+	t.Skip(pkg + " not installed")
 }
