@@ -125,6 +125,7 @@ func runCase(t *testing.T, cc clientCase) {
 	if err := d.act(t, e); err != nil {
 		fail("%v", err)
 	}
+	r.conns = fmt.Sprint(px.conns.Load()) // go-sendxmpp's sender connects in act
 	m, err := peer.expect(30*time.Second, "ping "+e.token)
 	if err != nil {
 		fail("the peer got nothing: %v", err)

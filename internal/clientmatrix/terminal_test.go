@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -30,8 +32,24 @@ func startTerminal(t *testing.T, dir string, argv ...string) *terminal {
 	if out, err := exec.Command("tmux", args...).CombinedOutput(); err != nil {
 		t.Fatalf("tmux new-session: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { exec.Command("tmux", "-S", tm.sock, "kill-server").Run() })
+	out, err := exec.Command("tmux", "-S", tm.sock, "display-message", "-p", "-t", "main", "#{pane_pid}").Output()
+	pid, perr := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil || perr != nil {
+		exec.Command("tmux", "-S", tm.sock, "kill-server").Run()
+		t.Fatalf("tmux pane pid: %v %v", err, perr)
+	}
+	t.Cleanup(func() { tm.stop(t, pid) })
 	return tm
+}
+
+// stop ends the program and its tmux server. The program is killed
+// outright: poezio ignores the hangup of its terminal and would spin.
+func (tm *terminal) stop(t *testing.T, pid int) {
+	syscall.Kill(pid, syscall.SIGKILL)
+	if !poll(10*time.Second, func() bool { return syscall.Kill(pid, 0) != nil }) {
+		t.Errorf("terminal program %d still running after SIGKILL", pid)
+	}
+	exec.Command("tmux", "-S", tm.sock, "kill-server").Run()
 }
 
 // typeLine types text on the input line and presses Enter. The first key
