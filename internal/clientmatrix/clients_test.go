@@ -131,16 +131,25 @@ func startProcess(t *testing.T, cmd *exec.Cmd) *process {
 // waitOutput waits until stdout holds text; it gives up early when the
 // program exits without printing it.
 func (p *process) waitOutput(d time.Duration, text string) error {
+	return p.wait(p.stdout, "stdout", d, text)
+}
+
+// waitStderr is waitOutput for stderr.
+func (p *process) waitStderr(d time.Duration, text string) error {
+	return p.wait(p.stderr, "stderr", d, text)
+}
+
+func (p *process) wait(out *syncBuffer, where string, d time.Duration, text string) error {
 	deadline := time.After(d)
-	for !strings.Contains(p.stdout.String(), text) {
+	for !strings.Contains(out.String(), text) {
 		select {
 		case <-p.exited:
-			if strings.Contains(p.stdout.String(), text) {
+			if strings.Contains(out.String(), text) {
 				return nil
 			}
-			return fmt.Errorf("exited (%v) without printing %q; its last words: %q", p.err, text, p.lastWords())
+			return fmt.Errorf("exited (%v) before %q showed on its %s; its last words: %q", p.err, text, where, p.lastWords())
 		case <-deadline:
-			return fmt.Errorf("printed no %q within %v", text, d)
+			return fmt.Errorf("no %q on its %s within %v", text, where, d)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

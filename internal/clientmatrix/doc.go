@@ -18,7 +18,8 @@
 // client cannot log in on its first connection, uses PLAIN although it
 // knows SCRAM, or does not get a message across in either direction. The
 // matrix is in docs/clients.md; PARLEY_CLIENT_MATRIX=FILE writes the rows
-// of a run there as Markdown. A missing client skips its case, or fails it
+// of a run there as Markdown, and PARLEY_CLIENT_MATRIX_BIN=PATH runs the
+// matrix against that parley binary instead of building one. A missing client skips its case, or fails it
 // when PARLEY_REQUIRE_INTEROP is set (as .ci/run does).
 //
 // The package has no code outside its tests.

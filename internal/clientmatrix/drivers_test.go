@@ -55,7 +55,7 @@ func startSendxmpp(*testing.T, *env) driver { return &sendxmppDriver{} }
 
 // sendxmppDriver runs go-sendxmpp twice, as its users do: `-l` listens
 // and prints what arrives, a second call sends a message read from stdin.
-// Its debug flag (-d) only copies the XML it exchanges to stdout. The
+// Its debug flag (-d) only copies the XML it receives to stderr. The
 // server's certificate is trusted through SSL_CERT_FILE, which Go's TLS
 // reads on Linux.
 type sendxmppDriver struct {
@@ -71,10 +71,9 @@ func (s *sendxmppDriver) command(e *env, args ...string) *exec.Cmd {
 
 func (s *sendxmppDriver) login(t *testing.T, e *env) error {
 	s.listen = startProcess(t, s.command(e, "-l"))
-	if err := waitBound(e, s.listen.exited, 60*time.Second); err != nil {
-		return fmt.Errorf("%w; its last words: %q", err, lastLine(s.listen.stderr.String()))
-	}
-	return nil
+	// -d copies what it receives to stderr: the bind result holds
+	// <jid>FULL JID</jid>.
+	return s.listen.waitStderr(60*time.Second, "<jid>"+e.account+"/")
 }
 
 func (s *sendxmppDriver) act(t *testing.T, e *env) error {
@@ -93,8 +92,7 @@ func (s *sendxmppDriver) act(t *testing.T, e *env) error {
 }
 
 func (s *sendxmppDriver) received(d time.Duration, body string) error {
-	// The listener prints "TIME FROM: BODY"; its debug copy of the XML
-	// has the body only inside <body/>.
+	// The listener prints "TIME FROM: BODY" to stdout.
 	return s.listen.waitOutput(d, "@localhost: "+body)
 }
 
@@ -102,7 +100,7 @@ func (s *sendxmppDriver) log() string {
 	var b strings.Builder
 	for _, p := range []*process{s.listen, s.send} {
 		if p != nil {
-			b.WriteString(p.stdout.String())
+			b.WriteString(p.stderr.String())
 		}
 	}
 	return b.String()
@@ -121,22 +119,6 @@ func (s *sendxmppDriver) output() string {
 func lastLine(s string) string {
 	s = strings.TrimSpace(s)
 	return s[strings.LastIndex(s, "\n")+1:]
-}
-
-// waitBound waits until the server has bound a resource for the account
-// (its "session bound" log line), or until exited is closed.
-func waitBound(e *env, exited <-chan struct{}, d time.Duration) error {
-	deadline := time.After(d)
-	for len(e.srv.bound(e.account)) == 0 {
-		select {
-		case <-exited:
-			return errors.New("the client exited before the server bound a resource for it")
-		case <-deadline:
-			return fmt.Errorf("the server bound no resource for %s within %v", e.account, d)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return nil
 }
 
 // termDriver is a terminal client in tmux.
@@ -249,10 +231,7 @@ func startPoezio(t *testing.T, e *env) driver {
 		tm:      tm,
 		logFile: filepath.Join(e.dir, "debug.log"),
 		connect: func(t *testing.T, e *env, tm *terminal) error {
-			if err := waitBound(e, nil, 60*time.Second); err != nil {
-				return err
-			}
-			return tm.waitFor(30*time.Second, "Your JID is")
+			return tm.waitFor(60*time.Second, "Your JID is "+e.account+"/")
 		},
 		actions: func(e *env) []string {
 			return []string{"/add " + e.peer, "/message " + e.peer + " ping " + e.token}

@@ -19,7 +19,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	if parleyBin, err = buildParley(dir); err != nil {
+	parleyBin = os.Getenv("PARLEY_CLIENT_MATRIX_BIN") // another build, to compare
+	if parleyBin == "" {
+		parleyBin, err = buildParley(dir)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
@@ -195,6 +199,10 @@ func finishRow(t *testing.T, cc clientCase, r *row, d driver, srv *parley, accou
 		r.mechanism = strings.Join(srv.mechanisms(account), ", ")
 	}
 	switch {
+	case r.mechanism == "" && r.conns != "":
+		r.mechanism, r.binding = "unknown", "-"
+		r.problems = append(r.problems, "no authenticated line in the server's log")
+		t.Errorf("the client logged in but Parley's log has no msg=authenticated line for %s", account)
 	case r.mechanism == "":
 		r.mechanism, r.binding = "- (no login)", "-"
 	case len(attempts) > 0:

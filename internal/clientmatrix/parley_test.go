@@ -122,19 +122,6 @@ func (p *parley) addUser(t *testing.T, jid, password string) {
 // cafile is the self-signed certificate serve generated for localhost.
 func (p *parley) cafile() string { return filepath.Join(p.dataDir, "certs", "localhost.crt") }
 
-var boundLine = regexp.MustCompile(`msg="session bound".* jid=(\S+)`)
-
-// bound returns the full JIDs bound so far whose bare JID is account.
-func (p *parley) bound(account string) []string {
-	var jids []string
-	for _, m := range boundLine.FindAllStringSubmatch(p.log.String(), -1) {
-		if strings.HasPrefix(m[1], account+"/") {
-			jids = append(jids, m[1])
-		}
-	}
-	return jids
-}
-
 var authLine = regexp.MustCompile(`msg=authenticated\b.*\bjid=(\S+).*\bmechanism=(\S+)`)
 
 // mechanisms lists, without repeats, the SASL mechanisms the server logged
