@@ -57,7 +57,7 @@ var clients = []clientCase{
 		start:   xmppJS,
 	},
 	{
-		name: "mellium.im/xmpp", transport: "STARTTLS", scram: true, roster: true, processes: 1,
+		name: "mellium.im/xmpp", transport: "STARTTLS", scram: true, roster: true, processes: 1, binding: "tls-exporter",
 		version: goModVersion("mellium.im/xmpp"),
 		require: func(*testing.T) {},
 		start:   func(*testing.T, *env) driver { return &melliumDriver{} },

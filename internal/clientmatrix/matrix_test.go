@@ -71,9 +71,13 @@ type clientCase struct {
 	scram     bool // the client implements SCRAM, so PLAIN is a failure
 	roster    bool // the client offers a way to add a contact
 	processes int  // connections a passing run opens (one per process)
-	version   func() string
-	require   func(t *testing.T)
-	start     func(t *testing.T, e *env) driver
+	// binding is the channel binding the client must end up using, for
+	// clients that can bind with a type TLS 1.3 has ("" for the others):
+	// Parley keeps channel binding wherever the client can have it.
+	binding string
+	version func() string
+	require func(t *testing.T)
+	start   func(t *testing.T, e *env) driver
 }
 
 // row is one line of docs/clients.md.
@@ -215,6 +219,10 @@ func finishRow(t *testing.T, cc clientCase, r *row, d driver, srv *parley, accou
 		r.binding = "none (PLAIN)"
 	default:
 		r.binding = "unknown (no <auth/> in the client's log)"
+	}
+	if cc.binding != "" && r.binding != "-" && r.binding != cc.binding {
+		r.problems = append(r.problems, "channel binding "+r.binding+", not "+cc.binding)
+		t.Errorf("%s can bind with %s but used %s", cc.name, cc.binding, r.binding)
 	}
 	if cc.scram && r.mechanism != "- (no login)" && !strings.HasPrefix(r.mechanism, "SCRAM-") {
 		r.problems = append(r.problems, "logged in with "+r.mechanism+" although it knows SCRAM")
