@@ -45,7 +45,7 @@ var clients = []clientCase{
 		// go-sendxmpp sends in one process and listens in another; it has
 		// no roster command, and the go-xmpp it is built with knows no
 		// SCRAM (PLAIN, DIGEST-MD5 and X-OAUTH2 only).
-		name: "go-sendxmpp", transport: "STARTTLS", scram: false, roster: false, processes: 2,
+		name: "go-sendxmpp", transport: "STARTTLS", scram: false, roster: false, processes: 2, replyBare: true,
 		version: dpkgVersion("go-sendxmpp"),
 		require: func(t *testing.T) { requireTool(t, "go-sendxmpp", "apt-get install go-sendxmpp") },
 		start:   startSendxmpp,

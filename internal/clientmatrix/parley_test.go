@@ -19,10 +19,15 @@ import (
 // parleyBin is the binary TestMain builds from ./cmd/parley.
 var parleyBin string
 
-// buildParley builds cmd/parley into dir, as a user does with go build.
+// buildParley builds cmd/parley into dir, as a user does with go build
+// (with -race when the tests run with it).
 func buildParley(dir string) (string, error) {
 	bin := filepath.Join(dir, "parley")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/parleyim/parley/cmd/parley")
+	args := []string{"build", "-o", bin}
+	if raceBuild {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "github.com/parleyim/parley/cmd/parley")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/parley: %w\n%s", err, out)
 	}
@@ -103,6 +108,9 @@ func (p *parley) stop(t *testing.T) {
 	case err := <-p.exited:
 		if err != nil {
 			t.Errorf("parley serve did not exit cleanly on SIGTERM: %v\n%s", err, p.interesting())
+		}
+		if log := p.log.String(); strings.Contains(log, "WARNING: DATA RACE") {
+			t.Errorf("the race detector reported a race in parley serve:\n%s", log[strings.Index(log, "WARNING: DATA RACE"):])
 		}
 	case <-time.After(30 * time.Second):
 		p.cmd.Process.Kill()

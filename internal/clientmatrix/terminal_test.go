@@ -46,10 +46,22 @@ func startTerminal(t *testing.T, dir string, argv ...string) *terminal {
 // outright: poezio ignores the hangup of its terminal and would spin.
 func (tm *terminal) stop(t *testing.T, pid int) {
 	syscall.Kill(pid, syscall.SIGKILL)
-	if !poll(10*time.Second, func() bool { return syscall.Kill(pid, 0) != nil }) {
+	exec.Command("tmux", "-S", tm.sock, "kill-server").Run()
+	if !poll(10*time.Second, func() bool { return gone(pid) }) {
 		t.Errorf("terminal program %d still running after SIGKILL", pid)
 	}
-	exec.Command("tmux", "-S", tm.sock, "kill-server").Run()
+}
+
+// gone reports whether process pid has ended (exited, or a zombie not
+// yet reaped by its parent).
+func gone(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// Fields after the command name, which is in parentheses: state first.
+	_, rest, ok := strings.Cut(string(stat), ") ")
+	return ok && strings.HasPrefix(rest, "Z")
 }
 
 // typeLine types text on the input line and presses Enter. The first key
