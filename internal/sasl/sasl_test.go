@@ -805,19 +805,21 @@ func TestNewServerRejects(t *testing.T) {
 	noUnique := tls12.server
 	noUnique.TLSUnique = nil
 	cases := []struct {
-		name string
-		mech string
-		opts Options
-		want string
+		name   string
+		mech   string
+		opts   Options
+		want   string
+		reason string
 	}{
-		{"unknown", "DIGEST-MD5", Options{}, InvalidMechanism},
-		{"empty", "", Options{}, InvalidMechanism},
-		{"lower case", "scram-sha-256", Options{}, InvalidMechanism},
-		{"unknown hash", "SCRAM-SHA-384", Options{}, InvalidMechanism},
-		{"double PLUS", "SCRAM-SHA-256-PLUS-PLUS", Options{TLS: &tls12.server, ServerCert: tls12.cert}, InvalidMechanism},
-		{"PLAIN without TLS", Plain, Options{}, EncryptionRequired},
-		{"PLUS without TLS", ScramSHA256Plus, Options{}, EncryptionRequired},
-		{"PLUS without binding", ScramSHA256Plus, Options{TLS: &noUnique}, InvalidMechanism},
+		{"unknown", "DIGEST-MD5", Options{}, InvalidMechanism, ReasonUnknownMechanism},
+		{"empty", "", Options{}, InvalidMechanism, ReasonUnknownMechanism},
+		{"lower case", "scram-sha-256", Options{}, InvalidMechanism, ReasonUnknownMechanism},
+		{"unknown hash", "SCRAM-SHA-384", Options{}, InvalidMechanism, ReasonUnknownMechanism},
+		{"double PLUS", "SCRAM-SHA-256-PLUS-PLUS", Options{TLS: &tls12.server, ServerCert: tls12.cert}, InvalidMechanism, ReasonUnknownMechanism},
+		{"hash not offered", ScramSHA1, Options{Hashes: []Hash{SHA256}}, InvalidMechanism, ReasonNotOffered},
+		{"PLAIN without TLS", Plain, Options{}, EncryptionRequired, ReasonEncryptionRequired},
+		{"PLUS without TLS", ScramSHA256Plus, Options{}, EncryptionRequired, ReasonEncryptionRequired},
+		{"PLUS without binding", ScramSHA256Plus, Options{TLS: &noUnique}, InvalidMechanism, ReasonNotOffered},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -825,8 +827,8 @@ func TestNewServerRejects(t *testing.T) {
 			if s != nil || err == nil {
 				t.Fatal("accepted")
 			}
-			if f := asFailure(t, err); f.Condition != c.want {
-				t.Errorf("got %v, want %s", f, c.want)
+			if f := asFailure(t, err); f.Condition != c.want || f.Reason != c.reason || f.FailedLogin() {
+				t.Errorf("got %v (reason %s), want %s (%s), not a failed login", f, f.Reason, c.want, c.reason)
 			}
 		})
 	}
