@@ -74,36 +74,18 @@ func runSlixmpp(t *testing.T, srv *xmpptest.Server, bob *xmpptest.Client, mech, 
 	t.Helper()
 	cafile := filepath.Join(srv.Config.DataDir, "certs", "localhost.crt")
 	host, port, _ := strings.Cut(srv.Addr("c2s"), ":")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, xmpptest.DebianPython, "testdata/slixmpp_chat.py",
+	msg, script := xmpptest.StartPython(t, bob.In, isChat("hello from slixmpp"), "testdata/slixmpp_chat.py",
 		"alice@localhost/slix", "slix pw", host, port, cafile, bob.JID.String(), mech, tlsMax)
-	done := make(chan struct{})
-	var out []byte
-	var err error
-	go func() { out, err = cmd.CombinedOutput(); close(done) }()
-	var msg xmpptest.Stanza
-wait:
-	for {
-		select {
-		case msg = <-bob.In:
-			if isChat("hello from slixmpp")(msg) {
-				break wait
-			}
-		case <-done:
-			t.Fatalf("slixmpp ended before sending: %v\n%s", err, out)
-		}
-	}
 	if msg.Attr("from") != "alice@localhost/slix" {
 		t.Fatalf("from = %q", msg.Attr("from"))
 	}
 	bob.Send(t, `<message to='alice@localhost/slix' type='chat'><body>reply via `+name+`</body></message>`)
-	<-done
-	if err != nil || !strings.Contains(string(out), "OK reply via "+name) {
+	out, err := script.Wait()
+	if err != nil || !strings.Contains(out, "OK reply via "+name) {
 		t.Fatalf("slixmpp: %v\n%s", err, out)
 	}
 	t.Logf("slixmpp:\n%s", out)
-	return string(out)
+	return out
 }
 
 // TestGoSendxmpp: Debian's go-sendxmpp (mattn/go-xmpp), with its defaults,

@@ -375,10 +375,12 @@ func (s *Server) Step(ctx context.Context, in []byte) (out []byte, done bool, er
 func lookupFailure(err error) *Failure {
 	var f *Failure
 	if errors.As(err, &f) {
-		if f.Reason == "" {
-			f.Reason = ReasonAccountRefused
+		if f.Reason != "" {
+			return f
 		}
-		return f
+		c := *f // the Lookup's value may be shared: do not write to it
+		c.Reason = ReasonAccountRefused
+		return &c
 	}
 	return fail(TemporaryAuthFailure, "account lookup failed")
 }

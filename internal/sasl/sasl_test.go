@@ -427,25 +427,26 @@ func TestPLAINFailures(t *testing.T) {
 	o := Options{Lookup: newLookup(t), TLS: &tls13.server}
 	big := strings.Repeat("a", MaxMessageSize)
 	cases := []struct {
-		name string
-		opts Options
-		msg  string
-		want string
+		name   string
+		opts   Options
+		msg    string
+		want   string
+		reason string
 	}{
-		{"wrong password", o, "\x00juliet\x00romeo", NotAuthorized},
-		{"unknown user", o, "\x00tybalt\x00romeo", NotAuthorized},
-		{"password case matters", o, "\x00juliet\x00R0M30MYR0M30", NotAuthorized},
-		{"disallowed password", o, "\x00juliet\x00r0m30\x01", NotAuthorized},
-		{"one NUL", o, "juliet\x00r0m30myr0m30", MalformedRequest},
-		{"no NUL", o, "juliet", MalformedRequest},
-		{"three NULs", o, "\x00juliet\x00r0m30\x00myr0m30", MalformedRequest},
-		{"empty authcid", o, "\x00\x00r0m30myr0m30", MalformedRequest},
-		{"empty password", o, "\x00juliet\x00", MalformedRequest},
-		{"invalid UTF-8", o, "\x00juliet\xff\x00r0m30myr0m30", MalformedRequest},
-		{"oversized", o, "\x00juliet\x00" + big, MalformedRequest},
-		{"lookup error", Options{Lookup: failingLookup(errors.New("db down")), TLS: o.TLS}, "\x00juliet\x00x", TemporaryAuthFailure},
-		{"lookup failure passed on", Options{Lookup: failingLookup(&Failure{Condition: AccountDisabled}), TLS: o.TLS}, "\x00juliet\x00x", AccountDisabled},
-		{"no lookup", Options{TLS: o.TLS}, "\x00juliet\x00x", TemporaryAuthFailure},
+		{"wrong password", o, "\x00juliet\x00romeo", NotAuthorized, ReasonWrongPassword},
+		{"unknown user", o, "\x00tybalt\x00romeo", NotAuthorized, ReasonUnknownUser},
+		{"password case matters", o, "\x00juliet\x00R0M30MYR0M30", NotAuthorized, ReasonWrongPassword},
+		{"disallowed password", o, "\x00juliet\x00r0m30\x01", NotAuthorized, ReasonWrongPassword},
+		{"one NUL", o, "juliet\x00r0m30myr0m30", MalformedRequest, ReasonMalformed},
+		{"no NUL", o, "juliet", MalformedRequest, ReasonMalformed},
+		{"three NULs", o, "\x00juliet\x00r0m30\x00myr0m30", MalformedRequest, ReasonMalformed},
+		{"empty authcid", o, "\x00\x00r0m30myr0m30", MalformedRequest, ReasonMalformed},
+		{"empty password", o, "\x00juliet\x00", MalformedRequest, ReasonMalformed},
+		{"invalid UTF-8", o, "\x00juliet\xff\x00r0m30myr0m30", MalformedRequest, ReasonMalformed},
+		{"oversized", o, "\x00juliet\x00" + big, MalformedRequest, ReasonMalformed},
+		{"lookup error", Options{Lookup: failingLookup(errors.New("db down")), TLS: o.TLS}, "\x00juliet\x00x", TemporaryAuthFailure, ReasonStore},
+		{"lookup failure passed on", Options{Lookup: failingLookup(&Failure{Condition: AccountDisabled}), TLS: o.TLS}, "\x00juliet\x00x", AccountDisabled, ReasonAccountRefused},
+		{"no lookup", Options{TLS: o.TLS}, "\x00juliet\x00x", TemporaryAuthFailure, ReasonStore},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -457,10 +458,27 @@ func TestPLAINFailures(t *testing.T) {
 			if err == nil || done || out != nil {
 				t.Fatalf("out=%q done=%v err=%v", out, done, err)
 			}
-			if f := asFailure(t, err); f.Condition != c.want {
-				t.Errorf("got %v, want %s", f, c.want)
+			if f := asFailure(t, err); f.Condition != c.want || f.Reason != c.reason {
+				t.Errorf("got %v (reason %s), want %s (%s)", f, f.Reason, c.want, c.reason)
 			}
 		})
+	}
+}
+
+// TestLookupFailureNotModified: a *Failure from the Lookup may be a shared
+// value; the reason is added to a copy.
+func TestLookupFailureNotModified(t *testing.T) {
+	shared := &Failure{Condition: AccountDisabled, Text: "disabled"}
+	s, err := NewServer(Plain, Options{Lookup: failingLookup(shared), AllowInsecurePlain: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = s.Step(context.Background(), []byte("\x00juliet\x00x"))
+	if f := asFailure(t, err); f.Condition != AccountDisabled || f.Reason != ReasonAccountRefused || f.FailedLogin() {
+		t.Errorf("got %+v", f)
+	}
+	if shared.Reason != "" {
+		t.Errorf("the Lookup's Failure was changed: %+v", shared)
 	}
 }
 
@@ -787,19 +805,21 @@ func TestNewServerRejects(t *testing.T) {
 	noUnique := tls12.server
 	noUnique.TLSUnique = nil
 	cases := []struct {
-		name string
-		mech string
-		opts Options
-		want string
+		name   string
+		mech   string
+		opts   Options
+		want   string
+		reason string
 	}{
-		{"unknown", "DIGEST-MD5", Options{}, InvalidMechanism},
-		{"empty", "", Options{}, InvalidMechanism},
-		{"lower case", "scram-sha-256", Options{}, InvalidMechanism},
-		{"unknown hash", "SCRAM-SHA-384", Options{}, InvalidMechanism},
-		{"double PLUS", "SCRAM-SHA-256-PLUS-PLUS", Options{TLS: &tls12.server, ServerCert: tls12.cert}, InvalidMechanism},
-		{"PLAIN without TLS", Plain, Options{}, EncryptionRequired},
-		{"PLUS without TLS", ScramSHA256Plus, Options{}, EncryptionRequired},
-		{"PLUS without binding", ScramSHA256Plus, Options{TLS: &noUnique}, InvalidMechanism},
+		{"unknown", "DIGEST-MD5", Options{}, InvalidMechanism, ReasonUnknownMechanism},
+		{"empty", "", Options{}, InvalidMechanism, ReasonUnknownMechanism},
+		{"lower case", "scram-sha-256", Options{}, InvalidMechanism, ReasonUnknownMechanism},
+		{"unknown hash", "SCRAM-SHA-384", Options{}, InvalidMechanism, ReasonUnknownMechanism},
+		{"double PLUS", "SCRAM-SHA-256-PLUS-PLUS", Options{TLS: &tls12.server, ServerCert: tls12.cert}, InvalidMechanism, ReasonUnknownMechanism},
+		{"hash not offered", ScramSHA1, Options{Hashes: []Hash{SHA256}}, InvalidMechanism, ReasonNotOffered},
+		{"PLAIN without TLS", Plain, Options{}, EncryptionRequired, ReasonEncryptionRequired},
+		{"PLUS without TLS", ScramSHA256Plus, Options{}, EncryptionRequired, ReasonEncryptionRequired},
+		{"PLUS without binding", ScramSHA256Plus, Options{TLS: &noUnique}, InvalidMechanism, ReasonNotOffered},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -807,8 +827,8 @@ func TestNewServerRejects(t *testing.T) {
 			if s != nil || err == nil {
 				t.Fatal("accepted")
 			}
-			if f := asFailure(t, err); f.Condition != c.want {
-				t.Errorf("got %v, want %s", f, c.want)
+			if f := asFailure(t, err); f.Condition != c.want || f.Reason != c.reason || f.FailedLogin() {
+				t.Errorf("got %v (reason %s), want %s (%s), not a failed login", f, f.Reason, c.want, c.reason)
 			}
 		})
 	}

@@ -1,9 +1,11 @@
 package xmpptest
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 )
 
 // DebianPython is Debian's interpreter, where python3-slixmpp and
@@ -38,4 +40,42 @@ func missing(t testing.TB, pkg string, err error) {
 		t.Fatalf("%s is required: %v (apt-get install %s)", pkg, err, pkg)
 	}
 	t.Skip(pkg + " not installed")
+}
+
+// Script is a client script started by StartPython.
+type Script struct {
+	done   chan struct{}
+	out    []byte
+	err    error
+	cancel context.CancelFunc
+}
+
+// StartPython runs script (a path relative to the test's package) with
+// DebianPython and args, for at most a minute, and returns the stanza on in
+// that match accepts first: what the script sent. It fails the test if the
+// script ends before.
+func StartPython(t testing.TB, in <-chan Stanza, match func(Stanza) bool, script string, args ...string) (Stanza, *Script) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	s := &Script{done: make(chan struct{}), cancel: cancel}
+	t.Cleanup(func() { s.cancel(); <-s.done })
+	cmd := exec.CommandContext(ctx, DebianPython, append([]string{script}, args...)...)
+	go func() { s.out, s.err = cmd.CombinedOutput(); close(s.done) }()
+	for {
+		select {
+		case st := <-in:
+			if match(st) {
+				return st, s
+			}
+		case <-s.done:
+			t.Fatalf("%s ended before sending: %v\n%s", script, s.err, s.out)
+		}
+	}
+}
+
+// Wait waits for the script to end and returns its combined output and
+// exit error.
+func (s *Script) Wait() (string, error) {
+	<-s.done
+	return string(s.out), s.err
 }
