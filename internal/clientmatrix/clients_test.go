@@ -24,7 +24,7 @@ var clients = []clientCase{
 	{
 		name: "poezio", transport: "STARTTLS", scram: true, roster: true, processes: 1,
 		version: dpkgVersion("poezio"),
-		require: func(t *testing.T) { requireTool(t, "poezio", "apt-get install poezio") },
+		require: func(t *testing.T) { xmpptest.RequireCommand(t, "poezio", "poezio") },
 		start:   startPoezio,
 	},
 	{
@@ -38,7 +38,7 @@ var clients = []clientCase{
 		version: func() string {
 			return dpkgVersion("profanity")() + " (" + dpkgVersion("libstrophe0")() + ")"
 		},
-		require: func(t *testing.T) { requireTool(t, "profanity", "apt-get install profanity") },
+		require: func(t *testing.T) { xmpptest.RequireCommand(t, "profanity", "profanity") },
 		start:   startProfanity,
 	},
 	{
@@ -47,7 +47,7 @@ var clients = []clientCase{
 		// SCRAM (PLAIN, DIGEST-MD5 and X-OAUTH2 only).
 		name: "go-sendxmpp", transport: "STARTTLS", scram: false, roster: false, processes: 2, replyBare: true,
 		version: dpkgVersion("go-sendxmpp"),
-		require: func(t *testing.T) { requireTool(t, "go-sendxmpp", "apt-get install go-sendxmpp") },
+		require: func(t *testing.T) { xmpptest.RequireCommand(t, "go-sendxmpp", "go-sendxmpp") },
 		start:   startSendxmpp,
 	},
 	{
@@ -99,7 +99,7 @@ func goModVersion(mod string) func() string {
 }
 
 func requireXmppJS(t *testing.T) {
-	requireTool(t, "node", "apt-get install nodejs npm")
+	xmpptest.RequireCommand(t, "node", "nodejs npm")
 	if _, err := os.Stat(filepath.Join(xmppjsDir, "node_modules", "@xmpp", "client")); err != nil {
 		missing(t, "@xmpp/client is not installed: npm ci --prefix internal/clientmatrix/"+xmppjsDir)
 	}

@@ -12,37 +12,37 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parleyim/parley/internal/xmpptest"
 )
 
 // melliumDriver is the mellium.im/xmpp client in this process.
 type melliumDriver struct {
-	c   *mclient
-	err error
+	c    *xmpptest.Client
+	err  error
+	sent syncBuffer // what the session wrote, SASL included
 }
 
 func (m *melliumDriver) login(t *testing.T, e *env) error {
-	m.c, m.err = dialMellium(t, net.JoinHostPort(e.host, e.port), e.account, e.password, e.srv.cafile())
+	m.c, m.err = dialMellium(t, net.JoinHostPort(e.host, e.port), e.account, e.password, e.srv.cafile(), &m.sent)
 	return m.err
 }
 
-func (m *melliumDriver) act(_ *testing.T, e *env) error {
-	if err := m.c.send(`<iq type='set' id='add1'><query xmlns='jabber:iq:roster'><item jid='` + e.peer + `'/></query></iq>`); err != nil {
-		return fmt.Errorf("roster add: %w", err)
+func (m *melliumDriver) act(t *testing.T, e *env) error {
+	res := m.c.IQ(t, `<iq type='set' id='add1'><query xmlns='jabber:iq:roster'><item jid='`+e.peer+`'/></query></iq>`)
+	if res.Attr("type") != "result" {
+		return fmt.Errorf("roster add: %s", res.Inner)
 	}
-	return m.c.chat(e.peer, "ping "+e.token)
+	chat(t, m.c, e.peer, "ping "+e.token)
+	return nil
 }
 
 func (m *melliumDriver) received(d time.Duration, body string) error {
-	_, err := m.c.expect(d, body)
+	_, err := expectChat(m.c, d, body)
 	return err
 }
 
-func (m *melliumDriver) log() string {
-	if m.c == nil {
-		return ""
-	}
-	return m.c.sent.String()
-}
+func (m *melliumDriver) log() string { return m.sent.String() }
 
 func (m *melliumDriver) output() string {
 	if m.err != nil {
@@ -242,7 +242,7 @@ func startPoezio(t *testing.T, e *env) driver {
 // asNobody returns the command prefix that drops root for user nobody and
 // gives nobody the directory.
 func asNobody(t *testing.T, dir string) []string {
-	setpriv := requireTool(t, "setpriv", "apt-get install util-linux")
+	setpriv := xmpptest.RequireCommand(t, "setpriv", "util-linux")
 	u, err := user.Lookup("nobody")
 	if err != nil {
 		missing(t, "no user nobody to run poezio as (poezio refuses root)")

@@ -175,17 +175,9 @@ func poll(d time.Duration, cond func() bool) bool {
 	}
 }
 
-// requireTool skips (or, with PARLEY_REQUIRE_INTEROP, fails) when a
-// program is not installed.
-func requireTool(t *testing.T, name, install string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		missing(t, fmt.Sprintf("%s is not installed (%s)", name, install))
-	}
-	return path
-}
-
+// missing skips the test for a missing prerequisite that is not a
+// program (xmpptest.RequireCommand covers those), or fails it when
+// PARLEY_REQUIRE_INTEROP is set.
 func missing(t *testing.T, why string) {
 	t.Helper()
 	if os.Getenv("PARLEY_REQUIRE_INTEROP") != "" {

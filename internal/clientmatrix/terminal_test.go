@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/parleyim/parley/internal/xmpptest"
 )
 
 // terminal is a terminal program running in its own tmux server, driven
@@ -22,7 +24,7 @@ type terminal struct {
 // the program exits, so its last screen can still be read.
 func startTerminal(t *testing.T, dir string, argv ...string) *terminal {
 	t.Helper()
-	requireTool(t, "tmux", "apt-get install tmux")
+	xmpptest.RequireCommand(t, "tmux", "tmux")
 	conf := filepath.Join(dir, "tmux.conf")
 	if err := os.WriteFile(conf, []byte("set -g remain-on-exit on\nset -g history-limit 5000\n"), 0o644); err != nil {
 		t.Fatal(err)
