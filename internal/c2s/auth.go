@@ -120,11 +120,13 @@ func (s *Session) saslSuccess(final []byte) (bool, error) {
 				"you may only act as the account you authenticated as", sasl.ReasonInvalidAuthzid))
 		}
 	}
+	cb := s.sasl.ChannelBinding()
 	s.sasl = nil
 	s.user = user
 	s.state = stateAuthenticated
 	mAuth.WithLabelValues("success", s.saslMech).Inc()
-	s.srv.log.Info("authenticated", "jid", user, "peer", s.addr, "stream_id", s.id, "mechanism", s.saslMech)
+	s.srv.log.Info("authenticated", "jid", user, "peer", s.addr, "stream_id", s.id, "mechanism", s.saslMech,
+		"channel_binding", cb)
 	if err := s.out.writeNow(saslElement("success", final)); err != nil {
 		return false, err
 	}

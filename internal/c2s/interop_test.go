@@ -89,36 +89,40 @@ func runSlixmpp(t *testing.T, srv *xmpptest.Server, bob *xmpptest.Client, mech, 
 }
 
 // TestGoSendxmpp: Debian's go-sendxmpp (mattn/go-xmpp), with its defaults,
-// logs in over STARTTLS and sends a message. It writes <starttls/> and a
-// newline in one write, so this is the white space after <starttls/> that
-// must not end the stream. Its only mechanism shared with Parley is PLAIN.
-// The certificate is trusted through SSL_CERT_FILE, which Go reads.
+// logs in and sends a message, over STARTTLS and over direct TLS (-t). Over
+// STARTTLS it writes <starttls/> and a newline in one write: that white
+// space must not end the stream. Its only mechanism shared with Parley is
+// PLAIN. The certificate is trusted through SSL_CERT_FILE, which Go reads.
 func TestGoSendxmpp(t *testing.T) {
 	bin := xmpptest.RequireCommand(t, "go-sendxmpp", "go-sendxmpp")
 	srv := xmpptest.Start(t)
 	srv.AddUser(t, "alice@localhost", "sendxmpp pw")
 	srv.AddUser(t, "bob@localhost", "pw")
 	bob := srv.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
-	_, port, _ := strings.Cut(srv.Addr("c2s"), ":")
-	for _, extra := range [][]string{nil, {"--tls-version", "13"}} {
-		body := "hello from go-sendxmpp"
-		if extra != nil {
-			body += " over TLS 1.3"
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		cmd := exec.CommandContext(ctx, bin, append(extra, "-u", "alice@localhost", "-p", "sendxmpp pw",
-			"-j", "localhost:"+port, bob.JID.String())...)
-		cmd.Stdin = strings.NewReader(body)
-		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+filepath.Join(srv.Config.DataDir, "certs", "localhost.crt"),
-			"HOME="+t.TempDir())
-		out, err := cmd.CombinedOutput()
-		cancel()
-		if err != nil {
-			t.Fatalf("go-sendxmpp %v: %v\n%s", extra, err, out)
-		}
-		msg := bob.Expect(t, wait, "the message from go-sendxmpp", isChat(body))
-		if !strings.HasPrefix(msg.Attr("from"), "alice@localhost/") {
-			t.Errorf("from = %q", msg.Attr("from"))
-		}
+	for _, tc := range []struct {
+		name, listener string
+		flags          []string
+	}{
+		{"STARTTLS", "c2s", nil},
+		{"direct TLS", "c2s-tls", []string{"-t"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, port, _ := strings.Cut(srv.Addr(tc.listener), ":")
+			body := "hello from go-sendxmpp over " + tc.name
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, append(tc.flags, "-u", "alice@localhost", "-p", "sendxmpp pw",
+				"-j", "localhost:"+port, bob.JID.String())...)
+			cmd.Stdin = strings.NewReader(body)
+			cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+filepath.Join(srv.Config.DataDir, "certs", "localhost.crt"),
+				"HOME="+t.TempDir())
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("go-sendxmpp: %v\n%s", err, out)
+			}
+			msg := bob.Expect(t, wait, "the message from go-sendxmpp", isChat(body))
+			if !strings.HasPrefix(msg.Attr("from"), "alice@localhost/") {
+				t.Errorf("from = %q", msg.Attr("from"))
+			}
+		})
 	}
 }

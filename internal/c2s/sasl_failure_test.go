@@ -279,6 +279,9 @@ func TestYFlag(t *testing.T) {
 				if !strings.Contains(out, "<success") {
 					t.Fatalf("y over TLS 1.3: %q; want success", out)
 				}
+				if l := rec.messages("authenticated"); len(l) != 1 || l[0]["channel_binding"] != "y" || l[0]["mechanism"] != "SCRAM-SHA-256" {
+					t.Errorf("logged %v; want one login with SCRAM-SHA-256 and channel_binding=y", l)
+				}
 				return
 			}
 			if !strings.Contains(out, "<not-authorized/>") || !strings.Contains(out, "downgrade") {

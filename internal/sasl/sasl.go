@@ -315,6 +315,11 @@ func (s *Server) Mechanism() string { return s.mech }
 // it got that far (for logs), or "".
 func (s *Server) Username() string { return s.username }
 
+// ChannelBinding returns the SCRAM gs2 channel binding flag the client
+// sent, "n", "y" or "p=<type>" (for logs: which binding a client used), or
+// "" for PLAIN and before the client-first message.
+func (s *Server) ChannelBinding() string { return s.scram.cbFlag }
+
 // Authzid returns the authorization identity the client sent, "" if none.
 // The caller checks that it denotes the authenticated account.
 func (s *Server) Authzid() string { return s.authzid }

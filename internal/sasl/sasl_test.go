@@ -407,6 +407,9 @@ func TestMelliumTLSUnique(t *testing.T) {
 	if err != nil {
 		t.Fatalf("tls-unique exchange on TLS 1.2: %v", err)
 	}
+	if cb := s.ChannelBinding(); cb != "p=tls-unique" {
+		t.Errorf("ChannelBinding() = %q, want p=tls-unique", cb)
+	}
 }
 
 func TestTLSUniqueRefusedOnTLS13(t *testing.T) {
@@ -728,6 +731,9 @@ func TestYFlag(t *testing.T) {
 				if !c.refuse {
 					if err != nil {
 						t.Fatalf("y refused: %v", err)
+					}
+					if cb := s.ChannelBinding(); cb != "y" {
+						t.Errorf("ChannelBinding() = %q, want y", cb)
 					}
 					return
 				}

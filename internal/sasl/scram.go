@@ -21,6 +21,7 @@ const serverNonceLen = 24
 // the client-final message.
 type scramState struct {
 	gs2Header       string // as sent, including the trailing ','
+	cbFlag          string // "n", "y" or "p=<cb-name>"
 	cbData          []byte // channel binding data, nil for flags n and y
 	clientFirstBare string
 	serverFirst     string
@@ -298,6 +299,10 @@ func (s *Server) scramFirst(ctx context.Context, in []byte) ([]byte, error) {
 		}
 	}
 	st.gs2Header, st.clientFirstBare = cf.header, cf.bare
+	st.cbFlag = string(cf.flag)
+	if cf.flag == 'p' {
+		st.cbFlag = "p=" + cf.cbName
+	}
 
 	creds, err := s.lookupHash(ctx, cf.username, s.hash)
 	switch {
