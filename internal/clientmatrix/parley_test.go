@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -130,18 +131,27 @@ func (p *parley) addUser(t *testing.T, jid, password string) {
 // cafile is the self-signed certificate serve generated for localhost.
 func (p *parley) cafile() string { return filepath.Join(p.dataDir, "certs", "localhost.crt") }
 
-var authLine = regexp.MustCompile(`msg=authenticated\b.*\bjid=(\S+).*\bmechanism=(\S+)`)
+var authLine = regexp.MustCompile(`msg=authenticated\b.*\bjid=(\S+).*\bmechanism=(\S+)(?:.*\bchannel_binding=("(?:[^"\\]|\\.)*"|\S*))?`)
 
-// mechanisms lists, without repeats, the SASL mechanisms the server logged
-// for successful logins to account so far.
-func (p *parley) mechanisms(account string) []string {
-	var mechs []string
+// logins lists, without repeats, the logins to account the server logged
+// so far: the mechanism and the GS2 channel-binding flag it saw ("n", "y",
+// "p=TYPE"; empty for PLAIN, or when the log line does not say).
+func (p *parley) logins(account string) []authAttempt {
+	var out []authAttempt
 	for _, m := range authLine.FindAllStringSubmatch(p.log.String(), -1) {
-		if m[1] == account && !slices.Contains(mechs, m[2]) {
-			mechs = append(mechs, m[2])
+		if m[1] != account {
+			continue
+		}
+		flag := m[3]
+		if f, err := strconv.Unquote(flag); err == nil {
+			flag = f
+		}
+		a := gs2Attempt(m[2], flag)
+		if !slices.Contains(out, a) {
+			out = append(out, a)
 		}
 	}
-	return mechs
+	return out
 }
 
 // interesting is the part of the server's log that says how logins and

@@ -41,6 +41,19 @@ func (a authAttempt) bindingText() string {
 	}
 }
 
+// gs2Attempt reads a GS2 channel-binding flag ("n", "y", "p=TYPE"); any
+// other flag leaves Flag empty.
+func gs2Attempt(mech, flag string) authAttempt {
+	a := authAttempt{Mechanism: mech}
+	switch {
+	case flag == "n" || flag == "y":
+		a.Flag = flag
+	case strings.HasPrefix(flag, "p="):
+		a.Flag, a.Binding = "p", strings.TrimPrefix(flag, "p=")
+	}
+	return a
+}
+
 // authElem matches an <auth/> element as clients log it: either quote, any
 // attribute order, escaped quotes in Python reprs.
 var authElem = regexp.MustCompile(`<auth\b[^>]*?\bmechanism=\\?["']([A-Z0-9-]+)\\?["'][^>]*>([A-Za-z0-9+/=]*)</auth>`)
@@ -59,12 +72,7 @@ func authAttempts(clientLog string) ([]authAttempt, error) {
 			if !ok {
 				return nil, fmt.Errorf("auth %s: no GS2 header in %q", a.Mechanism, first)
 			}
-			switch {
-			case flag == "n" || flag == "y":
-				a.Flag = flag
-			case strings.HasPrefix(flag, "p="):
-				a.Flag, a.Binding = "p", strings.TrimPrefix(flag, "p=")
-			default:
+			if a = gs2Attempt(a.Mechanism, flag); a.Flag == "" {
 				return nil, fmt.Errorf("auth %s: bad GS2 flag %q", a.Mechanism, flag)
 			}
 		}
