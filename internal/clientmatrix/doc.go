@@ -13,10 +13,12 @@
 // the server's address is trust in the server's self-signed certificate.
 //
 // Each run records the SASL mechanism and channel binding the client used
-// (from the <auth/> elements in the client's own log) and the number of
-// TCP connections it needed (through a counting proxy), and fails when a
-// client cannot log in on its first connection, uses PLAIN although it
-// knows SCRAM, or does not get a message across in either direction. The
+// (from Parley's login log line, checked against the <auth/> elements in
+// the client's own log) and the number of TCP connections it needed
+// (through a counting proxy), and fails when a client cannot log in on its
+// first connection, uses PLAIN although it knows SCRAM, logs in without a
+// channel binding it can use, or does not get a message across in either
+// direction. The
 // matrix is in docs/clients.md; PARLEY_CLIENT_MATRIX=FILE writes the rows
 // of a run there as Markdown, and PARLEY_CLIENT_MATRIX_BIN=PATH runs the
 // matrix against that parley binary instead of building one. A missing client skips its case, or fails it
