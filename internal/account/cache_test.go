@@ -206,3 +206,26 @@ func TestExistsCacheConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// BenchmarkExists compares a database read with a cached answer.
+func BenchmarkExists(b *testing.B) {
+	ctx := context.Background()
+	j := jid.MustParse("bench@localhost")
+	for _, tc := range []struct {
+		name string
+		size int
+	}{{"database", 0}, {"cached", 1024}} {
+		b.Run(tc.name, func(b *testing.B) {
+			s := NewStore(openDB(b, testConfig(b)), testIterations).CacheExistence(tc.size, time.Minute, time.Minute)
+			if err := s.Create(ctx, j, "pw"); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if ok, err := s.Exists(ctx, j); err != nil || !ok {
+					b.Fatalf("Exists = %v, %v", ok, err)
+				}
+			}
+		})
+	}
+}

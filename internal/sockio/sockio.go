@@ -74,17 +74,30 @@ func (c *Conn) Read(p []byte) (int, error) {
 	}
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	c.rd = op{p: p}
-	err := c.rc.Read(c.readFn)
-	n, errno := c.rd.n, c.rd.errno
-	c.rd.p = nil
+	n, err := c.do("read", &c.rd, p)
+	if err == nil && n == 0 {
+		return 0, io.EOF
+	}
+	return n, err
+}
+
+// do runs one read or write of p through the poller with o as its state
+// and returns what it did and the error as net.Conn reports it.
+func (c *Conn) do(name string, o *op, p []byte) (int, error) {
+	*o = op{p: p}
+	var err error
+	if o == &c.rd {
+		err = c.rc.Read(c.readFn)
+	} else {
+		err = c.rc.Write(c.writeFn)
+	}
+	n, errno := o.n, o.errno
+	o.p = nil // keep no reference to the caller's buffer
 	switch {
 	case err != nil:
-		return 0, err // the poller's, already a *net.OpError
+		return n, err // the poller's (deadline, closed), already a *net.OpError
 	case errno != 0:
-		return 0, c.opError("read", errno)
-	case n == 0:
-		return 0, io.EOF
+		return n, &net.OpError{Op: name, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.NewSyscallError(name, errno)}
 	}
 	return n, nil
 }
@@ -108,17 +121,7 @@ func (o *op) read(fd uintptr) bool {
 func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.wr = op{p: p}
-	err := c.rc.Write(c.writeFn)
-	n, errno := c.wr.n, c.wr.errno
-	c.wr.p = nil
-	switch {
-	case err != nil:
-		return n, err
-	case errno != 0:
-		return n, c.opError("write", errno)
-	}
-	return n, nil
+	return c.do("write", &c.wr, p)
 }
 
 // write writes what is left; false asks the poller to wait for room.
@@ -137,9 +140,4 @@ func (o *op) write(fd uintptr) bool {
 		}
 	}
 	return true
-}
-
-// opError wraps a failed system call the way net.Conn does.
-func (c *Conn) opError(op string, errno syscall.Errno) error {
-	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.NewSyscallError(op, errno)}
 }
