@@ -11,6 +11,7 @@ import (
 	"github.com/parleyim/parley/internal/limits"
 	"github.com/parleyim/parley/internal/sasl"
 	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/stream"
 )
 
 // maxAuthAttempts is how many failed SASL attempts one stream may make.
@@ -160,10 +161,10 @@ func (s *Session) saslFailure(cond, text string) error {
 	s.authFail++
 	if err := s.srv.limiter.AuthFailed(s.addr); errors.Is(err, limits.ErrBanned) {
 		s.srv.log.Warn("address banned after failed logins", "peer", s.addr)
-		return streamErr("policy-violation", "too many failed logins from your address")
+		return stream.New(stream.PolicyViolation, "too many failed logins from your address")
 	}
 	if s.authFail >= maxAuthAttempts {
-		return streamErr("policy-violation", "too many failed login attempts")
+		return stream.New(stream.PolicyViolation, "too many failed login attempts")
 	}
 	return nil
 }

@@ -9,13 +9,14 @@ import (
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/stream"
 )
 
 // handleBind accepts resource binding (RFC 6120 §7) and the legacy
 // session establishment (RFC 3921 §3, kept optional by RFC 6121).
 func (s *Session) handleBind(ctx context.Context, el *stanza.Element) error {
 	if el.Space != stanza.NSClient || el.Local != stanza.KindIQ {
-		return streamErr("not-authorized", "bind a resource first")
+		return stream.New(stream.NotAuthorized, "bind a resource first")
 	}
 	bind := el.Child(NSBind, "bind")
 	if el.Attr("type") != stanza.Set || bind == nil {
@@ -38,7 +39,7 @@ func (s *Session) handleBind(ctx context.Context, el *stanza.Element) error {
 	s.full, s.fullStr = full, full.String()
 	s.state = stateBound
 	if old := s.srv.router.Bind(s); old != nil {
-		old.Close("conflict", "replaced by a new connection with the same resource")
+		old.Close(stream.Conflict, "replaced by a new connection with the same resource")
 	}
 	mSessions.Inc()
 	s.srv.log.Info("session bound", "jid", s.fullStr, "peer", s.addr)

@@ -3,13 +3,13 @@ package c2s
 import (
 	"context"
 	"crypto/tls"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/sasl"
 	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/stream"
 )
 
 // openStream reads the client's stream header, checks it (RFC 6120 §4.7),
@@ -27,34 +27,29 @@ func (s *Session) openStream() error {
 		to = f.String()
 	}
 	s.srv.log.Debug("stream opened", "peer", s.addr, "to", hdr.To, "from", hdr.From, "state", s.state)
-	s.id = newStreamID()
-	b := []byte(streamHeader(s.id, s.domain, to))
-	b = append(b, featuresXML(s.features())...)
+	s.id = stream.NewID()
+	b := stream.Header{ContentNS: stream.NSClient, ID: s.id, From: s.domain, To: to}.AppendXML(nil)
+	b = s.features().AppendXML(b, stream.NSClient)
 	s.headerOut.Store(true)
 	return s.out.writeNow(b)
 }
 
+// checkHeader checks the header against what the stream layer requires and
+// what a client stream adds: a restart keeps the domain, and on direct TLS
+// the certificate presented was the domain's.
 func (s *Session) checkHeader(space, to, version string) error {
-	if space != stanza.NSClient {
-		return streamErr("invalid-namespace", "the content namespace must be jabber:client")
-	}
-	domain := ""
-	if to != "" {
-		if d, err := jid.Parse(to); err == nil && d.IsDomain() {
-			domain = d.Domain()
-		}
-	}
-	if domain == "" || !s.srv.domains[domain] {
-		return streamErr("host-unknown", "this server does not serve "+strconv.Quote(to))
+	domain, err := stream.Opening{ContentNS: space, To: to, Version: version}.Check(stream.NSClient, s.srv.serves)
+	if err != nil {
+		return err
 	}
 	if s.domain != "" && domain != s.domain {
-		return streamErr("host-unknown", "a restarted stream may not change its domain")
+		return stream.New(stream.HostUnknown, "a restarted stream may not change its domain")
 	}
 	if err := s.checkCertDomain(domain); err != nil {
 		return err
 	}
 	s.domain = domain
-	return checkVersion(version)
+	return nil
 }
 
 // checkCertDomain makes sure the certificate we presented on direct TLS is
@@ -68,24 +63,13 @@ func (s *Session) checkCertDomain(domain string) error {
 		sni = s.srv.cfg.Domains[0]
 	}
 	if sni != domain {
-		return streamErr("host-unknown", "the TLS server name does not match the stream's domain")
-	}
-	return nil
-}
-
-func checkVersion(v string) error {
-	major, _, ok := strings.Cut(v, ".")
-	if v == "" || !ok {
-		return streamErr("unsupported-version", "XMPP version 1.0 is required")
-	}
-	if n, err := strconv.Atoi(major); err != nil || n != 1 {
-		return streamErr("unsupported-version", "XMPP version 1.0 is required")
+		return stream.New(stream.HostUnknown, "the TLS server name does not match the stream's domain")
 	}
 	return nil
 }
 
 // features lists what the client may do next.
-func (s *Session) features() []*stanza.Element {
+func (s *Session) features() stream.Features {
 	switch s.state {
 	case stateConnected:
 		return s.preAuthFeatures()
@@ -147,7 +131,7 @@ func (s *Session) saslOptions() sasl.Options {
 func (s *Session) handlePreAuth(ctx context.Context, el *stanza.Element) (bool, error) {
 	if h := s.preAuthIQHandler(el); h != nil {
 		if s.tls == nil && s.tlsRequired() {
-			return false, streamErr("policy-violation", "STARTTLS is required first")
+			return false, stream.New(stream.PolicyViolation, "STARTTLS is required first")
 		}
 		return false, s.handlePreAuthIQ(ctx, el, h)
 	}
@@ -156,29 +140,33 @@ func (s *Session) handlePreAuth(ctx context.Context, el *stanza.Element) (bool, 
 		return true, s.startTLS()
 	case el.Space == NSSASL && (el.Local == "auth" || el.Local == "response" || el.Local == "abort"):
 		if s.tls == nil && s.tlsRequired() {
-			return false, streamErr("policy-violation", "STARTTLS is required before authentication")
+			return false, stream.New(stream.PolicyViolation, "STARTTLS is required before authentication")
 		}
 		return s.handleSASL(ctx, el)
 	case stanza.IsStanza(el):
-		return false, streamErr("not-authorized", "authenticate first")
+		return false, stream.New(stream.NotAuthorized, "authenticate first")
 	}
-	return false, streamErr("unsupported-stanza-type", "unexpected element before authentication")
+	return false, stream.New(stream.UnsupportedStanzaType, "unexpected element before authentication")
 }
 
 // startTLS answers <starttls/> with <proceed/> and upgrades the connection.
 func (s *Session) startTLS() error {
 	if s.tls != nil {
-		return streamErr("policy-violation", "TLS is already established")
+		return stream.New(stream.PolicyViolation, "TLS is already established")
 	}
 	if s.dec.Buffered() > 0 {
-		return streamErr("policy-violation", "data sent after <starttls/> before <proceed/>")
+		return stream.New(stream.PolicyViolation, "data sent after <starttls/> before <proceed/>")
 	}
 	if err := s.out.writeNow([]byte("<proceed xmlns='" + NSTLS + "'/>")); err != nil {
 		return err
 	}
+	// Until the handshake is done there is no stream to write to: a
+	// failure just closes the connection (no plaintext inside TLS).
+	s.tlsPending = true
 	if err := s.handshake(s.srv.tlsConfigFor(s.domain)); err != nil {
 		return err
 	}
+	s.tlsPending = false
 	s.dec.Reset(rateReaderFor(s))
 	return nil
 }

@@ -3,7 +3,6 @@ package c2s
 import (
 	"crypto/tls"
 	"errors"
-	"net"
 	"os"
 	"time"
 
@@ -27,17 +26,13 @@ import (
 // for park_after and can be parked.
 var errPark = errors.New("c2s: connection idle")
 
-// errClosedEarly ends a session closed before its setup (direct TLS
-// handshake) ran.
-var errClosedEarly = errors.New("c2s: closed before the stream started")
-
 // wakeReason is why a parked session runs again.
 type wakeReason uint8
 
 const (
 	wakeReadable wakeReason = iota // bytes, end of stream or an error on the socket
 	wakeTimer                      // the idle timer: ping, or a timeout
-	wakeClose                      // the server closes the session
+	wakeClose                      // the session is asked to close
 )
 
 // start runs a new connection: parked until its first bytes when it can
@@ -83,7 +78,7 @@ func (s *Session) step(why wakeReason) error {
 			// Nothing was negotiated: no handshake for a closing or
 			// timed-out connection.
 			if why == wakeClose {
-				return errClosedEarly
+				return errClosing
 			}
 			return s.onIdle()
 		}
@@ -117,7 +112,7 @@ func (s *Session) setup() error {
 // deadline (pre-auth, or an unanswered ping) times out.
 func (s *Session) onIdle() error {
 	if s.closing.Load() {
-		return nil // serve drains until the peer closes
+		return errClosing
 	}
 	if time.Now().Before(s.wakeAt()) {
 		return errPark // a stale timer: nothing is due yet
@@ -198,39 +193,10 @@ func (s *Session) onTimer() {
 	}
 }
 
-// wake runs a parked session that is being closed, so it can drain the
-// peer's closing tag and end.
+// wake runs a parked session that is asked to close, so its owner can end
+// it (close.go).
 func (s *Session) wake() {
 	if s.unpark() {
 		go s.loop(wakeClose)
-	}
-}
-
-// closeConn closes the socket from outside the running goroutine and makes
-// sure a parked session notices.
-func (s *Session) closeConn() {
-	s.closing.Store(true)
-	s.conn().Close()
-	s.wake()
-}
-
-// stop ends the session after serve returned err.
-func (s *Session) stop(err error) {
-	if s.started {
-		s.end(err)
-	} else if !errors.Is(err, errClosedEarly) && !isTimeout(err) && !errors.Is(err, net.ErrClosed) {
-		s.srv.log.Debug("connection ended before its stream", "peer", s.addr, "err", err)
-	}
-	s.cleanup(s.ctx)
-	if s.poll != nil {
-		s.poll.Close()
-	}
-	s.parkMu.Lock()
-	if s.parkTimer != nil {
-		s.parkTimer.Stop()
-	}
-	s.parkMu.Unlock()
-	if s.done != nil {
-		s.done()
 	}
 }

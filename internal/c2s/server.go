@@ -14,6 +14,7 @@ import (
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/limits"
 	"github.com/parleyim/parley/internal/router"
+	"github.com/parleyim/parley/internal/stream"
 	"github.com/parleyim/parley/internal/tlsutil"
 )
 
@@ -103,7 +104,7 @@ func (s *Server) accept(ctx context.Context, c net.Conn, directTLS bool) {
 	addr := remoteAddr(c)
 	release, err := s.limiter.Acquire(addr)
 	if err != nil {
-		s.log.Info("connection refused", "peer", addr, "err", err)
+		s.log.Info("connection refused", "peer", addr, "condition", stream.PolicyViolation, "err", err)
 		refuse(c, err)
 		return
 	}
@@ -137,10 +138,17 @@ func refuse(c net.Conn, err error) {
 	if errors.Is(err, limits.ErrBanned) {
 		text = "too many failed logins from your address; try again later"
 	}
+	e := stream.New(stream.PolicyViolation, text)
+	mStreamErrors.WithLabelValues(e.Condition).Inc()
+	b := stream.Header{ContentNS: stream.NSClient}.AppendXML(nil)
+	b = append(e.AppendXML(b), stream.Close...)
 	c.SetWriteDeadline(time.Now().Add(time.Second))
-	c.Write([]byte(streamHeader("", "", "") + streamErrorXML("policy-violation", text) + "</stream:stream>"))
+	c.Write(b)
 	c.Close()
 }
+
+// serves reports whether domain is one of ours.
+func (s *Server) serves(domain string) bool { return s.domains[domain] }
 
 func remoteAddr(c net.Conn) netip.Addr {
 	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
@@ -161,7 +169,7 @@ func (s *Server) Shutdown(ctx context.Context) {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		go c.Close("system-shutdown", "the server is shutting down")
+		c.Close(stream.SystemShutdown, "the server is shutting down")
 	}
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -170,7 +178,7 @@ func (s *Server) Shutdown(ctx context.Context) {
 	case <-ctx.Done():
 		s.mu.Lock()
 		for c := range s.conns {
-			go c.closeConn()
+			c.abort()
 		}
 		s.mu.Unlock()
 		<-done

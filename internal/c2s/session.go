@@ -19,6 +19,7 @@ import (
 	"github.com/parleyim/parley/internal/netpoll"
 	"github.com/parleyim/parley/internal/sasl"
 	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/stream"
 	"github.com/parleyim/parley/internal/xmlstream"
 )
 
@@ -31,8 +32,8 @@ const (
 	stateBound                      // resource bound: stanzas flow
 )
 
-// Session is one client connection. The run goroutine owns every field
-// not marked otherwise.
+// Session is one client connection. The goroutine running it (its owner,
+// see park.go) owns every field not marked otherwise.
 type Session struct {
 	srv       *Server
 	addr      netip.Addr
@@ -43,27 +44,32 @@ type Session struct {
 	connMu sync.Mutex
 	c      net.Conn
 
-	dec       *xmlstream.Decoder
-	state     state
-	id        string
-	domain    string // the served domain this stream is for
-	tls       *tls.ConnectionState
-	user      jid.JID // bare JID after SASL
-	full      jid.JID // full JID after bind; immutable once bound (read by router)
-	fullStr   string
-	sasl      *sasl.Server
-	saslMech  string
-	authFail  int
-	preAuthN  int
-	headerOut atomic.Bool // our stream header was sent
+	dec        *xmlstream.Decoder
+	state      state
+	id         string
+	domain     string // the served domain this stream is for
+	tls        *tls.ConnectionState
+	tlsPending bool    // <proceed/> sent, handshake not done: no stream to write to
+	user       jid.JID // bare JID after SASL
+	full       jid.JID // full JID after bind; immutable once bound (read by router)
+	fullStr    string
+	sasl       *sasl.Server
+	saslMech   string
+	authFail   int
+	preAuthN   int
+	headerOut  atomic.Bool // our stream header was sent
 
-	ctx         context.Context // the server's run context
-	started     bool            // setup done: direct TLS handshake, decoder
-	done        func()          // the listener's bookkeeping, run once at the end
-	deadline    time.Time       // absolute pre-auth deadline, or the ping's
-	lastRead    time.Time       // when the client last sent bytes
+	// ctx is the session's context, a child of the server's run context;
+	// cancel ends it when the session ends (close.go).
+	ctx         context.Context
+	cancel      context.CancelFunc
+	started     bool      // setup done: direct TLS handshake, decoder
+	done        func()    // the listener's bookkeeping, run once at the end
+	deadline    time.Time // absolute pre-auth deadline, or the ping's
+	lastRead    time.Time // when the client last sent bytes
 	pingPending bool
 	pingSeq     int
+	draining    bool // our closing tag is out: read what the peer still sends, without timers
 
 	// Parking (park.go). parkMu guards parked and parkTimer.
 	poll      *netpoll.Handle
@@ -76,12 +82,17 @@ type Session struct {
 
 	available atomic.Bool
 	priority  atomic.Int32
-	closing   atomic.Bool
-	closeOnce sync.Once
+
+	// Closing (close.go): closeMu guards the first close request, which
+	// wins; closing is set once there is one.
+	closeMu  sync.Mutex
+	closeReq *closeRequest
+	closing  atomic.Bool
 }
 
 func newSession(ctx context.Context, srv *Server, c net.Conn, addr netip.Addr, directTLS bool) *Session {
-	s := &Session{ctx: ctx, srv: srv, c: c, addr: addr, directTLS: directTLS, id: newStreamID()}
+	s := &Session{srv: srv, c: c, addr: addr, directTLS: directTLS, id: stream.NewID()}
+	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.out.s = s
 	return s
 }
@@ -109,50 +120,6 @@ func (s *Session) Presence() (bool, int) {
 	return s.available.Load(), int(s.priority.Load())
 }
 
-// Close implements router.Session: it sends the stream error, the closing
-// tag, and ends the connection after the peer closes its side (or a short
-// grace period).
-func (s *Session) Close(cond, text string) {
-	s.closeOnce.Do(func() {
-		s.closing.Store(true)
-		mStreamErrors.WithLabelValues(cond).Inc()
-		var b []byte
-		if !s.headerOut.Load() {
-			b = append(b, streamHeader(s.id, "", "")...)
-		}
-		if cond != "" {
-			b = append(b, streamErrorXML(cond, text)...)
-		}
-		b = append(b, "</stream:stream>"...)
-		s.finish(b)
-		s.wake()
-	})
-}
-
-// finish queues the final bytes, waits for them to be written, and gives
-// the peer a moment to send its closing tag before the socket closes.
-func (s *Session) finish(b []byte) {
-	s.out.mu.Lock()
-	alreadyClosed := s.out.closed
-	s.out.mu.Unlock()
-	if !alreadyClosed && s.out.raw(b, true) == nil {
-		s.out.mu.Lock()
-		done := s.out.done
-		s.out.mu.Unlock()
-		if done != nil {
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-			}
-		}
-	}
-	c := s.conn()
-	c.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if cw, ok := c.(interface{ CloseWrite() error }); ok {
-		cw.CloseWrite()
-	}
-}
-
 func (s *Session) limitsPreAuth() xmlstream.Limits {
 	l := s.srv.cfg.Limits
 	return xmlstream.Limits{MaxElementBytes: l.PreAuthStanzaBytes, MaxDepth: min(l.MaxDepth, 16), MaxAttrs: l.MaxAttrs}
@@ -174,55 +141,9 @@ func (s *Session) rate() int {
 	return s.srv.cfg.Limits.BytesPerSecond
 }
 
-// end turns the error that stopped serve into the right close.
-func (s *Session) end(err error) {
-	var se *StreamError
-	var xe *xmlstream.Error
-	switch {
-	case s.closing.Load():
-		// Close already sent our side; drain until the peer closes.
-		s.drain()
-	case errors.Is(err, xmlstream.ErrStreamClosed):
-		s.Close("", "")
-	case errors.As(err, &se):
-		s.Close(se.Condition, se.Text)
-	case errors.As(err, &xe):
-		s.Close(xe.Condition, xe.Text)
-	case isTimeout(err):
-		s.Close("connection-timeout", "")
-	case err == nil, errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
-		// The peer went away; nothing can be sent.
-	default:
-		s.srv.log.Debug("connection error", "peer", s.addr, "jid", s.fullStr, "err", err)
-	}
-	s.conn().Close()
-}
-
-// drain reads what the peer still sends after our closing tag, until it
-// closes or the grace deadline set by finish passes.
-func (s *Session) drain() {
-	for {
-		if _, err := s.dec.Next(); err != nil {
-			return
-		}
-	}
-}
-
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-func (s *Session) cleanup(ctx context.Context) {
-	if s.state == stateBound {
-		s.srv.router.Unbind(s)
-		mSessions.Dec()
-		ev := &module.Event{From: s.full, Session: s.full, Conn: s}
-		if err := s.srv.router.Registry().Notify(context.WithoutCancel(ctx), module.SessionClosed, ev); err != nil {
-			s.srv.log.Warn("session-closed hooks failed", "jid", s.fullStr, "err", err)
-		}
-	}
-	s.conn().Close()
 }
 
 // serve runs stream after stream (a restart after STARTTLS and SASL) until
@@ -252,7 +173,7 @@ func (s *Session) readElements(ctx context.Context) (restart bool, err error) {
 		if s.state != stateBound {
 			s.preAuthN++
 			if n := s.srv.cfg.Limits.PreAuthElements; n > 0 && s.preAuthN > n {
-				return false, streamErr("policy-violation", "too many elements before authentication")
+				return false, stream.New(stream.PolicyViolation, "too many elements before authentication")
 			}
 		}
 		restart, err = s.handle(ctx, el)
@@ -264,7 +185,7 @@ func (s *Session) readElements(ctx context.Context) (restart bool, err error) {
 
 func (s *Session) handle(ctx context.Context, el *stanza.Element) (restart bool, err error) {
 	if s.closing.Load() {
-		return false, nil // we closed the stream (conflict, account removed): the rest is ignored
+		return false, errClosing // asked to close (conflict, account removed): the rest is not handled
 	}
 	switch s.state {
 	case stateConnected:
@@ -280,7 +201,9 @@ func (s *Session) handle(ctx context.Context, el *stanza.Element) (restart bool,
 // absolute pre-auth deadline; after it, an idle timeout that triggers a
 // server-to-client ping (XEP-0199), and a second one that ends the stream.
 // A connection that can park stops waiting after park_after of silence and
-// returns errPark (park.go).
+// returns errPark (park.go). A close request (Close) makes it return
+// errClosing, at once even when a read is in progress; once our closing
+// tag is out (draining) it reads until the grace deadline close.go set.
 type idleReader struct{ s *Session }
 
 func (r idleReader) Read(p []byte) (int, error) {
@@ -288,7 +211,7 @@ func (r idleReader) Read(p []byte) (int, error) {
 	for {
 		c := s.conn()
 		parkAt := time.Time{}
-		if !s.closing.Load() {
+		if !s.draining {
 			dl := s.wakeAt()
 			if s.canPark() {
 				parkAt = time.Now().Add(s.srv.cfg.C2S.ParkAfter.D())
@@ -299,6 +222,11 @@ func (r idleReader) Read(p []byte) (int, error) {
 			if err := c.SetReadDeadline(dl); err != nil {
 				return 0, err
 			}
+			// After our deadline: a Close from now on moves it to the
+			// past (interrupt), one before is seen here.
+			if s.closing.Load() {
+				return 0, errClosing
+			}
 		}
 		n, err := c.Read(p)
 		if n > 0 {
@@ -306,13 +234,17 @@ func (r idleReader) Read(p []byte) (int, error) {
 			s.lastRead = time.Now()
 			return n, err
 		}
-		if isTimeout(err) && !s.closing.Load() {
-			if !parkAt.IsZero() && time.Now().Before(s.wakeAt()) {
-				return 0, errPark
-			}
-			if s.pingIdle() {
-				continue
-			}
+		if s.draining || !isTimeout(err) {
+			return n, err
+		}
+		if s.closing.Load() {
+			return 0, errClosing
+		}
+		if !parkAt.IsZero() && time.Now().Before(s.wakeAt()) {
+			return 0, errPark
+		}
+		if s.pingIdle() {
+			continue
 		}
 		return n, err
 	}
