@@ -22,7 +22,7 @@ import (
 //     It never writes and never waits, so a caller is never held by the
 //     peer of the session it closes.
 //   - The owner then ends the session state at once (unbind, SessionClosed
-//     hooks, the session's context), writes the stream error and the
+//     hooks, cancelling the session's context), writes the stream error and the
 //     closing tag through the output queue (after what was already queued,
 //     within c2s.write_timeout), gives the peer a short grace period to
 //     close its side, and closes the connection.
@@ -116,6 +116,7 @@ func (s *Session) reasonFor(err error) *closeRequest {
 func (s *Session) stop(err error) {
 	req := s.reasonFor(err)
 	s.endSession()
+	s.cancel()
 	if s.started && !req.silent && !s.tlsPending {
 		s.sendClose(req.err)
 		if !errors.Is(err, xmlstream.ErrStreamClosed) {
@@ -125,7 +126,6 @@ func (s *Session) stop(err error) {
 		s.srv.log.Debug("connection ended before its stream", "peer", s.addr, "err", err)
 	}
 	s.conn().Close()
-	s.cancel()
 	if s.poll != nil {
 		s.poll.Close()
 	}
