@@ -117,7 +117,7 @@ func (s *Session) stop(err error) {
 	req := s.reasonFor(err)
 	s.endSession()
 	s.cancel()
-	if s.started && !req.silent && !s.tlsPending {
+	if s.canWrite(req) {
 		s.sendClose(req.err)
 		if !errors.Is(err, xmlstream.ErrStreamClosed) {
 			s.drain()
@@ -137,6 +137,15 @@ func (s *Session) stop(err error) {
 	if s.done != nil {
 		s.done()
 	}
+}
+
+// canWrite reports whether the owner may write its side of the close: not
+// when the connection is broken, nor inside a TLS handshake (plaintext
+// there would be garbage to the client), nor on a direct TLS connection
+// that never finished its handshake. A plaintext connection that has not
+// sent anything still gets a header and the error (RFC 6120 §4.9.1.1).
+func (s *Session) canWrite(req *closeRequest) bool {
+	return !req.silent && !s.tlsPending && (s.started || !s.directTLS)
 }
 
 // endSession ends the session's state where it changes, once: a bound

@@ -183,10 +183,11 @@ func TestSessionContextEndsWithSession(t *testing.T) {
 
 // TestShutdownDuringStreamOpening: shutdown while connections are at every
 // step of opening a stream (and new ones keep arriving) ends them all
-// without waiting for their timeouts: those with a stream get
-// <system-shutdown/>, one in the middle of a TLS handshake gets no
-// plaintext, and shutdown returns without needing its deadline. Run it
-// with -race.
+// without waiting for their timeouts: plaintext ones and those with a
+// stream get <system-shutdown/> (RFC 6120 §4.9.1.1: with a header when
+// they had none), one in the middle of a TLS handshake and those on the
+// direct TLS port before their handshake get no plaintext, and shutdown
+// returns without needing its deadline. Run it with -race.
 func TestShutdownDuringStreamOpening(t *testing.T) {
 	srv := xmpptest.Start(t)
 	srv.AddUser(t, "alice@localhost", "pw")
@@ -248,12 +249,12 @@ func TestShutdownDuringStreamOpening(t *testing.T) {
 	if ctx.Err() != nil {
 		t.Fatal("shutdown needed its deadline: some connection did not end when asked")
 	}
-	for name, r := range map[string]*xmpptest.Raw{"half a header": halfHeader, "features read": opened, "after STARTTLS": secured, "after SASL": authed} {
+	for name, r := range map[string]*xmpptest.Raw{"silent": silent, "half a header": halfHeader, "features read": opened, "after STARTTLS": secured, "after SASL": authed} {
 		if out, closed := r.ReadToEOF(wait); !closed || !strings.Contains(out, "system-shutdown") {
 			t.Errorf("%s: closed=%v %q", name, closed, out)
 		}
 	}
-	for name, r := range map[string]*xmpptest.Raw{"silent": silent, "in the TLS handshake": inHandshake, "direct TLS, silent": directSilent, "direct TLS, half a ClientHello": directHalf} {
+	for name, r := range map[string]*xmpptest.Raw{"in the TLS handshake": inHandshake, "direct TLS, silent": directSilent, "direct TLS, half a ClientHello": directHalf} {
 		if out, closed := r.ReadToEOF(wait); !closed || strings.Contains(out, "stream:error") {
 			t.Errorf("%s: closed=%v %q", name, closed, out)
 		}
