@@ -121,8 +121,7 @@ func (s *Session) saslSuccess(final []byte) (bool, error) {
 	if err := s.out.writeNow(saslElement("success", final)); err != nil {
 		return false, err
 	}
-	s.dec.SetLimits(s.limitsFull())
-	s.dec.Restart()
+	s.tr.Restart(s.limitsFull())
 	return true, nil
 }
 

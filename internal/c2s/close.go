@@ -51,8 +51,7 @@ func (s *Session) Close(cond, text string) {
 		req.err = stream.New(cond, text)
 	}
 	if s.request(req) {
-		s.interrupt()
-		s.wake()
+		s.tr.Wake()
 	}
 }
 
@@ -61,8 +60,8 @@ func (s *Session) Close(cond, text string) {
 // so that nothing the owner does can block on it.
 func (s *Session) abort() {
 	s.request(&closeRequest{silent: true})
-	s.conn().Close()
-	s.wake()
+	s.tr.Close()
+	s.tr.Wake()
 }
 
 // request records req if it is the first, and reports whether it was.
@@ -82,12 +81,6 @@ func (s *Session) closeRequest() *closeRequest {
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
 	return s.closeReq
-}
-
-// interrupt makes a read in progress on the owner's goroutine return now;
-// the reader then sees closing (idleReader).
-func (s *Session) interrupt() {
-	s.conn().SetReadDeadline(time.Now())
 }
 
 // reasonFor turns the error that stopped the owner into a close request,
@@ -117,35 +110,13 @@ func (s *Session) stop(err error) {
 	req := s.reasonFor(err)
 	s.endSession()
 	s.cancel()
-	if s.canWrite(req) {
+	if !req.silent && s.tr.Writable() {
 		s.sendClose(req.err)
 		if !errors.Is(err, xmlstream.ErrStreamClosed) {
 			s.drain()
 		}
-	} else if !s.started && !errors.Is(err, errClosing) && !isTimeout(err) && !errors.Is(err, net.ErrClosed) {
-		s.srv.log.Debug("connection ended before its stream", "peer", s.addr, "err", err)
 	}
-	s.conn().Close()
-	if s.poll != nil {
-		s.poll.Close()
-	}
-	s.parkMu.Lock()
-	if s.parkTimer != nil {
-		s.parkTimer.Stop()
-	}
-	s.parkMu.Unlock()
-	if s.done != nil {
-		s.done()
-	}
-}
-
-// canWrite reports whether the owner may write its side of the close: not
-// when the connection is broken, nor inside a TLS handshake (plaintext
-// there would be garbage to the client), nor on a direct TLS connection
-// that never finished its handshake. A plaintext connection that has not
-// sent anything still gets a header and the error (RFC 6120 §4.9.1.1).
-func (s *Session) canWrite(req *closeRequest) bool {
-	return !req.silent && !s.tlsPending && (s.started || !s.directTLS)
+	s.tr.Close()
 }
 
 // endSession ends the session's state where it changes, once: a bound
@@ -168,13 +139,13 @@ func (s *Session) endSession() {
 func (s *Session) sendClose(e *stream.Error) {
 	var b []byte
 	if !s.headerOut.Load() {
-		b = stream.Header{ContentNS: stream.NSClient, ID: s.id}.AppendXML(b)
+		b = s.tr.AppendOpen(b, stream.Header{ContentNS: stream.NSClient, ID: s.id})
 	}
 	if e != nil {
 		b = e.AppendXML(b)
 		s.logStreamError(e)
 	}
-	b = append(b, stream.Close...)
+	b = s.tr.AppendClose(b)
 	if done := s.out.final(b); done != nil {
 		<-done
 	}
@@ -197,17 +168,9 @@ func (s *Session) logStreamError(e *stream.Error) {
 // drain reads what the peer still sends after our closing tag until it
 // closes its side or the grace period ends.
 func (s *Session) drain() {
-	c := s.conn()
-	if cw, ok := c.(interface{ CloseWrite() error }); ok {
-		cw.CloseWrite()
-	}
-	s.draining = true
-	c.SetReadDeadline(time.Now().Add(closeGrace))
-	if s.dec == nil {
-		return
-	}
+	s.tr.Finish(closeGrace)
 	for {
-		if _, err := s.dec.Next(); err != nil {
+		if _, err := s.tr.Next(); err != nil {
 			return
 		}
 	}

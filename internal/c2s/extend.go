@@ -44,7 +44,7 @@ func (s *Session) stanzaContext(ctx context.Context) context.Context {
 }
 
 func (s *Session) preAuth() module.PreAuth {
-	return module.PreAuth{Domain: s.domain, Addr: s.addr, TLS: s.tls != nil}
+	return module.PreAuth{Domain: s.domain, Addr: s.addr, TLS: s.secure() != nil}
 }
 
 // preAuthIQHandler returns the module handler for an iq sent before

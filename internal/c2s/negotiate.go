@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"strings"
-	"time"
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/sasl"
@@ -15,7 +14,7 @@ import (
 // openStream reads the client's stream header, checks it (RFC 6120 §4.7),
 // answers with ours and sends the features for the current state.
 func (s *Session) openStream() error {
-	hdr, err := s.dec.ReadHeader()
+	hdr, err := s.tr.ReadHeader()
 	if err != nil {
 		return err
 	}
@@ -28,7 +27,7 @@ func (s *Session) openStream() error {
 	}
 	s.srv.log.Debug("stream opened", "peer", s.addr, "to", hdr.To, "from", hdr.From, "state", s.state)
 	s.id = stream.NewID()
-	b := stream.Header{ContentNS: stream.NSClient, ID: s.id, From: s.domain, To: to}.AppendXML(nil)
+	b := s.tr.AppendOpen(nil, stream.Header{ContentNS: stream.NSClient, ID: s.id, From: s.domain, To: to})
 	b = s.features().AppendXML(b, stream.NSClient)
 	s.headerOut.Store(true)
 	return s.out.writeNow(b)
@@ -52,13 +51,15 @@ func (s *Session) checkHeader(space, to, version string) error {
 	return nil
 }
 
-// checkCertDomain makes sure the certificate we presented on direct TLS is
-// the one for the requested domain.
+// checkCertDomain makes sure the certificate we presented, when it was
+// chosen by the TLS server name before the stream (direct TLS), is the one
+// for the requested domain.
 func (s *Session) checkCertDomain(domain string) error {
-	if !s.directTLS || s.tls == nil {
+	st, byName := s.tr.TLS()
+	if st == nil || !byName {
 		return nil
 	}
-	sni := strings.ToLower(strings.TrimSuffix(s.tls.ServerName, "."))
+	sni := strings.ToLower(strings.TrimSuffix(st.ServerName, "."))
 	if sni == "" {
 		sni = s.srv.cfg.Domains[0]
 	}
@@ -89,7 +90,7 @@ func (s *Session) tlsRequired() bool {
 
 func (s *Session) preAuthFeatures() []*stanza.Element {
 	var fs []*stanza.Element
-	if s.tls == nil {
+	if _, ok := s.tr.(tlsStarter); ok && s.secure() == nil {
 		st := stanza.New(NSTLS, "starttls")
 		if s.tlsRequired() {
 			st.Append(stanza.New(NSTLS, "required"))
@@ -116,11 +117,11 @@ func (s *Session) preAuthFeatures() []*stanza.Element {
 func (s *Session) saslOptions() sasl.Options {
 	o := sasl.Options{
 		Lookup:             s.lookupCredentials,
-		TLS:                s.tls,
+		TLS:                s.secure(),
 		AllowInsecurePlain: s.srv.cfg.C2S.InsecurePlaintext,
 		Hashes:             s.srv.accounts.Hashes(),
 	}
-	if s.tls != nil {
+	if o.TLS != nil {
 		o.ServerCert = s.srv.certs.LeafDER(s.domain)
 	}
 	return o
@@ -130,7 +131,7 @@ func (s *Session) saslOptions() sasl.Options {
 // login (XEP-0077 registration); anything else before login is refused.
 func (s *Session) handlePreAuth(ctx context.Context, el *stanza.Element) (bool, error) {
 	if h := s.preAuthIQHandler(el); h != nil {
-		if s.tls == nil && s.tlsRequired() {
+		if s.secure() == nil && s.tlsRequired() {
 			return false, stream.New(stream.PolicyViolation, "STARTTLS is required first")
 		}
 		return false, s.handlePreAuthIQ(ctx, el, h)
@@ -139,7 +140,7 @@ func (s *Session) handlePreAuth(ctx context.Context, el *stanza.Element) (bool, 
 	case el.Space == NSTLS && el.Local == "starttls":
 		return true, s.startTLS()
 	case el.Space == NSSASL && (el.Local == "auth" || el.Local == "response" || el.Local == "abort"):
-		if s.tls == nil && s.tlsRequired() {
+		if s.secure() == nil && s.tlsRequired() {
 			return false, stream.New(stream.PolicyViolation, "STARTTLS is required before authentication")
 		}
 		return s.handleSASL(ctx, el)
@@ -149,42 +150,27 @@ func (s *Session) handlePreAuth(ctx context.Context, el *stanza.Element) (bool, 
 	return false, stream.New(stream.UnsupportedStanzaType, "unexpected element before authentication")
 }
 
-// startTLS answers <starttls/> with <proceed/> and upgrades the connection.
+// startTLS answers <starttls/> with <proceed/> and upgrades the
+// connection, on a transport that can.
 func (s *Session) startTLS() error {
-	if s.tls != nil {
+	ts, ok := s.tr.(tlsStarter)
+	if !ok {
+		return stream.New(stream.UnsupportedFeature, "STARTTLS is not offered on this transport")
+	}
+	if s.secure() != nil {
 		return stream.New(stream.PolicyViolation, "TLS is already established")
 	}
-	if s.dec.Buffered() > 0 {
+	if ts.Buffered() > 0 {
 		return stream.New(stream.PolicyViolation, "data sent after <starttls/> before <proceed/>")
 	}
 	if err := s.out.writeNow([]byte("<proceed xmlns='" + NSTLS + "'/>")); err != nil {
 		return err
 	}
-	// Until the handshake is done there is no stream to write to: a
-	// failure just closes the connection (no plaintext inside TLS).
-	s.tlsPending = true
-	if err := s.handshake(s.srv.tlsConfigFor(s.domain)); err != nil {
-		return err
-	}
-	s.tlsPending = false
-	s.dec.Reset(rateReaderFor(s))
-	return nil
+	return ts.StartTLS(s.srv.tlsConfigFor(s.domain), s.deadline)
 }
 
-// handshake runs the TLS server handshake within the pre-auth deadline and
-// swaps the session's connection for the TLS one.
-func (s *Session) handshake(cfg *tls.Config) error {
-	raw := s.conn()
-	tc := tls.Server(raw, cfg)
-	raw.SetDeadline(s.deadline)
-	if err := tc.Handshake(); err != nil {
-		return err
-	}
-	raw.SetWriteDeadline(time.Time{})
-	st := tc.ConnectionState()
-	s.tls = &st
-	s.connMu.Lock()
-	s.c = tc
-	s.connMu.Unlock()
-	return nil
+// secure is the connection's TLS state, or nil.
+func (s *Session) secure() *tls.ConnectionState {
+	st, _ := s.tr.TLS()
+	return st
 }

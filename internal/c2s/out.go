@@ -3,7 +3,6 @@ package c2s
 import (
 	"errors"
 	"sync"
-	"time"
 
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/stream"
@@ -130,12 +129,7 @@ func (o *output) flush() {
 func (o *output) write(b []byte) error {
 	o.wmu.Lock()
 	defer o.wmu.Unlock()
-	c := o.s.conn()
-	if err := c.SetWriteDeadline(time.Now().Add(o.s.srv.cfg.C2S.WriteTimeout.D())); err != nil {
-		return err
-	}
-	_, err := c.Write(b)
-	return err
+	return o.s.tr.Write(b, o.s.srv.cfg.C2S.WriteTimeout.D())
 }
 
 // fail marks the queue dead after a write error, unblocks waiters and

@@ -108,7 +108,7 @@ func (s *Server) accept(ctx context.Context, c net.Conn, directTLS bool) {
 		refuse(c, err)
 		return
 	}
-	sess := newSession(ctx, s, c, addr, directTLS)
+	sess, tr := newTCPSession(ctx, s, c, addr, directTLS)
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -120,7 +120,7 @@ func (s *Server) accept(ctx context.Context, c net.Conn, directTLS bool) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	mConnections.Inc()
-	sess.done = func() {
+	tr.done = func() {
 		release()
 		mConnections.Dec()
 		s.mu.Lock()
@@ -128,7 +128,7 @@ func (s *Server) accept(ctx context.Context, c net.Conn, directTLS bool) {
 		s.mu.Unlock()
 		s.wg.Done()
 	}
-	sess.start()
+	tr.start()
 }
 
 // refuse answers a connection we will not serve with a stream error, in

@@ -2,21 +2,17 @@ package c2s
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/limits"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/netpoll"
 	"github.com/parleyim/parley/internal/sasl"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/stream"
@@ -32,50 +28,36 @@ const (
 	stateBound                      // resource bound: stanzas flow
 )
 
-// Session is one client connection. The goroutine running it (its owner,
-// see park.go) owns every field not marked otherwise.
+// Session is one client session: the stream's negotiation state, the
+// bound address, presence, the output queue and the hooks. Its bytes go
+// through a transport (transport.go), whose goroutine runs it: the owner,
+// which owns every field not marked otherwise.
 type Session struct {
-	srv       *Server
-	addr      netip.Addr
-	directTLS bool
-	out       output
+	srv  *Server
+	tr   transport
+	addr netip.Addr // the peer's address
+	out  output
 
-	// connMu guards c (replaced by the TLS connection after STARTTLS).
-	connMu sync.Mutex
-	c      net.Conn
-
-	dec        *xmlstream.Decoder
-	state      state
-	id         string
-	domain     string // the served domain this stream is for
-	tls        *tls.ConnectionState
-	tlsPending bool    // <proceed/> sent, handshake not done: no stream to write to
-	user       jid.JID // bare JID after SASL
-	full       jid.JID // full JID after bind; immutable once bound (read by router)
-	fullStr    string
-	sasl       *sasl.Server
-	saslMech   string
-	authFail   int
-	preAuthN   int
-	headerOut  atomic.Bool // our stream header was sent
+	state     state
+	id        string
+	domain    string  // the served domain this stream is for
+	user      jid.JID // bare JID after SASL
+	full      jid.JID // full JID after bind; immutable once bound (read by router)
+	fullStr   string
+	sasl      *sasl.Server
+	saslMech  string
+	authFail  int
+	preAuthN  int
+	headerOut atomic.Bool // our stream header was sent
 
 	// ctx is the session's context, a child of the server's run context;
 	// cancel ends it when the session ends (close.go).
 	ctx         context.Context
 	cancel      context.CancelFunc
-	started     bool      // setup done: direct TLS handshake, decoder
-	done        func()    // the listener's bookkeeping, run once at the end
 	deadline    time.Time // absolute pre-auth deadline, or the ping's
 	lastRead    time.Time // when the client last sent bytes
 	pingPending bool
 	pingSeq     int
-	draining    bool // our closing tag is out: read what the peer still sends, without timers
-
-	// Parking (park.go). parkMu guards parked and parkTimer.
-	poll      *netpoll.Handle
-	parkMu    sync.Mutex
-	parked    bool
-	parkTimer *time.Timer
 
 	scope    module.Scope    // work after the current stanza (module.AfterReply)
 	scopeCtx context.Context // the run context carrying scope, made on first use
@@ -90,17 +72,22 @@ type Session struct {
 	closing  atomic.Bool
 }
 
-func newSession(ctx context.Context, srv *Server, c net.Conn, addr netip.Addr, directTLS bool) *Session {
-	s := &Session{srv: srv, c: c, addr: addr, directTLS: directTLS, id: stream.NewID()}
-	s.ctx, s.cancel = context.WithCancel(ctx)
-	s.out.s = s
-	return s
+// tcpSession is a session and its TCP transport in one allocation: an
+// idle connection costs one object.
+type tcpSession struct {
+	Session
+	tcp tcpTransport
 }
 
-func (s *Session) conn() net.Conn {
-	s.connMu.Lock()
-	defer s.connMu.Unlock()
-	return s.c
+// newTCPSession returns a session on the TCP connection c.
+func newTCPSession(ctx context.Context, srv *Server, c net.Conn, addr netip.Addr, directTLS bool) (*Session, *tcpTransport) {
+	x := &tcpSession{}
+	s, t := &x.Session, &x.tcp
+	s.srv, s.tr, s.addr, s.id = srv, t, addr, stream.NewID()
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	s.out.s = s
+	t.s, t.c, t.directTLS = s, c, directTLS
+	return s, t
 }
 
 // JID implements router.Session.
@@ -130,10 +117,6 @@ func (s *Session) limitsFull() xmlstream.Limits {
 	return xmlstream.Limits{MaxElementBytes: l.MaxStanzaBytes, MaxDepth: l.MaxDepth, MaxAttrs: l.MaxAttrs}
 }
 
-func rateReaderFor(s *Session) io.Reader {
-	return limits.NewRateReader(idleReader{s}, s.rate(), s.srv.cfg.Limits.BurstBytes)
-}
-
 func (s *Session) rate() int {
 	if s.srv.cfg.Limits.ExemptLoopback && s.addr.IsLoopback() {
 		return 0
@@ -141,17 +124,12 @@ func (s *Session) rate() int {
 	return s.srv.cfg.Limits.BytesPerSecond
 }
 
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
 // serve runs stream after stream (a restart after STARTTLS and SASL) until
 // an error ends the connection or the connection parks (errPark). After
 // parking it resumes where it stopped: the decoder keeps its state.
 func (s *Session) serve(ctx context.Context) error {
 	for {
-		if s.dec.WantHeader() {
+		if s.tr.WantHeader() {
 			if err := s.openStream(); err != nil {
 				return err
 			}
@@ -166,7 +144,7 @@ func (s *Session) serve(ctx context.Context) error {
 // readElements handles elements until the stream must restart.
 func (s *Session) readElements(ctx context.Context) (restart bool, err error) {
 	for {
-		el, err := s.dec.Next()
+		el, err := s.tr.Next()
 		if err != nil {
 			return false, err
 		}
@@ -197,57 +175,36 @@ func (s *Session) handle(ctx context.Context, el *stanza.Element) (restart bool,
 	}
 }
 
-// idleReader reads from the connection with deadlines: before login the
-// absolute pre-auth deadline; after it, an idle timeout that triggers a
-// server-to-client ping (XEP-0199), and a second one that ends the stream.
-// A connection that can park stops waiting after park_after of silence and
-// returns errPark (park.go). A close request (Close) makes it return
-// errClosing, at once even when a read is in progress; once our closing
-// tag is out (draining) it reads until the grace deadline close.go set.
-type idleReader struct{ s *Session }
+// heard notes that the client sent bytes: it is alive.
+func (s *Session) heard() {
+	s.pingPending = false
+	s.lastRead = time.Now()
+}
 
-func (r idleReader) Read(p []byte) (int, error) {
-	s := r.s
-	for {
-		c := s.conn()
-		parkAt := time.Time{}
-		if !s.draining {
-			dl := s.wakeAt()
-			if s.canPark() {
-				parkAt = time.Now().Add(s.srv.cfg.C2S.ParkAfter.D())
-				if parkAt.Before(dl) {
-					dl = parkAt
-				}
-			}
-			if err := c.SetReadDeadline(dl); err != nil {
-				return 0, err
-			}
-			// After our deadline: a Close from now on moves it to the
-			// past (interrupt), one before is seen here.
-			if s.closing.Load() {
-				return 0, errClosing
-			}
-		}
-		n, err := c.Read(p)
-		if n > 0 {
-			s.pingPending = false
-			s.lastRead = time.Now()
-			return n, err
-		}
-		if s.draining || !isTimeout(err) {
-			return n, err
-		}
-		if s.closing.Load() {
-			return 0, errClosing
-		}
-		if !parkAt.IsZero() && time.Now().Before(s.wakeAt()) {
-			return 0, errPark
-		}
-		if s.pingIdle() {
-			continue
-		}
-		return n, err
+// wakeAt is when the session needs attention without any input: the
+// pre-auth deadline, the ping deadline, or the next ping.
+func (s *Session) wakeAt() time.Time {
+	if s.state != stateBound || s.pingPending {
+		return s.deadline
 	}
+	return s.lastRead.Add(s.srv.cfg.C2S.PingInterval.D())
+}
+
+// onIdle handles the session's wake time passing without input: a bound
+// session that has been silent for the ping interval gets a ping and may
+// park again; a session past its deadline (pre-auth, or an unanswered
+// ping) times out.
+func (s *Session) onIdle() error {
+	if s.closing.Load() {
+		return errClosing
+	}
+	if time.Now().Before(s.wakeAt()) {
+		return errPark // a stale timer: nothing is due yet
+	}
+	if s.state == stateBound && !s.pingPending && s.pingIdle() {
+		return errPark
+	}
+	return os.ErrDeadlineExceeded
 }
 
 // pingIdle sends a ping to a silent bound client and reports whether to
