@@ -109,7 +109,7 @@ func (s *Session) reasonFor(err error) *closeRequest {
 func (s *Session) stop(err error) {
 	req := s.reasonFor(err)
 	s.endSession()
-	s.cancel()
+	s.ctx.cancel()
 	if !req.silent && s.tr.Writable() {
 		s.sendClose(req.err)
 		if !errors.Is(err, xmlstream.ErrStreamClosed) {
@@ -128,7 +128,7 @@ func (s *Session) endSession() {
 	s.srv.router.Unbind(s)
 	mSessions.Dec()
 	ev := &module.Event{From: s.full, Session: s.full, Conn: s}
-	if err := s.srv.router.Registry().Notify(context.WithoutCancel(s.ctx), module.SessionClosed, ev); err != nil {
+	if err := s.srv.router.Registry().Notify(context.WithoutCancel(&s.ctx), module.SessionClosed, ev); err != nil {
 		s.srv.log.Warn("session-closed hooks failed", "jid", s.fullStr, "err", err)
 	}
 }
@@ -161,7 +161,7 @@ func (s *Session) logStreamError(e *stream.Error) {
 	if e.Condition == stream.SystemShutdown || e.Condition == stream.ConnectionTimeout {
 		level = slog.LevelDebug
 	}
-	s.srv.log.Log(s.ctx, level, "stream error sent", "peer", s.addr, "stream_id", s.id, "jid", s.fullStr,
+	s.srv.log.Log(&s.ctx, level, "stream error sent", "peer", s.addr, "stream_id", s.id, "jid", s.fullStr,
 		"condition", e.Condition, "text", e.Text)
 }
 

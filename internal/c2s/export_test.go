@@ -19,4 +19,4 @@ func QueuedBytes(rs router.Session) int {
 }
 
 // SessionContext returns the context of rs, a client session.
-func SessionContext(rs router.Session) context.Context { return rs.(*Session).ctx }
+func SessionContext(rs router.Session) context.Context { return &rs.(*Session).ctx }

@@ -92,7 +92,7 @@ func (t *tcpTransport) step(why wakeReason) error {
 			return err
 		}
 	}
-	return s.serve(s.ctx)
+	return s.serve(&s.ctx)
 }
 
 // canPark reports whether the reader may give up the goroutine after

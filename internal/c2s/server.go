@@ -169,6 +169,7 @@ func (s *Server) Shutdown(ctx context.Context) {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
+		c.ctx.cancel() // what a session is doing for its client stops
 		c.Close(stream.SystemShutdown, "the server is shutting down")
 	}
 	done := make(chan struct{})

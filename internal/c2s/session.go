@@ -50,10 +50,9 @@ type Session struct {
 	preAuthN  int
 	headerOut atomic.Bool // our stream header was sent
 
-	// ctx is the session's context, a child of the server's run context;
-	// cancel ends it when the session ends (close.go).
-	ctx         context.Context
-	cancel      context.CancelFunc
+	// ctx is the session's context (context.go), ended when the session
+	// ends (close.go) or the server shuts down.
+	ctx         sessionContext
 	deadline    time.Time // absolute pre-auth deadline, or the ping's
 	lastRead    time.Time // when the client last sent bytes
 	pingPending bool
@@ -84,7 +83,7 @@ func newTCPSession(ctx context.Context, srv *Server, c net.Conn, addr netip.Addr
 	x := &tcpSession{}
 	s, t := &x.Session, &x.tcp
 	s.srv, s.tr, s.addr, s.id = srv, t, addr, stream.NewID()
-	s.ctx, s.cancel = context.WithCancel(ctx)
+	s.ctx.parent = ctx
 	s.out.s = s
 	t.s, t.c, t.directTLS = s, c, directTLS
 	return s, t
