@@ -22,8 +22,10 @@ type Conn interface {
 	// Deliver queues el (a stanza or a nonza) for the client; it never
 	// blocks on the network and bypasses the Filter hooks.
 	Deliver(el *stanza.Element) error
-	// Close ends the session with a stream error condition (RFC 6120
-	// §4.9.3); "" closes it without one.
+	// Close asks the session to end with a stream error condition (RFC
+	// 6120 §4.9.3, the constants of internal/stream); "" closes it
+	// without one. It returns at once, from any goroutine: the session's
+	// own goroutine writes the error and ends it.
 	Close(cond, text string)
 }
 
