@@ -11,32 +11,9 @@ import (
 	"github.com/parleyim/parley/internal/c2s"
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/metrics"
 	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
-
-// streamErrors reads parley_stream_errors_total for cond.
-func streamErrors(t *testing.T, cond string) float64 {
-	t.Helper()
-	mfs, err := metrics.Gatherer().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "parley_stream_errors_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "condition" && l.GetValue() == cond {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
-}
 
 // stopReading makes a raw client's socket take almost nothing more once it
 // stops reading: a small receive buffer, so the server's writes block after
@@ -73,7 +50,7 @@ func TestSlowConsumerGetsPolicyViolation(t *testing.T) {
 	srv := xmpptest.Start(t, func(c *config.Config) { c.Limits.MaxOutboundBytes = 256 << 10 })
 	srv.AddUser(t, "alice@localhost", "pw")
 	srv.AddUser(t, "bob@localhost", "pw")
-	before := streamErrors(t, "policy-violation")
+	before := c2s.StreamErrorCount(t, "policy-violation")
 	bob := srv.Raw(t)
 	resume := stopReading(t, bob)
 	bob.Login(srv.TLSConfig(t, "localhost"), "bob", "localhost", "pw", "phone")
@@ -99,7 +76,7 @@ func TestSlowConsumerGetsPolicyViolation(t *testing.T) {
 	if j := strings.LastIndex(out[:i], "</message>"); j < 0 || out[j+len("</message>"):i] != "<stream:error>" {
 		t.Fatalf("the stream error does not follow a whole stanza: %q", out[max(0, i-200):i+20])
 	}
-	if got := streamErrors(t, "policy-violation"); got != before+1 {
+	if got := c2s.StreamErrorCount(t, "policy-violation"); got != before+1 {
 		t.Fatalf("parley_stream_errors_total{condition=policy-violation} went from %v to %v, want one more", before, got)
 	}
 	if res := alice.IQ(t, `<iq type='get' id='p1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`); res.Attr("type") != "result" {
