@@ -104,8 +104,7 @@ func (s *Server) accept(ctx context.Context, c net.Conn, directTLS bool) {
 	addr := remoteAddr(c)
 	release, err := s.limiter.Acquire(addr)
 	if err != nil {
-		s.log.Info("connection refused", "peer", addr, "condition", stream.PolicyViolation, "err", err)
-		refuse(c, err)
+		s.refuse(c, addr, err, directTLS)
 		return
 	}
 	sess, tr := newTCPSession(ctx, s, c, addr, directTLS)
@@ -132,8 +131,15 @@ func (s *Server) accept(ctx context.Context, c net.Conn, directTLS bool) {
 }
 
 // refuse answers a connection we will not serve with a stream error, in
-// plaintext (we do not spend a TLS handshake on it).
-func refuse(c net.Conn, err error) {
+// plaintext (we do not spend a TLS handshake on it); on the direct TLS
+// port, where plaintext would be garbage to the client, it just closes.
+func (s *Server) refuse(c net.Conn, addr netip.Addr, err error, directTLS bool) {
+	defer c.Close()
+	if directTLS {
+		s.log.Info("connection refused", "peer", addr, "err", err)
+		return
+	}
+	s.log.Info("connection refused", "peer", addr, "condition", stream.PolicyViolation, "err", err)
 	text := "too many connections from your address"
 	if errors.Is(err, limits.ErrBanned) {
 		text = "too many failed logins from your address; try again later"
@@ -144,7 +150,6 @@ func refuse(c net.Conn, err error) {
 	b = append(e.AppendXML(b), stream.Close...)
 	c.SetWriteDeadline(time.Now().Add(time.Second))
 	c.Write(b)
-	c.Close()
 }
 
 // serves reports whether domain is one of ours.
