@@ -22,26 +22,28 @@ import (
 // and the session's deadlines, and runs the session on its goroutine,
 // parking it in netpoll when the connection is silent (park.go).
 type tcpTransport struct {
-	s         *Session
-	directTLS bool
-	done      func() // the listener's bookkeeping, run once at the end
+	s    *Session
+	done func() // the listener's bookkeeping, run once at the end
 
 	// mu guards c (replaced by the TLS connection after STARTTLS).
 	mu sync.Mutex
 	c  net.Conn
 
 	// The owner's.
-	dec        *xmlstream.Decoder
-	tls        *tls.ConnectionState
-	tlsPending bool // <proceed/> sent, handshake not done: no stream to write to
-	started    bool // setup done: direct TLS handshake, decoder
-	draining   bool // our closing tag is out: read what the peer still sends, without timers
+	dec *xmlstream.Decoder
+	tls *tls.ConnectionState
 
 	// Parking (park.go). parkMu guards parked and parkTimer.
 	poll      *netpoll.Handle
 	parkMu    sync.Mutex
-	parked    bool
 	parkTimer *time.Timer
+	parked    bool
+
+	// The owner's (kept together: an idle connection's size counts).
+	directTLS  bool
+	tlsPending bool // <proceed/> sent, handshake not done: no stream to write to
+	started    bool // setup done: direct TLS handshake, decoder
+	draining   bool // our closing tag is out: read what the peer still sends, without timers
 }
 
 func (t *tcpTransport) conn() net.Conn {
