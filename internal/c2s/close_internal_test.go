@@ -64,8 +64,9 @@ func TestStreamErrorLoggedAndCountedOnce(t *testing.T) {
 	client, server := net.Pipe()
 	defer client.Close()
 	s, tr := newTCPSession(context.Background(), srv, server, loopback, false)
-	ended := make(chan struct{})
-	tr.done = func() { close(ended) }
+	srv.conns[s] = struct{}{} // as accept does
+	srv.wg.Add(1)
+	mConnections.Inc()
 	before := StreamErrorCount(t, "invalid-namespace")
 	tr.start()
 
@@ -82,7 +83,7 @@ func TestStreamErrorLoggedAndCountedOnce(t *testing.T) {
 	}
 	s.Close("conflict", "a later request") // too late: the first reason won
 	client.Close()
-	<-ended
+	srv.wg.Wait()
 
 	if !strings.Contains(out.String(), "<invalid-namespace") {
 		t.Fatalf("answer: %q", out.String())

@@ -60,7 +60,7 @@ func (t *tcpTransport) loop(why wakeReason) {
 		err := t.step(why)
 		if !errors.Is(err, errPark) {
 			t.s.stop(err)
-			t.release()
+			t.end()
 			return
 		}
 		if t.park() {
@@ -164,9 +164,10 @@ func (t *tcpTransport) wake() {
 	}
 }
 
-// release gives back what the connection held once the session ended:
-// its poller registration, its timer and its listener slot.
-func (t *tcpTransport) release() {
+// end gives back what the connection held once the session ended: its
+// poller registration, its timer, its per-address slot and its place in
+// the server's connections.
+func (t *tcpTransport) end() {
 	t.Close()
 	if t.poll != nil {
 		t.poll.Close()
@@ -176,7 +177,8 @@ func (t *tcpTransport) release() {
 		t.parkTimer.Stop()
 	}
 	t.parkMu.Unlock()
-	if t.done != nil {
-		t.done()
+	if t.slot != nil {
+		t.slot()
 	}
+	t.s.srv.ended(t.s)
 }

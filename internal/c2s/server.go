@@ -119,15 +119,19 @@ func (s *Server) accept(ctx context.Context, c net.Conn, directTLS bool) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	mConnections.Inc()
-	tr.done = func() {
-		release()
-		mConnections.Dec()
-		s.mu.Lock()
-		delete(s.conns, sess)
-		s.mu.Unlock()
-		s.wg.Done()
-	}
+	tr.slot = release
 	tr.start()
+}
+
+// ended is the listener's bookkeeping for a connection that ended. (A
+// method rather than a closure per connection: an idle connection's size
+// counts.)
+func (s *Server) ended(sess *Session) {
+	mConnections.Dec()
+	s.mu.Lock()
+	delete(s.conns, sess)
+	s.mu.Unlock()
+	s.wg.Done()
 }
 
 // refuse answers a connection we will not serve with a stream error, in

@@ -23,7 +23,7 @@ import (
 // parking it in netpoll when the connection is silent (park.go).
 type tcpTransport struct {
 	s    *Session
-	done func() // the listener's bookkeeping, run once at the end
+	slot func() // gives back the connection's per-address slot (limits)
 
 	// mu guards c (replaced by the TLS connection after STARTTLS).
 	mu sync.Mutex
