@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"strings"
 
+	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/sasl"
 	"github.com/parleyim/parley/internal/stanza"
@@ -120,6 +121,8 @@ func (s *Session) saslOptions() sasl.Options {
 		TLS:                s.secure(),
 		AllowInsecurePlain: s.srv.cfg.C2S.InsecurePlaintext,
 		Hashes:             s.srv.accounts.Hashes(),
+
+		StrictChannelBinding: s.srv.cfg.Auth.ChannelBindingDowngrade == config.ChannelBindingStrict,
 	}
 	if o.TLS != nil {
 		o.ServerCert = s.srv.certs.LeafDER(s.domain)
@@ -160,7 +163,10 @@ func (s *Session) startTLS() error {
 	if s.secure() != nil {
 		return stream.New(stream.PolicyViolation, "TLS is already established")
 	}
-	if ts.Buffered() > 0 {
+	// White space after <starttls/> (go-sendxmpp sends a newline in the
+	// same write) is dropped with the buffer when TLS starts; anything
+	// else was sent in plaintext ahead of the handshake and is refused.
+	if !ts.BufferedSpace() {
 		return stream.New(stream.PolicyViolation, "data sent after <starttls/> before <proceed/>")
 	}
 	if err := s.out.writeNow([]byte("<proceed xmlns='" + NSTLS + "'/>")); err != nil {

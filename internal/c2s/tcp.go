@@ -46,6 +46,11 @@ type tcpTransport struct {
 	draining   bool // our closing tag is out: read what the peer still sends, without timers
 }
 
+var (
+	_ transport  = (*tcpTransport)(nil)
+	_ tlsStarter = (*tcpTransport)(nil)
+)
+
 func (t *tcpTransport) conn() net.Conn {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -80,7 +85,7 @@ func (t *tcpTransport) Next() (*stanza.Element, error) {
 	}
 	return t.dec.Next()
 }
-func (t *tcpTransport) Buffered() int { return t.dec.Buffered() }
+func (t *tcpTransport) BufferedSpace() bool { return t.dec.BufferedSpace() }
 
 func (t *tcpTransport) Restart(l xmlstream.Limits) {
 	t.dec.SetLimits(l)

@@ -77,9 +77,10 @@ type transport interface {
 // (STARTTLS, RFC 6120 §5). The TCP transport is one; WebSocket and BOSH
 // run over HTTPS and offer no STARTTLS.
 type tlsStarter interface {
-	// Buffered is how many bytes the peer sent that were not read yet
-	// (nothing may follow <starttls/> before our <proceed/>).
-	Buffered() int
+	// BufferedSpace reports whether what the peer sent and was not read
+	// yet is only white space (nothing else may follow <starttls/>
+	// before our <proceed/>).
+	BufferedSpace() bool
 	// StartTLS runs the server handshake with cfg, done by deadline.
 	StartTLS(cfg *tls.Config, deadline time.Time) error
 }
