@@ -38,18 +38,17 @@ type Session struct {
 	addr netip.Addr // the peer's address
 	out  output
 
-	state     state
-	id        string
-	domain    string  // the served domain this stream is for
-	user      jid.JID // bare JID after SASL
-	full      jid.JID // full JID after bind; immutable once bound (read by router)
-	fullStr   string
-	sasl      *sasl.Server
-	saslMech  string // as the client named it; see mechanismLabel
-	saslUser  string // the username of the current or last exchange, for logs
-	authFail  int    // failed logins on this stream (auth.go)
-	preAuthN  int
-	headerOut atomic.Bool // our stream header was sent
+	state    state
+	id       string
+	domain   string  // the served domain this stream is for
+	user     jid.JID // bare JID after SASL
+	full     jid.JID // full JID after bind; immutable once bound (read by router)
+	fullStr  string
+	sasl     *sasl.Server
+	saslMech string // as the client named it; see mechanismLabel
+	saslUser string // the username of the current or last exchange, for logs
+	authFail int    // failed logins on this stream (auth.go)
+	preAuthN int
 
 	// ctx is the session's context (context.go), ended when the session
 	// ends (close.go) or the server shuts down.
@@ -67,9 +66,10 @@ type Session struct {
 
 	// Closing (close.go): closeMu guards the first close request, which
 	// wins; closing is set once there is one.
-	closeMu  sync.Mutex
-	closeReq *closeRequest
-	closing  atomic.Bool
+	closeMu   sync.Mutex
+	closeReq  *closeRequest
+	closing   atomic.Bool
+	headerOut atomic.Bool // our stream header was sent (beside closing: no padding)
 }
 
 // tcpSession is a session and its TCP transport in one allocation: an
