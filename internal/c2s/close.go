@@ -22,10 +22,10 @@ import (
 //     It never writes and never waits, so a caller is never held by the
 //     peer of the session it closes.
 //   - The owner then ends the session state at once (unbind, SessionClosed
-//     hooks, cancelling the session's context), writes the stream error and the
-//     closing tag through the output queue (after what was already queued,
-//     within c2s.write_timeout), gives the peer a short grace period to
-//     close its side, and closes the connection.
+//     hooks, cancelling the session's context), writes the stream error
+//     and the closing tag through the output queue (after what was already
+//     queued, within c2s.write_timeout), gives the peer a short grace
+//     period to close its side, and closes the connection.
 
 // closeGrace is how long the owner waits, after its closing tag, for the
 // peer to close its side (RFC 6120 §4.4) before closing the socket.
@@ -86,6 +86,9 @@ func (s *Session) closeRequest() *closeRequest {
 // reasonFor turns the error that stopped the owner into a close request,
 // unless one was made already.
 func (s *Session) reasonFor(err error) *closeRequest {
+	if req := s.closeRequest(); req != nil {
+		return req // asked to close: err is how the owner stopped for it
+	}
 	var se *stream.Error
 	req := &closeRequest{}
 	switch {
