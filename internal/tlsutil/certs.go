@@ -162,12 +162,6 @@ func (c *Certs) TLSConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion:     tls.VersionTLS12,
 		GetCertificate: c.getCertificate,
-		// Records as large as the write (up to 16 KiB) from the start:
-		// crypto/tls otherwise begins each connection with ~1.2 KiB
-		// records, each its own write system call, until 128 KiB were
-		// sent (a ramp for web pages' first bytes that XMPP's small
-		// stanzas do not need).
-		DynamicRecordSizingDisabled: true,
 	}
 }
 
