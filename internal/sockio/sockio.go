@@ -112,7 +112,11 @@ func (o *op) read(fd uintptr) bool {
 		case syscall.EAGAIN:
 			return false
 		}
-		o.n, o.errno = int(r), e
+		if e != 0 {
+			o.errno = e // r is -1: nothing was read
+			return true
+		}
+		o.n = int(r)
 		return true
 	}
 }

@@ -127,6 +127,26 @@ func TestClosed(t *testing.T) {
 	}
 }
 
+// A read of a reset connection returns no bytes and the error (a
+// negative count would break every io.Reader user).
+func TestReadReset(t *testing.T) {
+	c, client := pair(t)
+	if _, err := c.Write([]byte("unread")); err != nil { // unread data makes the peer's close a reset
+		t.Fatal(err)
+	}
+	client.(*net.TCPConn).SetLinger(0)
+	client.Close() // RST
+	var n int
+	var err error
+	for err == nil {
+		n, err = c.Read(make([]byte, 64))
+	}
+	var se *os.SyscallError
+	if n != 0 || !errors.As(err, &se) {
+		t.Fatalf("Read of a reset connection = %d, %v; want 0 and a *os.SyscallError", n, err)
+	}
+}
+
 // A failed system call is reported as net.Conn reports it.
 func TestResetIsOpError(t *testing.T) {
 	c, client := pair(t)
