@@ -134,6 +134,10 @@ func (o *op) write(fd uintptr) bool {
 		r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&o.p[o.n])), uintptr(len(o.p)-o.n))
 		switch e {
 		case 0:
+			if r == 0 { // no progress and no error: never loop on it
+				o.errno = syscall.EIO
+				return true
+			}
 			o.n += int(r)
 		case syscall.EINTR:
 		case syscall.EAGAIN:
