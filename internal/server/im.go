@@ -22,7 +22,7 @@ import (
 // rights come from the roster.
 func (s *Server) imModules(rosters *roster.Module, pres *presence.Module) []module.Registrar {
 	blk := blocking.New(blocking.Config{
-		DB: s.db, Router: s.router, Log: s.log,
+		DB: s.db, Host: s.router, Log: s.log,
 		PresenceRecipients: func(ctx context.Context, owner jid.JID) ([]jid.JID, error) {
 			return presenceSubscribers(ctx, rosters, owner)
 		},
@@ -30,7 +30,7 @@ func (s *Server) imModules(rosters *roster.Module, pres *presence.Module) []modu
 	})
 	mods := []module.Registrar{
 		&lastactivity.Module{
-			Started: time.Now(), DB: s.db, Router: s.router, Log: s.log,
+			Started: time.Now(), DB: s.db, Host: s.router, Log: s.log,
 			Authorized: rosters.Subscribed,
 		},
 		blk,
@@ -39,7 +39,7 @@ func (s *Server) imModules(rosters *roster.Module, pres *presence.Module) []modu
 	}
 	if s.cfg.Offline.Enabled {
 		mods = append(mods, offline.New(offline.Config{
-			DB: s.db, Router: s.router, Log: s.log, Blocked: blk.Blocks,
+			DB: s.db, Host: s.router, Log: s.log, Blocked: blk.Blocks,
 			MaxPerUser: s.cfg.Offline.MaxMessagesPerUser, MaxBurstBytes: s.cfg.Limits.MaxOutboundBytes / 2,
 		}))
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
 )
@@ -35,9 +34,9 @@ const DefaultMaxItems = 1000
 
 // Config is what the module needs.
 type Config struct {
-	DB     *storage.DB
-	Router *router.Router
-	Log    *slog.Logger
+	DB   *storage.DB
+	Host module.Host
+	Log  *slog.Logger
 	// MaxItems bounds one user's block list (DefaultMaxItems when 0).
 	MaxItems int
 	// PresenceRecipients returns who is allowed to receive owner's
@@ -176,13 +175,13 @@ func (m *Module) setCached(owner jid.JID, l *list) {
 // isLocalAccount reports whether j names an account here (not the
 // served domain itself).
 func (m *Module) isLocalAccount(j jid.JID) bool {
-	return j.Local() != "" && m.cfg.Router.IsLocal(j.Domain())
+	return j.Local() != "" && m.cfg.Host.IsLocal(j.Domain())
 }
 
 // isServer reports whether j is a served domain itself (the server is
 // never a blocked contact of its users).
 func (m *Module) isServer(j jid.JID) bool {
-	return j.IsDomain() && m.cfg.Router.IsLocal(j.Domain())
+	return j.IsDomain() && m.cfg.Host.IsLocal(j.Domain())
 }
 
 // errBlocked is the XEP-0191 §3.3 error for a stanza to a blocked contact.

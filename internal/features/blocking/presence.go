@@ -5,7 +5,6 @@ import (
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
 )
 
@@ -23,7 +22,7 @@ func (m *Module) sessionBound(ctx context.Context, ev *module.Event) (bool, erro
 // sessionClosed forgets the resource (unless a new session took its JID
 // over) and drops the user's list from the cache once no resource is left.
 func (m *Module) sessionClosed(ctx context.Context, ev *module.Event) (bool, error) {
-	if m.cfg.Router.Session(ev.Session) != nil {
+	if m.cfg.Host.Session(ev.Session) != nil {
 		return false, nil // replaced: the state belongs to the new session
 	}
 	m.sessMu.Lock()
@@ -32,7 +31,7 @@ func (m *Module) sessionClosed(ctx context.Context, ev *module.Event) (bool, err
 	user := ev.Session.Bare()
 	mu := m.lock(user)
 	mu.Lock()
-	if len(m.cfg.Router.Sessions(user)) == 0 {
+	if len(m.cfg.Host.Sessions(user)) == 0 {
 		m.cacheMu.Lock()
 		delete(m.lists, user)
 		m.cacheMu.Unlock()
@@ -105,7 +104,7 @@ func (m *Module) recipients(ctx context.Context, user jid.JID) []jid.JID {
 	}
 	m.sessMu.Lock()
 	defer m.sessMu.Unlock()
-	for _, s := range m.cfg.Router.Sessions(user) {
+	for _, s := range m.cfg.Host.Sessions(user) {
 		if st := m.sessions[s.JID()]; st != nil {
 			for r := range st.directed {
 				out = append(out, r)
@@ -116,9 +115,9 @@ func (m *Module) recipients(ctx context.Context, user jid.JID) []jid.JID {
 }
 
 // available returns user's resources that sent available presence.
-func (m *Module) available(user jid.JID) []router.Session {
-	var out []router.Session
-	for _, s := range m.cfg.Router.Sessions(user) {
+func (m *Module) available(user jid.JID) []module.Session {
+	var out []module.Session
+	for _, s := range m.cfg.Host.Sessions(user) {
 		if avail, _ := s.Presence(); avail {
 			out = append(out, s)
 		}
@@ -166,7 +165,7 @@ func (m *Module) presenceOnUnblock(ctx context.Context, user jid.JID, old, next 
 				p = stanza.New(stanza.NSClient, stanza.KindPresence)
 			}
 			p.SetAttr("from", s.JID().String()).SetAttr("to", r.String())
-			m.cfg.Router.Deliver(ctx, r, p)
+			m.cfg.Host.Deliver(ctx, r, p)
 		}
 	}
 }
@@ -174,7 +173,7 @@ func (m *Module) presenceOnUnblock(ctx context.Context, user jid.JID, old, next 
 // deliverUnfiltered delivers p from a user's resource to r without the
 // Filter hooks (unless r itself blocked the user).
 func (m *Module) deliverUnfiltered(ctx context.Context, from, r jid.JID, p *stanza.Element) {
-	rt := m.cfg.Router
+	rt := m.cfg.Host
 	if !rt.IsLocal(r.Domain()) {
 		rt.Deliver(ctx, r, p) // remote: the Filter does not run there anyway
 		return

@@ -10,7 +10,6 @@ import (
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
 )
@@ -26,11 +25,11 @@ const kind = "last"
 const observePrio = 1100
 
 // Module answers last-activity queries. Started alone gives the server
-// uptime; with DB and Router set it also answers for users.
+// uptime; with DB and Host set it also answers for users.
 type Module struct {
 	Started time.Time
 	DB      *storage.DB
-	Router  *router.Router
+	Host    module.Host
 	Log     *slog.Logger
 	// Authorized reports whether requester may see owner's presence and
 	// so their last activity (XEP-0012 §3). nil allows only the owner.
@@ -48,7 +47,7 @@ type Module struct {
 func (m *Module) Register(reg *module.Registry) {
 	reg.Feature(NS)
 	reg.IQ(module.Server, stanza.Get, NS, "query", m.uptime)
-	if m.DB == nil || m.Router == nil {
+	if m.DB == nil || m.Host == nil {
 		return
 	}
 	if m.Log == nil {
@@ -110,7 +109,7 @@ func (m *Module) authorized(ctx context.Context, owner, requester jid.JID) (bool
 
 // online reports whether owner has an available resource.
 func (m *Module) online(owner jid.JID) bool {
-	for _, s := range m.Router.Sessions(owner) {
+	for _, s := range m.Host.Sessions(owner) {
 		if avail, _ := s.Presence(); avail {
 			return true
 		}
@@ -139,12 +138,12 @@ func (m *Module) observe(_ context.Context, ev *module.Event) (bool, error) {
 func (m *Module) closed(ctx context.Context, ev *module.Event) (bool, error) {
 	m.mu.Lock()
 	status := m.status[ev.Session]
-	if m.Router.Session(ev.Session) == nil { // not replaced by a new session
+	if m.Host.Session(ev.Session) == nil { // not replaced by a new session
 		delete(m.status, ev.Session)
 	}
 	m.mu.Unlock()
 	owner := ev.Session.Bare()
-	if len(m.Router.Sessions(owner)) > 0 {
+	if len(m.Host.Sessions(owner)) > 0 {
 		return false, nil
 	}
 	rec := storage.Record{Data: []byte(status), Updated: time.Now()}

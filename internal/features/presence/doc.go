@@ -13,7 +13,7 @@
 // answered directly), sends unavailable presence when a session ends
 // without one (SessionClosed), and re-delivers pending subscription
 // requests when a resource becomes available (Available hook, §3.1.3).
-// Every server-generated stanza goes through router.Deliver, so the Filter
+// Every server-generated stanza goes through module.Host.Deliver, so the Filter
 // hooks (blocking) apply to it.
 //
 // Subscription stanzas (subscribe, subscribed, unsubscribe, unsubscribed)

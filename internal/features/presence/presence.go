@@ -9,7 +9,6 @@ import (
 	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
 )
@@ -18,14 +17,14 @@ import (
 type Deps struct {
 	Log    *slog.Logger
 	DB     *storage.DB
-	Router *router.Router
+	Host   module.Host
 	Roster *roster.Module
 }
 
 // Module tracks and distributes presence.
 type Module struct {
 	log    *slog.Logger
-	router *router.Router
+	host   module.Host
 	roster *roster.Module
 	last   *lastStore
 
@@ -47,7 +46,7 @@ type session struct {
 func New(d Deps) *Module {
 	m := &Module{
 		log:      d.Log.With("component", "presence"),
-		router:   d.Router,
+		host:     d.Host,
 		roster:   d.Roster,
 		last:     newLastStore(d.DB),
 		sessions: map[jid.JID]*session{},
@@ -106,7 +105,7 @@ func (m *Module) current(full jid.JID) *stanza.Element {
 // inbound is the InboundPresence hook.
 func (m *Module) inbound(ctx context.Context, ev *module.Event) (bool, error) {
 	typ := ev.Stanza.Attr("type")
-	if !m.router.IsLocal(ev.From.Domain()) {
+	if !m.host.IsLocal(ev.From.Domain()) {
 		return m.fromRemote(ctx, ev, typ)
 	}
 	switch {
@@ -165,7 +164,7 @@ func (m *Module) unavailable(ctx context.Context, from jid.JID, el *stanza.Eleme
 		}
 	}
 	for to := range directed {
-		m.router.Deliver(ctx, to, readdressed(el, to.String()))
+		m.host.Deliver(ctx, to, readdressed(el, to.String()))
 	}
 }
 
@@ -195,19 +194,19 @@ func (m *Module) toContacts(ctx context.Context, view *roster.View, el *stanza.E
 // send delivers el to a contact's bare JID: to its available resources
 // when it is local, through the router otherwise.
 func (m *Module) send(ctx context.Context, to jid.JID, el *stanza.Element) {
-	if !m.router.IsLocal(to.Domain()) {
-		m.router.Deliver(ctx, to, readdressed(el, to.String()))
+	if !m.host.IsLocal(to.Domain()) {
+		m.host.Deliver(ctx, to, readdressed(el, to.String()))
 		return
 	}
 	var c *stanza.Element
-	for _, s := range m.router.Sessions(to) {
+	for _, s := range m.host.Sessions(to) {
 		if avail, _ := s.Presence(); !avail {
 			continue
 		}
 		if c == nil {
 			c = readdressed(el, to.String())
 		}
-		m.router.Deliver(ctx, s.JID(), c)
+		m.host.Deliver(ctx, s.JID(), c)
 	}
 }
 
@@ -220,12 +219,12 @@ func (m *Module) toOwn(ctx context.Context, user jid.JID, el *stanza.Element) {
 // ownPresenceTo gives a newly available resource the presence of the
 // user's other available resources.
 func (m *Module) ownPresenceTo(ctx context.Context, full jid.JID) {
-	for _, s := range m.router.Sessions(full.Bare()) {
+	for _, s := range m.host.Sessions(full.Bare()) {
 		if s.JID() == full {
 			continue
 		}
 		if p := m.current(s.JID()); p != nil {
-			m.router.Deliver(ctx, full, readdressed(p, full.String()))
+			m.host.Deliver(ctx, full, readdressed(p, full.String()))
 		}
 	}
 }
@@ -300,7 +299,7 @@ func (m *Module) available(ctx context.Context, ev *module.Event) (bool, error) 
 		}
 		el.SetAttr("from", p.From.String())
 		el.SetAttr("to", user.String())
-		m.router.Deliver(ctx, ev.Session, el)
+		m.host.Deliver(ctx, ev.Session, el)
 	}
 	return false, nil
 }

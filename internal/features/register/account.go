@@ -92,7 +92,7 @@ func (m *Module) remove(ctx context.Context, iq stanza.IQ) error {
 // the others concurrently so a slow peer cannot hold the requester.
 func (m *Module) endSessions(user, requester jid.JID) {
 	const text = "the account was removed"
-	for _, s := range m.router.Sessions(user) {
+	for _, s := range m.host.Sessions(user) {
 		if s.JID() == requester {
 			s.Close("not-authorized", text)
 			continue

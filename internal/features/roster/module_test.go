@@ -18,7 +18,7 @@ func TestSubscribed(t *testing.T) {
 	ctx := context.Background()
 	st, db := newTestStore(t, "sqlite", "alice@localhost", "bob@localhost")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m := roster.New(roster.Deps{Log: log, DB: db, Router: router.New(log, module.NewRegistry(), []string{"localhost"}), Limits: config.Default().Roster})
+	m := roster.New(roster.Deps{Log: log, DB: db, Host: router.New(log, module.NewRegistry(), []string{"localhost"}), Limits: config.Default().Roster})
 	carol := jid.MustParse("carol@localhost")
 	if err := st.Update(ctx, func(tx *roster.Tx) error {
 		if err := tx.PutState(alice, bob, roster.State{Sub: roster.SubFrom}); err != nil {
@@ -55,7 +55,7 @@ func TestCacheStaysCurrent(t *testing.T) {
 	st, db := newTestStore(t, "sqlite", "alice@localhost")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := module.NewRegistry()
-	m := roster.New(roster.Deps{Log: log, DB: db, Router: router.New(log, reg, []string{"localhost"}), Limits: config.Default().Roster})
+	m := roster.New(roster.Deps{Log: log, DB: db, Host: router.New(log, reg, []string{"localhost"}), Limits: config.Default().Roster})
 	m.Register(reg)
 	const writes = 150
 	done := make(chan error, 1)

@@ -12,7 +12,6 @@ import (
 	"github.com/parleyim/parley/internal/features/sharedgroup"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
 )
@@ -21,7 +20,7 @@ import (
 type Deps struct {
 	Log    *slog.Logger
 	DB     *storage.DB
-	Router *router.Router
+	Host   module.Host
 	Limits config.Roster
 }
 
@@ -38,7 +37,7 @@ type Module struct {
 	log    *slog.Logger
 	store  *Store
 	shared *sharedgroup.Store
-	router *router.Router
+	host   module.Host
 	lim    config.Roster
 
 	// wmu serialises writes (transaction + cache update).
@@ -67,7 +66,7 @@ func New(d Deps) *Module {
 		log:        d.Log.With("component", "roster"),
 		store:      NewStore(d.DB),
 		shared:     sharedgroup.NewStore(d.DB),
-		router:     d.Router,
+		host:       d.Host,
 		lim:        d.Limits,
 		cache:      map[jid.JID]*entry{},
 		bound:      map[jid.JID]bool{},
@@ -313,7 +312,7 @@ func (m *Module) push(ctx context.Context, c change, v Version) {
 		itemEl = removedElement(c.contact)
 	}
 	bare := c.user.String()
-	for _, s := range m.router.Sessions(c.user) {
+	for _, s := range m.host.Sessions(c.user) {
 		full := s.JID()
 		m.mu.RLock()
 		versioned, ok := m.interested[full]
@@ -331,7 +330,7 @@ func (m *Module) push(ctx context.Context, c change, v Version) {
 			SetAttr("from", bare).
 			SetAttr("to", full.String()).
 			Append(q)
-		m.router.Deliver(ctx, full, iq)
+		m.host.Deliver(ctx, full, iq)
 	}
 }
 

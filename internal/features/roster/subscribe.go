@@ -243,13 +243,7 @@ func (m *Module) removeAtContact(tx *Tx, b *batch, user, contact jid.JID, r *Rem
 
 // isLocalAccount reports whether j is an account on a served domain.
 func (m *Module) isLocalAccount(ctx context.Context, j jid.JID) (bool, error) {
-	if j.Local() == "" || !m.router.IsLocal(j.Domain()) {
-		return false, nil
-	}
-	if m.router.UserExists == nil {
-		return true, nil
-	}
-	ok, err := m.router.UserExists(ctx, j)
+	ok, err := m.host.AccountExists(ctx, j)
 	if err != nil {
 		return false, fmt.Errorf("roster: look up %s: %w", j, err)
 	}
