@@ -10,6 +10,7 @@ import (
 	"github.com/parleyim/parley/internal/features/presence"
 	"github.com/parleyim/parley/internal/features/register"
 	"github.com/parleyim/parley/internal/features/roster"
+	"github.com/parleyim/parley/internal/features/sharedgroup"
 	"github.com/parleyim/parley/internal/features/version"
 	"github.com/parleyim/parley/internal/module"
 )
@@ -30,7 +31,9 @@ func (s *Server) modules() []module.Registrar {
 			Accounts: s.accounts, Host: s.router, Limiter: s.limiter, Enabled: s.cfg.AllowRegistration, Log: s.log,
 		}),
 	}
-	rosters := roster.New(roster.Deps{Log: s.log, DB: s.db, Host: s.router, Limits: s.cfg.Roster})
+	rosters := roster.New(roster.Deps{
+		Log: s.log, DB: s.db, Host: s.router, Limits: s.cfg.Roster, Shared: sharedgroup.NewStore(s.db),
+	})
 	pres := presence.New(presence.Deps{Log: s.log, DB: s.db, Host: s.router, Roster: rosters})
 	mods = append(mods, rosters, pres)
 	mods = append(mods, s.imModules(rosters, pres)...)

@@ -169,7 +169,7 @@ func (m *Module) removeItems(ctx context.Context, user jid.JID, old *list, items
 // block list (§3.3, §3.4, §3.5).
 func (m *Module) push(ctx context.Context, user jid.JID, payload *stanza.Element) {
 	for _, s := range m.cfg.Host.Sessions(user) {
-		if !m.requested(s.JID()) {
+		if !m.hasRequested(s) {
 			continue
 		}
 		iq := stanza.New(stanza.NSClient, stanza.KindIQ).

@@ -2,6 +2,7 @@ package presence
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -18,19 +19,21 @@ type Deps struct {
 	Log    *slog.Logger
 	DB     *storage.DB
 	Host   module.Host
-	Roster *roster.Module
+	Roster roster.Rosters
 }
 
 // Module tracks and distributes presence.
 type Module struct {
 	log    *slog.Logger
 	host   module.Host
-	roster *roster.Module
+	roster roster.Rosters
 	last   *lastStore
 
-	// mu guards sessions (the map; each session has its own lock).
+	// mu guards sessions (the map; each session has its own lock). Keyed
+	// by the session, so that a session replaced at the same full JID
+	// (RFC 6120 §7.7.2.2) never clobbers the state of the new one.
 	mu       sync.RWMutex
-	sessions map[jid.JID]*session
+	sessions map[module.Conn]*session
 }
 
 // session is the presence state of one bound resource.
@@ -49,7 +52,7 @@ func New(d Deps) *Module {
 		host:     d.Host,
 		roster:   d.Roster,
 		last:     newLastStore(d.DB),
-		sessions: map[jid.JID]*session{},
+		sessions: map[module.Conn]*session{},
 	}
 	d.Roster.SetRemovalHook(m.removed)
 	return m
@@ -62,35 +65,75 @@ func (m *Module) Register(reg *module.Registry) {
 	reg.Hook(module.SessionClosed, 0, m.sessionClosed)
 }
 
-func (m *Module) state(full jid.JID, create bool) *session {
+// state returns the presence state of the session c (nil c: none).
+func (m *Module) state(c module.Conn, create bool) *session {
+	if c == nil {
+		return nil
+	}
 	m.mu.RLock()
-	st := m.sessions[full]
+	st := m.sessions[c]
 	m.mu.RUnlock()
 	if st != nil || !create {
 		return st
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if st = m.sessions[full]; st == nil {
+	if st = m.sessions[c]; st == nil {
 		st = &session{}
-		m.sessions[full] = st
+		m.sessions[c] = st
 	}
 	return st
 }
 
-// Current returns a copy of the latest available presence of a session
-// ('from' stamped), or nil when it is not available. Blocking re-sends it
-// to contacts a user unblocks.
+// sessionAt returns the session bound at full, as a map key (nil when
+// none is bound).
+func (m *Module) sessionAt(full jid.JID) module.Conn {
+	if s := m.host.Session(full); s != nil {
+		return s
+	}
+	return nil
+}
+
+// Current returns a copy of the latest available presence of the session
+// bound at full ('from' stamped), or nil when it is not available.
+// Blocking re-sends it to contacts a user unblocks.
 func (m *Module) Current(full jid.JID) *stanza.Element {
-	if p := m.current(full); p != nil {
+	if p := m.current(m.sessionAt(full)); p != nil {
 		return p.Copy()
 	}
 	return nil
 }
 
-// current returns the latest available presence of a session, or nil.
-func (m *Module) current(full jid.JID) *stanza.Element {
-	st := m.state(full, false)
+// Recipients returns who receives owner's presence (RFC 6121 §4.2.2,
+// §4.6): the contacts subscribed to it and the entities owner's resources
+// sent directed presence to. Blocking asks it when a block changes.
+func (m *Module) Recipients(ctx context.Context, owner jid.JID) ([]jid.JID, error) {
+	v, err := m.roster.View(ctx, owner.Bare())
+	if err != nil {
+		return nil, fmt.Errorf("presence: roster of %s: %w", owner, err)
+	}
+	var out []jid.JID
+	v.Range(func(contact jid.JID, sub roster.Sub) bool {
+		if sub.HasFrom() {
+			out = append(out, contact)
+		}
+		return true
+	})
+	for _, s := range m.host.Sessions(owner.Bare()) {
+		if st := m.state(s, false); st != nil {
+			st.mu.Lock()
+			for to := range st.directed {
+				out = append(out, to)
+			}
+			st.mu.Unlock()
+		}
+	}
+	return out, nil
+}
+
+// current returns the latest available presence of session c, or nil.
+func (m *Module) current(c module.Conn) *stanza.Element {
+	st := m.state(c, false)
 	if st == nil {
 		return nil
 	}
@@ -127,7 +170,10 @@ func (m *Module) inbound(ctx context.Context, ev *module.Event) (bool, error) {
 
 // broadcast handles undirected presence (RFC 6121 §4.2, §4.4, §4.5).
 func (m *Module) broadcast(ctx context.Context, from jid.JID, el *stanza.Element, typ string) {
-	st := m.state(from, true)
+	st := m.state(m.sessionAt(from), true)
+	if st == nil {
+		return // the session is gone already
+	}
 	st.mu.Lock()
 	wasAvailable := st.available
 	var directed map[jid.JID]struct{}
@@ -223,7 +269,7 @@ func (m *Module) ownPresenceTo(ctx context.Context, full jid.JID) {
 		if s.JID() == full {
 			continue
 		}
-		if p := m.current(s.JID()); p != nil {
+		if p := m.current(s); p != nil {
 			m.host.Deliver(ctx, full, readdressed(p, full.String()))
 		}
 	}
@@ -233,7 +279,7 @@ func (m *Module) ownPresenceTo(ctx context.Context, full jid.JID) {
 // resource to an entity not subscribed to the user, so that the
 // unavailable broadcast reaches it too. The router delivers the stanza.
 func (m *Module) directed(ctx context.Context, from, to jid.JID, typ string) {
-	st := m.state(from, false)
+	st := m.state(m.sessionAt(from), false)
 	if st == nil {
 		return
 	}
@@ -263,9 +309,12 @@ func (m *Module) directed(ctx context.Context, from, to jid.JID, typ string) {
 // sessionClosed sends the unavailable presence of a session that ended
 // without one (RFC 6121 §4.5.2: gracefully or not).
 func (m *Module) sessionClosed(ctx context.Context, ev *module.Event) (bool, error) {
+	if ev.Conn == nil {
+		return false, nil
+	}
 	m.mu.Lock()
-	st := m.sessions[ev.Session]
-	delete(m.sessions, ev.Session)
+	st := m.sessions[ev.Conn]
+	delete(m.sessions, ev.Conn)
 	m.mu.Unlock()
 	if st == nil {
 		return false, nil
@@ -285,7 +334,7 @@ func (m *Module) sessionClosed(ctx context.Context, ev *module.Event) (bool, err
 // requests to the resource that just became available (RFC 6121 §3.1.3).
 func (m *Module) available(ctx context.Context, ev *module.Event) (bool, error) {
 	user := ev.Session.Bare()
-	pending, err := m.roster.Store().Pending(ctx, user)
+	pending, err := m.roster.Pending(ctx, user)
 	if err != nil {
 		return false, err
 	}

@@ -39,7 +39,7 @@ func (m *Module) probe(ctx context.Context, view *roster.View, full jid.JID) {
 func (m *Module) answerLocal(ctx context.Context, contact, user, full jid.JID) bool {
 	found := false
 	for _, s := range m.host.Sessions(contact) {
-		p := m.current(s.JID())
+		p := m.current(s)
 		if p == nil {
 			continue
 		}
@@ -140,7 +140,7 @@ func (m *Module) remoteProbe(ctx context.Context, from, contact jid.JID) {
 	}
 	sent := false
 	for _, s := range m.host.Sessions(contact) {
-		if p := m.current(s.JID()); p != nil {
+		if p := m.current(s); p != nil {
 			m.host.Deliver(ctx, from, readdressed(p, from.String()))
 			sent = true
 		}

@@ -117,7 +117,7 @@ func (m *Module) sharedSubscription(ctx context.Context, from, to jid.JID, typ s
 // the local user owner to target.
 func (m *Module) sendCurrent(ctx context.Context, owner, target jid.JID) {
 	for _, s := range m.host.Sessions(owner) {
-		if p := m.current(s.JID()); p != nil {
+		if p := m.current(s); p != nil {
 			m.send(ctx, target, p)
 		}
 	}
@@ -127,7 +127,7 @@ func (m *Module) sendCurrent(ctx context.Context, owner, target jid.JID) {
 // of the local user owner to target.
 func (m *Module) sendUnavailable(ctx context.Context, owner, target jid.JID) {
 	for _, s := range m.host.Sessions(owner) {
-		if m.current(s.JID()) != nil {
+		if m.current(s) != nil {
 			m.send(ctx, target, newPresence("unavailable", s.JID().String(), target.String()))
 		}
 	}

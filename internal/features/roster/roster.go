@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 
 	"github.com/parleyim/parley/internal/config"
-	"github.com/parleyim/parley/internal/features/sharedgroup"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/stanza"
@@ -22,11 +21,17 @@ type Deps struct {
 	DB     *storage.DB
 	Host   module.Host
 	Limits config.Roster
+	// Shared supplies the contacts shared roster groups add to a user's
+	// roster (package sharedgroup's Store); nil means no shared groups.
+	Shared SharedGroups
 }
 
-// RemovalHook is told, after the commit, that user removed contact's item
-// (see Module.SetRemovalHook).
-type RemovalHook func(ctx context.Context, user, contact jid.JID, r Removal)
+// SharedGroups is what the roster asks about shared roster groups.
+type SharedGroups interface {
+	// ContactsOf returns the members of user's shared groups (user
+	// excluded), each with the names of the groups they share.
+	ContactsOf(ctx context.Context, user jid.JID) (map[jid.JID][]string, error)
+}
 
 // Module serves rosters. The rosters of users with a bound session are
 // cached in memory (loaded at bind, dropped when the last session ends);
@@ -36,7 +41,7 @@ type RemovalHook func(ctx context.Context, user, contact jid.JID, r Removal)
 type Module struct {
 	log    *slog.Logger
 	store  *Store
-	shared *sharedgroup.Store
+	shared SharedGroups // nil: none
 	host   module.Host
 	lim    config.Roster
 
@@ -65,7 +70,7 @@ func New(d Deps) *Module {
 	return &Module{
 		log:        d.Log.With("component", "roster"),
 		store:      NewStore(d.DB),
-		shared:     sharedgroup.NewStore(d.DB),
+		shared:     d.Shared,
 		host:       d.Host,
 		lim:        d.Limits,
 		cache:      map[jid.JID]*entry{},
@@ -115,7 +120,7 @@ func (m *Module) sessionClosed(_ context.Context, ev *module.Event) (bool, error
 // makes it read again, and after a few such races it reads under the lock.
 func (m *Module) acquire(ctx context.Context, full jid.JID) error {
 	user := full.Bare()
-	shared, err := m.shared.ContactsOf(ctx, user)
+	shared, err := m.sharedOf(ctx, user)
 	if err != nil {
 		return fmt.Errorf("roster: bind %s: %w", full, err)
 	}
@@ -193,11 +198,20 @@ func (m *Module) View(ctx context.Context, user jid.JID) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
-	shared, err := m.shared.ContactsOf(ctx, user)
+	shared, err := m.sharedOf(ctx, user)
 	if err != nil {
 		return nil, fmt.Errorf("roster: view of %s: %w", user, err)
 	}
 	return newView(user, items, ver, shared), nil
+}
+
+// sharedOf returns the contacts user's shared groups add (none without
+// Deps.Shared).
+func (m *Module) sharedOf(ctx context.Context, user jid.JID) (map[jid.JID][]string, error) {
+	if m.shared == nil {
+		return nil, nil
+	}
+	return m.shared.ContactsOf(ctx, user)
 }
 
 // Cached returns user's cached roster, or nil when user has no session.
@@ -360,4 +374,9 @@ func (m *Module) Subscribed(ctx context.Context, owner, requester jid.JID) (bool
 	}
 	sub, _ := v.Sub(requester)
 	return sub.HasFrom(), nil
+}
+
+// Pending returns user's unanswered inbound subscription requests.
+func (m *Module) Pending(ctx context.Context, user jid.JID) ([]Pending, error) {
+	return m.store.Pending(ctx, user)
 }

@@ -10,25 +10,6 @@ import (
 	"github.com/parleyim/parley/internal/storage"
 )
 
-// Outcome is what processing one subscription stanza decided; the caller
-// (package presence) delivers stanzas accordingly.
-type Outcome struct {
-	// Route: the sender's server sends the stanza on (Appendix A.2).
-	Route bool
-	// Inbound: the recipient is a local account and processed it (A.3).
-	Inbound bool
-	// Deliver: deliver the stanza to the recipient's available resources.
-	Deliver bool
-	// AutoReply: the recipient's server answers 'subscribed' for it
-	// (already subscribed, or pre-approved).
-	AutoReply bool
-	// ReplyDeliver: the auto-reply changed the (local) sender's state and
-	// is delivered to the sender's available resources.
-	ReplyDeliver bool
-	// SenderChanged, RecipientChanged: the state of either side changed.
-	SenderChanged, RecipientChanged bool
-}
-
 // Subscribe processes a subscription stanza (RFC 6121 §3) of type typ from
 // 'from' to 'to' (bare JIDs). outbound says 'from' is a local account (the
 // user's server part, Appendix A.2), inbound that 'to' is one (the
@@ -162,19 +143,6 @@ func (m *Module) applyPending(tx *Tx, s *side) error {
 		return tx.DeletePending(s.user, s.contact)
 	}
 	return nil
-}
-
-// Removal says what removing an item implied (RFC 6121 §2.5.2).
-type Removal struct {
-	// Unsubscribe, Unsubscribed: the user's server sends these to the
-	// contact (the user was subscribed or asking; the contact was
-	// subscribed or asking).
-	Unsubscribe, Unsubscribed bool
-	// Inbound: the contact is a local account and processed them;
-	// DeliverUnsubscribe/DeliverUnsubscribed: deliver them to the
-	// contact's available resources.
-	Inbound                                 bool
-	DeliverUnsubscribe, DeliverUnsubscribed bool
 }
 
 // remove deletes contact from user's roster, cancelling the subscriptions
