@@ -36,10 +36,11 @@ type Module struct {
 	Authorized func(ctx context.Context, owner, requester jid.JID) (bool, error)
 
 	recs *storage.Records
-	// mu guards status: full JID → status text of the last unavailable
-	// presence that session sent.
+	// mu guards status: session → status text of the last unavailable
+	// presence it sent (keyed by the session, so a replaced one never
+	// clobbers the new one's).
 	mu     sync.Mutex
-	status map[jid.JID]string
+	status map[module.Conn]string
 }
 
 // Register declares the handlers, the disco features and, for users, the
@@ -55,7 +56,7 @@ func (m *Module) Register(reg *module.Registry) {
 	}
 	m.Log = m.Log.With("module", "lastactivity")
 	m.recs = m.DB.Records(kind)
-	m.status = map[jid.JID]string{}
+	m.status = map[module.Conn]string{}
 	reg.AccountFeature(NS)
 	reg.IQ(module.Account, stanza.Get, NS, "query", m.user)
 	reg.Hook(module.InboundPresence, observePrio, m.observe)
@@ -123,13 +124,17 @@ func (m *Module) observe(_ context.Context, ev *module.Event) (bool, error) {
 	if !ev.To.IsZero() {
 		return false, nil
 	}
+	s := m.Host.Session(ev.From)
+	if s == nil {
+		return false, nil // not a local session
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch ev.Stanza.Attr("type") {
 	case "unavailable":
-		m.status[ev.From] = ev.Stanza.ChildText(ev.Stanza.Space, "status")
+		m.status[s] = ev.Stanza.ChildText(ev.Stanza.Space, "status")
 	case "":
-		delete(m.status, ev.From) // available again: that status is over
+		delete(m.status, s) // available again: that status is over
 	}
 	return false, nil
 }
@@ -137,10 +142,8 @@ func (m *Module) observe(_ context.Context, ev *module.Event) (bool, error) {
 // closed records the logout when the user's last session ends.
 func (m *Module) closed(ctx context.Context, ev *module.Event) (bool, error) {
 	m.mu.Lock()
-	status := m.status[ev.Session]
-	if m.Host.Session(ev.Session) == nil { // not replaced by a new session
-		delete(m.status, ev.Session)
-	}
+	status := m.status[ev.Conn]
+	delete(m.status, ev.Conn)
 	m.mu.Unlock()
 	owner := ev.Session.Bare()
 	if len(m.Host.Sessions(owner)) > 0 {

@@ -53,8 +53,8 @@ type Module struct {
 	mu         sync.RWMutex
 	cache      map[jid.JID]*entry
 	gen        uint64           // bumped by every committed write
-	bound      map[jid.JID]bool // full JIDs counted in cache refs
-	interested map[jid.JID]bool // full JID → asked with 'ver' (XEP-0237)
+	bound      map[module.Conn]bool // sessions counted in cache refs
+	interested map[module.Conn]bool // session → asked with 'ver' (XEP-0237)
 
 	onRemove atomic.Pointer[RemovalHook]
 	pushSeq  atomic.Uint64
@@ -74,8 +74,8 @@ func New(d Deps) *Module {
 		host:       d.Host,
 		lim:        d.Limits,
 		cache:      map[jid.JID]*entry{},
-		bound:      map[jid.JID]bool{},
-		interested: map[jid.JID]bool{},
+		bound:      map[module.Conn]bool{},
+		interested: map[module.Conn]bool{},
 	}
 }
 
@@ -105,20 +105,26 @@ func (m *Module) Register(reg *module.Registry) {
 const releasePrio = -100
 
 func (m *Module) sessionBound(ctx context.Context, ev *module.Event) (bool, error) {
-	return false, m.acquire(ctx, ev.Session)
+	if ev.Conn == nil {
+		return false, nil
+	}
+	return false, m.acquire(ctx, ev.Conn)
 }
 
 func (m *Module) sessionClosed(_ context.Context, ev *module.Event) (bool, error) {
-	m.release(ev.Session)
+	if ev.Conn != nil {
+		m.release(ev.Conn)
+	}
 	return false, nil
 }
 
-// acquire counts a bound session of full's account and makes sure the
+// acquire counts a bound session c of an account and makes sure the
 // account's roster is cached, with the shared groups read again (so that
 // administrators' changes show at the next login). The database is read
 // without the write lock; a write committed meanwhile (seen through gen)
 // makes it read again, and after a few such races it reads under the lock.
-func (m *Module) acquire(ctx context.Context, full jid.JID) error {
+func (m *Module) acquire(ctx context.Context, c module.Conn) error {
+	full := c.JID()
 	user := full.Bare()
 	shared, err := m.sharedOf(ctx, user)
 	if err != nil {
@@ -129,7 +135,7 @@ func (m *Module) acquire(ctx context.Context, full jid.JID) error {
 		if locked {
 			m.wmu.Lock()
 		}
-		done, err := m.tryAcquire(ctx, full, shared)
+		done, err := m.tryAcquire(ctx, c, shared)
 		if locked {
 			m.wmu.Unlock()
 		}
@@ -139,7 +145,8 @@ func (m *Module) acquire(ctx context.Context, full jid.JID) error {
 	}
 }
 
-func (m *Module) tryAcquire(ctx context.Context, full jid.JID, shared map[jid.JID][]string) (bool, error) {
+func (m *Module) tryAcquire(ctx context.Context, c module.Conn, shared map[jid.JID][]string) (bool, error) {
+	full := c.JID()
 	user := full.Bare()
 	m.mu.RLock()
 	_, cached := m.cache[user]
@@ -165,22 +172,22 @@ func (m *Module) tryAcquire(ctx context.Context, full jid.JID, shared map[jid.JI
 		e = &entry{view: loaded}
 		m.cache[user] = e
 	}
-	if !m.bound[full] {
-		m.bound[full] = true
+	if !m.bound[c] {
+		m.bound[c] = true
 		e.refs++
 	}
 	return true, nil
 }
 
-func (m *Module) release(full jid.JID) {
-	user := full.Bare()
+func (m *Module) release(c module.Conn) {
+	user := c.JID().Bare()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.interested, full)
-	if !m.bound[full] {
+	delete(m.interested, c)
+	if !m.bound[c] {
 		return
 	}
-	delete(m.bound, full)
+	delete(m.bound, c)
 	if e := m.cache[user]; e != nil {
 		if e.refs--; e.refs <= 0 {
 			delete(m.cache, user)
@@ -329,7 +336,7 @@ func (m *Module) push(ctx context.Context, c change, v Version) {
 	for _, s := range m.host.Sessions(c.user) {
 		full := s.JID()
 		m.mu.RLock()
-		versioned, ok := m.interested[full]
+		versioned, ok := m.interested[s]
 		m.mu.RUnlock()
 		if !ok {
 			continue
@@ -349,8 +356,12 @@ func (m *Module) push(ctx context.Context, c change, v Version) {
 }
 
 func (m *Module) setInterested(full jid.JID, versioned bool) {
+	s := m.host.Session(full)
+	if s == nil {
+		return // not a local session: nothing to push to
+	}
 	m.mu.Lock()
-	m.interested[full] = versioned
+	m.interested[s] = versioned
 	m.mu.Unlock()
 }
 
