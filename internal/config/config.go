@@ -123,9 +123,10 @@ type Admin struct {
 	Pprof bool `toml:"pprof"`
 }
 
-// HTTP is the public HTTP listener (WebSocket, BOSH, upload in later work).
+// HTTP is the public HTTP listener for WebSocket, BOSH and upload, which
+// are not built yet: Validate refuses a non-empty Addr.
 type HTTP struct {
-	Addr string `toml:"addr"` // "" disables
+	Addr string `toml:"addr"` // must be "" until the listener exists
 }
 
 // Auth configures password storage.

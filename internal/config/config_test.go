@@ -221,7 +221,8 @@ func TestValidate(t *testing.T) {
 			`log.level: is "trace"; must be one of debug, info, warn, error`, `log.format: is "xml"; must be text or json`}},
 		{"addr no port", func(c *Config) { c.C2S.Addr = "localhost" }, []string{`c2s.addr: "localhost" is not host:port`}},
 		{"addr bad port", func(c *Config) { c.Admin.Addr = "127.0.0.1:http" }, []string{`admin.addr: "127.0.0.1:http" has port "http"`}},
-		{"addr port range", func(c *Config) { c.HTTP.Addr = ":70000" }, []string{`http.addr: ":70000" has port "70000"`}},
+		{"addr port range", func(c *Config) { c.Admin.Addr = ":70000" }, []string{`admin.addr: ":70000" has port "70000"`}},
+		{"http not built", func(c *Config) { c.HTTP.Addr = ":5280" }, []string{`http.addr: is ":5280", but this version of Parley has no public HTTP listener yet`}},
 		{"addr clash", func(c *Config) { c.C2S.TLSAddr = "127.0.0.1:5222" }, []string{`c2s.tls_addr: "127.0.0.1:5222" uses the same port as c2s.addr`}},
 		{"addr no clash", func(c *Config) { c.C2S.Addr = "127.0.0.1:0"; c.C2S.TLSAddr = ":0"; c.Admin.Addr = "" }, nil},
 		{"durations", func(c *Config) { c.C2S.PingInterval = 0; c.Limits.AuthBanDuration = -1 }, []string{
