@@ -45,31 +45,19 @@ func (u *UserData) Accepts(el *stanza.Element) bool { return el.Space == NS && e
 // as the module stores them; fragments in reserved namespaces (XEP-0049
 // §2.3) are left out.
 func (u *UserData) PlanImport(user jid.JID, els []*stanza.Element, note func(string)) func(context.Context) error {
-	index := map[string]int{}
-	var groups [][]*stanza.Element
-	var recs []storage.Record
+	var keep []*stanza.Element
 	for _, q := range els {
 		for _, c := range q.ChildElements() {
 			if reserved(c.Space) {
 				note(fmt.Sprintf("private XML <%s xmlns='%s'> left out: reserved namespace", c.Local, c.Space))
 				continue
 			}
-			n := name(c)
-			i, ok := index[n]
-			if !ok {
-				i = len(groups)
-				index[n] = i
-				groups = append(groups, nil)
-				recs = append(recs, storage.Record{Name: n})
-			}
-			groups[i] = append(groups[i], c)
+			keep = append(keep, c)
 		}
 	}
-	if len(recs) == 0 {
+	if len(keep) == 0 {
 		return nil
 	}
-	for i := range recs {
-		recs[i].Data = storage.EncodeElements(groups[i]...)
-	}
+	recs := records(keep)
 	return func(ctx context.Context) error { return u.recs.Put(ctx, user, recs, 0) }
 }

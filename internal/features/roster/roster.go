@@ -52,7 +52,7 @@ type Module struct {
 	// mu guards cache, gen, bound and interested.
 	mu         sync.RWMutex
 	cache      map[jid.JID]*entry
-	gen        uint64           // bumped by every committed write
+	gen        uint64               // bumped by every committed write
 	bound      map[module.Conn]bool // sessions counted in cache refs
 	interested map[module.Conn]bool // session → asked with 'ver' (XEP-0237)
 
