@@ -323,11 +323,25 @@ func (m *Module) sessionClosed(ctx context.Context, ev *module.Event) (bool, err
 	wasAvailable, directed := st.available, st.directed
 	st.available, st.directed = false, nil
 	st.mu.Unlock()
+	if wasAvailable && m.availableAgain(ev) {
+		// Replaced (RFC 6120 §7.7.2.2) by a session that is available
+		// already: the resource is available, and its contacts have the
+		// new presence. Only the old directed presence ends.
+		wasAvailable = false
+	}
 	if wasAvailable || len(directed) > 0 {
 		el := newPresence("unavailable", ev.Session.String(), "")
 		m.unavailable(ctx, ev.Session, el, wasAvailable, directed)
 	}
 	return false, nil
+}
+
+// availableAgain reports whether the session that closed (ev.Conn) was
+// replaced at its full JID by a session that already sent available
+// presence.
+func (m *Module) availableAgain(ev *module.Event) bool {
+	cur := m.sessionAt(ev.Session)
+	return cur != nil && cur != ev.Conn && m.current(cur) != nil
 }
 
 // available is the Available hook: it delivers the pending subscription
