@@ -22,7 +22,7 @@ func (s *Server) imModules(rosters *roster.Module, pres *presence.Module) []modu
 	mods := []module.Registrar{
 		&lastactivity.Module{
 			Started: time.Now(), DB: s.db, Host: s.router, Log: s.log,
-			Authorized: rosters.Subscribed,
+			Authorized: rosters.Subscribed, Presence: pres,
 		},
 		blk,
 		vcard.New(vcard.Config{DB: s.db}),

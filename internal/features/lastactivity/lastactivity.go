@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/parleyim/parley/internal/jid"
@@ -20,9 +19,9 @@ const NS = "jabber:iq:last"
 // kind names last-activity records in storage (one per account).
 const kind = "last"
 
-// observePrio runs the presence observer before hooks that may handle
-// (and so stop) an InboundPresence event.
-const observePrio = 1100
+// closedPrio runs the logout record before the presence module's
+// SessionClosed hook (priority 0) forgets the session's status.
+const closedPrio = 100
 
 // Module answers last-activity queries. Started alone gives the server
 // uptime; with DB and Host set it also answers for users.
@@ -34,13 +33,19 @@ type Module struct {
 	// Authorized reports whether requester may see owner's presence and
 	// so their last activity (XEP-0012 §3). nil allows only the owner.
 	Authorized func(ctx context.Context, owner, requester jid.JID) (bool, error)
+	// Presence is the presence module, which knows the status a session
+	// left with; nil records logouts without a status.
+	Presence Presence
 
 	recs *storage.Records
-	// mu guards status: session → status text of the last unavailable
-	// presence it sent (keyed by the session, so a replaced one never
-	// clobbers the new one's).
-	mu     sync.Mutex
-	status map[module.Conn]string
+}
+
+// Presence is what last activity asks the presence module (package
+// presence's Module), which owns presence state.
+type Presence interface {
+	// UnavailableStatus returns the status text of the undirected
+	// unavailable presence session c sent last, or "".
+	UnavailableStatus(c module.Conn) string
 }
 
 // Register declares the handlers, the disco features and, for users, the
@@ -56,11 +61,9 @@ func (m *Module) Register(reg *module.Registry) {
 	}
 	m.Log = m.Log.With("module", "lastactivity")
 	m.recs = m.DB.Records(kind)
-	m.status = map[module.Conn]string{}
 	reg.AccountFeature(NS)
 	reg.IQ(module.Account, stanza.Get, NS, "query", m.user)
-	reg.Hook(module.InboundPresence, observePrio, m.observe)
-	reg.Hook(module.SessionClosed, 0, m.closed)
+	reg.Hook(module.SessionClosed, closedPrio, m.closed)
 }
 
 func (m *Module) uptime(context.Context, stanza.IQ) (*stanza.Element, error) {
@@ -118,36 +121,15 @@ func (m *Module) online(owner jid.JID) bool {
 	return false
 }
 
-// observe remembers the status of a session's undirected unavailable
-// presence; it never handles the event.
-func (m *Module) observe(_ context.Context, ev *module.Event) (bool, error) {
-	if !ev.To.IsZero() {
-		return false, nil
-	}
-	s := m.Host.Session(ev.From)
-	if s == nil {
-		return false, nil // not a local session
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	switch ev.Stanza.Attr("type") {
-	case "unavailable":
-		m.status[s] = ev.Stanza.ChildText(ev.Stanza.Space, "status")
-	case "":
-		delete(m.status, s) // available again: that status is over
-	}
-	return false, nil
-}
-
 // closed records the logout when the user's last session ends.
 func (m *Module) closed(ctx context.Context, ev *module.Event) (bool, error) {
-	m.mu.Lock()
-	status := m.status[ev.Conn]
-	delete(m.status, ev.Conn)
-	m.mu.Unlock()
 	owner := ev.Session.Bare()
 	if len(m.Host.Sessions(owner)) > 0 {
 		return false, nil
+	}
+	status := ""
+	if m.Presence != nil && ev.Conn != nil {
+		status = m.Presence.UnavailableStatus(ev.Conn)
 	}
 	rec := storage.Record{Data: []byte(status), Updated: time.Now()}
 	if err := m.recs.Put(ctx, owner, []storage.Record{rec}, 0); err != nil {

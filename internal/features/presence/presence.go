@@ -42,6 +42,7 @@ type session struct {
 	available bool
 	pres      *stanza.Element      // latest available presence, 'from' stamped
 	directed  map[jid.JID]struct{} // directed presence recipients (§4.6)
+	status    string               // <status/> of the last undirected unavailable presence
 }
 
 // New returns the presence module; it installs itself as the roster's
@@ -102,6 +103,20 @@ func (m *Module) Current(full jid.JID) *stanza.Element {
 		return p.Copy()
 	}
 	return nil
+}
+
+// UnavailableStatus returns the status text of the undirected unavailable
+// presence session c sent last (none since it was last available: ""). Last
+// activity records it at logout (XEP-0012 §4); ask before the presence
+// module's SessionClosed hook (priority 0) forgets the session.
+func (m *Module) UnavailableStatus(c module.Conn) string {
+	st := m.state(c, false)
+	if st == nil {
+		return ""
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.status
 }
 
 // Recipients returns who receives owner's presence (RFC 6121 §4.2.2,
@@ -178,9 +193,9 @@ func (m *Module) broadcast(ctx context.Context, from jid.JID, el *stanza.Element
 	wasAvailable := st.available
 	var directed map[jid.JID]struct{}
 	if typ == "" {
-		st.available, st.pres = true, el
+		st.available, st.pres, st.status = true, el, ""
 	} else {
-		st.available, st.pres = false, nil
+		st.available, st.pres, st.status = false, nil, el.ChildText(el.Space, "status")
 		directed, st.directed = st.directed, nil
 	}
 	st.mu.Unlock()
