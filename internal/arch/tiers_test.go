@@ -1,9 +1,12 @@
 package arch
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -52,22 +55,31 @@ func internalName(path string) string {
 	return strings.TrimPrefix(path, modPrefix)
 }
 
-// listPackages runs go list over the module (test files are not included
-// in Imports or GoFiles).
-func listPackages(t *testing.T) []pkg {
-	t.Helper()
+// goList runs go list over the module once per test binary (test files are
+// not included in Imports or GoFiles).
+var goList = sync.OnceValues(func() ([]pkg, error) {
 	out, err := exec.Command("go", "list", "-json", "../../...").Output()
 	if err != nil {
-		t.Fatalf("go list: %v", err)
+		return nil, fmt.Errorf("go list: %w", err)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(out)))
+	dec := json.NewDecoder(bytes.NewReader(out))
 	var pkgs []pkg
 	for dec.More() {
 		var p pkg
 		if err := dec.Decode(&p); err != nil {
-			t.Fatal(err)
+			return nil, fmt.Errorf("go list output: %w", err)
 		}
 		pkgs = append(pkgs, p)
+	}
+	return pkgs, nil
+})
+
+// listPackages returns the module's packages.
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	pkgs, err := goList()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return pkgs
 }
