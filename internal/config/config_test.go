@@ -240,6 +240,9 @@ func TestValidate(t *testing.T) {
 		{"scram hash unknown", func(c *Config) { c.Auth.ScramHashes = []string{"SHA-256", "sha-1", "MD5"} }, []string{`auth.scram_hashes: has "sha-1"`, `auth.scram_hashes: has "MD5"`}},
 		{"scram hash twice", func(c *Config) { c.Auth.ScramHashes = []string{"SHA-256", "SHA-256"} }, []string{`auth.scram_hashes: lists "SHA-256" twice`}},
 		{"scram SHA-256 only", func(c *Config) { c.Auth.ScramHashes = []string{"SHA-256"} }, nil},
+		{"channel binding downgrade strict", func(c *Config) { c.Auth.ChannelBindingDowngrade = ChannelBindingStrict }, nil},
+		{"channel binding downgrade unknown", func(c *Config) { c.Auth.ChannelBindingDowngrade = "off" }, []string{`auth.channel_binding_downgrade: is "off"; must be "compatible"`}},
+		{"channel binding downgrade empty", func(c *Config) { c.Auth.ChannelBindingDowngrade = "" }, []string{`auth.channel_binding_downgrade: is ""`}},
 		{"cert without key", func(c *Config) { c.TLS.CertFile = "x.crt" }, []string{"tls.key_file: is empty but tls.cert_file is set"}},
 		{"certs unknown domain", func(c *Config) {
 			c.TLS.Certs = map[string]CertPair{"other.org": {Cert: "c"}}

@@ -31,6 +31,7 @@ const MinScramIterations = 4096
 // and tls.key_file come together; tls.certs only names served domains;
 // auth.scram_iterations is at least MinScramIterations; auth.scram_hashes
 // lists one to three known hashes, none twice;
+// auth.channel_binding_downgrade is "compatible" or "strict";
 // offline.max_messages_per_user and the roster limits are positive.
 //
 // c2s.insecure_plaintext = true overrides c2s.require_tls (see
@@ -60,6 +61,10 @@ func (c *Config) Validate() error {
 	v.roster()
 	v.muc()
 	v.scramHashes()
+	if d := c.Auth.ChannelBindingDowngrade; d != ChannelBindingCompatible && d != ChannelBindingStrict {
+		v.add("auth.channel_binding_downgrade", fmt.Sprintf(`is %q; must be %q (the default: refuse the SCRAM "y" flag only where tls-unique is offered) or %q (refuse it wherever channel binding is offered, RFC 5802)`,
+			d, ChannelBindingCompatible, ChannelBindingStrict))
+	}
 	return joinProblems(v.problems)
 }
 
