@@ -7,7 +7,6 @@ import (
 	"go/token"
 	"path"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,12 +16,18 @@ import (
 // may use of it: the interfaces it exports and the values they carry.
 const seamFile = "seam.go"
 
-// coreOnlyThroughSeam are the core packages a feature must not import:
-// it reaches the router through module.Host and sessions as module.Conn.
-var coreOnlyThroughSeam = []string{"internal/router", "internal/c2s"}
+// notForFeatures are the packages of the feature tier and below that a
+// feature must not import, each with what to use instead.
+var notForFeatures = map[string]string{
+	"internal/router":         "features reach the core through module.Host",
+	"internal/c2s":            "features see sessions as module.Conn and module.Session",
+	"internal/portable":       "portable asks features for their sections (module.UserData), not the other way round",
+	"internal/admin":          "the admin surface uses features, not the other way round",
+	"internal/tools/loadtest": "the load generator is a tool, not a dependency",
+}
 
-// TestFeatureSeam fails when a feature module imports the router (or c2s)
-// instead of using module.Host, when it names anything of another feature
+// TestFeatureSeam fails when a feature module imports the router (or c2s,
+// portable, admin, the load generator) instead of using module.Host, when it names anything of another feature
 // that the other's seam.go does not declare, and when a core package below
 // the wiring imports a feature at all: features are wired together only in
 // internal/server. Test files are not checked: tests may build a real
@@ -49,8 +54,8 @@ func seamViolations(pkgs []pkg) []string {
 			dep := internalName(imp)
 			switch {
 			case dep == "":
-			case isFeature && slices.Contains(coreOnlyThroughSeam, dep):
-				out = append(out, fmt.Sprintf("%s imports %s: features reach the core through module.Host", name, dep))
+			case isFeature && notForFeatures[dep] != "":
+				out = append(out, fmt.Sprintf("%s imports %s: %s", name, dep, notForFeatures[dep]))
 			case isFeature && strings.HasPrefix(dep, featurePrefix):
 				out = append(out, crossFeature(p, name, imp, dirs[dep])...)
 			case !isFeature && tier < featureTier+1 && strings.HasPrefix(dep, featurePrefix):
