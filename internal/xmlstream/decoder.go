@@ -104,6 +104,9 @@ func (d *Decoder) Release() bool {
 		smallPool.Put(d.smallp)
 	}
 	d.buf, d.small, d.smallp, d.r, d.w = nil, nil, nil, 0, 0
+	if cap(d.fr.open) > 8 {
+		d.fr.open = nil // a deep stanza's name stack is not kept while idle
+	}
 	return true
 }
 
@@ -138,7 +141,8 @@ func (d *Decoder) InputOffset() int64 { return d.consumed }
 // SASL success, RFC 6120 §6.4.6): already buffered bytes are kept, the
 // stream state is discarded. The next call must be ReadHeader.
 func (d *Decoder) Restart() {
-	d.state, d.err, d.fr, d.preamble = wantHeader, nil, framer{}, 0
+	d.state, d.err, d.preamble = wantHeader, nil, 0
+	d.fr.reset()
 	d.streamName, d.streamDef, d.streamNS = "", "", nil
 }
 
@@ -245,7 +249,7 @@ func (d *Decoder) nextConstruct(header bool) (s string, base int64, c counts, er
 		return "", 0, c, d.fail(err)
 	}
 	s, base, c = string(d.buf[d.r:d.r+n]), d.consumed, d.fr.counts
-	d.fr = framer{}
+	d.fr.reset()
 	d.consume(n)
 	return s, base, c, nil
 }
@@ -272,12 +276,16 @@ func (d *Decoder) frame(header bool) (int, error) {
 		if d.fr.state != fsIdle {
 			n, err := d.scan(header, limit)
 			switch {
-			case err != nil:
+			case err != nil && header:
 				return 0, err
+			case err != nil:
+				return 0, d.firstError(err)
 			case n > 0:
 				return n, nil
-			case d.w-d.r >= limit: // limit bytes scanned, and no end
+			case d.w-d.r >= limit && header: // limit bytes scanned, and no end
 				return 0, errAt(condPolicy, "element too big", d.consumed)
+			case d.w-d.r >= limit:
+				return 0, d.firstError(errAt(condPolicy, "element too big", d.consumed))
 			}
 		}
 		if err := d.fill(limit); err != nil {
@@ -294,10 +302,36 @@ func (d *Decoder) limit(header bool) int {
 	return d.lim.MaxElementBytes
 }
 
-// eof turns io.EOF inside a construct into io.ErrUnexpectedEOF.
+// eof turns io.EOF inside a construct into io.ErrUnexpectedEOF, or into
+// the error the bytes read so far already hold.
 func (d *Decoder) eof(err error, header bool) error {
-	if err == io.EOF && (d.fr.state != fsIdle || header && d.preamble > 0) {
+	switch {
+	case err != io.EOF:
+		return err
+	case !header && d.fr.state != fsIdle:
+		return d.firstError(io.ErrUnexpectedEOF)
+	case d.fr.state != fsIdle || header && d.preamble > 0:
 		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// firstError parses what the framer has scanned of the current stanza,
+// which may be only its beginning, and returns the first error the parser
+// finds in it; if there is none, it returns err, what the framer found.
+// So the error reported for a stanza is always its first one in stream
+// order (what a parser reading the stream as a whole would report),
+// whether the framer, the size limit, the end of the input or the parser
+// came upon a problem first.
+func (d *Decoder) firstError(err error) error {
+	f := &d.fr
+	p := getParser(string(d.buf[d.r:d.r+f.off]), d.consumed, d.lim, d.streamDef, d.streamNS)
+	p.partial = true
+	_, perr := p.element(f.counts)
+	p.put()
+	var pe *Error
+	if errors.As(perr, &pe) {
+		return pe
 	}
 	return err
 }
@@ -312,7 +346,8 @@ func (d *Decoder) skipSpace(header bool) error {
 			d.r++
 			d.consumed++
 		case c == '<':
-			d.fr = framer{state: fsLT, off: 1}
+			d.fr.reset()
+			d.fr.state, d.fr.off = fsLT, 1
 			return nil
 		case header && (c == 0 || c == 0xFE || c == 0xFF):
 			return errAt(condEncoding, "the stream is not UTF-8", d.consumed)

@@ -2,25 +2,42 @@ package xmlstream
 
 import (
 	"bytes"
+	"unicode/utf8"
+	"unsafe"
 )
 
 // The framer finds where the next top-level construct (the stream header,
 // the XML declaration, a stanza, or the closing </stream:stream>) ends, as
-// bytes arrive, without interpreting more than it must: tags, quoted
-// attribute values, character data and CDATA sections. It keeps its state
-// between reads, so each byte is looked at once however the input is
-// chunked. It refuses early what can never become valid (comments, DTDs,
-// processing instructions, '<' in a tag, too deep nesting) so that hostile
-// input is not buffered up to the size limit first. The parser then checks
-// everything strictly.
+// bytes arrive. It keeps its state between reads, so each byte is looked
+// at once however the input is chunked.
+//
+// It applies the parser's grammar to everything that decides where a
+// construct ends, so that the two always agree on it and a structural
+// error is reported as soon as its bytes arrive, never after a later
+// stanza: tag syntax (names, attributes, quoting, "/>"), end tags matching
+// the open elements by name (kept as offsets into the buffered construct,
+// at most the depth limit of them), nesting depth, attributes per tag,
+// CDATA sections, and the restricted constructs (comments, DTDs,
+// processing instructions). What only the content decides (characters,
+// references, namespaces, duplicate attributes) is left to the parser,
+// which sees each complete element; when the framer fails, or the input
+// ends or reaches the size limit inside a construct, the parser looks at
+// what was scanned so that the first error in stream order is reported
+// (Decoder.firstError).
 
 // Framer states.
 const (
 	fsIdle     = iota // no construct started: skipping white space
 	fsLT              // after '<'
-	fsStartTag        // inside a start tag
+	fsName            // the element name of a start tag
+	fsTag             // in a start tag, after the name or an attribute value
+	fsAttrName        // an attribute name
+	fsEq              // after an attribute name, before '='
+	fsValue           // after '=', before the quote
 	fsQuote           // inside a quoted attribute value
-	fsEndTag          // inside an end tag
+	fsSlash           // after '/' in a start tag
+	fsEndName         // the name of an end tag
+	fsEndTail         // after the name of an end tag, before '>'
 	fsBang            // after "<!": only "<![CDATA[" is allowed
 	fsCDATA           // inside a CDATA section
 	fsText            // character data
@@ -29,23 +46,37 @@ const (
 
 const cdataOpen = "[CDATA[" // after "<!"
 
+// span is where an open element's name is in the construct.
+type span struct{ off, n int32 }
+
 type framer struct {
-	state    uint8
-	quote    byte // the quote that ends the current attribute value
-	matched  int  // bytes of cdataOpen seen in fsBang
-	off      int  // bytes of the construct scanned, counted from Decoder.r
-	tagStart int  // offset of the '<' of the current tag
-	depth    int  // open elements in the construct
-	inText   bool // a run of character data was counted in texts
+	state     uint8
+	quote     byte // the quote that ends the current attribute value
+	spaced    bool // white space since the last name or value in a tag
+	inText    bool // a run of character data was counted in texts
+	matched   int  // bytes of cdataOpen seen in fsBang
+	off       int  // bytes of the construct scanned, counted from Decoder.r
+	nameStart int  // offset of the name being scanned
+	attrs     int  // attributes in the current start tag
+	depth     int  // open elements in the construct
+	open      []span
 
 	// What the construct holds, so the parser can allocate it at once.
 	counts counts
 }
 
-// counts are upper bounds of what a stanza holds.
+// reset prepares the framer for the next construct, keeping the name
+// stack's array.
+func (f *framer) reset() {
+	open := f.open[:0]
+	*f = framer{open: open}
+}
+
+// counts are what a stanza holds (elements and attributes exactly, runs
+// of text at most).
 type counts struct {
 	elems int // start tags
-	attrs int // '=' in start tags (attributes and namespace declarations)
+	attrs int // attributes, namespace declarations included
 	texts int // runs of character data and CDATA sections
 }
 
@@ -60,15 +91,18 @@ func (d *Decoder) scan(header bool, limit int) (int, error) {
 	for f.off < len(b) {
 		var done bool
 		var err error
+		off, state := f.off, f.state
 		switch f.state {
 		case fsLT:
 			err = d.scanLT(b, header)
-		case fsStartTag:
-			done, err = d.scanStartTag(b, header)
+		case fsName, fsAttrName, fsEndName:
+			err = d.scanName(b)
+		case fsTag:
+			done, err = d.scanTag(b, header)
+		case fsEq, fsValue, fsSlash, fsEndTail:
+			done, err = d.scanPunct(b, header)
 		case fsQuote:
 			err = d.scanQuote(b)
-		case fsEndTag:
-			done = f.scanEndTag(b)
 		case fsBang:
 			err = d.scanBang(b)
 		case fsCDATA:
@@ -83,6 +117,9 @@ func (d *Decoder) scan(header bool, limit int) (int, error) {
 		}
 		if done {
 			return f.off, nil
+		}
+		if f.off == off && f.state == state {
+			break // the rest of a character is still to come
 		}
 	}
 	return 0, nil
@@ -99,7 +136,7 @@ func (d *Decoder) scanLT(b []byte, header bool) error {
 	c := b[f.off]
 	switch {
 	case c == '/':
-		f.state = fsEndTag
+		f.state, f.nameStart = fsEndName, f.off+1
 	case c == '?' && header && f.depth == 0:
 		f.state = fsPI
 	case c == '?':
@@ -108,73 +145,189 @@ func (d *Decoder) scanLT(b []byte, header bool) error {
 		return d.frameErr(condRestricted, "DTDs and comments are not allowed")
 	case c == '!':
 		f.state, f.matched = fsBang, 0
-	case class[c]&bNameStart != 0 || c >= 0x80:
-		f.depth++
-		f.counts.elems++
-		if !header && f.depth > d.lim.MaxDepth {
-			return d.frameErr(condPolicy, "elements nested too deep")
-		}
-		f.state = fsStartTag
 	case c == 0 && header:
 		return d.frameErr(condEncoding, "the stream is not UTF-8")
-	default:
-		return d.frameErr(condNotWellFormed, "invalid character after '<'")
+	case !header && f.depth >= d.lim.MaxDepth:
+		return d.frameErr(condPolicy, "elements nested too deep")
+	default: // a start tag: the name is checked when it ends
+		f.depth++
+		f.counts.elems++
+		f.state, f.nameStart, f.attrs, f.spaced = fsName, f.off, 0, false
+		return nil
 	}
 	f.off++
 	return nil
 }
 
-// scanStartTag looks for the end of a start tag, skipping quoted values.
-func (d *Decoder) scanStartTag(b []byte, header bool) (bool, error) {
+// scanName moves over a name and checks it once it has ended, with the
+// parser's own rules (scanName in chars.go).
+func (d *Decoder) scanName(b []byte) error {
 	f := &d.fr
 	for f.off < len(b) {
 		c := b[f.off]
-		f.off++
-		switch c {
-		case '"', '\'':
-			f.quote, f.state = c, fsQuote
-			return false, nil
-		case '=':
-			f.counts.attrs++
-		case '<':
-			return false, d.frameErr(condNotWellFormed, "'<' inside a tag")
-		case '>':
-			return d.tagEnded(b, header)
+		switch {
+		case class[c]&bName != 0 || c == ':':
+			f.off++
+			continue
+		case c >= utf8.RuneSelf:
+			if !utf8.FullRune(b[f.off:]) {
+				return nil // wait for the rest of the character
+			}
+			if r, n := utf8.DecodeRune(b[f.off:]); isNameRune(r) {
+				f.off += n
+				continue
+			}
 		}
+		return d.nameEnded(b)
+	}
+	return nil
+}
+
+// nameEnded checks the name just scanned, b[nameStart:off], and acts on
+// it: push the element, match the end tag, or count the attribute.
+func (d *Decoder) nameEnded(b []byte) error {
+	f := &d.fr
+	name := b[f.nameStart:f.off]
+	end, _, ok := scanName(bstr(name), 0)
+	switch {
+	case !ok:
+		return d.frameErr(condNotWellFormed, "invalid name")
+	case end > maxNameLen:
+		return d.frameErr(condPolicy, "name too long")
+	case end < len(name):
+		return d.frameErr(condNotWellFormed, "invalid name")
+	}
+	switch f.state {
+	case fsName:
+		f.open = append(f.open, span{int32(f.nameStart), int32(len(name))})
+		f.state = fsTag
+	case fsAttrName:
+		f.state = fsEq
+	case fsEndName:
+		if f.depth > 0 {
+			top := f.open[len(f.open)-1]
+			if want := b[top.off : top.off+top.n]; !bytes.Equal(name, want) {
+				return d.frameErr(condNotWellFormed, "end tag </"+clip(string(name))+"> does not match <"+clip(string(want))+">")
+			}
+		}
+		f.state = fsEndTail
+	}
+	return nil
+}
+
+// bstr views b as a string for a call that does not keep it.
+func bstr(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// scanTag reads a start tag after its name or an attribute value: white
+// space, then an attribute, '>' or "/>".
+func (d *Decoder) scanTag(b []byte, header bool) (bool, error) {
+	f := &d.fr
+	for f.off < len(b) {
+		c := b[f.off]
+		switch {
+		case isSpace(c):
+			f.spaced = true
+			f.off++
+			continue
+		case c == '>':
+			f.off++
+			return d.tagEnded(b, header)
+		case c == '/':
+			f.state = fsSlash
+			f.off++
+			return false, nil
+		case !f.spaced:
+			return false, d.frameErr(condNotWellFormed, "expected white space, '>' or '/>' in tag")
+		case f.attrs >= d.maxAttrs(header):
+			return false, d.frameErr(condPolicy, "too many attributes")
+		}
+		f.attrs++
+		f.counts.attrs++
+		f.state, f.nameStart = fsAttrName, f.off
+		return false, nil
 	}
 	return false, nil
+}
+
+func (d *Decoder) maxAttrs(header bool) int {
+	if header {
+		return DefaultMaxAttrs
+	}
+	return d.lim.MaxAttrs
+}
+
+// scanPunct reads the fixed parts of tags: '=' and the opening quote of an
+// attribute value, the '>' of "/>" and of an end tag.
+func (d *Decoder) scanPunct(b []byte, header bool) (bool, error) {
+	f := &d.fr
+	c := b[f.off]
+	if isSpace(c) && f.state != fsSlash {
+		f.off++
+		return false, nil
+	}
+	switch {
+	case f.state == fsEq && c == '=':
+		f.state = fsValue
+	case f.state == fsEq:
+		return false, d.frameErr(condNotWellFormed, "expected '=' after attribute name")
+	case f.state == fsValue && (c == '"' || c == '\''):
+		f.state, f.quote = fsQuote, c
+	case f.state == fsValue:
+		return false, d.frameErr(condNotWellFormed, "attribute value must be quoted")
+	case f.state == fsSlash && c == '>':
+		f.off++
+		return d.closed(header), nil
+	case f.state == fsSlash:
+		return false, d.frameErr(condNotWellFormed, "expected '>' after '/'")
+	case c == '>': // fsEndTail
+		f.off++
+		return d.closed(header), nil
+	default:
+		return false, d.frameErr(condNotWellFormed, "expected '>' in end tag")
+	}
+	f.off++
+	return false, nil
+}
+
+// closed ends the innermost element (after "/>" or an end tag) and
+// reports whether the construct is complete.
+func (d *Decoder) closed(header bool) bool {
+	f := &d.fr
+	f.state = fsText
+	if header || f.depth == 0 { // the stream header, or </stream:stream>
+		return true
+	}
+	f.depth--
+	f.open = f.open[:len(f.open)-1]
+	return f.depth == 0
 }
 
 // tagEnded is called after the '>' of a start tag.
 func (d *Decoder) tagEnded(b []byte, header bool) (bool, error) {
 	f := &d.fr
 	f.state = fsText
-	if b[f.off-2] == '/' {
-		f.depth--
-		return f.depth == 0, nil
-	}
-	if f.depth != 1 {
-		return false, nil
-	}
 	if header {
 		return true, nil
 	}
-	if d.isStreamTag(b[f.tagStart+1 : f.off]) {
-		return false, d.frameErr(condNotWellFormed, "stream header inside the stream")
+	if f.depth == 1 && d.maybeStreamTag(b) {
+		// A second stream header would never end: let the parser decide
+		// now whether this is one (it resolves the namespace).
+		if err := d.firstError(nil); err != nil {
+			return false, err
+		}
 	}
 	return false, nil
 }
 
-// isStreamTag reports whether the tag (after its '<') has the stream
-// element's qualified name: a second stream header, refused at once since
-// it would never end. (The parser checks the resolved name too.)
-func (d *Decoder) isStreamTag(tag []byte) bool {
-	n := len(d.streamName)
-	if len(tag) <= n || string(tag[:n]) != d.streamName {
-		return false
-	}
-	c := tag[n]
-	return isSpace(c) || c == '/' || c == '>'
+// maybeStreamTag reports whether the root element's local name is
+// "stream".
+func (d *Decoder) maybeStreamTag(b []byte) bool {
+	top := d.fr.open[0]
+	name := b[top.off : top.off+top.n]
+	local := name[bytes.IndexByte(name, ':')+1:]
+	return string(local) == "stream"
 }
 
 // scanQuote looks for the end of an attribute value.
@@ -191,23 +344,9 @@ func (d *Decoder) scanQuote(b []byte) error {
 	}
 	f.off += len(rest)
 	if k >= 0 {
-		f.state = fsStartTag
+		f.state, f.spaced = fsTag, false
 	}
 	return nil
-}
-
-// scanEndTag looks for the end of an end tag. At depth zero the construct
-// is complete: a stanza, or the stream's own end tag.
-func (f *framer) scanEndTag(b []byte) bool {
-	k := bytes.IndexByte(b[f.off:], '>')
-	if k < 0 {
-		f.off = len(b)
-		return false
-	}
-	f.off += k + 1
-	f.depth--
-	f.state = fsText
-	return f.depth <= 0
 }
 
 // scanBang accepts "<![CDATA[" and refuses every other "<!" (comments,
@@ -262,7 +401,6 @@ func (f *framer) scanText(b []byte) {
 		f.off = len(b)
 		return
 	}
-	f.tagStart = f.off + k
 	f.off += k + 1
 	f.state, f.inText = fsLT, false
 }

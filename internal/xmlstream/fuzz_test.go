@@ -39,7 +39,7 @@ var decoderSeeds = []string{
 }
 
 func FuzzDecoder(f *testing.F) {
-	for _, s := range decoderSeeds {
+	for _, s := range append(decoderSeeds, grammarSeeds...) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
