@@ -155,22 +155,21 @@ func (s *Session) finish(b []byte) {
 
 func (s *Session) limitsPreAuth() xmlstream.Limits {
 	l := s.srv.cfg.Limits
-	return xmlstream.Limits{MaxElementBytes: l.PreAuthStanzaBytes, MaxDepth: min(l.MaxDepth, 16), MaxAttrs: l.MaxAttrs}
+	return xmlstream.Limits{MaxElementBytes: l.PreAuthStanzaBytes, MaxDepth: min(l.MaxDepth, 16), MaxAttrs: l.MaxAttrs, MaxMemory: l.MaxStanzaMemory}
 }
 
 func (s *Session) limitsFull() xmlstream.Limits {
 	l := s.srv.cfg.Limits
-	return xmlstream.Limits{MaxElementBytes: l.MaxStanzaBytes, MaxDepth: l.MaxDepth, MaxAttrs: l.MaxAttrs}
+	return xmlstream.Limits{MaxElementBytes: l.MaxStanzaBytes, MaxDepth: l.MaxDepth, MaxAttrs: l.MaxAttrs, MaxMemory: l.MaxStanzaMemory}
 }
 
 func rateReaderFor(s *Session) io.Reader {
 	return limits.NewRateReader(idleReader{s}, s.rate(), s.srv.cfg.Limits.BurstBytes)
 }
 
+// rate is the per-connection byte rate; no address is exempt from it (the
+// loopback and trusted-proxy exemptions are for the per-IP limits only).
 func (s *Session) rate() int {
-	if s.srv.cfg.Limits.ExemptLoopback && s.addr.IsLoopback() {
-		return 0
-	}
 	return s.srv.cfg.Limits.BytesPerSecond
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/parleyim/parley/internal/stanza"
 )
@@ -14,6 +15,11 @@ type Limits struct {
 	MaxElementBytes int // bytes of one top-level element (stanza) including its children; default 256 KiB
 	MaxDepth        int // element nesting depth inside a stanza; default 64
 	MaxAttrs        int // attributes (incl. xmlns declarations) per element; default 64
+	// MaxMemory bounds the memory one stanza's tree takes, as estimated by
+	// StanzaMemory; default 2 MiB. Elements cost far more than their bytes
+	// (an empty one, "<a/>", is 4 bytes of input and about 100 of tree), so
+	// MaxElementBytes alone does not bound it.
+	MaxMemory int
 }
 
 // Defaults for zero Limits fields.
@@ -21,7 +27,23 @@ const (
 	DefaultMaxElementBytes = 256 << 10
 	DefaultMaxDepth        = 64
 	DefaultMaxAttrs        = 64
+	DefaultMaxMemory       = 2 << 20
 )
+
+// Memory a stanza's tree takes besides its text, per element (the element
+// and its place among its parent's children), attribute and text node.
+const (
+	elemCost = int(unsafe.Sizeof(stanza.Element{}) + unsafe.Sizeof(stanza.Node{}))
+	attrCost = int(unsafe.Sizeof(stanza.Attr{}))
+	textCost = int(unsafe.Sizeof(stanza.Node{}))
+)
+
+// StanzaMemory estimates the memory the tree of a stanza takes: its bytes
+// (the decoder copies them into one string that the tree's names and text
+// share) and the elements, attributes and text nodes built from them.
+func StanzaMemory(bytes, elements, attrs, texts int) int {
+	return bytes + elements*elemCost + attrs*attrCost + texts*textCost
+}
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxElementBytes <= 0 {
@@ -32,6 +54,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxAttrs <= 0 {
 		l.MaxAttrs = DefaultMaxAttrs
+	}
+	if l.MaxMemory <= 0 {
+		l.MaxMemory = DefaultMaxMemory
 	}
 	return l
 }
@@ -324,6 +349,9 @@ func (d *Decoder) eof(err error, header bool) error {
 // whether the framer, the size limit, the end of the input or the parser
 // came upon a problem first.
 func (d *Decoder) firstError(err error) error {
+	if m, ok := err.(errMemory); ok {
+		return m.e // parsing it is what must not happen
+	}
 	f := &d.fr
 	p := getParser(string(d.buf[d.r:d.r+f.off]), d.consumed, d.lim, d.streamDef, d.streamNS)
 	p.partial = true

@@ -2,6 +2,7 @@ package xmlstream
 
 import (
 	"bytes"
+	"strconv"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -149,6 +150,8 @@ func (d *Decoder) scanLT(b []byte, header bool) error {
 		return d.frameErr(condEncoding, "the stream is not UTF-8")
 	case !header && f.depth >= d.lim.MaxDepth:
 		return d.frameErr(condPolicy, "elements nested too deep")
+	case !header && d.tooCostly(elemCost):
+		return d.memoryErr(strconv.Itoa(f.counts.elems) + " elements")
 	default: // a start tag: the name is checked when it ends
 		f.depth++
 		f.counts.elems++
@@ -173,7 +176,7 @@ func (d *Decoder) scanName(b []byte) error {
 			if !utf8.FullRune(b[f.off:]) {
 				return nil // wait for the rest of the character
 			}
-			if r, n := utf8.DecodeRune(b[f.off:]); isNameRune(r) {
+			if r, n := utf8.DecodeRune(b[f.off:]); n > 1 && isNameRune(r) {
 				f.off += n
 				continue
 			}
@@ -242,6 +245,8 @@ func (d *Decoder) scanTag(b []byte, header bool) (bool, error) {
 			return false, d.frameErr(condNotWellFormed, "expected white space, '>' or '/>' in tag")
 		case f.attrs >= d.maxAttrs(header):
 			return false, d.frameErr(condPolicy, "too many attributes")
+		case !header && d.tooCostly(attrCost):
+			return false, d.memoryErr(strconv.Itoa(f.counts.attrs) + " attributes")
 		}
 		f.attrs++
 		f.counts.attrs++
@@ -249,6 +254,23 @@ func (d *Decoder) scanTag(b []byte, header bool) (bool, error) {
 		return false, nil
 	}
 	return false, nil
+}
+
+// tooCostly reports whether the stanza would take more memory than
+// Limits.MaxMemory with extra more bytes (StanzaMemory).
+func (d *Decoder) tooCostly(extra int) bool {
+	c := &d.fr.counts
+	return StanzaMemory(d.fr.off, c.elems, c.attrs, c.texts)+extra > d.lim.MaxMemory
+}
+
+// errMemory marks the memory limit's error: Decoder.firstError does not
+// parse a stanza that is refused for what parsing it would cost.
+type errMemory struct{ e *Error }
+
+func (m errMemory) Error() string { return m.e.Error() }
+
+func (d *Decoder) memoryErr(what string) error {
+	return errMemory{errAt(condPolicy, "stanza too big for memory ("+what+")", d.consumed+int64(d.fr.off))}
 }
 
 func (d *Decoder) maxAttrs(header bool) int {

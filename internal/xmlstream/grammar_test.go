@@ -25,8 +25,8 @@ type refOutcome struct {
 }
 
 // refDecode reads body element by element with the parser, applying the
-// decoder's limits the way they are documented: a stanza that is not
-// complete, nor wrong, within MaxElementBytes is a policy-violation.
+// decoder's limits the way they are documented: a stanza that is neither
+// complete nor wrong within MaxElementBytes is a policy-violation.
 func refDecode(body string, lim Limits) refOutcome {
 	lim = lim.withDefaults()
 	ns := []binding{{prefix: "stream", uri: NSStream}}
@@ -61,7 +61,8 @@ func refDecode(body string, lim Limits) refOutcome {
 		case errors.As(err, &pe):
 			o.cond = pe.Condition
 			return o
-		case errors.Is(err, errTruncated) && len(body)-i > lim.MaxElementBytes:
+		case errors.Is(err, errTruncated) && len(body)-i >= lim.MaxElementBytes:
+			// MaxElementBytes read and no end: it can only be longer.
 			o.cond = condPolicy
 			return o
 		case errors.Is(err, errTruncated):

@@ -484,6 +484,12 @@ func (p *parser) endTag() error {
 	if err != nil {
 		return err
 	}
+	if len(p.open) == 0 {
+		return p.fail(condNotWellFormed, "unexpected end tag")
+	}
+	if want := p.open[len(p.open)-1].name; name != want {
+		return p.fail(condNotWellFormed, "end tag </"+clip(name)+"> does not match <"+clip(want)+">")
+	}
 	p.skipSpace()
 	if p.atEnd() {
 		return errTruncated
@@ -492,12 +498,6 @@ func (p *parser) endTag() error {
 		return p.fail(condNotWellFormed, "expected '>' in end tag")
 	}
 	p.i++
-	if len(p.open) == 0 {
-		return p.fail(condNotWellFormed, "unexpected end tag")
-	}
-	if want := p.open[len(p.open)-1].name; name != want {
-		return p.fail(condNotWellFormed, "end tag </"+name+"> does not match <"+want+">")
-	}
 	p.closeElement()
 	return nil
 }
