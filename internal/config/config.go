@@ -224,6 +224,7 @@ func Default() Config {
 			AuthBanDuration:    Duration(15 * time.Minute),
 			AuthFailureDelay:   Duration(time.Second),
 			ExemptLoopback:     true,
+			TrustedProxies:     []string{},
 			MemoryTrimInterval: Duration(10 * time.Second),
 			MaxOutboundBytes:   4 << 20,
 			MaxSessionsPerUser: 100,

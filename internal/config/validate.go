@@ -324,7 +324,7 @@ func (v *validator) limits() {
 	}
 	for i, p := range l.TrustedProxies {
 		if _, err := ParsePrefix(p); err != nil {
-			v.add(fmt.Sprintf("limits.trusted_proxies[%d]", i), fmt.Sprintf("%q is not a network or address: %v; write it as CIDR (\"10.0.0.0/8\", \"fd00::/8\") or as one address (\"192.0.2.1\")", p, err))
+			v.add("limits.trusted_proxies", fmt.Sprintf("entry %d (%q) is not a network or address: %v; write it in CIDR notation (\"10.0.0.0/8\", \"fd00::/8\") or as one address (\"192.0.2.1\")", i+1, p, err))
 		}
 	}
 	if l.PreAuthStanzaBytes > 0 && l.MaxStanzaBytes > 0 && l.PreAuthStanzaBytes > l.MaxStanzaBytes {
