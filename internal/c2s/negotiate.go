@@ -44,6 +44,10 @@ func (s *Session) checkHeader(space, to, version string) error {
 			domain = d.Domain()
 		}
 	}
+	if to == "" {
+		// No 'to' and an empty one alike name no host (RFC 6120 §4.9.1.3).
+		return streamErr("host-unknown", "the stream header's 'to' is missing or empty: name the domain to connect to")
+	}
 	if domain == "" || !s.srv.domains[domain] {
 		return streamErr("host-unknown", "this server does not serve "+strconv.Quote(to))
 	}
@@ -184,13 +188,14 @@ func (s *Session) startTLS() error {
 }
 
 // handshake runs the TLS server handshake within the pre-auth deadline and
-// swaps the session's connection for the TLS one.
+// swaps the session's connection for the TLS one. Its failure is a
+// *handshakeError: nothing more can be said to the peer.
 func (s *Session) handshake(cfg *tls.Config) error {
 	raw := s.conn()
 	tc := tls.Server(raw, cfg)
 	raw.SetDeadline(s.deadline)
 	if err := tc.Handshake(); err != nil {
-		return err
+		return &handshakeError{err: err}
 	}
 	raw.SetWriteDeadline(time.Time{})
 	st := tc.ConnectionState()
@@ -200,3 +205,12 @@ func (s *Session) handshake(cfg *tls.Config) error {
 	s.connMu.Unlock()
 	return nil
 }
+
+// handshakeError is a TLS handshake that failed or timed out. The peer has
+// left plaintext XML (after <proceed/>, or on the direct TLS port) and TLS
+// did not come up, so no stream error can reach it: the TCP connection is
+// just closed (RFC 6120 §5.4.3.2).
+type handshakeError struct{ err error }
+
+func (e *handshakeError) Error() string { return "TLS handshake: " + e.err.Error() }
+func (e *handshakeError) Unwrap() error { return e.err }

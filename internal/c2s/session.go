@@ -181,6 +181,8 @@ func (s *Session) end(err error) {
 	case s.closing.Load():
 		// Close already sent our side; drain until the peer closes.
 		s.drain()
+	case errors.As(err, new(*handshakeError)):
+		s.srv.log.Debug("TLS handshake failed", "peer", s.addr, "stream_id", s.id, "err", err)
 	case errors.Is(err, xmlstream.ErrStreamClosed):
 		s.Close("", "")
 	case errors.As(err, &se):
