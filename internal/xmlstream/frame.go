@@ -54,6 +54,7 @@ type framer struct {
 	state     uint8
 	quote     byte // the quote that ends the current attribute value
 	spaced    bool // white space since the last name or value in a tag
+	nameSlow  bool // the name being scanned has a colon or non-ASCII
 	inText    bool // a run of character data was counted in texts
 	matched   int  // bytes of cdataOpen seen in fsBang
 	off       int  // bytes of the construct scanned, counted from Decoder.r
@@ -96,14 +97,8 @@ func (d *Decoder) scan(header bool, limit int) (int, error) {
 		switch f.state {
 		case fsLT:
 			err = d.scanLT(b, header)
-		case fsName, fsAttrName, fsEndName:
-			err = d.scanName(b)
-		case fsTag:
+		case fsName, fsTag, fsAttrName, fsEq, fsValue, fsQuote, fsSlash, fsEndName, fsEndTail:
 			done, err = d.scanTag(b, header)
-		case fsEq, fsValue, fsSlash, fsEndTail:
-			done, err = d.scanPunct(b, header)
-		case fsQuote:
-			err = d.scanQuote(b)
 		case fsBang:
 			err = d.scanBang(b)
 		case fsCDATA:
@@ -137,7 +132,7 @@ func (d *Decoder) scanLT(b []byte, header bool) error {
 	c := b[f.off]
 	switch {
 	case c == '/':
-		f.state, f.nameStart = fsEndName, f.off+1
+		f.state, f.nameStart, f.nameSlow = fsEndName, f.off+1, false
 	case c == '?' && header && f.depth == 0:
 		f.state = fsPI
 	case c == '?':
@@ -155,50 +150,97 @@ func (d *Decoder) scanLT(b []byte, header bool) error {
 	default: // a start tag: the name is checked when it ends
 		f.depth++
 		f.counts.elems++
-		f.state, f.nameStart, f.attrs, f.spaced = fsName, f.off, 0, false
+		f.state, f.nameStart, f.nameSlow, f.attrs, f.spaced = fsName, f.off, false, 0, false
 		return nil
 	}
 	f.off++
 	return nil
 }
 
-// scanName moves over a name and checks it once it has ended, with the
-// parser's own rules (scanName in chars.go).
-func (d *Decoder) scanName(b []byte) error {
+// scanTag runs the states of a start or an end tag over b, until the tag
+// ends (and with it, maybe, the construct) or b does.
+func (d *Decoder) scanTag(b []byte, header bool) (bool, error) {
 	f := &d.fr
 	for f.off < len(b) {
 		c := b[f.off]
-		switch {
-		case class[c]&bName != 0 || c == ':':
-			f.off++
-			continue
-		case c >= utf8.RuneSelf:
-			if !utf8.FullRune(b[f.off:]) {
-				return nil // wait for the rest of the character
+		switch f.state {
+		case fsName, fsAttrName, fsEndName:
+			i := f.off
+			for i < len(b) && class[b[i]]&bName != 0 {
+				i++
 			}
-			if r, n := utf8.DecodeRune(b[f.off:]); n > 1 && isNameRune(r) {
-				f.off += n
-				continue
+			if f.off = i; i == len(b) {
+				return false, nil
 			}
+			if more, err := d.nameByte(b, b[i]); more || err != nil {
+				return false, err
+			}
+		case fsTag:
+			if err := d.tagByte(c, header); err != nil {
+				return false, err
+			}
+			if c == '>' {
+				return d.tagEnded(b, header)
+			}
+		case fsEq, fsValue:
+			if err := d.attrByte(c); err != nil {
+				return false, err
+			}
+		case fsQuote:
+			if err := d.scanQuote(b); err != nil {
+				return false, err
+			}
+		case fsSlash, fsEndTail:
+			switch {
+			case c == '>':
+				f.off++
+				return d.closed(header), nil
+			case isSpace(c) && f.state == fsEndTail:
+				f.off++
+			case f.state == fsSlash:
+				return false, d.frameErr(condNotWellFormed, "expected '>' after '/'")
+			default:
+				return false, d.frameErr(condNotWellFormed, "expected '>' in end tag")
+			}
+		default:
+			return false, nil
 		}
-		return d.nameEnded(b)
 	}
-	return nil
+	return false, nil
+}
+
+// nameByte handles a byte of a name that is not an ASCII name character:
+// a colon or a non-ASCII character goes on the name (the name is checked
+// with the parser's own rules when it ends); anything else ends it. more
+// reports that the rest of a character is still to come.
+func (d *Decoder) nameByte(b []byte, c byte) (more bool, err error) {
+	f := &d.fr
+	switch {
+	case c == ':':
+		f.nameSlow = true
+		f.off++
+		return false, nil
+	case c >= utf8.RuneSelf:
+		if !utf8.FullRune(b[f.off:]) {
+			return true, nil
+		}
+		if r, n := utf8.DecodeRune(b[f.off:]); n > 1 && isNameRune(r) {
+			f.nameSlow = true
+			f.off += n
+			return false, nil
+		}
+	}
+	return false, d.nameEnded(b)
 }
 
 // nameEnded checks the name just scanned, b[nameStart:off], and acts on
-// it: push the element, match the end tag, or count the attribute.
+// it: push the element, match the end tag, or go on to the attribute's
+// '='.
 func (d *Decoder) nameEnded(b []byte) error {
 	f := &d.fr
 	name := b[f.nameStart:f.off]
-	end, _, ok := scanName(bstr(name), 0)
-	switch {
-	case !ok:
-		return d.frameErr(condNotWellFormed, "invalid name")
-	case end > maxNameLen:
-		return d.frameErr(condPolicy, "name too long")
-	case end < len(name):
-		return d.frameErr(condNotWellFormed, "invalid name")
+	if err := d.checkName(name); err != nil {
+		return err
 	}
 	switch f.state {
 	case fsName:
@@ -206,6 +248,9 @@ func (d *Decoder) nameEnded(b []byte) error {
 		f.state = fsTag
 	case fsAttrName:
 		f.state = fsEq
+		if k := f.off; k+1 < len(b) && b[k] == '=' && (b[k+1] == '\'' || b[k+1] == '"') {
+			f.state, f.quote, f.off = fsQuote, b[k+1], k+2 // name='value', the usual way
+		}
 	case fsEndName:
 		if f.depth > 0 {
 			top := f.open[len(f.open)-1]
@@ -218,42 +263,72 @@ func (d *Decoder) nameEnded(b []byte) error {
 	return nil
 }
 
+// checkName applies the parser's rules (qname in parse.go) to a name.
+func (d *Decoder) checkName(name []byte) error {
+	ok, end := len(name) > 0 && class[name[0]]&bNameStart != 0, len(name)
+	if d.fr.nameSlow { // a colon or non-ASCII: the full QName rules
+		end, _, ok = scanName(bstr(name), 0)
+	}
+	switch {
+	case !ok:
+		return d.frameErr(condNotWellFormed, "invalid name")
+	case end > maxNameLen:
+		return d.frameErr(condPolicy, "name too long")
+	case end < len(name):
+		return d.frameErr(condNotWellFormed, "invalid name")
+	}
+	return nil
+}
+
 // bstr views b as a string for a call that does not keep it.
 func bstr(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-// scanTag reads a start tag after its name or an attribute value: white
-// space, then an attribute, '>' or "/>".
-func (d *Decoder) scanTag(b []byte, header bool) (bool, error) {
+// tagByte reads a byte of a start tag after its name or an attribute
+// value: white space, then an attribute, '>' or "/>".
+func (d *Decoder) tagByte(c byte, header bool) error {
 	f := &d.fr
-	for f.off < len(b) {
-		c := b[f.off]
-		switch {
-		case isSpace(c):
-			f.spaced = true
-			f.off++
-			continue
-		case c == '>':
-			f.off++
-			return d.tagEnded(b, header)
-		case c == '/':
-			f.state = fsSlash
-			f.off++
-			return false, nil
-		case !f.spaced:
-			return false, d.frameErr(condNotWellFormed, "expected white space, '>' or '/>' in tag")
-		case f.attrs >= d.maxAttrs(header):
-			return false, d.frameErr(condPolicy, "too many attributes")
-		case !header && d.tooCostly(attrCost):
-			return false, d.memoryErr(strconv.Itoa(f.counts.attrs) + " attributes")
-		}
+	switch {
+	case isSpace(c):
+		f.spaced = true
+	case c == '>':
+		f.state = fsText
+	case c == '/':
+		f.state = fsSlash
+	case !f.spaced:
+		return d.frameErr(condNotWellFormed, "expected white space, '>' or '/>' in tag")
+	case f.attrs >= d.maxAttrs(header):
+		return d.frameErr(condPolicy, "too many attributes")
+	case !header && d.tooCostly(attrCost):
+		return d.memoryErr(strconv.Itoa(f.counts.attrs) + " attributes")
+	default: // an attribute's name starts
 		f.attrs++
 		f.counts.attrs++
-		f.state, f.nameStart = fsAttrName, f.off
-		return false, nil
+		f.state, f.nameStart, f.nameSlow = fsAttrName, f.off, false
+		return nil
 	}
-	return false, nil
+	f.off++
+	return nil
+}
+
+// attrByte reads the '=' after an attribute name and the quote that opens
+// its value, with white space around the '='.
+func (d *Decoder) attrByte(c byte) error {
+	f := &d.fr
+	switch {
+	case isSpace(c):
+	case f.state == fsEq && c == '=':
+		f.state = fsValue
+	case f.state == fsEq:
+		return d.frameErr(condNotWellFormed, "expected '=' after attribute name")
+	case c == '"' || c == '\'':
+		f.state, f.quote = fsQuote, c
+	default:
+		return d.frameErr(condNotWellFormed, "attribute value must be quoted")
+	}
+	f.off++
+	return nil
 }
 
 // tooCostly reports whether the stanza would take more memory than
@@ -280,39 +355,6 @@ func (d *Decoder) maxAttrs(header bool) int {
 	return d.lim.MaxAttrs
 }
 
-// scanPunct reads the fixed parts of tags: '=' and the opening quote of an
-// attribute value, the '>' of "/>" and of an end tag.
-func (d *Decoder) scanPunct(b []byte, header bool) (bool, error) {
-	f := &d.fr
-	c := b[f.off]
-	if isSpace(c) && f.state != fsSlash {
-		f.off++
-		return false, nil
-	}
-	switch {
-	case f.state == fsEq && c == '=':
-		f.state = fsValue
-	case f.state == fsEq:
-		return false, d.frameErr(condNotWellFormed, "expected '=' after attribute name")
-	case f.state == fsValue && (c == '"' || c == '\''):
-		f.state, f.quote = fsQuote, c
-	case f.state == fsValue:
-		return false, d.frameErr(condNotWellFormed, "attribute value must be quoted")
-	case f.state == fsSlash && c == '>':
-		f.off++
-		return d.closed(header), nil
-	case f.state == fsSlash:
-		return false, d.frameErr(condNotWellFormed, "expected '>' after '/'")
-	case c == '>': // fsEndTail
-		f.off++
-		return d.closed(header), nil
-	default:
-		return false, d.frameErr(condNotWellFormed, "expected '>' in end tag")
-	}
-	f.off++
-	return false, nil
-}
-
 // closed ends the innermost element (after "/>" or an end tag) and
 // reports whether the construct is complete.
 func (d *Decoder) closed(header bool) bool {
@@ -329,7 +371,6 @@ func (d *Decoder) closed(header bool) bool {
 // tagEnded is called after the '>' of a start tag.
 func (d *Decoder) tagEnded(b []byte, header bool) (bool, error) {
 	f := &d.fr
-	f.state = fsText
 	if header {
 		return true, nil
 	}
