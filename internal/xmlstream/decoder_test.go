@@ -323,22 +323,28 @@ func TestLimits(t *testing.T) {
 		{"declarations count as attributes", "<a xmlns='urn:a' y='2' z='3'/>", "policy-violation"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			in := hdr + tt.in
-			got := decodeAll(strings.NewReader(in), lim)
-			if tt.cond == "" {
-				checkErr(t, got.err, "", io.EOF)
-			} else {
-				checkErr(t, got.err, tt.cond, nil)
-			}
-			checkChunked(t, in, lim, got)
-		})
+		t.Run(tt.name, func(t *testing.T) { checkLimitCase(t, tt.in, lim, tt.cond) })
 	}
+}
+
+// checkLimitCase decodes hdr+body with lim and checks that it ends with
+// the condition cond (or io.EOF if cond is ""), however it is chunked.
+func checkLimitCase(t *testing.T, body string, lim Limits, cond string) error {
+	t.Helper()
+	in := hdr + body
+	got := decodeAll(strings.NewReader(in), lim)
+	if cond == "" {
+		checkErr(t, got.err, "", io.EOF)
+	} else {
+		checkErr(t, got.err, cond, nil)
+	}
+	checkChunked(t, in, lim, got)
+	return got.err
 }
 
 // memoryCases are stanzas at and over lim.MaxMemory (2 KiB here), made of
 // many cheap elements or attributes, which the byte limit lets through.
-func memoryCases(lim Limits) []struct{ name, in, cond string } {
+func memoryCases() []struct{ name, in, cond string } {
 	const budget = 2 << 10
 	els := func(n int) string { return "<m>" + strings.Repeat("<a/>", n-1) + "</m>" }
 	fit := 1
@@ -356,19 +362,12 @@ func memoryCases(lim Limits) []struct{ name, in, cond string } {
 
 func TestMemoryLimit(t *testing.T) {
 	lim := Limits{MaxMemory: 2 << 10, MaxElementBytes: 1 << 20, MaxAttrs: 100}
-	for _, tt := range memoryCases(lim) {
+	for _, tt := range memoryCases() {
 		t.Run(tt.name, func(t *testing.T) {
-			in := hdr + tt.in
-			got := decodeAll(strings.NewReader(in), lim)
-			if tt.cond == "" {
-				checkErr(t, got.err, "", io.EOF)
-			} else {
-				checkErr(t, got.err, tt.cond, nil)
-				if !strings.Contains(got.err.Error(), "memory") {
-					t.Fatalf("error %q does not say what was too big", got.err)
-				}
+			err := checkLimitCase(t, tt.in, lim, tt.cond)
+			if tt.cond != "" && !strings.Contains(err.Error(), "memory") {
+				t.Fatalf("error %q does not say what was too big", err)
 			}
-			checkChunked(t, in, lim, got)
 		})
 	}
 	// The audit's case: 65,000 empty elements, 260 KB, within the default

@@ -345,7 +345,8 @@ type errMemory struct{ e *Error }
 func (m errMemory) Error() string { return m.e.Error() }
 
 func (d *Decoder) memoryErr(what string) error {
-	return errMemory{errAt(condPolicy, "stanza too big for memory ("+what+")", d.consumed+int64(d.fr.off))}
+	return errMemory{errAt(condPolicy, "stanza too big for memory: its tree would take more than "+
+		strconv.Itoa(d.lim.MaxMemory)+" bytes ("+what+" so far)", d.consumed+int64(d.fr.off))}
 }
 
 func (d *Decoder) maxAttrs(header bool) int {
