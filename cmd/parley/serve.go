@@ -47,7 +47,7 @@ listens for clients on :5222 (STARTTLS) and :5223 (direct TLS) and serves
 	fl.StringVar(&f.c2sAddr, "c2s-addr", "", "client STARTTLS listener address (config c2s.addr, default :5222)")
 	fl.StringVar(&f.c2sTLSAddr, "c2s-tls-addr", "", "client direct-TLS listener address (config c2s.tls_addr, default :5223)")
 	fl.StringVar(&f.adminAddr, "admin-addr", "", "admin/metrics HTTP address (config admin.addr, default 127.0.0.1:9090)")
-	fl.StringVar(&f.httpAddr, "http-addr", "", "public HTTP address for WebSocket/BOSH (config http.addr, default off)")
+	fl.StringVar(&f.httpAddr, "http-addr", "", "public HTTP address for WebSocket/BOSH (config http.addr): not built yet, any address is refused")
 	fl.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (config log.level)")
 	fl.BoolVar(&f.allowRegistration, "allow-registration", false, "allow in-band registration (XEP-0077)")
 	fl.BoolVar(&f.insecurePlaintext, "insecure-plaintext", false, "let clients skip TLS and use PLAIN in the clear (benchmarks and trusted networks only)")

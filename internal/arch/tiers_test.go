@@ -21,7 +21,7 @@ var tiers = map[string]int{
 	"internal/tools/loadtest": 2, "internal/features/offline": 2, "internal/features/blocking": 2, "internal/features/vcard": 2, "internal/features/private": 2,
 	"internal/features/roster": 2, "internal/features/presence": 2, "internal/features/sharedgroup": 2, "internal/portable": 2,
 	"internal/features/muc": 2,
-	"internal/server":       3, "internal/xmpptest": 4, "internal/storage/storagetest": 4, "internal/arch": 4, "cmd/parley": 4,
+	"internal/server":       3, "internal/xmpptest": 4, "internal/clientmatrix": 4, "internal/storage/storagetest": 4, "internal/arch": 4, "cmd/parley": 4,
 }
 
 type pkg struct {

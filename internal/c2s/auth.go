@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/parleyim/parley/internal/account"
@@ -13,7 +14,12 @@ import (
 	"github.com/parleyim/parley/internal/stanza"
 )
 
-// maxAuthAttempts is how many failed SASL attempts one stream may make.
+// maxAuthAttempts bounds the failed logins (sasl.Failure.FailedLogin:
+// wrong password, unknown user, channel binding mismatch) on one stream. A
+// client may try each mechanism it is offered once (slixmpp, for one, walks
+// down the list after each failure, ending with PLAIN), so the stream ends
+// only past both this and the number of mechanisms offered. Other failures
+// are bounded by limits.preauth_elements, like everything before login.
 const maxAuthAttempts = 3
 
 // lookupCredentials adapts the account store to SASL.
@@ -38,29 +44,30 @@ func (s *Session) handleSASL(ctx context.Context, el *stanza.Element) (bool, err
 	switch el.Local {
 	case "abort":
 		s.sasl = nil
-		return false, s.saslFailure("aborted", "")
+		return false, s.saslFailure(clientFailure(sasl.Aborted, "", sasl.ReasonAborted))
 	case "auth":
 		if s.sasl != nil {
 			s.sasl = nil
-			return false, s.saslFailure("malformed-request", "an exchange is already in progress")
+			return false, s.saslFailure(clientFailure(sasl.MalformedRequest, "an exchange is already in progress", sasl.ReasonOutOfOrder))
 		}
-		mech := el.Attr("mechanism")
-		srv, err := sasl.NewServer(mech, s.saslOptions())
+		s.saslMech, s.saslUser = el.Attr("mechanism"), ""
+		srv, err := sasl.NewServer(s.saslMech, s.saslOptions())
 		if err != nil {
 			return false, s.saslError(err)
 		}
-		s.sasl, s.saslMech = srv, mech
+		s.sasl = srv
 	case "response":
 		if s.sasl == nil {
-			return false, s.saslFailure("malformed-request", "no exchange in progress")
+			return false, s.saslFailure(clientFailure(sasl.MalformedRequest, "no exchange in progress", sasl.ReasonOutOfOrder))
 		}
 	}
 	in, err := decodeSASL(el.Text(), el.Local == "auth")
 	if err != nil {
 		s.sasl = nil
-		return false, s.saslFailure("incorrect-encoding", "")
+		return false, s.saslFailure(clientFailure(sasl.IncorrectEncoding, "", sasl.ReasonIncorrectEncoding))
 	}
 	out, done, err := s.sasl.Step(ctx, in)
+	s.saslUser = s.sasl.Username()
 	if err != nil {
 		s.sasl = nil
 		return false, s.saslError(err)
@@ -104,19 +111,22 @@ func (s *Session) saslSuccess(final []byte) (bool, error) {
 	user, err := jid.New(s.sasl.Username(), s.domain, "")
 	if err != nil {
 		s.sasl = nil
-		return false, s.saslFailure("not-authorized", "")
+		return false, s.saslFailure(clientFailure(sasl.NotAuthorized, "", sasl.ReasonUnknownUser))
 	}
 	if az := s.sasl.Authzid(); az != "" {
 		if a, err := jid.Parse(az); err != nil || a != user {
 			s.sasl = nil
-			return false, s.saslFailure("invalid-authzid", "you may only act as the account you authenticated as")
+			return false, s.saslFailure(clientFailure(sasl.InvalidAuthzid,
+				"you may only act as the account you authenticated as", sasl.ReasonInvalidAuthzid))
 		}
 	}
+	cb := s.sasl.ChannelBinding()
 	s.sasl = nil
 	s.user = user
 	s.state = stateAuthenticated
 	mAuth.WithLabelValues("success", s.saslMech).Inc()
-	s.srv.log.Info("authenticated", "jid", user, "peer", s.addr, "mechanism", s.saslMech)
+	s.srv.log.Info("authenticated", "jid", user, "peer", s.addr, "stream_id", s.id, "mechanism", s.saslMech,
+		"channel_binding", cb)
 	if err := s.out.writeNow(saslElement("success", final)); err != nil {
 		return false, err
 	}
@@ -125,47 +135,69 @@ func (s *Session) saslSuccess(final []byte) (bool, error) {
 	return true, nil
 }
 
-func (s *Session) saslError(err error) error {
-	var f *sasl.Failure
-	if errors.As(err, &f) && f.Binding {
-		// The client asked for a channel binding this connection lacks
-		// (tls-unique on TLS 1.3, say): it will fall back to another
-		// mechanism, so this is not a failed login.
-		return s.sendSASLFailure(f.Condition, f.Text)
-	}
-	if errors.As(err, &f) {
-		return s.saslFailure(f.Condition, f.Text)
-	}
-	s.srv.log.Error("sasl step failed", "peer", s.addr, "err", err)
-	return s.saslFailure("temporary-auth-failure", "")
+// clientFailure is a failure this package decides itself (it owns the
+// elements the sasl package does not see).
+func clientFailure(cond, text, reason string) *sasl.Failure {
+	return &sasl.Failure{Condition: cond, Text: text, Reason: reason}
 }
 
-// saslFailure sends <failure/>. Credential failures wait a uniform delay
-// first, count against the address and, past the limits, close the stream.
-func (s *Session) saslFailure(cond, text string) error {
-	credential := cond == "not-authorized" || cond == "invalid-authzid"
-	s.srv.log.Debug("sasl failure", "peer", s.addr, "mechanism", s.saslMech, "condition", cond, "text", text)
-	if credential {
-		mAuth.WithLabelValues("failure", s.saslMech).Inc()
+// saslError answers an error from the sasl package.
+func (s *Session) saslError(err error) error {
+	var f *sasl.Failure
+	if !errors.As(err, &f) {
+		s.srv.log.Error("sasl step failed", "peer", s.addr, "stream_id", s.id, "err", err)
+		f = clientFailure(sasl.TemporaryAuthFailure, "", sasl.ReasonStore)
+	}
+	return s.saslFailure(f)
+}
+
+// saslFailure logs and counts f (once), and sends <failure/>. Failed
+// logins wait a uniform delay first, count against the address and, past
+// the limits, close the stream.
+func (s *Session) saslFailure(f *sasl.Failure) error {
+	mech := mechanismLabel(s.saslMech)
+	login := f.FailedLogin()
+	// Failed logins and downgrades at info; the rest (a binding type or
+	// mechanism the client cannot use here, malformed input) at debug, as
+	// clients that walk down the mechanism list meet them on every login.
+	level := slog.LevelDebug
+	if login || f.Reason == sasl.ReasonDowngrade {
+		level = slog.LevelInfo
+	}
+	s.srv.log.Log(context.Background(), level, "sasl failure", "peer", s.addr, "stream_id", s.id, "mechanism", mech,
+		"user", s.saslUser, "reason", f.Reason, "condition", f.Condition, "text", f.Text, "failed_login", login)
+	mSASLFailures.WithLabelValues(f.Reason, mech).Inc()
+	if login {
+		mAuth.WithLabelValues("failure", mech).Inc()
 		if d := s.srv.cfg.Limits.AuthFailureDelay.D(); d > 0 {
 			time.Sleep(d)
 		}
 	}
-	if err := s.sendSASLFailure(cond, text); err != nil {
+	if err := s.sendSASLFailure(f.Condition, f.Text); err != nil {
 		return err
 	}
-	if !credential {
-		return nil
-	}
-	s.authFail++
-	if err := s.srv.limiter.AuthFailed(s.addr); errors.Is(err, limits.ErrBanned) {
-		s.srv.log.Warn("address banned after failed logins", "peer", s.addr)
-		return streamErr("policy-violation", "too many failed logins from your address")
-	}
-	if s.authFail >= maxAuthAttempts {
-		return streamErr("policy-violation", "too many failed login attempts")
+	if login {
+		s.authFail++
+		if err := s.srv.limiter.AuthFailed(s.addr); errors.Is(err, limits.ErrBanned) {
+			s.srv.log.Warn("address banned after failed logins", "peer", s.addr, "stream_id", s.id)
+			return streamErr("policy-violation", "too many failed logins from your address")
+		}
+		if s.authFail >= max(maxAuthAttempts, len(sasl.Mechanisms(s.saslOptions()))) {
+			return streamErr("policy-violation", "too many failed login attempts")
+		}
 	}
 	return nil
+}
+
+// mechanismLabel is the mechanism for logs and metric labels: a name the
+// client chose, so anything but a known mechanism becomes "other".
+func mechanismLabel(m string) string {
+	switch m {
+	case sasl.Plain, sasl.ScramSHA1, sasl.ScramSHA256, sasl.ScramSHA512,
+		sasl.ScramSHA1Plus, sasl.ScramSHA256Plus, sasl.ScramSHA512Plus:
+		return m
+	}
+	return "other"
 }
 
 func (s *Session) sendSASLFailure(cond, text string) error {

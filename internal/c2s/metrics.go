@@ -18,6 +18,10 @@ var (
 	mAuth = metrics.Register(prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "parley_auth_total", Help: "SASL authentication attempts by result and mechanism.",
 	}, []string{"result", "mechanism"}))
+	mSASLFailures = metrics.Register(prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "parley_sasl_failures_total",
+		Help: "SASL failures sent to clients, by reason (wrong-password, downgrade, binding-unsupported, unknown-mechanism, malformed, ...) and mechanism.",
+	}, []string{"reason", "mechanism"}))
 	mStreamErrors = metrics.Register(prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "parley_stream_errors_total", Help: "Stream errors sent to clients, by condition.",
 	}, []string{"condition"}))

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/sasl"
 	"github.com/parleyim/parley/internal/stanza"
@@ -139,6 +140,8 @@ func (s *Session) saslOptions() sasl.Options {
 		TLS:                s.tls,
 		AllowInsecurePlain: s.srv.cfg.C2S.InsecurePlaintext,
 		Hashes:             s.srv.accounts.Hashes(),
+
+		StrictChannelBinding: s.srv.cfg.Auth.ChannelBindingDowngrade == config.ChannelBindingStrict,
 	}
 	if s.tls != nil {
 		o.ServerCert = s.srv.certs.LeafDER(s.domain)
@@ -174,7 +177,10 @@ func (s *Session) startTLS() error {
 	if s.tls != nil {
 		return streamErr("policy-violation", "TLS is already established")
 	}
-	if s.dec.Buffered() > 0 {
+	// White space after <starttls/> (go-sendxmpp sends a newline in the
+	// same write) is dropped with the buffer by Reset; anything else was
+	// sent in plaintext ahead of the handshake and is refused.
+	if !s.dec.BufferedSpace() {
 		return streamErr("policy-violation", "data sent after <starttls/> before <proceed/>")
 	}
 	if err := s.out.writeNow([]byte("<proceed xmlns='" + NSTLS + "'/>")); err != nil {

@@ -52,8 +52,9 @@ type Session struct {
 	full      jid.JID // full JID after bind; immutable once bound (read by router)
 	fullStr   string
 	sasl      *sasl.Server
-	saslMech  string
-	authFail  int
+	saslMech  string // as the client named it; see mechanismLabel
+	saslUser  string // the username of the current or last exchange, for logs
+	authFail  int    // failed logins on this stream (auth.go)
 	preAuthN  int
 	headerOut atomic.Bool // our stream header was sent
 

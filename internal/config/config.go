@@ -135,9 +135,10 @@ type Admin struct {
 	Pprof bool `toml:"pprof"`
 }
 
-// HTTP is the public HTTP listener (WebSocket, BOSH, upload in later work).
+// HTTP is the public HTTP listener for WebSocket, BOSH and upload, which
+// are not built yet: Validate refuses a non-empty Addr.
 type HTTP struct {
-	Addr string `toml:"addr"` // "" disables
+	Addr string `toml:"addr"` // must be "" until the listener exists
 }
 
 // Auth configures password storage.
@@ -148,7 +149,19 @@ type Auth struct {
 	// SCRAM keys are derived and stored for new and changed passwords (one
 	// PBKDF2 run each), and whose SCRAM mechanisms are offered.
 	ScramHashes []string `toml:"scram_hashes"`
+	// ChannelBindingDowngrade is what a SCRAM client-first message with the
+	// gs2 flag "y" (the client can bind but believes we cannot) gets:
+	// ChannelBindingCompatible refuses it only where tls-unique is offered;
+	// ChannelBindingStrict wherever any channel binding type is offered
+	// (RFC 5802 §6). docs/security.md explains the choice.
+	ChannelBindingDowngrade string `toml:"channel_binding_downgrade"`
 }
+
+// Values of auth.channel_binding_downgrade.
+const (
+	ChannelBindingCompatible = "compatible"
+	ChannelBindingStrict     = "strict"
+)
 
 // Offline configures storage of messages for users who are offline
 // (XEP-0160).
@@ -233,8 +246,9 @@ func Default() Config {
 		},
 		Storage: Storage{Driver: "sqlite", MaxOpenConns: 8, MaxIdleConns: 8,
 			ConnMaxLifetime: Duration(30 * time.Minute), RetryTimeout: Duration(10 * time.Second)},
-		Admin:   Admin{Addr: "127.0.0.1:9090"},
-		Auth:    Auth{ScramIterations: 4096, ScramHashes: []string{"SHA-1", "SHA-256", "SHA-512"}},
+		Admin: Admin{Addr: "127.0.0.1:9090"},
+		Auth: Auth{ScramIterations: 4096, ScramHashes: []string{"SHA-1", "SHA-256", "SHA-512"},
+			ChannelBindingDowngrade: ChannelBindingCompatible},
 		Offline: Offline{Enabled: true, MaxMessagesPerUser: 1000},
 		Roster:  Roster{MaxItems: 1000, MaxNameBytes: 1024, MaxGroupsPerItem: 64, MaxGroupNameBytes: 1024},
 		MUC: MUC{Enabled: true, Subdomain: "conference", HistorySize: 20, MaxOccupants: 200,

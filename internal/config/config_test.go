@@ -221,7 +221,8 @@ func TestValidate(t *testing.T) {
 			`log.level: is "trace"; must be one of debug, info, warn, error`, `log.format: is "xml"; must be text or json`}},
 		{"addr no port", func(c *Config) { c.C2S.Addr = "localhost" }, []string{`c2s.addr: "localhost" is not host:port`}},
 		{"addr bad port", func(c *Config) { c.Admin.Addr = "127.0.0.1:http" }, []string{`admin.addr: "127.0.0.1:http" has port "http"`}},
-		{"addr port range", func(c *Config) { c.HTTP.Addr = ":70000" }, []string{`http.addr: ":70000" has port "70000"`}},
+		{"addr port range", func(c *Config) { c.Admin.Addr = ":70000" }, []string{`admin.addr: ":70000" has port "70000"`}},
+		{"http not built", func(c *Config) { c.HTTP.Addr = ":5280" }, []string{`http.addr: is ":5280", but this version of Parley has no public HTTP listener yet`}},
 		{"addr clash", func(c *Config) { c.C2S.TLSAddr = "127.0.0.1:5222" }, []string{`c2s.tls_addr: "127.0.0.1:5222" uses the same port as c2s.addr`}},
 		{"addr no clash", func(c *Config) { c.C2S.Addr = "127.0.0.1:0"; c.C2S.TLSAddr = ":0"; c.Admin.Addr = "" }, nil},
 		{"durations", func(c *Config) { c.C2S.PingInterval = 0; c.Limits.AuthBanDuration = -1 }, []string{
@@ -247,6 +248,9 @@ func TestValidate(t *testing.T) {
 		{"scram hash unknown", func(c *Config) { c.Auth.ScramHashes = []string{"SHA-256", "sha-1", "MD5"} }, []string{`auth.scram_hashes: has "sha-1"`, `auth.scram_hashes: has "MD5"`}},
 		{"scram hash twice", func(c *Config) { c.Auth.ScramHashes = []string{"SHA-256", "SHA-256"} }, []string{`auth.scram_hashes: lists "SHA-256" twice`}},
 		{"scram SHA-256 only", func(c *Config) { c.Auth.ScramHashes = []string{"SHA-256"} }, nil},
+		{"channel binding downgrade strict", func(c *Config) { c.Auth.ChannelBindingDowngrade = ChannelBindingStrict }, nil},
+		{"channel binding downgrade unknown", func(c *Config) { c.Auth.ChannelBindingDowngrade = "off" }, []string{`auth.channel_binding_downgrade: is "off"; must be "compatible"`}},
+		{"channel binding downgrade empty", func(c *Config) { c.Auth.ChannelBindingDowngrade = "" }, []string{`auth.channel_binding_downgrade: is ""`}},
 		{"cert without key", func(c *Config) { c.TLS.CertFile = "x.crt" }, []string{"tls.key_file: is empty but tls.cert_file is set"}},
 		{"certs unknown domain", func(c *Config) {
 			c.TLS.Certs = map[string]CertPair{"other.org": {Cert: "c"}}

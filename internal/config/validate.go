@@ -32,6 +32,7 @@ const MinScramIterations = 4096
 // and tls.key_file come together; tls.certs only names served domains;
 // auth.scram_iterations is at least MinScramIterations; auth.scram_hashes
 // lists one to three known hashes, none twice;
+// auth.channel_binding_downgrade is "compatible" or "strict";
 // offline.max_messages_per_user and the roster limits are positive.
 //
 // c2s.insecure_plaintext = true overrides c2s.require_tls (see
@@ -45,6 +46,7 @@ func (c *Config) Validate() error {
 	}
 	v.log()
 	v.listeners()
+	v.http()
 	v.c2s()
 	v.tls()
 	v.limits()
@@ -60,6 +62,10 @@ func (c *Config) Validate() error {
 	v.roster()
 	v.muc()
 	v.scramHashes()
+	if d := c.Auth.ChannelBindingDowngrade; d != ChannelBindingCompatible && d != ChannelBindingStrict {
+		v.add("auth.channel_binding_downgrade", fmt.Sprintf(`is %q; must be %q (the default: refuse the SCRAM "y" flag only where tls-unique is offered) or %q (refuse it wherever channel binding is offered, RFC 5802)`,
+			d, ChannelBindingCompatible, ChannelBindingStrict))
+	}
 	return joinProblems(v.problems)
 }
 
@@ -192,6 +198,18 @@ func (v *validator) log() {
 	}
 }
 
+// http refuses http.addr: the public HTTP listener (WebSocket, BOSH, file
+// upload) is not built yet, and a documented address on which nothing
+// listens would leave the operator guessing why browsers cannot connect.
+func (v *validator) http() {
+	if v.c.HTTP.Addr == "" {
+		return
+	}
+	v.add("http.addr", fmt.Sprintf("is %q, but this version of Parley has no public HTTP listener yet (WebSocket, BOSH and "+
+		"file upload are not built), so nothing would listen there; remove http.addr (or --http-addr). Clients connect "+
+		"on c2s.addr (STARTTLS) and c2s.tls_addr (direct TLS); metrics and health are on admin.addr", v.c.HTTP.Addr))
+}
+
 type listener struct {
 	key, addr  string
 	host, port string
@@ -204,7 +222,6 @@ func (v *validator) listeners() {
 		{"c2s.addr", v.c.C2S.Addr, ":5222"},
 		{"c2s.tls_addr", v.c.C2S.TLSAddr, ":5223"},
 		{"admin.addr", v.c.Admin.Addr, "127.0.0.1:9090"},
-		{"http.addr", v.c.HTTP.Addr, ":5280"},
 	}
 	var ok []listener
 	for _, a := range addrs {

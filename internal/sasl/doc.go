@@ -9,7 +9,9 @@
 // encoding and decoding of their payloads (reporting incorrect-encoding for bad
 // base64 itself), decides which mechanisms to advertise by calling
 // [Mechanisms] and [ChannelBindingTypes], and maps a [*Failure] onto a
-// <failure/> element. The account package owns the credentials: it answers a
+// <failure/> element (its Reason, which tells more than the client may
+// learn, goes only to the server's log and metrics; [Failure.FailedLogin]
+// says whether it counts against login limits). The account package owns the credentials: it answers a
 // [Lookup] with the stored SCRAM keys of an account ([Credentials]) and never
 // hands this package a password. Checking that the authorization identity
 // ([Server.Authzid]) may act for the authenticated account ([Server.Username])
@@ -23,6 +25,17 @@
 //   - SCRAM-SHA-1, SCRAM-SHA-256 and SCRAM-SHA-512, each also in a -PLUS
 //     variant with channel binding.
 //   - PLAIN, only on encrypted streams unless explicitly allowed.
+//
+// # Channel binding and the "y" flag
+//
+// A SCRAM client that can bind but sees no -PLUS mechanism sends the gs2
+// flag "y", which RFC 5802 §6 has a server that did offer -PLUS refuse as a
+// downgrade. Clients that bind only with tls-unique (the type RFC 5802 has
+// every binding client implement) cannot bind on TLS 1.3, where only
+// tls-exporter and tls-server-end-point exist, and say "y" in good faith.
+// So "y" is refused where tls-unique is offered, and taken as "n" elsewhere,
+// unless [Options].StrictChannelBinding asks for RFC 5802's rule.
+// docs/security.md gives what this lets an attacker do.
 //
 // # Specifications
 //

@@ -29,10 +29,14 @@ func (s *Server) plainStep(ctx context.Context, in []byte) error {
 	s.username, s.authzid = username, string(authzid)
 
 	var creds Credentials
-	found := false
+	found, exists := false, false
 	for _, h := range plainHashes {
 		c, err := s.lookupHash(ctx, username, h)
-		if errors.Is(err, ErrUnknownUser) || errors.Is(err, ErrNoCredentials) {
+		if errors.Is(err, ErrUnknownUser) {
+			continue
+		}
+		if errors.Is(err, ErrNoCredentials) {
+			exists = true
 			continue
 		}
 		if err != nil {
@@ -54,9 +58,20 @@ func (s *Server) plainStep(ctx context.Context, in []byte) error {
 	derived, derr := DeriveCredentials(creds.Hash, prepared, creds.Salt, creds.Iterations)
 	if err != nil || derr != nil || !found ||
 		subtle.ConstantTimeCompare(derived.StoredKey, creds.StoredKey) != 1 {
-		return fail(NotAuthorized, "authentication failed")
+		return fail(NotAuthorized, "authentication failed").because(plainReason(found, exists))
 	}
 	return nil
+}
+
+// plainReason tells why a PLAIN login failed, for the server's log.
+func plainReason(found, exists bool) string {
+	switch {
+	case found:
+		return ReasonWrongPassword
+	case exists:
+		return ReasonNoCredentials
+	}
+	return ReasonUnknownUser
 }
 
 func (s *Server) lookupHash(ctx context.Context, username string, h Hash) (Credentials, error) {

@@ -50,6 +50,14 @@ type Options struct {
 	// offers all of Hashes. It should be the hashes the account store
 	// derives keys for. PLAIN verifies against any stored hash.
 	Hashes []Hash
+	// StrictChannelBinding refuses the SCRAM gs2 flag "y" (client supports
+	// channel binding, believes the server does not) on every connection
+	// that offers a channel binding type, as RFC 5802 §6 has it. Without
+	// it, "y" is refused only where tls-unique is offered, the type RFC
+	// 5802 has every binding client implement; elsewhere (TLS 1.3) a client
+	// that binds only with tls-unique has no type it can use, so its "y" is
+	// taken as "n". docs/security.md gives the reasoning.
+	StrictChannelBinding bool
 }
 
 // offers reports whether o offers SCRAM with h.
@@ -96,13 +104,49 @@ const (
 // Failure is a SASL failure; Condition is one of the RFC 6120 §6.5
 // conditions above. Text is a human-readable explanation that may be sent to
 // the client: it never tells whether an account exists (beyond what the
-// condition does, see ErrNoCredentials).
+// condition does, see ErrNoCredentials). Reason says why, for the server's
+// log and metrics only: it does tell unknown users from wrong passwords and
+// must not be sent to the client.
 type Failure struct {
 	Condition, Text string
-	// Binding is set when the failure is about the channel binding the
-	// client asked for, not about its credentials: callers should not count
-	// it as a failed login (clients fall back to another mechanism).
-	Binding bool
+	Reason          string
+}
+
+// Reasons for a Failure (Failure.Reason); the values are stable, as they
+// label metrics.
+const (
+	ReasonWrongPassword      = "wrong-password"
+	ReasonUnknownUser        = "unknown-user"
+	ReasonBindingMismatch    = "binding-mismatch"    // channel binding data differ: a relayed exchange, or a client bug
+	ReasonDowngrade          = "downgrade"           // gs2 flag "y" where the client should have bound
+	ReasonBindingUnsupported = "binding-unsupported" // p= names a type this connection does not offer
+	ReasonUnknownMechanism   = "unknown-mechanism"
+	ReasonNotOffered         = "mechanism-not-offered" // known, but not offered on this connection
+	ReasonEncryptionRequired = "encryption-required"
+	ReasonNoCredentials      = "no-credentials-for-hash"
+	ReasonMalformed          = "malformed"
+	ReasonStore              = "store-error"     // lookup failed or stored credentials unusable
+	ReasonAccountRefused     = "account-refused" // the Lookup answered with its own *Failure
+
+	// The caller's own failures (it owns the elements, see the package
+	// documentation) use these, so that one set of reasons covers all.
+	ReasonAborted           = "aborted"
+	ReasonIncorrectEncoding = "incorrect-encoding"
+	ReasonInvalidAuthzid    = "invalid-authzid"
+	ReasonOutOfOrder        = "out-of-order" // <response/> with no exchange, <auth/> during one
+)
+
+// FailedLogin reports whether f counts as a failed login, that is, the
+// client proved nothing or proved the wrong thing about a password: a wrong
+// password, an unknown user, or channel binding data that do not match.
+// Other failures (a binding type or mechanism the client cannot use here, a
+// malformed message) do not: the client may go on to the next mechanism.
+func (f *Failure) FailedLogin() bool {
+	switch f.Reason {
+	case ReasonWrongPassword, ReasonUnknownUser, ReasonBindingMismatch:
+		return true
+	}
+	return false
 }
 
 func (f *Failure) Error() string {
@@ -112,7 +156,23 @@ func (f *Failure) Error() string {
 	return "sasl: " + f.Condition + ": " + f.Text
 }
 
-func fail(cond, text string) *Failure { return &Failure{Condition: cond, Text: text} }
+// fail makes a Failure with the usual reason for cond; because changes it.
+func fail(cond, text string) *Failure {
+	r := ReasonMalformed
+	switch cond {
+	case NotAuthorized:
+		r = ReasonWrongPassword
+	case EncryptionRequired:
+		r = ReasonEncryptionRequired
+	case InvalidMechanism:
+		r = ReasonUnknownMechanism
+	case TemporaryAuthFailure:
+		r = ReasonStore
+	}
+	return &Failure{Condition: cond, Text: text, Reason: r}
+}
+
+func (f *Failure) because(reason string) *Failure { f.Reason = reason; return f }
 
 // Channel binding type names (RFC 5929, RFC 9266).
 const (
@@ -232,14 +292,14 @@ func NewServer(mechanism string, o Options) (*Server, error) {
 		return nil, fail(InvalidMechanism, "unsupported mechanism")
 	}
 	if !o.offers(Hash(h)) {
-		return nil, fail(InvalidMechanism, mechanism+" is not offered by this server")
+		return nil, fail(InvalidMechanism, mechanism+" is not offered by this server").because(ReasonNotOffered)
 	}
 	if plus {
 		if o.TLS == nil {
 			return nil, fail(EncryptionRequired, "channel binding requires TLS")
 		}
 		if len(ChannelBindingTypes(o)) == 0 {
-			return nil, fail(InvalidMechanism, "no channel binding available on this connection")
+			return nil, fail(InvalidMechanism, "no channel binding available on this connection").because(ReasonNotOffered)
 		}
 	}
 	s.hash, s.plus = Hash(h), plus
@@ -250,15 +310,23 @@ func NewServer(mechanism string, o Options) (*Server, error) {
 func (s *Server) Mechanism() string { return s.mech }
 
 // Username returns the authenticated username, the SASLname as the client
-// sent it (decoded, not prepared). It is valid after Step returned done.
+// sent it (decoded, not prepared). It is the authenticated one only after
+// Step returned done; after a failure it is the name the client gave, if
+// it got that far (for logs), or "".
 func (s *Server) Username() string { return s.username }
+
+// ChannelBinding returns the SCRAM gs2 channel binding flag the client
+// sent, "n", "y" or "p=<type>" (for logs: which binding a client used), or
+// "" for PLAIN and before the client-first message.
+func (s *Server) ChannelBinding() string { return s.scram.cbFlag }
 
 // Authzid returns the authorization identity the client sent, "" if none.
 // The caller checks that it denotes the authenticated account.
 func (s *Server) Authzid() string { return s.authzid }
 
 // Step consumes the client's next message: the decoded payload of <auth/>
-// (where nil or empty means "no initial response") or of <response/>. It
+// (where nil means "no initial response", and a non-nil empty slice an
+// empty one, "=" in RFC 6120 §6.4.2) or of <response/>. It
 // returns the server's next challenge, or, with done set, the additional data
 // for <success/> (the SCRAM server-final message "v=..."; nil for PLAIN). On
 // failure it returns a *Failure, and the negotiation is over.
@@ -270,13 +338,15 @@ func (s *Server) Step(ctx context.Context, in []byte) (out []byte, done bool, er
 		s.state = stateDone
 		return nil, false, fail(MalformedRequest, "message too large")
 	}
+	if in == nil && s.state == stateStart {
+		// No initial response: ask for it with an empty challenge
+		// (RFC 6120 §6.4.2, RFC 4422 §5).
+		s.state = stateAwaiting
+		return []byte{}, false, nil
+	}
 	if len(in) == 0 {
-		if s.state == stateStart {
-			// No initial response: ask for it with an empty challenge
-			// (RFC 6120 §6.4.2).
-			s.state = stateAwaiting
-			return []byte{}, false, nil
-		}
+		// Neither PLAIN (RFC 4616 §2) nor SCRAM (RFC 5802 §7) has an
+		// empty client message.
 		s.state = stateDone
 		return nil, false, fail(MalformedRequest, "empty response")
 	}
@@ -310,7 +380,12 @@ func (s *Server) Step(ctx context.Context, in []byte) (out []byte, done bool, er
 func lookupFailure(err error) *Failure {
 	var f *Failure
 	if errors.As(err, &f) {
-		return f
+		if f.Reason != "" {
+			return f
+		}
+		c := *f // the Lookup's value may be shared: do not write to it
+		c.Reason = ReasonAccountRefused
+		return &c
 	}
 	return fail(TemporaryAuthFailure, "account lookup failed")
 }

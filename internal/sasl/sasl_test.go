@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"math/big"
 	"slices"
 	"strings"
@@ -258,8 +259,13 @@ func TestUnknownUserIndistinguishable(t *testing.T) {
 			wrong := run("juliet", "wrong")
 			unknown := run("nobody", "wrong")
 			again := run("nobody", "other")
-			if wrong.steps != unknown.steps || wrong.fail != unknown.fail {
+			// What the client sees is the same; only the server's own
+			// Reason tells them apart.
+			if wrong.steps != unknown.steps || wrong.fail.Condition != unknown.fail.Condition || wrong.fail.Text != unknown.fail.Text {
 				t.Errorf("wrong password: %+v; unknown user: %+v", wrong, unknown)
+			}
+			if wrong.fail.Reason != ReasonWrongPassword || unknown.fail.Reason != ReasonUnknownUser {
+				t.Errorf("reasons %q and %q; want %q and %q", wrong.fail.Reason, unknown.fail.Reason, ReasonWrongPassword, ReasonUnknownUser)
 			}
 			if wrong.fail.Condition != NotAuthorized {
 				t.Errorf("condition %q, want not-authorized", wrong.fail.Condition)
@@ -297,6 +303,7 @@ func TestFailures(t *testing.T) {
 	o13 := Options{Lookup: lookup, TLS: &tls13.server}
 	o13cert := Options{Lookup: lookup, TLS: &tls13.server, ServerCert: tls13.cert}
 	o12 := Options{Lookup: lookup, TLS: &tls12.server, ServerCert: tls12.cert}
+	o13strict := Options{Lookup: lookup, TLS: &tls13.server, ServerCert: tls13.cert, StrictChannelBinding: true}
 	juliet := func(h, flag string, cb []byte) *testClient {
 		return &testClient{hashName: h, user: "juliet", password: "r0m30myr0m30", flag: flag, cbData: cb}
 	}
@@ -307,53 +314,54 @@ func TestFailures(t *testing.T) {
 		client    *testClient
 		want      string
 		wantSteps int
+		reason    string
 	}{
-		{"wrong password/SHA-1", ScramSHA1, o13, &testClient{hashName: "SHA-1", user: "juliet", password: "x"}, NotAuthorized, 2},
-		{"wrong password/SHA-256", ScramSHA256, o13, &testClient{hashName: "SHA-256", user: "juliet", password: "x"}, NotAuthorized, 2},
-		{"wrong password/SHA-512", ScramSHA512, o13, &testClient{hashName: "SHA-512", user: "juliet", password: "x"}, NotAuthorized, 2},
-		{"unknown user/SHA-256", ScramSHA256, o13, &testClient{hashName: "SHA-256", user: "tybalt", password: "x"}, NotAuthorized, 2},
-		{"hash without credentials", ScramSHA256, o13, &testClient{hashName: "SHA-256", user: "sha1only", password: "old"}, NotAuthorized, 2},
-		{"downgrade y on TLS 1.3", ScramSHA256, o13, juliet("SHA-256", "y", nil), NotAuthorized, 1},
-		{"downgrade y with end-point binding", ScramSHA256, o12, juliet("SHA-256", "y", nil), NotAuthorized, 1},
-		{"y with PLUS mechanism", ScramSHA256Plus, o13, juliet("SHA-256", "y", nil), MalformedRequest, 1},
-		{"n with PLUS mechanism", ScramSHA256Plus, o13, juliet("SHA-256", "n", nil), MalformedRequest, 1},
-		{"p with non-PLUS mechanism", ScramSHA256, o13, juliet("SHA-256", "p=tls-exporter", exp), MalformedRequest, 1},
-		{"binding type unknown", ScramSHA256Plus, o13, juliet("SHA-256", "p=tls-unique", []byte("x")), NotAuthorized, 1},
-		{"end-point not offered without cert", ScramSHA256Plus, o13, juliet("SHA-256", "p=tls-server-end-point", sha256Sum(tls13.cert)), NotAuthorized, 1},
-		{"exporter not offered on TLS 1.2", ScramSHA256Plus, o12, juliet("SHA-256", "p=tls-exporter", []byte("x")), NotAuthorized, 1},
-		{"wrong exporter data", ScramSHA256Plus, o13, juliet("SHA-256", "p=tls-exporter", make([]byte, 32)), NotAuthorized, 2},
-		{"wrong end-point data", ScramSHA256Plus, o13cert, juliet("SHA-256", "p=tls-server-end-point", sha512Sum(tls13.cert)), NotAuthorized, 2},
-		{"binding data omitted", ScramSHA256Plus, o13, juliet("SHA-256", "p=tls-exporter", nil), NotAuthorized, 2},
+		{"wrong password/SHA-1", ScramSHA1, o13, &testClient{hashName: "SHA-1", user: "juliet", password: "x"}, NotAuthorized, 2, ReasonWrongPassword},
+		{"wrong password/SHA-256", ScramSHA256, o13, &testClient{hashName: "SHA-256", user: "juliet", password: "x"}, NotAuthorized, 2, ReasonWrongPassword},
+		{"wrong password/SHA-512", ScramSHA512, o13, &testClient{hashName: "SHA-512", user: "juliet", password: "x"}, NotAuthorized, 2, ReasonWrongPassword},
+		{"unknown user/SHA-256", ScramSHA256, o13, &testClient{hashName: "SHA-256", user: "tybalt", password: "x"}, NotAuthorized, 2, ReasonUnknownUser},
+		{"hash without credentials", ScramSHA256, o13, &testClient{hashName: "SHA-256", user: "sha1only", password: "old"}, NotAuthorized, 2, ReasonUnknownUser},
+		{"downgrade y where tls-unique is offered", ScramSHA256, o12, juliet("SHA-256", "y", nil), NotAuthorized, 1, ReasonDowngrade},
+		{"strict downgrade y on TLS 1.3", ScramSHA256, o13strict, juliet("SHA-256", "y", nil), NotAuthorized, 1, ReasonDowngrade},
+		{"y with PLUS mechanism", ScramSHA256Plus, o13, juliet("SHA-256", "y", nil), MalformedRequest, 1, ReasonMalformed},
+		{"n with PLUS mechanism", ScramSHA256Plus, o13, juliet("SHA-256", "n", nil), MalformedRequest, 1, ReasonMalformed},
+		{"p with non-PLUS mechanism", ScramSHA256, o13, juliet("SHA-256", "p=tls-exporter", exp), MalformedRequest, 1, ReasonMalformed},
+		{"binding type unknown", ScramSHA256Plus, o13, juliet("SHA-256", "p=tls-unique", []byte("x")), NotAuthorized, 1, ReasonBindingUnsupported},
+		{"end-point not offered without cert", ScramSHA256Plus, o13, juliet("SHA-256", "p=tls-server-end-point", sha256Sum(tls13.cert)), NotAuthorized, 1, ReasonBindingUnsupported},
+		{"exporter not offered on TLS 1.2", ScramSHA256Plus, o12, juliet("SHA-256", "p=tls-exporter", []byte("x")), NotAuthorized, 1, ReasonBindingUnsupported},
+		{"wrong exporter data", ScramSHA256Plus, o13, juliet("SHA-256", "p=tls-exporter", make([]byte, 32)), NotAuthorized, 2, ReasonBindingMismatch},
+		{"wrong end-point data", ScramSHA256Plus, o13cert, juliet("SHA-256", "p=tls-server-end-point", sha512Sum(tls13.cert)), NotAuthorized, 2, ReasonBindingMismatch},
+		{"binding data omitted", ScramSHA256Plus, o13, juliet("SHA-256", "p=tls-exporter", nil), NotAuthorized, 2, ReasonBindingMismatch},
 		{"c= of another header", ScramSHA256, o13, func() *testClient {
 			c := juliet("SHA-256", "n", nil)
 			c.cbOverride = str(base64.StdEncoding.EncodeToString([]byte("y,,")))
 			return c
-		}(), NotAuthorized, 2},
+		}(), NotAuthorized, 2, ReasonBindingMismatch},
 		{"c= not canonical base64", ScramSHA256, o13, func() *testClient {
 			c := juliet("SHA-256", "n", nil)
 			c.cbOverride = str("biwx")
 			return c
-		}(), NotAuthorized, 2},
+		}(), NotAuthorized, 2, ReasonBindingMismatch},
 		{"c= bad base64", ScramSHA256, o13, func() *testClient {
 			c := juliet("SHA-256", "n", nil)
 			c.cbOverride = str("biw")
 			return c
-		}(), MalformedRequest, 2},
+		}(), MalformedRequest, 2, ReasonMalformed},
 		{"nonce mismatch", ScramSHA256, o13, func() *testClient {
 			c := juliet("SHA-256", "n", nil)
 			c.nonceOverride = str("fyko+d2lbbFgONRv9qkxdawLXXXX")
 			return c
-		}(), NotAuthorized, 2},
+		}(), NotAuthorized, 2, ReasonMalformed},
 		{"client nonce only", ScramSHA256, o13, func() *testClient {
 			c := juliet("SHA-256", "n", nil)
 			c.nonceOverride = str("fyko+d2lbbFgONRv9qkxdawL")
 			return c
-		}(), NotAuthorized, 2},
+		}(), NotAuthorized, 2, ReasonMalformed},
 		{"proof flipped bit", ScramSHA256, o13, func() *testClient {
 			c := juliet("SHA-256", "n", nil)
 			c.proofMutate = func(p []byte) { p[0] ^= 1 }
 			return c
-		}(), NotAuthorized, 2},
+		}(), NotAuthorized, 2, ReasonWrongPassword},
 		{"proof too short", ScramSHA256, o13, func() *testClient {
 			c := juliet("SHA-256", "n", nil)
 			c.finalMutate = func(s string) string {
@@ -361,10 +369,10 @@ func TestFailures(t *testing.T) {
 				return s[:i] + ",p=" + base64.StdEncoding.EncodeToString(make([]byte, 20))
 			}
 			return c
-		}(), MalformedRequest, 2},
-		{"wrong hash client", ScramSHA512, o13, &testClient{hashName: "SHA-256", user: "juliet", password: "r0m30myr0m30"}, MalformedRequest, 2},
+		}(), MalformedRequest, 2, ReasonMalformed},
+		{"wrong hash client", ScramSHA512, o13, &testClient{hashName: "SHA-256", user: "juliet", password: "r0m30myr0m30"}, MalformedRequest, 2, ReasonMalformed},
 		{"end-point undefined for Ed25519", ScramSHA256Plus, Options{Lookup: lookup, TLS: &tls13ed.server, ServerCert: tls13ed.cert},
-			juliet("SHA-256", "p=tls-server-end-point", sha256Sum(tls13ed.cert)), NotAuthorized, 1},
+			juliet("SHA-256", "p=tls-server-end-point", sha256Sum(tls13ed.cert)), NotAuthorized, 1, ReasonBindingUnsupported},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -376,8 +384,8 @@ func TestFailures(t *testing.T) {
 			if err == nil {
 				t.Fatal("authentication succeeded")
 			}
-			if f := asFailure(t, err); f.Condition != c.want || steps != c.wantSteps {
-				t.Errorf("got %v after %d steps; want %s after %d", f, steps, c.want, c.wantSteps)
+			if f := asFailure(t, err); f.Condition != c.want || steps != c.wantSteps || f.Reason != c.reason {
+				t.Errorf("got %v (reason %s) after %d steps; want %s (%s) after %d", f, f.Reason, steps, c.want, c.reason, c.wantSteps)
 			}
 			if _, _, err := s.Step(context.Background(), []byte("x")); err == nil {
 				t.Error("Step after failure did not fail")
@@ -399,6 +407,9 @@ func TestMelliumTLSUnique(t *testing.T) {
 	if err != nil {
 		t.Fatalf("tls-unique exchange on TLS 1.2: %v", err)
 	}
+	if cb := s.ChannelBinding(); cb != "p=tls-unique" {
+		t.Errorf("ChannelBinding() = %q, want p=tls-unique", cb)
+	}
 }
 
 func TestTLSUniqueRefusedOnTLS13(t *testing.T) {
@@ -409,8 +420,8 @@ func TestTLSUniqueRefusedOnTLS13(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err = s.Step(context.Background(), []byte("p=tls-unique,,n=juliet,r=abcdefgh"))
-	if f := asFailure(t, err); f.Condition != NotAuthorized || !f.Binding {
-		t.Errorf("got %+v, want a not-authorized binding failure", f)
+	if f := asFailure(t, err); f.Condition != NotAuthorized || f.Reason != ReasonBindingUnsupported || f.FailedLogin() {
+		t.Errorf("got %+v, want a not-authorized binding failure that is not a failed login", f)
 	}
 }
 
@@ -419,25 +430,26 @@ func TestPLAINFailures(t *testing.T) {
 	o := Options{Lookup: newLookup(t), TLS: &tls13.server}
 	big := strings.Repeat("a", MaxMessageSize)
 	cases := []struct {
-		name string
-		opts Options
-		msg  string
-		want string
+		name   string
+		opts   Options
+		msg    string
+		want   string
+		reason string
 	}{
-		{"wrong password", o, "\x00juliet\x00romeo", NotAuthorized},
-		{"unknown user", o, "\x00tybalt\x00romeo", NotAuthorized},
-		{"password case matters", o, "\x00juliet\x00R0M30MYR0M30", NotAuthorized},
-		{"disallowed password", o, "\x00juliet\x00r0m30\x01", NotAuthorized},
-		{"one NUL", o, "juliet\x00r0m30myr0m30", MalformedRequest},
-		{"no NUL", o, "juliet", MalformedRequest},
-		{"three NULs", o, "\x00juliet\x00r0m30\x00myr0m30", MalformedRequest},
-		{"empty authcid", o, "\x00\x00r0m30myr0m30", MalformedRequest},
-		{"empty password", o, "\x00juliet\x00", MalformedRequest},
-		{"invalid UTF-8", o, "\x00juliet\xff\x00r0m30myr0m30", MalformedRequest},
-		{"oversized", o, "\x00juliet\x00" + big, MalformedRequest},
-		{"lookup error", Options{Lookup: failingLookup(errors.New("db down")), TLS: o.TLS}, "\x00juliet\x00x", TemporaryAuthFailure},
-		{"lookup failure passed on", Options{Lookup: failingLookup(&Failure{Condition: AccountDisabled}), TLS: o.TLS}, "\x00juliet\x00x", AccountDisabled},
-		{"no lookup", Options{TLS: o.TLS}, "\x00juliet\x00x", TemporaryAuthFailure},
+		{"wrong password", o, "\x00juliet\x00romeo", NotAuthorized, ReasonWrongPassword},
+		{"unknown user", o, "\x00tybalt\x00romeo", NotAuthorized, ReasonUnknownUser},
+		{"password case matters", o, "\x00juliet\x00R0M30MYR0M30", NotAuthorized, ReasonWrongPassword},
+		{"disallowed password", o, "\x00juliet\x00r0m30\x01", NotAuthorized, ReasonWrongPassword},
+		{"one NUL", o, "juliet\x00r0m30myr0m30", MalformedRequest, ReasonMalformed},
+		{"no NUL", o, "juliet", MalformedRequest, ReasonMalformed},
+		{"three NULs", o, "\x00juliet\x00r0m30\x00myr0m30", MalformedRequest, ReasonMalformed},
+		{"empty authcid", o, "\x00\x00r0m30myr0m30", MalformedRequest, ReasonMalformed},
+		{"empty password", o, "\x00juliet\x00", MalformedRequest, ReasonMalformed},
+		{"invalid UTF-8", o, "\x00juliet\xff\x00r0m30myr0m30", MalformedRequest, ReasonMalformed},
+		{"oversized", o, "\x00juliet\x00" + big, MalformedRequest, ReasonMalformed},
+		{"lookup error", Options{Lookup: failingLookup(errors.New("db down")), TLS: o.TLS}, "\x00juliet\x00x", TemporaryAuthFailure, ReasonStore},
+		{"lookup failure passed on", Options{Lookup: failingLookup(&Failure{Condition: AccountDisabled}), TLS: o.TLS}, "\x00juliet\x00x", AccountDisabled, ReasonAccountRefused},
+		{"no lookup", Options{TLS: o.TLS}, "\x00juliet\x00x", TemporaryAuthFailure, ReasonStore},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -449,10 +461,27 @@ func TestPLAINFailures(t *testing.T) {
 			if err == nil || done || out != nil {
 				t.Fatalf("out=%q done=%v err=%v", out, done, err)
 			}
-			if f := asFailure(t, err); f.Condition != c.want {
-				t.Errorf("got %v, want %s", f, c.want)
+			if f := asFailure(t, err); f.Condition != c.want || f.Reason != c.reason {
+				t.Errorf("got %v (reason %s), want %s (%s)", f, f.Reason, c.want, c.reason)
 			}
 		})
+	}
+}
+
+// TestLookupFailureNotModified: a *Failure from the Lookup may be a shared
+// value; the reason is added to a copy.
+func TestLookupFailureNotModified(t *testing.T) {
+	shared := &Failure{Condition: AccountDisabled, Text: "disabled"}
+	s, err := NewServer(Plain, Options{Lookup: failingLookup(shared), AllowInsecurePlain: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = s.Step(context.Background(), []byte("\x00juliet\x00x"))
+	if f := asFailure(t, err); f.Condition != AccountDisabled || f.Reason != ReasonAccountRefused || f.FailedLogin() {
+		t.Errorf("got %+v", f)
+	}
+	if shared.Reason != "" {
+		t.Errorf("the Lookup's Failure was changed: %+v", shared)
 	}
 }
 
@@ -634,21 +663,98 @@ func TestOversizedInitial(t *testing.T) {
 	}
 }
 
+// TestEmptyResponses: an empty client message ("=" in <auth/> or
+// <response/>, RFC 6120 §6.4.2) is malformed for PLAIN (RFC 4616 §2) and
+// SCRAM; only an absent initial response (nil) gets the empty challenge.
 func TestEmptyResponses(t *testing.T) {
+	ctx := context.Background()
 	for _, mech := range []string{ScramSHA256, Plain} {
-		t.Run(mech, func(t *testing.T) {
-			s, err := NewServer(mech, Options{Lookup: newLookup(t), AllowInsecurePlain: true})
+		o := Options{Lookup: newLookup(t), AllowInsecurePlain: true}
+		t.Run(mech+"/empty initial response", func(t *testing.T) {
+			s, err := NewServer(mech, o)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := s.Step(context.Background(), []byte{}); err != nil {
-				t.Fatal(err)
-			}
-			_, _, err = s.Step(context.Background(), nil)
-			if f := asFailure(t, err); f.Condition != MalformedRequest {
-				t.Errorf("second empty message: %v", f)
+			out, _, err := s.Step(ctx, []byte{})
+			if f := asFailure(t, err); f.Condition != MalformedRequest || f.Reason != ReasonMalformed || out != nil {
+				t.Errorf("got challenge %q, failure %+v; want malformed-request", out, f)
 			}
 		})
+		for _, second := range [][]byte{{}, nil} {
+			t.Run(fmt.Sprintf("%s/no initial response then %#v", mech, second), func(t *testing.T) {
+				s, err := NewServer(mech, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, done, err := s.Step(ctx, nil)
+				if err != nil || done || out == nil || len(out) != 0 {
+					t.Fatalf("no initial response: %q %v %v; want an empty challenge", out, done, err)
+				}
+				_, _, err = s.Step(ctx, second)
+				if f := asFailure(t, err); f.Condition != MalformedRequest {
+					t.Errorf("empty response: %v", f)
+				}
+			})
+		}
+	}
+}
+
+// TestYFlag: what the gs2 flag "y" gets on each kind of connection, with
+// and without StrictChannelBinding.
+func TestYFlag(t *testing.T) {
+	tls13 := newTLSEnv(t, tls.VersionTLS13, certP256)
+	tls12 := newTLSEnv(t, tls.VersionTLS12, certP256)
+	tls12ed := newTLSEnv(t, tls.VersionTLS12, certEd25519)
+	lookup := newLookup(t)
+	cases := []struct {
+		name   string
+		opts   Options
+		refuse bool // refused as a downgrade
+	}{
+		{"TLS 1.3: exporter and end-point only", Options{TLS: &tls13.server, ServerCert: tls13.cert}, false},
+		{"TLS 1.3 strict", Options{TLS: &tls13.server, ServerCert: tls13.cert, StrictChannelBinding: true}, true},
+		{"TLS 1.2: tls-unique offered", Options{TLS: &tls12.server, ServerCert: tls12.cert}, true},
+		{"TLS 1.2 strict", Options{TLS: &tls12.server, ServerCert: tls12.cert, StrictChannelBinding: true}, true},
+		{"TLS 1.2 Ed25519: tls-unique only", Options{TLS: &tls12ed.server, ServerCert: tls12ed.cert}, true},
+		{"no TLS: nothing offered", Options{AllowInsecurePlain: true}, false},
+		{"no TLS strict: nothing offered", Options{AllowInsecurePlain: true, StrictChannelBinding: true}, false},
+	}
+	for _, c := range cases {
+		for _, h := range []string{"SHA-1", "SHA-256", "SHA-512"} {
+			t.Run(c.name+"/"+h, func(t *testing.T) {
+				c.opts.Lookup = lookup
+				s, err := NewServer("SCRAM-"+h, c.opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = runOwn(t, s, &testClient{hashName: h, user: "juliet", password: "r0m30myr0m30", flag: "y"})
+				if !c.refuse {
+					if err != nil {
+						t.Fatalf("y refused: %v", err)
+					}
+					if cb := s.ChannelBinding(); cb != "y" {
+						t.Errorf("ChannelBinding() = %q, want y", cb)
+					}
+					return
+				}
+				f := asFailure(t, err)
+				if f.Condition != NotAuthorized || f.Reason != ReasonDowngrade || f.FailedLogin() {
+					t.Errorf("got %+v (reason %s); want not-authorized for a downgrade, not counted as a failed login", f, f.Reason)
+				}
+			})
+		}
+	}
+	// With "y" accepted, the flag is still bound into the exchange: a
+	// client-final that claims "n" instead fails.
+	s, err := NewServer(ScramSHA256, Options{Lookup: lookup, TLS: &tls13.server})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &testClient{hashName: "SHA-256", user: "juliet", password: "r0m30myr0m30", flag: "y"}
+	cb := base64.StdEncoding.EncodeToString([]byte("n,,"))
+	c.cbOverride = &cb
+	if _, err := runOwn(t, s, c); err == nil || asFailure(t, err).Reason != ReasonBindingMismatch {
+		t.Errorf("y in client-first, n in client-final: %v; want a binding mismatch", err)
 	}
 }
 
@@ -705,19 +811,21 @@ func TestNewServerRejects(t *testing.T) {
 	noUnique := tls12.server
 	noUnique.TLSUnique = nil
 	cases := []struct {
-		name string
-		mech string
-		opts Options
-		want string
+		name   string
+		mech   string
+		opts   Options
+		want   string
+		reason string
 	}{
-		{"unknown", "DIGEST-MD5", Options{}, InvalidMechanism},
-		{"empty", "", Options{}, InvalidMechanism},
-		{"lower case", "scram-sha-256", Options{}, InvalidMechanism},
-		{"unknown hash", "SCRAM-SHA-384", Options{}, InvalidMechanism},
-		{"double PLUS", "SCRAM-SHA-256-PLUS-PLUS", Options{TLS: &tls12.server, ServerCert: tls12.cert}, InvalidMechanism},
-		{"PLAIN without TLS", Plain, Options{}, EncryptionRequired},
-		{"PLUS without TLS", ScramSHA256Plus, Options{}, EncryptionRequired},
-		{"PLUS without binding", ScramSHA256Plus, Options{TLS: &noUnique}, InvalidMechanism},
+		{"unknown", "DIGEST-MD5", Options{}, InvalidMechanism, ReasonUnknownMechanism},
+		{"empty", "", Options{}, InvalidMechanism, ReasonUnknownMechanism},
+		{"lower case", "scram-sha-256", Options{}, InvalidMechanism, ReasonUnknownMechanism},
+		{"unknown hash", "SCRAM-SHA-384", Options{}, InvalidMechanism, ReasonUnknownMechanism},
+		{"double PLUS", "SCRAM-SHA-256-PLUS-PLUS", Options{TLS: &tls12.server, ServerCert: tls12.cert}, InvalidMechanism, ReasonUnknownMechanism},
+		{"hash not offered", ScramSHA1, Options{Hashes: []Hash{SHA256}}, InvalidMechanism, ReasonNotOffered},
+		{"PLAIN without TLS", Plain, Options{}, EncryptionRequired, ReasonEncryptionRequired},
+		{"PLUS without TLS", ScramSHA256Plus, Options{}, EncryptionRequired, ReasonEncryptionRequired},
+		{"PLUS without binding", ScramSHA256Plus, Options{TLS: &noUnique}, InvalidMechanism, ReasonNotOffered},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -725,8 +833,8 @@ func TestNewServerRejects(t *testing.T) {
 			if s != nil || err == nil {
 				t.Fatal("accepted")
 			}
-			if f := asFailure(t, err); f.Condition != c.want {
-				t.Errorf("got %v, want %s", f, c.want)
+			if f := asFailure(t, err); f.Condition != c.want || f.Reason != c.reason || f.FailedLogin() {
+				t.Errorf("got %v (reason %s), want %s (%s), not a failed login", f, f.Reason, c.want, c.reason)
 			}
 		})
 	}

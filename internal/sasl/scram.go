@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -20,6 +21,7 @@ const serverNonceLen = 24
 // the client-final message.
 type scramState struct {
 	gs2Header       string // as sent, including the trailing ','
+	cbFlag          string // "n", "y" or "p=<cb-name>"
 	cbData          []byte // channel binding data, nil for flags n and y
 	clientFirstBare string
 	serverFirst     string
@@ -269,45 +271,46 @@ func (s *Server) scramFirst(ctx context.Context, in []byte) ([]byte, error) {
 		return nil, f
 	}
 	st := &s.scram
+	s.username, s.authzid = cf.username, cf.authzid
 	switch cf.flag {
 	case 'p':
 		if !s.plus {
 			return nil, malformed("channel binding requested with a non-PLUS mechanism")
 		}
 		if !supportsBinding(s.opts, cf.cbName) {
-			f := fail(NotAuthorized, "channel binding type "+cf.cbName+" not supported on this connection")
-			f.Binding = true
-			return nil, f
+			return nil, fail(NotAuthorized, "channel binding type "+cf.cbName+" not supported on this connection").
+				because(ReasonBindingUnsupported)
 		}
 		data, err := bindingData(s.opts, cf.cbName)
 		if err != nil {
-			return nil, fail(NotAuthorized, "channel binding unavailable")
+			return nil, fail(NotAuthorized, "channel binding unavailable").because(ReasonBindingUnsupported)
 		}
 		st.cbData = data
 	case 'y':
 		if s.plus {
 			return nil, malformed("PLUS mechanism without channel binding")
 		}
-		// The client supports channel binding but believes we do not:
-		// if we offered a PLUS mechanism, someone removed it from the
-		// list (RFC 5802 §6).
-		if len(ChannelBindingTypes(s.opts)) > 0 {
-			return nil, fail(NotAuthorized, "channel binding downgrade detected")
+		if downgraded(s.opts) {
+			return nil, fail(NotAuthorized, "channel binding downgrade detected").because(ReasonDowngrade)
 		}
 	case 'n':
 		if s.plus {
 			return nil, malformed("PLUS mechanism without channel binding")
 		}
 	}
-	s.username, s.authzid = cf.username, cf.authzid
 	st.gs2Header, st.clientFirstBare = cf.header, cf.bare
+	st.cbFlag = string(cf.flag)
+	if cf.flag == 'p' {
+		st.cbFlag = "p=" + cf.cbName
+	}
 
 	creds, err := s.lookupHash(ctx, cf.username, s.hash)
 	switch {
 	case errors.Is(err, ErrUnknownUser):
 		creds, st.unknown = fakeCredentials(s.hash, cf.username, s.opts.UnknownUserIterations), true
 	case errors.Is(err, ErrNoCredentials):
-		return nil, fail(InvalidMechanism, "this account has no "+s.mech+" credentials; use another mechanism")
+		return nil, fail(InvalidMechanism, "this account has no "+s.mech+" credentials; use another mechanism").
+			because(ReasonNoCredentials)
 	case err != nil:
 		return nil, lookupFailure(err)
 	}
@@ -343,6 +346,21 @@ func validCredentials(c Credentials, h Hash) bool {
 		len(c.StoredKey) == h.Size() && len(c.ServerKey) == h.Size()
 }
 
+// downgraded reports whether a gs2 flag "y" (the client can bind but
+// believes the server cannot) shows that someone removed the -PLUS
+// mechanisms we offered (RFC 5802 §6). That holds where we offer tls-unique,
+// which RFC 5802 has every binding client implement. Where we offer only
+// newer types (tls-exporter, RFC 9266) or the optional tls-server-end-point,
+// a client may know none of them and say "y" in good faith (on TLS 1.3 it
+// cannot use tls-unique at all); StrictChannelBinding refuses it anyway.
+func downgraded(o Options) bool {
+	types := ChannelBindingTypes(o)
+	if o.StrictChannelBinding {
+		return len(types) > 0
+	}
+	return slices.Contains(types, TLSUnique)
+}
+
 // scramFinal checks the client-final message and returns server-final.
 func (s *Server) scramFinal(in []byte) ([]byte, error) {
 	st := &s.scram
@@ -376,13 +394,14 @@ func (s *Server) scramFinal(in []byte) ([]byte, error) {
 	h.Write(clientKey)
 	proofOK := subtle.ConstantTimeCompare(h.Sum(nil), st.creds.StoredKey) == 1
 
-	if !cbOK {
-		return nil, fail(NotAuthorized, "channel binding mismatch")
-	}
-	if !nonceOK {
-		return nil, fail(NotAuthorized, "nonce mismatch")
-	}
-	if !proofOK || st.unknown {
+	switch {
+	case !cbOK:
+		return nil, fail(NotAuthorized, "channel binding mismatch").because(ReasonBindingMismatch)
+	case !nonceOK:
+		return nil, fail(NotAuthorized, "nonce mismatch").because(ReasonMalformed)
+	case st.unknown:
+		return nil, fail(NotAuthorized, "authentication failed").because(ReasonUnknownUser)
+	case !proofOK:
 		return nil, fail(NotAuthorized, "authentication failed")
 	}
 	mac = hmac.New(newHash, st.creds.ServerKey)

@@ -158,6 +158,19 @@ func (d *Decoder) SetLimits(lim Limits) { d.lim = lim.withDefaults() }
 // consumed.
 func (d *Decoder) Buffered() int { return d.w - d.r }
 
+// BufferedSpace reports whether the bytes read from the reader but not yet
+// consumed are all XML white space (or there are none). STARTTLS uses it:
+// white space after <starttls/> is harmless, anything else would be
+// plaintext injected ahead of the TLS handshake.
+func (d *Decoder) BufferedSpace() bool {
+	for _, c := range d.buf[d.r:d.w] {
+		if !isSpace(c) {
+			return false
+		}
+	}
+	return true
+}
+
 // InputOffset returns the number of bytes consumed so far, over all
 // streams (Restart and Reset do not reset it).
 func (d *Decoder) InputOffset() int64 { return d.consumed }

@@ -763,3 +763,31 @@ func TestRelease(t *testing.T) {
 		t.Fatalf("after the end: %v, want io.EOF", err)
 	}
 }
+
+// TestBufferedSpace: what is left in the buffer after <starttls/> is
+// reported as white space only when it is.
+func TestBufferedSpace(t *testing.T) {
+	for _, c := range []struct {
+		tail string
+		want bool
+	}{
+		{"", true},
+		{"\n", true},
+		{" \r\n\t", true},
+		{"\n<message/>", false},
+		{"x", false},
+		{"\n\x00", false},
+		{"\u00a0", false}, // not XML white space
+	} {
+		d := NewDecoder(strings.NewReader(hdr+`<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`+c.tail), Limits{})
+		if _, err := d.ReadHeader(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Next(); err != nil {
+			t.Fatal(err)
+		}
+		if got := d.BufferedSpace(); got != c.want {
+			t.Errorf("tail %q: BufferedSpace = %v, want %v (buffered %d)", c.tail, got, c.want, d.Buffered())
+		}
+	}
+}

@@ -85,6 +85,9 @@ type DialOptions struct {
 	TLS        *tls.Config      // default: verify the server's cert, TLS 1.3
 	// NoServe leaves the session unserved (the test reads itself).
 	NoServe bool
+	// TeeOut, if set, gets a copy of everything the client writes (its
+	// XML, SASL included, before TLS encrypts it).
+	TeeOut io.Writer
 }
 
 // Dial connects user (a bare JID string) with password over STARTTLS and
@@ -103,6 +106,20 @@ func (s *Server) Dial(t testing.TB, user, password string, o DialOptions) *Clien
 // DialErr is Dial that returns the error instead of failing the test.
 func (s *Server) DialErr(t testing.TB, user, password string, o DialOptions) (*Client, error) {
 	t.Helper()
+	if o.TLS == nil {
+		origin, err := mjid.Parse(user)
+		if err != nil {
+			return nil, err
+		}
+		o.TLS = s.TLSConfig(t, origin.Domainpart())
+	}
+	return DialAddr(t, s.Addr("c2s"), user, password, o)
+}
+
+// DialAddr is DialErr for a server at addr (STARTTLS) that this process
+// did not start; o.TLS must say how to verify its certificate.
+func DialAddr(t testing.TB, addr, user, password string, o DialOptions) (*Client, error) {
+	t.Helper()
 	origin, err := mjid.Parse(user)
 	if err != nil {
 		return nil, err
@@ -110,10 +127,7 @@ func (s *Server) DialErr(t testing.TB, user, password string, o DialOptions) (*C
 	if len(o.Mechanisms) == 0 {
 		o.Mechanisms = []sasl.Mechanism{sasl.ScramSha256}
 	}
-	if o.TLS == nil {
-		o.TLS = s.TLSConfig(t, origin.Domainpart())
-	}
-	conn, err := net.Dial("tcp", s.Addr("c2s"))
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -122,8 +136,11 @@ func (s *Server) DialErr(t testing.TB, user, password string, o DialOptions) (*C
 	// racing a later write breaks the TLS connection for good. So calls get
 	// a context that never ends, and the timeout closes the socket instead.
 	stop := time.AfterFunc(10*time.Second, func() { conn.Close() })
-	sess, err := xmpp.NewClientSession(context.Background(), origin, conn,
-		xmpp.StartTLS(o.TLS), xmpp.SASL("", password, o.Mechanisms...), xmpp.BindResource())
+	features := []xmpp.StreamFeature{xmpp.StartTLS(o.TLS), xmpp.SASL("", password, o.Mechanisms...), xmpp.BindResource()}
+	sess, err := xmpp.NewSession(context.Background(), origin.Domain(), origin, conn, 0,
+		xmpp.NewNegotiator(func(*xmpp.Session, *xmpp.StreamConfig) xmpp.StreamConfig {
+			return xmpp.StreamConfig{Features: features, TeeOut: o.TeeOut}
+		}))
 	stop.Stop()
 	if err != nil {
 		conn.Close()

@@ -1,9 +1,11 @@
 package xmpptest
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 )
 
 // DebianPython is Debian's interpreter, where python3-slixmpp and
@@ -16,9 +18,64 @@ const DebianPython = "/usr/bin/python3"
 func RequirePython(t testing.TB, module, pkg string) {
 	t.Helper()
 	if err := exec.Command(DebianPython, "-c", "import "+module).Run(); err != nil {
-		if os.Getenv("PARLEY_REQUIRE_INTEROP") != "" {
-			t.Fatalf("%s is required: %v (apt-get install %s)", pkg, err, pkg)
-		}
-		t.Skip(pkg + " not installed")
+		missing(t, pkg, err)
 	}
+}
+
+// RequireCommand returns the path of the program name from the Debian
+// package pkg, skipping the test (failing it under PARLEY_REQUIRE_INTEROP)
+// when it is not installed.
+func RequireCommand(t testing.TB, name, pkg string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		missing(t, pkg, err)
+	}
+	return path
+}
+
+func missing(t testing.TB, pkg string, err error) {
+	t.Helper()
+	if os.Getenv("PARLEY_REQUIRE_INTEROP") != "" {
+		t.Fatalf("%s is required: %v (apt-get install %s)", pkg, err, pkg)
+	}
+	t.Skip(pkg + " not installed")
+}
+
+// Script is a client script started by StartPython.
+type Script struct {
+	done   chan struct{}
+	out    []byte
+	err    error
+	cancel context.CancelFunc
+}
+
+// StartPython runs script (a path relative to the test's package) with
+// DebianPython and args, for at most a minute, and returns the stanza on in
+// that match accepts first: what the script sent. It fails the test if the
+// script ends before.
+func StartPython(t testing.TB, in <-chan Stanza, match func(Stanza) bool, script string, args ...string) (Stanza, *Script) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	s := &Script{done: make(chan struct{}), cancel: cancel}
+	t.Cleanup(func() { s.cancel(); <-s.done })
+	cmd := exec.CommandContext(ctx, DebianPython, append([]string{script}, args...)...)
+	go func() { s.out, s.err = cmd.CombinedOutput(); close(s.done) }()
+	for {
+		select {
+		case st := <-in:
+			if match(st) {
+				return st, s
+			}
+		case <-s.done:
+			t.Fatalf("%s ended before sending: %v\n%s", script, s.err, s.out)
+		}
+	}
+}
+
+// Wait waits for the script to end and returns its combined output and
+// exit error.
+func (s *Script) Wait() (string, error) {
+	<-s.done
+	return string(s.out), s.err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -30,6 +31,13 @@ type Option func(*config.Config)
 // directory; it is shut down when the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
+	return StartLogged(t, nil, opts...)
+}
+
+// StartLogged is Start with the server's log going to h as well (at debug
+// level), for tests that check what the server logs.
+func StartLogged(t testing.TB, h slog.Handler, opts ...Option) *Server {
+	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.C2S.Addr = "127.0.0.1:0"
@@ -46,6 +54,9 @@ func Start(t testing.TB, opts ...Option) *Server {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() || os.Getenv("PARLEY_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if h != nil {
+		log = slog.New(teeHandler{log.Handler(), h})
 	}
 	ctx := context.Background()
 	srv, err := server.New(ctx, cfg, log)
@@ -97,4 +108,30 @@ func (s *Server) RootCAs(t testing.TB) *x509.CertPool {
 // certificate for domain.
 func (s *Server) TLSConfig(t testing.TB, domain string) *tls.Config {
 	return &tls.Config{ServerName: domain, RootCAs: s.RootCAs(t), MinVersion: tls.VersionTLS12}
+}
+
+// teeHandler sends each record to two handlers.
+type teeHandler struct{ a, b slog.Handler }
+
+func (t teeHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return t.a.Enabled(ctx, l) || t.b.Enabled(ctx, l)
+}
+
+func (t teeHandler) Handle(ctx context.Context, r slog.Record) error {
+	var err error
+	if t.a.Enabled(ctx, r.Level) {
+		err = t.a.Handle(ctx, r.Clone())
+	}
+	if t.b.Enabled(ctx, r.Level) {
+		err = errors.Join(err, t.b.Handle(ctx, r.Clone()))
+	}
+	return err
+}
+
+func (t teeHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return teeHandler{t.a.WithAttrs(as), t.b.WithAttrs(as)}
+}
+
+func (t teeHandler) WithGroup(name string) slog.Handler {
+	return teeHandler{t.a.WithGroup(name), t.b.WithGroup(name)}
 }

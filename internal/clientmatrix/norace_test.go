@@ -1,0 +1,5 @@
+//go:build !race
+
+package clientmatrix
+
+const raceBuild = false
