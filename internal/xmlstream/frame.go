@@ -146,7 +146,7 @@ func (d *Decoder) scanLT(b []byte, header bool) error {
 	case !header && f.depth >= d.lim.MaxDepth:
 		return d.frameErr(condPolicy, "elements nested too deep")
 	case !header && d.tooCostly(elemCost):
-		return d.memoryErr(strconv.Itoa(f.counts.elems) + " elements")
+		return d.memoryErr()
 	default: // a start tag: the name is checked when it ends
 		f.depth++
 		f.counts.elems++
@@ -172,10 +172,19 @@ func (d *Decoder) scanTag(b []byte, header bool) (bool, error) {
 			if f.off = i; i == len(b) {
 				return false, nil
 			}
-			if more, err := d.nameByte(b, b[i]); more || err != nil {
+			if c = b[i]; c < utf8.RuneSelf && c != ':' { // the usual end of a name
+				if err := d.nameEnded(b); err != nil {
+					return false, err
+				}
+			} else if more, err := d.nameByte(b, c); more || err != nil {
 				return false, err
 			}
 		case fsTag:
+			if isSpace(c) {
+				f.spaced = true
+				f.off++
+				continue
+			}
 			if err := d.tagByte(c, header); err != nil {
 				return false, err
 			}
@@ -239,6 +248,9 @@ func (d *Decoder) nameByte(b []byte, c byte) (more bool, err error) {
 func (d *Decoder) nameEnded(b []byte) error {
 	f := &d.fr
 	name := b[f.nameStart:f.off]
+	if f.state == fsEndName && f.depth > 0 {
+		return d.endNameEnded(b, name)
+	}
 	if err := d.checkName(name); err != nil {
 		return err
 	}
@@ -251,15 +263,26 @@ func (d *Decoder) nameEnded(b []byte) error {
 		if k := f.off; k+1 < len(b) && b[k] == '=' && (b[k+1] == '\'' || b[k+1] == '"') {
 			f.state, f.quote, f.off = fsQuote, b[k+1], k+2 // name='value', the usual way
 		}
-	case fsEndName:
-		if f.depth > 0 {
-			top := f.open[len(f.open)-1]
-			if want := b[top.off : top.off+top.n]; !bytes.Equal(name, want) {
-				return d.frameErr(condNotWellFormed, "end tag </"+clip(string(name))+"> does not match <"+clip(string(want))+">")
-			}
-		}
+	case fsEndName: // </stream:stream>, which the parser checks
 		f.state = fsEndTail
 	}
+	return nil
+}
+
+// endNameEnded matches the name of an end tag with the innermost open
+// element. The same name is valid (it was checked in the start tag);
+// another one is checked first, as the parser does, to report a name too
+// long or invalid before the mismatch.
+func (d *Decoder) endNameEnded(b, name []byte) error {
+	f := &d.fr
+	top := f.open[len(f.open)-1]
+	if want := b[top.off : top.off+top.n]; !bytes.Equal(name, want) {
+		if err := d.checkName(name); err != nil {
+			return err
+		}
+		return d.frameErr(condNotWellFormed, "end tag </"+clip(string(name))+"> does not match <"+clip(string(want))+">")
+	}
+	f.state = fsEndTail
 	return nil
 }
 
@@ -292,6 +315,8 @@ func (d *Decoder) tagByte(c byte, header bool) error {
 	switch {
 	case isSpace(c):
 		f.spaced = true
+	case (c == '>' || c == '/') && !header && f.attrs > 0 && d.tooCostly(0):
+		return d.memoryErr() // with this tag's attributes
 	case c == '>':
 		f.state = fsText
 	case c == '/':
@@ -300,8 +325,6 @@ func (d *Decoder) tagByte(c byte, header bool) error {
 		return d.frameErr(condNotWellFormed, "expected white space, '>' or '/>' in tag")
 	case f.attrs >= d.maxAttrs(header):
 		return d.frameErr(condPolicy, "too many attributes")
-	case !header && d.tooCostly(attrCost):
-		return d.memoryErr(strconv.Itoa(f.counts.attrs) + " attributes")
 	default: // an attribute's name starts
 		f.attrs++
 		f.counts.attrs++
@@ -344,9 +367,11 @@ type errMemory struct{ e *Error }
 
 func (m errMemory) Error() string { return m.e.Error() }
 
-func (d *Decoder) memoryErr(what string) error {
+func (d *Decoder) memoryErr() error {
+	c := &d.fr.counts
 	return errMemory{errAt(condPolicy, "stanza too big for memory: its tree would take more than "+
-		strconv.Itoa(d.lim.MaxMemory)+" bytes ("+what+" so far)", d.consumed+int64(d.fr.off))}
+		strconv.Itoa(d.lim.MaxMemory)+" bytes ("+strconv.Itoa(c.elems)+" elements, "+strconv.Itoa(c.attrs)+
+		" attributes so far)", d.consumed+int64(d.fr.off))}
 }
 
 func (d *Decoder) maxAttrs(header bool) int {
