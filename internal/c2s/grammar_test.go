@@ -96,7 +96,7 @@ func TestStanzaMemoryLimit(t *testing.T) {
 
 const pingNext = "<iq type='get' id='next' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>"
 
-// TestXML11Refused: XMPP is XML 1.0 (RFC 6120 §11); an XML 1.1
+// TestXML11Refused: XMPP is XML 1.0 (RFC 6120 §11.8); an XML 1.1
 // declaration ends the stream with not-well-formed.
 func TestXML11Refused(t *testing.T) {
 	srv := xmpptest.Start(t)

@@ -31,7 +31,7 @@
 //     order mark (RFC 6120 §11.6 makes U+FEFF a character, so it is text
 //     before the header), and malformed XML declarations, including one
 //     declaring another XML version than 1.0 (XMPP is XML 1.0, RFC 6120
-//     §11; XML 1.1's other characters and line ends are not handled).
+//     §11.8; XML 1.1's other characters and line ends are not handled).
 //   - bad-namespace-prefix: an undeclared prefix on an element or an
 //     attribute, and elements using the xml prefix.
 //   - invalid-namespace: the stream element is not in NSStream.

@@ -107,7 +107,7 @@ func (p *parser) checkDecl() error {
 		want = want[1:]
 		if !validDeclValue(a.name, a.value) {
 			if a.name == "version" && strings.HasPrefix(a.value, "1.") {
-				return p.fail(condNotWellFormed, "XML version "+clip(a.value)+" is not supported: XMPP streams are XML 1.0 (RFC 6120 §11)")
+				return p.fail(condNotWellFormed, "XML version "+clip(a.value)+" is not supported: XMPP streams are XML 1.0 (RFC 6120 §11.8)")
 			}
 			if a.name == "encoding" {
 				return p.fail(condEncoding, "encoding "+clip(a.value)+" is not supported, only UTF-8")
