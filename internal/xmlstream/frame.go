@@ -19,7 +19,9 @@ import (
 // the open elements by name (kept as offsets into the buffered construct,
 // at most the depth limit of them), nesting depth, attributes per tag,
 // CDATA sections, and the restricted constructs (comments, DTDs,
-// processing instructions). What only the content decides (characters,
+// processing instructions). It alone bounds what the stanza's tree would
+// cost (Limits.MaxMemory), at each element, before anything is built.
+// What only the content decides (characters,
 // references, namespaces, duplicate attributes) is left to the parser,
 // which sees each complete element; when the framer fails, or the input
 // ends or reaches the size limit inside a construct, the parser looks at
