@@ -12,7 +12,7 @@ const modPrefix = "github.com/parleyim/parley/"
 // tier of each internal package; a package may import only packages of
 // its own tier or lower. Keep in step with docs/ARCHITECTURE.md.
 var tiers = map[string]int{
-	"internal/stanza": 0, "internal/xmlstream": 0, "internal/netpoll": 0, "internal/memtrim": 0, "internal/jid": 0, "internal/sasl": 0,
+	"internal/stanza": 0, "internal/stream": 0, "internal/xmlstream": 0, "internal/netpoll": 0, "internal/memtrim": 0, "internal/jid": 0, "internal/sasl": 0,
 	"internal/config": 0, "internal/metrics": 0, "internal/limits": 0,
 	"internal/module": 1, "internal/router": 1, "internal/storage": 1, "internal/tlsutil": 1,
 	"internal/account": 2, "internal/c2s": 2, "internal/admin": 2, "internal/features/disco": 2,

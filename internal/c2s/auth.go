@@ -12,6 +12,7 @@ import (
 	"github.com/parleyim/parley/internal/limits"
 	"github.com/parleyim/parley/internal/sasl"
 	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/stream"
 )
 
 // maxAuthAttempts bounds the failed logins (sasl.Failure.FailedLogin:
@@ -130,8 +131,7 @@ func (s *Session) saslSuccess(final []byte) (bool, error) {
 	if err := s.out.writeNow(saslElement("success", final)); err != nil {
 		return false, err
 	}
-	s.dec.SetLimits(s.limitsFull())
-	s.dec.Restart()
+	s.tr.Restart(s.limitsFull())
 	return true, nil
 }
 
@@ -180,10 +180,10 @@ func (s *Session) saslFailure(f *sasl.Failure) error {
 		s.authFail++
 		if err := s.srv.limiter.AuthFailed(s.addr); errors.Is(err, limits.ErrBanned) {
 			s.srv.log.Warn("address banned after failed logins", "peer", s.addr, "stream_id", s.id)
-			return streamErr("policy-violation", "too many failed logins from your address")
+			return stream.New(stream.PolicyViolation, "too many failed logins from your address")
 		}
 		if s.authFail >= max(maxAuthAttempts, len(sasl.Mechanisms(s.saslOptions()))) {
-			return streamErr("policy-violation", "too many failed login attempts")
+			return stream.New(stream.PolicyViolation, "too many failed login attempts")
 		}
 	}
 	return nil

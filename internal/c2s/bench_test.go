@@ -52,7 +52,7 @@ func (r *repeater) Read(p []byte) (int, error) {
 
 func boundSession(b *testing.B, srv *Server, full string) (*Session, *discardConn) {
 	conn := &discardConn{}
-	s := newSession(context.Background(), srv, conn, netip.IPv6Loopback(), false)
+	s, _ := newTCPSession(context.Background(), srv, conn, netip.IPv6Loopback(), false)
 	s.full = jid.MustParse(full)
 	s.user = s.full.Bare()
 	s.fullStr = s.full.String()

@@ -5,17 +5,20 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"strings"
+	"time"
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
+	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/stream"
 )
 
 // handleBind accepts resource binding (RFC 6120 §7) and the legacy
 // session establishment (RFC 3921 §3, kept optional by RFC 6121).
 func (s *Session) handleBind(ctx context.Context, el *stanza.Element) error {
 	if el.Space != stanza.NSClient || el.Local != stanza.KindIQ {
-		return streamErr("not-authorized", "bind a resource first")
+		return stream.New(stream.NotAuthorized, "bind a resource first")
 	}
 	bind := el.Child(NSBind, "bind")
 	if el.Attr("type") != stanza.Set || bind == nil {
@@ -38,7 +41,7 @@ func (s *Session) handleBind(ctx context.Context, el *stanza.Element) error {
 	s.full, s.fullStr = full, full.String()
 	s.state = stateBound
 	if old := s.srv.router.Bind(s); old != nil {
-		old.Close("conflict", "replaced by a new connection with the same resource")
+		replace(old)
 	}
 	mSessions.Inc()
 	s.srv.log.Info("session bound", "jid", s.fullStr, "peer", s.addr)
@@ -71,4 +74,23 @@ func (s *Session) replyError(el *stanza.Element, e *stanza.Error) error {
 		r.SetAttr("from", to)
 	}
 	return s.Deliver(r)
+}
+
+// replaceWait bounds how long a new session waits for the session it
+// replaces to end its state.
+const replaceWait = 2 * time.Second
+
+// replace closes the session old, whose resource a new session took
+// (conflict, RFC 6120 §7.7.2.2), and waits until its state has ended
+// (router, SessionClosed hooks), so that the old resource's unavailable
+// presence goes out before the new one can send any. It does not wait for
+// the old socket: the old owner ends the state before it writes anything.
+func replace(old router.Session) {
+	old.Close(stream.Conflict, "replaced by a new connection with the same resource")
+	if o, ok := old.(*Session); ok {
+		select {
+		case <-o.ctx.Done():
+		case <-time.After(replaceWait):
+		}
+	}
 }

@@ -5,13 +5,23 @@
 // on them and hands them to the router. It writes what the router delivers
 // through a bounded, coalescing output queue.
 //
-// Per connection one goroutine reads and owns the state; writes are queued
-// and flushed by a short-lived goroutine that exists only while there is
-// something to write, so an idle session costs one goroutine.
+// A connection is a session carried by a transport. The session (Session:
+// session.go, negotiate.go, auth.go, bind.go, inbound.go, out.go,
+// close.go) is the state — negotiation, the bound address, presence, the
+// output queue, the hooks — and decides when the stream ends. The
+// transport (transport.go; TCP in tcp.go and park.go) turns bytes into
+// headers and elements, frames what the session writes, and owns the
+// goroutine that runs the session: one owner per session, which alone
+// writes the closing stream error and tears down; Close from anywhere else
+// only asks (close.go). An idle TCP session parks in netpoll and holds no
+// goroutine; writes are flushed by a goroutine that exists only while
+// there is something to write.
 //
-// Modules reach it through module.Registry: nonzas from bound sessions,
-// the few iqs accepted before authentication (XEP-0077 registration) and
-// pre-auth stream features (see extend.go).
+// Protocol values of the stream itself (header, features, the stream
+// error type) are internal/stream's. Modules reach c2s through
+// module.Registry: nonzas from bound sessions, the few iqs accepted before
+// authentication (XEP-0077 registration) and pre-auth stream features (see
+// extend.go).
 //
 // It does not decide where stanzas go (router), store anything (account,
 // storage) or implement features (modules).

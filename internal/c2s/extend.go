@@ -7,6 +7,7 @@ import (
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/stream"
 )
 
 // This file holds the extension points modules reach c2s through: nonzas
@@ -19,18 +20,18 @@ import (
 func (s *Session) handleNonza(ctx context.Context, el *stanza.Element) error {
 	h := s.srv.router.Registry().LookupNonza(el.Space, el.Local)
 	if h == nil {
-		return streamErr("unsupported-stanza-type", "only message, presence and iq are allowed")
+		return stream.New(stream.UnsupportedStanzaType, "only message, presence and iq are allowed")
 	}
 	err := h(ctx, s, el)
 	if err == nil {
 		return nil
 	}
-	var me *module.StreamError
-	if errors.As(err, &me) {
-		return streamErr(me.Condition, me.Text)
+	var se *stream.Error
+	if errors.As(err, &se) {
+		return se
 	}
 	s.srv.log.Error("nonza handler failed", "jid", s.fullStr, "element", el.Local, "ns", el.Space, "err", err)
-	return streamErr("internal-server-error", "")
+	return stream.New(stream.InternalServerError, "")
 }
 
 // stanzaContext returns ctx carrying the session's scope. It is made once:
@@ -43,7 +44,7 @@ func (s *Session) stanzaContext(ctx context.Context) context.Context {
 }
 
 func (s *Session) preAuth() module.PreAuth {
-	return module.PreAuth{Domain: s.domain, Addr: s.addr, TLS: s.tls != nil}
+	return module.PreAuth{Domain: s.domain, Addr: s.addr, TLS: s.secure() != nil}
 }
 
 // preAuthIQHandler returns the module handler for an iq sent before

@@ -9,6 +9,7 @@ import (
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/stream"
 )
 
 // Namespaces of elements only the server may add to a stanza.
@@ -31,7 +32,7 @@ func (s *Session) handleStanza(ctx context.Context, el *stanza.Element) error {
 	start := time.Now()
 	if f := el.Attr("from"); f != "" && f != s.fullStr {
 		if fj, err := jid.Parse(f); err != nil || (fj != s.full && fj != s.user) {
-			return streamErr("invalid-from", "the 'from' address is not yours")
+			return stream.New(stream.InvalidFrom, "the 'from' address is not yours")
 		}
 	}
 	el.SetAttr("from", s.fullStr)

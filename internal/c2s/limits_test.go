@@ -82,6 +82,19 @@ func TestConnectionsPerIP(t *testing.T) {
 	}
 }
 
+// TestConnectionsPerIPDirectTLS: on the direct TLS port a refused
+// connection is closed without plaintext (it would be garbage inside the
+// TLS the client expects).
+func TestConnectionsPerIPDirectTLS(t *testing.T) {
+	srv := xmpptest.Start(t, noExemption, func(c *config.Config) { c.Limits.ConnectionsPerIP = 1 })
+	held := srv.RawAt(t, srv.Addr("c2s-tls"))
+	defer held.Conn.Close()
+	refused := srv.RawAt(t, srv.Addr("c2s-tls"))
+	if out, closed := refused.ReadToEOF(wait); !closed || out != "" {
+		t.Fatalf("refused direct TLS connection: closed=%v %q", closed, out)
+	}
+}
+
 func TestLoopbackExemptByDefault(t *testing.T) {
 	srv := xmpptest.Start(t, func(c *config.Config) { c.Limits.ConnectionsPerIP = 1 })
 	a, b := srv.Raw(t), srv.Raw(t)

@@ -3,17 +3,13 @@ package c2s
 import (
 	"errors"
 	"sync"
-	"time"
 
 	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/stream"
 )
 
 // errClosed is returned when writing to a session that is closing.
 var errClosed = errors.New("c2s: session closed")
-
-// writeTimeout bounds one write to the socket; a peer that does not read
-// for this long is dead or hostile.
-const writeTimeout = 30 * time.Second
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
@@ -21,13 +17,19 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b 
 // under mu; a flusher goroutine, started on demand and exiting when the
 // queue is empty, writes them to the connection. Several stanzas queued
 // while a write is in progress go out in one write (coalescing).
+//
+// A queue past limits.max_outbound_bytes belongs to a slow consumer: what
+// is not yet written is dropped and the session is asked to close with
+// policy-violation, which the owner then writes after the write in
+// progress (close.go), so the client does receive it.
 type output struct {
 	s *Session
-	// mu guards pending, flushing, closed and done.
+	// mu guards the fields below.
 	mu       sync.Mutex
 	pending  *[]byte
 	flushing bool
-	closed   bool
+	stopped  bool          // no more stanzas: the session is closing
+	closed   bool          // nothing more at all: the final bytes are queued, or a write failed
 	done     chan struct{} // closed when the final flush after close ends
 	// wmu serialises writes to the connection.
 	wmu sync.Mutex
@@ -36,37 +38,47 @@ type output struct {
 // deliver serialises el into the queue.
 func (o *output) deliver(el *stanza.Element) error {
 	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.closed {
+	if o.stopped || o.closed {
+		o.mu.Unlock()
 		return errClosed
 	}
 	p := o.pendingLocked()
 	*p = el.AppendXML(*p, stanza.NSClient)
-	if max := o.s.srv.cfg.Limits.MaxOutboundBytes; max > 0 && len(*o.pending) > max {
-		o.closed = true
-		go o.s.Close("policy-violation", "slow consumer: too much data queued")
+	if max := o.s.srv.cfg.Limits.MaxOutboundBytes; max > 0 && len(*p) > max {
+		o.stopped = true
+		putBuf(o.pending)
+		o.pending = nil
+		o.mu.Unlock()
+		o.s.Close(stream.PolicyViolation, "slow consumer: too much data queued")
 		return errClosed
 	}
 	o.kickLocked()
+	o.mu.Unlock()
 	return nil
 }
 
-// raw queues bytes that are not an element (stream header, closing tag).
-// With final set, the queue is closed after them.
-func (o *output) raw(b []byte, final bool) error {
+// stop refuses stanzas from now on; what is queued still goes out.
+func (o *output) stop() {
+	o.mu.Lock()
+	o.stopped = true
+	o.mu.Unlock()
+}
+
+// final queues the session's last bytes (stream error, closing tag) and
+// returns a channel closed once they are written or writing failed; nil
+// when nothing can be written any more.
+func (o *output) final(b []byte) <-chan struct{} {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed {
-		return errClosed
+		return nil
 	}
 	p := o.pendingLocked()
 	*p = append(*p, b...)
-	if final {
-		o.closed = true
-		o.done = make(chan struct{})
-	}
+	o.closed = true
+	o.done = make(chan struct{})
 	o.kickLocked()
-	return nil
+	return o.done
 }
 
 // pendingLocked returns the queue buffer, taking one from the pool when
@@ -113,18 +125,15 @@ func (o *output) flush() {
 	}
 }
 
+// write writes b within c2s.write_timeout.
 func (o *output) write(b []byte) error {
 	o.wmu.Lock()
 	defer o.wmu.Unlock()
-	c := o.s.conn()
-	if err := c.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
-		return err
-	}
-	_, err := c.Write(b)
-	return err
+	return o.s.tr.Write(b, o.s.srv.cfg.C2S.WriteTimeout.D())
 }
 
-// fail marks the queue dead after a write error and unblocks waiters.
+// fail marks the queue dead after a write error, unblocks waiters and
+// ends the session: nothing more can reach the client.
 func (o *output) fail() {
 	o.mu.Lock()
 	o.closed = true
@@ -138,12 +147,12 @@ func (o *output) fail() {
 		o.done = nil
 	}
 	o.mu.Unlock()
-	o.s.closeConn()
+	o.s.abort()
 }
 
-// writeNow writes b synchronously, bypassing the queue; only the reading
-// goroutine uses it, before the session is bound (STARTTLS <proceed/> must
-// be on the wire before the TLS handshake starts).
+// writeNow writes b synchronously, bypassing the queue; only the owner
+// uses it, before the session is bound (STARTTLS <proceed/> must be on the
+// wire before the TLS handshake starts).
 func (o *output) writeNow(b []byte) error {
 	o.mu.Lock()
 	closed := o.closed
@@ -151,7 +160,11 @@ func (o *output) writeNow(b []byte) error {
 	if closed {
 		return errClosed
 	}
-	return o.write(b)
+	if err := o.write(b); err != nil {
+		o.fail()
+		return err
+	}
+	return nil
 }
 
 func putBuf(b *[]byte) {

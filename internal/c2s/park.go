@@ -3,13 +3,10 @@ package c2s
 import (
 	"crypto/tls"
 	"errors"
-	"net"
-	"os"
 	"time"
 
 	"github.com/parleyim/parley/internal/netpoll"
 	"github.com/parleyim/parley/internal/tlsutil"
-	"github.com/parleyim/parley/internal/xmlstream"
 )
 
 // This file holds session parking: a connection that has been silent for
@@ -27,48 +24,46 @@ import (
 // for park_after and can be parked.
 var errPark = errors.New("c2s: connection idle")
 
-// errClosedEarly ends a session closed before its setup (direct TLS
-// handshake) ran.
-var errClosedEarly = errors.New("c2s: closed before the stream started")
-
 // wakeReason is why a parked session runs again.
 type wakeReason uint8
 
 const (
 	wakeReadable wakeReason = iota // bytes, end of stream or an error on the socket
 	wakeTimer                      // the idle timer: ping, or a timeout
-	wakeClose                      // the server closes the session
+	wakeClose                      // the session is asked to close
 )
 
 // start runs a new connection: parked until its first bytes when it can
 // be polled, else on its own goroutine.
-func (s *Session) start() {
+func (t *tcpTransport) start() {
+	s := t.s
 	now := time.Now()
 	s.deadline = now.Add(s.srv.cfg.Limits.PreAuthTimeout.D())
 	s.lastRead = now
 	if s.srv.cfg.C2S.ParkAfter > 0 {
 		if p, err := netpoll.Default(); err == nil {
-			s.poll, _ = p.Register(s.c, s.onReadable)
+			t.poll, _ = p.Register(t.c, t.onReadable)
 		}
 	}
-	if s.poll == nil {
-		go s.loop(wakeReadable)
+	if t.poll == nil {
+		go t.loop(wakeReadable)
 		return
 	}
-	if !s.park() {
-		go s.loop(wakeClose)
+	if !t.park() {
+		go t.loop(wakeClose)
 	}
 }
 
 // loop runs the session on the calling goroutine until it parks or ends.
-func (s *Session) loop(why wakeReason) {
+func (t *tcpTransport) loop(why wakeReason) {
 	for {
-		err := s.step(why)
+		err := t.step(why)
 		if !errors.Is(err, errPark) {
-			s.stop(err)
+			t.s.stop(err)
+			t.end()
 			return
 		}
-		if s.park() {
+		if t.park() {
 			return
 		}
 		why = wakeClose // not parked: closing, or the socket is gone
@@ -77,17 +72,18 @@ func (s *Session) loop(why wakeReason) {
 
 // step does the one-time setup if needed, handles a timer wake-up and
 // serves the stream until it parks (errPark) or ends.
-func (s *Session) step(why wakeReason) error {
-	if !s.started {
-		if why == wakeClose || why == wakeTimer && s.directTLS {
+func (t *tcpTransport) step(why wakeReason) error {
+	s := t.s
+	if !t.started {
+		if why == wakeClose || why == wakeTimer && t.directTLS {
 			// Nothing was negotiated: no handshake for a closing or
 			// timed-out connection.
 			if why == wakeClose {
-				return errClosedEarly
+				return errClosing
 			}
 			return s.onIdle()
 		}
-		if err := s.setup(); err != nil {
+		if err := t.setup(); err != nil {
 			return err
 		}
 	}
@@ -96,77 +92,39 @@ func (s *Session) step(why wakeReason) error {
 			return err
 		}
 	}
-	return s.serve(s.ctx)
-}
-
-// setup runs the direct TLS handshake (XEP-0368) and makes the decoder.
-func (s *Session) setup() error {
-	if s.directTLS {
-		if err := s.handshake(s.srv.directTLS); err != nil {
-			s.srv.log.Debug("direct TLS handshake failed", "peer", s.addr, "err", err)
-			return err
-		}
-	}
-	s.dec = xmlstream.NewDecoder(rateReaderFor(s), s.limitsPreAuth())
-	s.started = true
-	return nil
-}
-
-// onIdle handles the idle timer: a bound session that has been silent for
-// the ping interval gets a ping and parks again; a session past its
-// deadline (pre-auth, or an unanswered ping) times out.
-func (s *Session) onIdle() error {
-	if s.closing.Load() {
-		return nil // serve drains until the peer closes
-	}
-	if time.Now().Before(s.wakeAt()) {
-		return errPark // a stale timer: nothing is due yet
-	}
-	if s.state == stateBound && !s.pingPending && s.pingIdle() {
-		return errPark
-	}
-	return os.ErrDeadlineExceeded
-}
-
-// wakeAt is when the session needs attention without any input: the
-// pre-auth deadline, the ping deadline, or the next ping.
-func (s *Session) wakeAt() time.Time {
-	if s.state != stateBound || s.pingPending {
-		return s.deadline
-	}
-	return s.lastRead.Add(s.srv.cfg.C2S.PingInterval.D())
+	return s.serve(&s.ctx)
 }
 
 // canPark reports whether the reader may give up the goroutine after
 // park_after of silence.
-func (s *Session) canPark() bool {
-	return s.poll != nil && !s.closing.Load()
+func (t *tcpTransport) canPark() bool {
+	return t.poll != nil && !t.s.closing.Load()
 }
 
 // park hands the session to the poller. It reports false when the session
 // cannot wait there (closing, or the socket is gone); the caller then keeps
 // running it.
-func (s *Session) park() bool {
-	if s.dec != nil {
-		s.dec.Release()
+func (t *tcpTransport) park() bool {
+	if t.dec != nil {
+		t.dec.Release()
 	}
-	if tc, ok := s.conn().(*tls.Conn); ok {
+	if tc, ok := t.conn().(*tls.Conn); ok {
 		tlsutil.ReleaseBuffers(tc)
 	}
-	s.parkMu.Lock()
-	defer s.parkMu.Unlock()
-	if s.closing.Load() {
+	t.parkMu.Lock()
+	defer t.parkMu.Unlock()
+	if t.s.closing.Load() {
 		return false
 	}
-	if err := s.poll.Arm(); err != nil {
+	if err := t.poll.Arm(); err != nil {
 		return false
 	}
-	s.parked = true
-	d := time.Until(s.wakeAt())
-	if s.parkTimer == nil {
-		s.parkTimer = time.AfterFunc(d, s.onTimer)
+	t.parked = true
+	d := time.Until(t.s.wakeAt())
+	if t.parkTimer == nil {
+		t.parkTimer = time.AfterFunc(d, t.onTimer)
 	} else {
-		s.parkTimer.Reset(d)
+		t.parkTimer.Reset(d)
 	}
 	mParked.Inc()
 	return true
@@ -174,63 +132,53 @@ func (s *Session) park() bool {
 
 // unpark takes the session from the poller; true means the caller now
 // runs it.
-func (s *Session) unpark() bool {
-	s.parkMu.Lock()
-	defer s.parkMu.Unlock()
-	if !s.parked {
+func (t *tcpTransport) unpark() bool {
+	t.parkMu.Lock()
+	defer t.parkMu.Unlock()
+	if !t.parked {
 		return false
 	}
-	s.parked = false
-	s.parkTimer.Stop()
+	t.parked = false
+	t.parkTimer.Stop()
 	mParked.Dec()
 	return true
 }
 
-func (s *Session) onReadable() {
-	if s.unpark() {
-		s.loop(wakeReadable)
+func (t *tcpTransport) onReadable() {
+	if t.unpark() {
+		t.loop(wakeReadable)
 	}
 }
 
-func (s *Session) onTimer() {
-	if s.unpark() {
-		s.loop(wakeTimer)
+func (t *tcpTransport) onTimer() {
+	if t.unpark() {
+		t.loop(wakeTimer)
 	}
 }
 
-// wake runs a parked session that is being closed, so it can drain the
-// peer's closing tag and end.
-func (s *Session) wake() {
-	if s.unpark() {
-		go s.loop(wakeClose)
+// wake runs a parked session that is asked to close, so its owner can end
+// it (close.go).
+func (t *tcpTransport) wake() {
+	if t.unpark() {
+		go t.loop(wakeClose)
 	}
 }
 
-// closeConn closes the socket from outside the running goroutine and makes
-// sure a parked session notices.
-func (s *Session) closeConn() {
-	s.closing.Store(true)
-	s.conn().Close()
-	s.wake()
-}
-
-// stop ends the session after serve returned err.
-func (s *Session) stop(err error) {
-	if s.started {
-		s.end(err)
-	} else if !errors.Is(err, errClosedEarly) && !isTimeout(err) && !errors.Is(err, net.ErrClosed) {
-		s.srv.log.Debug("connection ended before its stream", "peer", s.addr, "err", err)
+// end gives back what the connection held once the session ended: its
+// poller registration, its timer, its per-address slot and its place in
+// the server's connections.
+func (t *tcpTransport) end() {
+	t.Close()
+	if t.poll != nil {
+		t.poll.Close()
 	}
-	s.cleanup(s.ctx)
-	if s.poll != nil {
-		s.poll.Close()
+	t.parkMu.Lock()
+	if t.parkTimer != nil {
+		t.parkTimer.Stop()
 	}
-	s.parkMu.Lock()
-	if s.parkTimer != nil {
-		s.parkTimer.Stop()
+	t.parkMu.Unlock()
+	if t.slot != nil {
+		t.slot()
 	}
-	s.parkMu.Unlock()
-	if s.done != nil {
-		s.done()
-	}
+	t.s.srv.ended(t.s)
 }

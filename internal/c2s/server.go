@@ -14,6 +14,7 @@ import (
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/limits"
 	"github.com/parleyim/parley/internal/router"
+	"github.com/parleyim/parley/internal/stream"
 	"github.com/parleyim/parley/internal/tlsutil"
 )
 
@@ -103,11 +104,10 @@ func (s *Server) accept(ctx context.Context, c net.Conn, directTLS bool) {
 	addr := remoteAddr(c)
 	release, err := s.limiter.Acquire(addr)
 	if err != nil {
-		s.log.Info("connection refused", "peer", addr, "err", err)
-		refuse(c, err)
+		s.refuse(c, addr, err, directTLS)
 		return
 	}
-	sess := newSession(ctx, s, c, addr, directTLS)
+	sess, tr := newTCPSession(ctx, s, c, addr, directTLS)
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -119,28 +119,45 @@ func (s *Server) accept(ctx context.Context, c net.Conn, directTLS bool) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	mConnections.Inc()
-	sess.done = func() {
-		release()
-		mConnections.Dec()
-		s.mu.Lock()
-		delete(s.conns, sess)
-		s.mu.Unlock()
-		s.wg.Done()
-	}
-	sess.start()
+	tr.slot = release
+	tr.start()
+}
+
+// ended is the listener's bookkeeping for a connection that ended. (A
+// method rather than a closure per connection: an idle connection's size
+// counts.)
+func (s *Server) ended(sess *Session) {
+	mConnections.Dec()
+	s.mu.Lock()
+	delete(s.conns, sess)
+	s.mu.Unlock()
+	s.wg.Done()
 }
 
 // refuse answers a connection we will not serve with a stream error, in
-// plaintext (we do not spend a TLS handshake on it).
-func refuse(c net.Conn, err error) {
+// plaintext (we do not spend a TLS handshake on it); on the direct TLS
+// port, where plaintext would be garbage to the client, it just closes.
+func (s *Server) refuse(c net.Conn, addr netip.Addr, err error, directTLS bool) {
+	defer c.Close()
+	if directTLS {
+		s.log.Info("connection refused", "peer", addr, "err", err)
+		return
+	}
+	s.log.Info("connection refused", "peer", addr, "condition", stream.PolicyViolation, "err", err)
 	text := "too many connections from your address"
 	if errors.Is(err, limits.ErrBanned) {
 		text = "too many failed logins from your address; try again later"
 	}
+	e := stream.New(stream.PolicyViolation, text)
+	mStreamErrors.WithLabelValues(e.Condition).Inc()
+	b := stream.Header{ContentNS: stream.NSClient}.AppendXML(nil)
+	b = append(e.AppendXML(b), stream.Close...)
 	c.SetWriteDeadline(time.Now().Add(time.Second))
-	c.Write([]byte(streamHeader("", "", "") + streamErrorXML("policy-violation", text) + "</stream:stream>"))
-	c.Close()
+	c.Write(b)
 }
+
+// serves reports whether domain is one of ours.
+func (s *Server) serves(domain string) bool { return s.domains[domain] }
 
 func remoteAddr(c net.Conn) netip.Addr {
 	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
@@ -161,7 +178,8 @@ func (s *Server) Shutdown(ctx context.Context) {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		go c.Close("system-shutdown", "the server is shutting down")
+		c.ctx.cancel() // what a session is doing for its client stops
+		c.Close(stream.SystemShutdown, "the server is shutting down")
 	}
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -170,7 +188,7 @@ func (s *Server) Shutdown(ctx context.Context) {
 	case <-ctx.Done():
 		s.mu.Lock()
 		for c := range s.conns {
-			go c.closeConn()
+			c.abort()
 		}
 		s.mu.Unlock()
 		<-done

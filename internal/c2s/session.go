@@ -2,23 +2,20 @@ package c2s
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/limits"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/netpoll"
 	"github.com/parleyim/parley/internal/sasl"
 	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/stream"
 	"github.com/parleyim/parley/internal/xmlstream"
 )
 
@@ -31,66 +28,66 @@ const (
 	stateBound                      // resource bound: stanzas flow
 )
 
-// Session is one client connection. The run goroutine owns every field
-// not marked otherwise.
+// Session is one client session: the stream's negotiation state, the
+// bound address, presence, the output queue and the hooks. Its bytes go
+// through a transport (transport.go), whose goroutine runs it: the owner,
+// which owns every field not marked otherwise.
 type Session struct {
-	srv       *Server
-	addr      netip.Addr
-	directTLS bool
-	out       output
+	srv  *Server
+	tr   transport
+	addr netip.Addr // the peer's address
+	out  output
 
-	// connMu guards c (replaced by the TLS connection after STARTTLS).
-	connMu sync.Mutex
-	c      net.Conn
+	state    state
+	id       string
+	domain   string  // the served domain this stream is for
+	user     jid.JID // bare JID after SASL
+	full     jid.JID // full JID after bind; immutable once bound (read by router)
+	fullStr  string
+	sasl     *sasl.Server
+	saslMech string // as the client named it; see mechanismLabel
+	saslUser string // the username of the current or last exchange, for logs
+	authFail int    // failed logins on this stream (auth.go)
+	preAuthN int
 
-	dec       *xmlstream.Decoder
-	state     state
-	id        string
-	domain    string // the served domain this stream is for
-	tls       *tls.ConnectionState
-	user      jid.JID // bare JID after SASL
-	full      jid.JID // full JID after bind; immutable once bound (read by router)
-	fullStr   string
-	sasl      *sasl.Server
-	saslMech  string // as the client named it; see mechanismLabel
-	saslUser  string // the username of the current or last exchange, for logs
-	authFail  int    // failed logins on this stream (auth.go)
-	preAuthN  int
-	headerOut atomic.Bool // our stream header was sent
-
-	ctx         context.Context // the server's run context
-	started     bool            // setup done: direct TLS handshake, decoder
-	done        func()          // the listener's bookkeeping, run once at the end
-	deadline    time.Time       // absolute pre-auth deadline, or the ping's
-	lastRead    time.Time       // when the client last sent bytes
+	// ctx is the session's context (context.go), ended when the session
+	// ends (close.go) or the server shuts down.
+	ctx         sessionContext
+	deadline    time.Time // absolute pre-auth deadline, or the ping's
+	lastRead    time.Time // when the client last sent bytes
 	pingPending bool
 	pingSeq     int
-
-	// Parking (park.go). parkMu guards parked and parkTimer.
-	poll      *netpoll.Handle
-	parkMu    sync.Mutex
-	parked    bool
-	parkTimer *time.Timer
 
 	scope    module.Scope    // work after the current stanza (module.AfterReply)
 	scopeCtx context.Context // the run context carrying scope, made on first use
 
 	available atomic.Bool
 	priority  atomic.Int32
+
+	// Closing (close.go): closeMu guards the first close request, which
+	// wins; closing is set once there is one.
+	closeMu   sync.Mutex
+	closeReq  *closeRequest
 	closing   atomic.Bool
-	closeOnce sync.Once
+	headerOut atomic.Bool // our stream header was sent (beside closing: no padding)
 }
 
-func newSession(ctx context.Context, srv *Server, c net.Conn, addr netip.Addr, directTLS bool) *Session {
-	s := &Session{ctx: ctx, srv: srv, c: c, addr: addr, directTLS: directTLS, id: newStreamID()}
+// tcpSession is a session and its TCP transport in one allocation: an
+// idle connection costs one object.
+type tcpSession struct {
+	Session
+	tcp tcpTransport
+}
+
+// newTCPSession returns a session on the TCP connection c.
+func newTCPSession(ctx context.Context, srv *Server, c net.Conn, addr netip.Addr, directTLS bool) (*Session, *tcpTransport) {
+	x := &tcpSession{}
+	s, t := &x.Session, &x.tcp
+	s.srv, s.tr, s.addr, s.id = srv, t, addr, stream.NewID()
+	s.ctx.parent = ctx
 	s.out.s = s
-	return s
-}
-
-func (s *Session) conn() net.Conn {
-	s.connMu.Lock()
-	defer s.connMu.Unlock()
-	return s.c
+	t.s, t.c, t.directTLS = s, c, directTLS
+	return s, t
 }
 
 // JID implements router.Session.
@@ -110,50 +107,6 @@ func (s *Session) Presence() (bool, int) {
 	return s.available.Load(), int(s.priority.Load())
 }
 
-// Close implements router.Session: it sends the stream error, the closing
-// tag, and ends the connection after the peer closes its side (or a short
-// grace period).
-func (s *Session) Close(cond, text string) {
-	s.closeOnce.Do(func() {
-		s.closing.Store(true)
-		mStreamErrors.WithLabelValues(cond).Inc()
-		var b []byte
-		if !s.headerOut.Load() {
-			b = append(b, streamHeader(s.id, "", "")...)
-		}
-		if cond != "" {
-			b = append(b, streamErrorXML(cond, text)...)
-		}
-		b = append(b, "</stream:stream>"...)
-		s.finish(b)
-		s.wake()
-	})
-}
-
-// finish queues the final bytes, waits for them to be written, and gives
-// the peer a moment to send its closing tag before the socket closes.
-func (s *Session) finish(b []byte) {
-	s.out.mu.Lock()
-	alreadyClosed := s.out.closed
-	s.out.mu.Unlock()
-	if !alreadyClosed && s.out.raw(b, true) == nil {
-		s.out.mu.Lock()
-		done := s.out.done
-		s.out.mu.Unlock()
-		if done != nil {
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-			}
-		}
-	}
-	c := s.conn()
-	c.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if cw, ok := c.(interface{ CloseWrite() error }); ok {
-		cw.CloseWrite()
-	}
-}
-
 func (s *Session) limitsPreAuth() xmlstream.Limits {
 	l := s.srv.cfg.Limits
 	return xmlstream.Limits{MaxElementBytes: l.PreAuthStanzaBytes, MaxDepth: min(l.MaxDepth, 16), MaxAttrs: l.MaxAttrs, MaxMemory: l.MaxStanzaMemory}
@@ -164,67 +117,10 @@ func (s *Session) limitsFull() xmlstream.Limits {
 	return xmlstream.Limits{MaxElementBytes: l.MaxStanzaBytes, MaxDepth: l.MaxDepth, MaxAttrs: l.MaxAttrs, MaxMemory: l.MaxStanzaMemory}
 }
 
-func rateReaderFor(s *Session) io.Reader {
-	return limits.NewRateReader(idleReader{s}, s.rate(), s.srv.cfg.Limits.BurstBytes)
-}
-
 // rate is the per-connection byte rate; no address is exempt from it (the
 // loopback and trusted-proxy exemptions are for the per-IP limits only).
 func (s *Session) rate() int {
 	return s.srv.cfg.Limits.BytesPerSecond
-}
-
-// end turns the error that stopped serve into the right close.
-func (s *Session) end(err error) {
-	var se *StreamError
-	var xe *xmlstream.Error
-	switch {
-	case s.closing.Load():
-		// Close already sent our side; drain until the peer closes.
-		s.drain()
-	case errors.As(err, new(*handshakeError)):
-		s.srv.log.Debug("TLS handshake failed", "peer", s.addr, "stream_id", s.id, "err", err)
-	case errors.Is(err, xmlstream.ErrStreamClosed):
-		s.Close("", "")
-	case errors.As(err, &se):
-		s.Close(se.Condition, se.Text)
-	case errors.As(err, &xe):
-		s.Close(xe.Condition, xe.Text)
-	case isTimeout(err):
-		s.Close("connection-timeout", "")
-	case err == nil, errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
-		// The peer went away; nothing can be sent.
-	default:
-		s.srv.log.Debug("connection error", "peer", s.addr, "jid", s.fullStr, "err", err)
-	}
-	s.conn().Close()
-}
-
-// drain reads what the peer still sends after our closing tag, until it
-// closes or the grace deadline set by finish passes.
-func (s *Session) drain() {
-	for {
-		if _, err := s.dec.Next(); err != nil {
-			return
-		}
-	}
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-func (s *Session) cleanup(ctx context.Context) {
-	if s.state == stateBound {
-		s.srv.router.Unbind(s)
-		mSessions.Dec()
-		ev := &module.Event{From: s.full, Session: s.full, Conn: s}
-		if err := s.srv.router.Registry().Notify(context.WithoutCancel(ctx), module.SessionClosed, ev); err != nil {
-			s.srv.log.Warn("session-closed hooks failed", "jid", s.fullStr, "err", err)
-		}
-	}
-	s.conn().Close()
 }
 
 // serve runs stream after stream (a restart after STARTTLS and SASL) until
@@ -232,7 +128,7 @@ func (s *Session) cleanup(ctx context.Context) {
 // parking it resumes where it stopped: the decoder keeps its state.
 func (s *Session) serve(ctx context.Context) error {
 	for {
-		if s.dec.WantHeader() {
+		if s.tr.WantHeader() {
 			if err := s.openStream(); err != nil {
 				return err
 			}
@@ -247,14 +143,14 @@ func (s *Session) serve(ctx context.Context) error {
 // readElements handles elements until the stream must restart.
 func (s *Session) readElements(ctx context.Context) (restart bool, err error) {
 	for {
-		el, err := s.dec.Next()
+		el, err := s.tr.Next()
 		if err != nil {
 			return false, err
 		}
 		if s.state != stateBound {
 			s.preAuthN++
 			if n := s.srv.cfg.Limits.PreAuthElements; n > 0 && s.preAuthN > n {
-				return false, streamErr("policy-violation", "too many elements before authentication")
+				return false, stream.New(stream.PolicyViolation, "too many elements before authentication")
 			}
 		}
 		restart, err = s.handle(ctx, el)
@@ -266,7 +162,7 @@ func (s *Session) readElements(ctx context.Context) (restart bool, err error) {
 
 func (s *Session) handle(ctx context.Context, el *stanza.Element) (restart bool, err error) {
 	if s.closing.Load() {
-		return false, nil // we closed the stream (conflict, account removed): the rest is ignored
+		return false, errClosing // asked to close (conflict, account removed): the rest is not handled
 	}
 	switch s.state {
 	case stateConnected:
@@ -278,46 +174,36 @@ func (s *Session) handle(ctx context.Context, el *stanza.Element) (restart bool,
 	}
 }
 
-// idleReader reads from the connection with deadlines: before login the
-// absolute pre-auth deadline; after it, an idle timeout that triggers a
-// server-to-client ping (XEP-0199), and a second one that ends the stream.
-// A connection that can park stops waiting after park_after of silence and
-// returns errPark (park.go).
-type idleReader struct{ s *Session }
+// heard notes that the client sent bytes: it is alive.
+func (s *Session) heard() {
+	s.pingPending = false
+	s.lastRead = time.Now()
+}
 
-func (r idleReader) Read(p []byte) (int, error) {
-	s := r.s
-	for {
-		c := s.conn()
-		parkAt := time.Time{}
-		if !s.closing.Load() {
-			dl := s.wakeAt()
-			if s.canPark() {
-				parkAt = time.Now().Add(s.srv.cfg.C2S.ParkAfter.D())
-				if parkAt.Before(dl) {
-					dl = parkAt
-				}
-			}
-			if err := c.SetReadDeadline(dl); err != nil {
-				return 0, err
-			}
-		}
-		n, err := c.Read(p)
-		if n > 0 {
-			s.pingPending = false
-			s.lastRead = time.Now()
-			return n, err
-		}
-		if isTimeout(err) && !s.closing.Load() {
-			if !parkAt.IsZero() && time.Now().Before(s.wakeAt()) {
-				return 0, errPark
-			}
-			if s.pingIdle() {
-				continue
-			}
-		}
-		return n, err
+// wakeAt is when the session needs attention without any input: the
+// pre-auth deadline, the ping deadline, or the next ping.
+func (s *Session) wakeAt() time.Time {
+	if s.state != stateBound || s.pingPending {
+		return s.deadline
 	}
+	return s.lastRead.Add(s.srv.cfg.C2S.PingInterval.D())
+}
+
+// onIdle handles the session's wake time passing without input: a bound
+// session that has been silent for the ping interval gets a ping and may
+// park again; a session past its deadline (pre-auth, or an unanswered
+// ping) times out.
+func (s *Session) onIdle() error {
+	if s.closing.Load() {
+		return errClosing
+	}
+	if time.Now().Before(s.wakeAt()) {
+		return errPark // a stale timer: nothing is due yet
+	}
+	if s.state == stateBound && !s.pingPending && s.pingIdle() {
+		return errPark
+	}
+	return os.ErrDeadlineExceeded
 }
 
 // pingIdle sends a ping to a silent bound client and reports whether to

@@ -56,6 +56,10 @@ type C2S struct {
 	// goroutine; after it the connection waits in the shared poller and
 	// holds no goroutine stack or read buffer. 0 never parks.
 	ParkAfter Duration `toml:"park_after"`
+	// WriteTimeout bounds one write to a client: a client that has not
+	// taken any of the bytes for this long is dead or hostile, and its
+	// connection is dropped.
+	WriteTimeout Duration `toml:"write_timeout"`
 }
 
 // TLS configures certificates. When CertFile/KeyFile are empty, a
@@ -220,6 +224,7 @@ func Default() Config {
 			PingInterval: Duration(5 * time.Minute),
 			PingTimeout:  Duration(60 * time.Second),
 			ParkAfter:    Duration(2 * time.Second),
+			WriteTimeout: Duration(30 * time.Second),
 		},
 		Limits: Limits{
 			MaxStanzaBytes:     256 << 10,

@@ -264,6 +264,7 @@ func (v *validator) c2s() {
 	c := v.c.C2S
 	v.positiveDuration("c2s.ping_interval", c.PingInterval, Default().C2S.PingInterval)
 	v.positiveDuration("c2s.ping_timeout", c.PingTimeout, Default().C2S.PingTimeout)
+	v.positiveDuration("c2s.write_timeout", c.WriteTimeout, Default().C2S.WriteTimeout)
 	if c.ParkAfter < 0 {
 		v.add("c2s.park_after", "is negative; use 0 to never park idle connections (the default is 2s)")
 	}

@@ -22,32 +22,20 @@ type Conn interface {
 	// Deliver queues el (a stanza or a nonza) for the client; it never
 	// blocks on the network and bypasses the Filter hooks.
 	Deliver(el *stanza.Element) error
-	// Close ends the session with a stream error condition (RFC 6120
-	// §4.9.3); "" closes it without one.
+	// Close asks the session to end with a stream error condition (RFC
+	// 6120 §4.9.3, the constants of internal/stream); "" closes it
+	// without one. It returns at once, from any goroutine: the session's
+	// own goroutine writes the error and ends it.
 	Close(cond, text string)
 }
 
 // NonzaHandler handles a top-level element that is not a stanza (a
 // "nonza", such as XEP-0352's <active/> or XEP-0198's <r/>) sent by the
 // bound session c. It runs on the session's reading goroutine, so nonzas of
-// one session are handled in order. Returning a *StreamError ends the
+// one session are handled in order. Returning a *stream.Error ends the
 // stream with that condition; any other error ends it with
 // internal-server-error.
 type NonzaHandler func(ctx context.Context, c Conn, el *stanza.Element) error
-
-// StreamError asks c2s to end the stream with a stream error (RFC 6120
-// §4.9).
-type StreamError struct {
-	Condition string // e.g. "policy-violation"
-	Text      string // optional human-readable text
-}
-
-func (e *StreamError) Error() string {
-	if e.Text == "" {
-		return "stream error: " + e.Condition
-	}
-	return "stream error: " + e.Condition + ": " + e.Text
-}
 
 type nsName struct{ space, local string }
 

@@ -23,7 +23,8 @@ type Session interface {
 	// Presence reports whether the resource sent available presence and
 	// with which priority (RFC 6121 §4.7.2.3).
 	Presence() (available bool, priority int)
-	// Close ends the session with the stream error condition cond.
+	// Close asks the session to end with the stream error condition
+	// cond; it returns at once and never blocks on the network.
 	Close(cond, text string)
 }
 

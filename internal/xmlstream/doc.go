@@ -58,6 +58,6 @@
 //
 // It owns nothing of XMPP's meaning: it does not check the stream version,
 // 'to' or 'from', does not know what a stanza is, and does not write
-// anything (serialisation is stanza.Element.AppendXML; the c2s package
-// writes headers and stream errors).
+// anything (serialisation is stanza.Element.AppendXML; internal/stream
+// builds headers and stream errors).
 package xmlstream

@@ -3,33 +3,28 @@ package xmlstream
 import (
 	"errors"
 	"strconv"
+
+	"github.com/parleyim/parley/internal/stream"
 )
 
 // NSStream is the namespace of the stream element (RFC 6120 §4.8.1).
-const NSStream = "http://etherx.jabber.org/streams"
+const NSStream = stream.NSStream
 
 // Stream error conditions (RFC 6120 §4.9.3) reported in Error.Condition.
 const (
-	condNotWellFormed = "not-well-formed"
-	condRestricted    = "restricted-xml"
-	condPolicy        = "policy-violation"
-	condInvalidNS     = "invalid-namespace"
-	condBadPrefix     = "bad-namespace-prefix"
-	condEncoding      = "unsupported-encoding"
-	condInvalidXML    = "invalid-xml"
+	condNotWellFormed = stream.NotWellFormed
+	condRestricted    = stream.RestrictedXML
+	condPolicy        = stream.PolicyViolation
+	condInvalidNS     = stream.InvalidNamespace
+	condBadPrefix     = stream.BadNamespacePrefix
+	condEncoding      = stream.UnsupportedEncoding
+	condInvalidXML    = stream.InvalidXML
 )
 
-// Error is a protocol error found in the byte stream. Condition is the
-// RFC 6120 §4.9.3 stream error condition the connection must be closed
-// with; Text says what was wrong and at which stream offset.
-type Error struct {
-	Condition string
-	Text      string
-}
-
-func (e *Error) Error() string {
-	return "xmlstream: " + e.Condition + ": " + e.Text
-}
+// Error is a protocol error found in the byte stream: the stream error
+// (one type for every layer, stream.Error) the connection must be closed
+// with. Its text says what was wrong and at which stream offset.
+type Error = stream.Error
 
 // ErrStreamClosed is returned by Next when the peer closed its stream with
 // </stream:stream>.

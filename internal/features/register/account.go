@@ -6,6 +6,7 @@ import (
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/stream"
 )
 
 // current answers a logged-in user's iq get (§3.1): they are registered.
@@ -83,21 +84,16 @@ func (m *Module) remove(ctx context.Context, iq stanza.IQ) error {
 		return storeError("remove", user, err)
 	}
 	m.log.Info("account removed in-band", "jid", user)
-	module.AfterReply(ctx, func() { m.endSessions(user, iq.From) })
+	module.AfterReply(ctx, func() { m.endSessions(user) })
 	return nil
 }
 
-// endSessions closes the sessions of a removed account: the requester's
-// at once (we are on its reading goroutine, after its result was queued),
-// the others concurrently so a slow peer cannot hold the requester.
-func (m *Module) endSessions(user, requester jid.JID) {
-	const text = "the account was removed"
+// endSessions closes the sessions of a removed account, the requester's
+// included (its result is queued before its stream error). Close only asks
+// each session to end, so no slow peer holds the requester.
+func (m *Module) endSessions(user jid.JID) {
 	for _, s := range m.router.Sessions(user) {
-		if s.JID() == requester {
-			s.Close("not-authorized", text)
-			continue
-		}
-		go s.Close("not-authorized", text)
+		s.Close(stream.NotAuthorized, "the account was removed")
 	}
 }
 
