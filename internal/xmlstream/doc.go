@@ -14,8 +14,9 @@
 //     matching end tags, unique attributes) and namespace well-formedness.
 //   - It bounds what one stream may cost with Limits: bytes per top-level
 //     element (checked while reading, so an endless stanza is refused
-//     after about MaxElementBytes bytes), nesting depth and attributes per
-//     element. Parsing uses no recursion.
+//     after about MaxElementBytes bytes), the memory its tree would take
+//     (MaxMemory: "<a/>" is 4 bytes of input but about 100 of tree),
+//     nesting depth and attributes per element. Parsing uses no recursion.
 //   - Violations are reported as *Error carrying the RFC 6120 §4.9.3 stream
 //     error condition the caller must close the stream with.
 //
