@@ -136,7 +136,7 @@ insecure_plaintext = true   # SCRAM without TLS in the plaintext runs
 cert_file = "$W/cert.pem"
 key_file = "$W/key.pem"
 [limits]
-exempt_loopback = true      # no per-connection byte-rate limiter on loopback
+bytes_per_second = 0        # no per-connection byte-rate limiter (loopback load)
 preauth_timeout = "${PREAUTH_TIMEOUT}s"
 [admin]
 addr = ""

@@ -13,6 +13,7 @@ import (
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/portable"
+	"github.com/parleyim/parley/internal/server"
 	"github.com/parleyim/parley/internal/storage"
 )
 
@@ -41,7 +42,7 @@ existing FILE is not overwritten. Works while the server runs.`,
 					}
 					domains = []string{d.Domain()}
 				}
-				sum, err := exportTo(ctx, portable.NewStores(db, cfg.Auth.ScramIterations), out, domains)
+				sum, err := exportTo(ctx, portable.NewStores(db, cfg.Auth.ScramIterations, server.UserData(db)...), out, domains)
 				if err != nil {
 					return err
 				}
@@ -107,7 +108,7 @@ skipped. Works while the server runs.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withDB(cmd, true, func(ctx context.Context, cfg config.Config, db *storage.DB) error {
-				st := portable.NewStores(db, cfg.Auth.ScramIterations)
+				st := portable.NewStores(db, cfg.Auth.ScramIterations, server.UserData(db)...)
 				st.Accounts.UseHashes(account.HashesNamed(cfg.Auth.ScramHashes)...) // for passwords hashed on import
 				rep, err := portable.Import(ctx, st, args,
 					portable.ImportOptions{Domains: cfg.Domains, DryRun: dryRun})

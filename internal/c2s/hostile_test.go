@@ -229,12 +229,27 @@ func TestMalformedSASL(t *testing.T) {
 	}
 }
 
-// TestBytesPerSecondLimit: with the loopback exemption off, a client that
-// sends faster than bytes_per_second is slowed down, not disconnected, and
-// its data is processed in order.
+// TestBytesPerSecondLimit: a client that sends faster than
+// bytes_per_second is slowed down, not disconnected, and its data is
+// processed in order. The per-IP exemptions (exempt_loopback, on by
+// default, and trusted_proxies) do not exempt from it: behind a local TLS
+// terminator every client comes from loopback.
 func TestBytesPerSecondLimit(t *testing.T) {
+	for _, exempt := range []struct {
+		name string
+		set  func(*config.Limits)
+	}{
+		{"no exemption", func(l *config.Limits) { l.ExemptLoopback = false }},
+		{"loopback exempt", func(l *config.Limits) { l.ExemptLoopback = true }},
+		{"trusted proxy", func(l *config.Limits) { l.ExemptLoopback = false; l.TrustedProxies = []string{"127.0.0.0/8", "::1"} }},
+	} {
+		t.Run(exempt.name, func(t *testing.T) { testBytesPerSecond(t, exempt.set) })
+	}
+}
+
+func testBytesPerSecond(t *testing.T, exempt func(*config.Limits)) {
 	srv := xmpptest.Start(t, func(c *config.Config) {
-		c.Limits.ExemptLoopback = false
+		exempt(&c.Limits)
 		c.Limits.BytesPerSecond = 4096
 		c.Limits.BurstBytes = 4096
 	})

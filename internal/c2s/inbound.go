@@ -36,6 +36,11 @@ func (s *Session) handleStanza(ctx context.Context, el *stanza.Element) error {
 		}
 	}
 	el.SetAttr("from", s.fullStr)
+	if el.HasAttr("to") && el.Attr("to") == "" {
+		// An empty 'to' is not a missing one: "" is no JID (RFC 6120
+		// §8.1.1.1, §8.3.3.8), and must not address the user's account.
+		return s.replyError(el, stanza.Errorf(stanza.Modify, stanza.JIDMalformed, "the 'to' address is empty"))
+	}
 	s.stripServerOwned(el)
 	if isLegacySession(el) {
 		// RFC 3921 session establishment: a no-op kept for old clients

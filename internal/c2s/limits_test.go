@@ -39,6 +39,23 @@ func TestAuthFailuresPerIPBan(t *testing.T) {
 	}
 }
 
+// TestTrustedProxyExemptFromPerIPLimits: a connection from an address in
+// limits.trusted_proxies is not counted against connections_per_ip (with
+// the loopback exemption off, so the proxy entry is what exempts it).
+func TestTrustedProxyExemptFromPerIPLimits(t *testing.T) {
+	srv := xmpptest.Start(t, noExemption, func(c *config.Config) {
+		c.Limits.ConnectionsPerIP = 1
+		c.Limits.TrustedProxies = []string{"127.0.0.1", "::1"}
+	})
+	for i := range 3 {
+		r := srv.Raw(t)
+		r.Write(xmpptest.Header("localhost"))
+		if out, err := r.ReadUntilAny([]string{"</stream:features>", "</stream:stream>"}, wait); err != nil || !strings.Contains(out, "stream:features") {
+			t.Fatalf("connection %d from the trusted proxy: %v %q", i+1, err, out)
+		}
+	}
+}
+
 func TestConnectionsPerIP(t *testing.T) {
 	srv := xmpptest.Start(t, noExemption, func(c *config.Config) { c.Limits.ConnectionsPerIP = 2 })
 	a, b := srv.Raw(t), srv.Raw(t)

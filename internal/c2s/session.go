@@ -109,18 +109,17 @@ func (s *Session) Presence() (bool, int) {
 
 func (s *Session) limitsPreAuth() xmlstream.Limits {
 	l := s.srv.cfg.Limits
-	return xmlstream.Limits{MaxElementBytes: l.PreAuthStanzaBytes, MaxDepth: min(l.MaxDepth, 16), MaxAttrs: l.MaxAttrs}
+	return xmlstream.Limits{MaxElementBytes: l.PreAuthStanzaBytes, MaxDepth: min(l.MaxDepth, 16), MaxAttrs: l.MaxAttrs, MaxMemory: l.MaxStanzaMemory}
 }
 
 func (s *Session) limitsFull() xmlstream.Limits {
 	l := s.srv.cfg.Limits
-	return xmlstream.Limits{MaxElementBytes: l.MaxStanzaBytes, MaxDepth: l.MaxDepth, MaxAttrs: l.MaxAttrs}
+	return xmlstream.Limits{MaxElementBytes: l.MaxStanzaBytes, MaxDepth: l.MaxDepth, MaxAttrs: l.MaxAttrs, MaxMemory: l.MaxStanzaMemory}
 }
 
+// rate is the per-connection byte rate; no address is exempt from it (the
+// loopback and trusted-proxy exemptions are for the per-IP limits only).
 func (s *Session) rate() int {
-	if s.srv.cfg.Limits.ExemptLoopback && s.addr.IsLoopback() {
-		return 0
-	}
 	return s.srv.cfg.Limits.BytesPerSecond
 }
 

@@ -79,7 +79,11 @@ type CertPair struct {
 
 // Limits bounds what a connection may cost.
 type Limits struct {
-	MaxStanzaBytes     int      `toml:"max_stanza_bytes"`
+	MaxStanzaBytes int `toml:"max_stanza_bytes"`
+	// MaxStanzaMemory bounds the memory the parsed tree of one stanza may
+	// take (its bytes plus about 100 bytes per element, 48 per attribute):
+	// many small elements cost far more than their bytes.
+	MaxStanzaMemory    int      `toml:"max_stanza_memory"`
 	MaxDepth           int      `toml:"max_depth"`
 	MaxAttrs           int      `toml:"max_attrs"`
 	PreAuthStanzaBytes int      `toml:"preauth_stanza_bytes"`
@@ -92,7 +96,15 @@ type Limits struct {
 	AuthFailureWindow  Duration `toml:"auth_failure_window"`
 	AuthBanDuration    Duration `toml:"auth_ban_duration"`
 	AuthFailureDelay   Duration `toml:"auth_failure_delay"`
-	ExemptLoopback     bool     `toml:"exempt_loopback"`
+	// ExemptLoopback exempts loopback addresses from the per-IP limits
+	// (connections, authentication failures, registrations); the
+	// per-connection byte rate still applies.
+	ExemptLoopback bool `toml:"exempt_loopback"`
+	// TrustedProxies are networks (CIDR, or single addresses) whose
+	// connections carry many users, such as a TLS terminator or proxy in
+	// front of Parley: like loopback with ExemptLoopback, they are exempt
+	// from the per-IP limits but not from the per-connection byte rate.
+	TrustedProxies     []string `toml:"trusted_proxies"`
 	MaxOutboundBytes   int      `toml:"max_outbound_bytes"`
 	MaxSessionsPerUser int      `toml:"max_sessions_per_user"`
 	// RegistrationsPerIPPerHour bounds the accounts one address may create
@@ -230,6 +242,7 @@ func Default() Config {
 		},
 		Limits: Limits{
 			MaxStanzaBytes:     256 << 10,
+			MaxStanzaMemory:    2 << 20,
 			MaxDepth:           64,
 			MaxAttrs:           64,
 			PreAuthStanzaBytes: 8 << 10,
@@ -243,6 +256,7 @@ func Default() Config {
 			AuthBanDuration:    Duration(15 * time.Minute),
 			AuthFailureDelay:   Duration(time.Second),
 			ExemptLoopback:     true,
+			TrustedProxies:     []string{},
 			MemoryTrimInterval: Duration(10 * time.Second),
 			MaxOutboundBytes:   4 << 20,
 			MaxSessionsPerUser: 100,

@@ -231,6 +231,14 @@ func TestValidate(t *testing.T) {
 		{"limits", func(c *Config) { c.Limits.MaxDepth = 0; c.Limits.BurstBytes = -5 }, []string{
 			"limits.max_depth: is 0; must be greater than 0 (the default is 64)", "limits.burst_bytes: is -5"}},
 		{"preauth larger", func(c *Config) { c.Limits.PreAuthStanzaBytes = 1 << 20 }, []string{"limits.preauth_stanza_bytes: (1048576) is larger than limits.max_stanza_bytes"}},
+		{"stanza memory below twice the bytes", func(c *Config) { c.Limits.MaxStanzaMemory = 300 << 10 }, []string{
+			"limits.max_stanza_memory: (307200) is less than twice limits.max_stanza_bytes (262144); a stanza of that many bytes of plain text would be refused, set it to at least 524288"}},
+		{"stanza memory zero", func(c *Config) { c.Limits.MaxStanzaMemory = 0 }, []string{"limits.max_stanza_memory: is 0; must be greater than 0 (the default is 2097152)"}},
+		{"byte rate off", func(c *Config) { c.Limits.BytesPerSecond = 0 }, nil},
+		{"byte rate negative", func(c *Config) { c.Limits.BytesPerSecond = -1 }, []string{"limits.bytes_per_second: is -1; must be 0 (no limit) or more"}},
+		{"trusted proxies", func(c *Config) {
+			c.Limits.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.1", "fd00::/8", "::1", "10.0.0.0/33", "proxy.example"}
+		}, []string{`limits.trusted_proxies: entry 5 ("10.0.0.0/33") is not a network or address`, `limits.trusted_proxies: entry 6 ("proxy.example") is not a network or address`}},
 		{"driver", func(c *Config) { c.Storage.Driver = "oracle" }, []string{`storage.driver: is "oracle"; must be sqlite, postgres or mysql`}},
 		{"postgres dsn", func(c *Config) { c.Storage.Driver = "postgres" }, []string{"storage.dsn: is empty; the postgres driver needs a connection string"}},
 		{"mysql ok", func(c *Config) { c.Storage.Driver = "mysql"; c.Storage.DSN = "u:p@/db" }, nil},

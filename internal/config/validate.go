@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -309,11 +310,11 @@ func (v *validator) limits() {
 		val, def int
 	}{
 		{"limits.max_stanza_bytes", l.MaxStanzaBytes, d.MaxStanzaBytes},
+		{"limits.max_stanza_memory", l.MaxStanzaMemory, d.MaxStanzaMemory},
 		{"limits.max_depth", l.MaxDepth, d.MaxDepth},
 		{"limits.max_attrs", l.MaxAttrs, d.MaxAttrs},
 		{"limits.preauth_stanza_bytes", l.PreAuthStanzaBytes, d.PreAuthStanzaBytes},
 		{"limits.preauth_elements", l.PreAuthElements, d.PreAuthElements},
-		{"limits.bytes_per_second", l.BytesPerSecond, d.BytesPerSecond},
 		{"limits.burst_bytes", l.BurstBytes, d.BurstBytes},
 		{"limits.connections_per_ip", l.ConnectionsPerIP, d.ConnectionsPerIP},
 		{"limits.auth_failures_per_ip", l.AuthFailuresPerIP, d.AuthFailuresPerIP},
@@ -332,6 +333,17 @@ func (v *validator) limits() {
 	v.positiveDuration("limits.auth_failure_delay", l.AuthFailureDelay, d.AuthFailureDelay)
 	if l.MemoryTrimInterval < 0 {
 		v.add("limits.memory_trim_interval", "is negative; use 0 to leave returning memory to the Go runtime (the default is 10s)")
+	}
+	if l.BytesPerSecond < 0 {
+		v.add("limits.bytes_per_second", fmt.Sprintf("is %d; must be 0 (no limit) or more (the default is %d)", l.BytesPerSecond, d.BytesPerSecond))
+	}
+	if l.MaxStanzaMemory > 0 && l.MaxStanzaBytes > 0 && l.MaxStanzaMemory < 2*l.MaxStanzaBytes {
+		v.add("limits.max_stanza_memory", fmt.Sprintf("(%d) is less than twice limits.max_stanza_bytes (%d); a stanza of that many bytes of plain text would be refused, set it to at least %d", l.MaxStanzaMemory, l.MaxStanzaBytes, 2*l.MaxStanzaBytes))
+	}
+	for i, p := range l.TrustedProxies {
+		if _, err := ParsePrefix(p); err != nil {
+			v.add("limits.trusted_proxies", fmt.Sprintf("entry %d (%q) is not a network or address: %v; write it in CIDR notation (\"10.0.0.0/8\", \"fd00::/8\") or as one address (\"192.0.2.1\")", i+1, p, err))
+		}
 	}
 	if l.PreAuthStanzaBytes > 0 && l.MaxStanzaBytes > 0 && l.PreAuthStanzaBytes > l.MaxStanzaBytes {
 		v.add("limits.preauth_stanza_bytes", fmt.Sprintf("(%d) is larger than limits.max_stanza_bytes (%d); the limit before authentication must not exceed the one after", l.PreAuthStanzaBytes, l.MaxStanzaBytes))
@@ -436,4 +448,22 @@ func (c *Config) MarkOverridden(keys ...string) {
 		src.overridden[splitKeyLoose(k).String()] = true
 	}
 	c.src = &src
+}
+
+// ParsePrefix parses an entry of limits.trusted_proxies: a network in CIDR
+// notation or a single address (a network of one).
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }

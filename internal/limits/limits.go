@@ -20,8 +20,9 @@ var (
 
 // IPLimiter counts connections and authentication failures per address.
 type IPLimiter struct {
-	cfg config.Limits
-	now func() time.Time
+	cfg     config.Limits
+	now     func() time.Time
+	trusted []netip.Prefix // limits.trusted_proxies
 
 	// mu guards conns and fails.
 	mu    sync.Mutex
@@ -40,12 +41,32 @@ type failures struct {
 }
 
 // NewIPLimiter returns a limiter with the given limits.
+// Entries of cfg.TrustedProxies that do not parse (Config.Validate
+// refuses them) are ignored.
 func NewIPLimiter(cfg config.Limits) *IPLimiter {
-	return &IPLimiter{cfg: cfg, now: time.Now, conns: map[netip.Addr]int{}, fails: map[netip.Addr]*failures{}}
+	l := &IPLimiter{cfg: cfg, now: time.Now, conns: map[netip.Addr]int{}, fails: map[netip.Addr]*failures{}}
+	for _, s := range cfg.TrustedProxies {
+		if p, err := config.ParsePrefix(s); err == nil {
+			l.trusted = append(l.trusted, p)
+		}
+	}
+	return l
 }
 
+// exempt reports whether a is exempt from the per-IP limits: a loopback
+// address with limits.exempt_loopback, or one in limits.trusted_proxies.
+// Nothing exempts a connection from the per-connection byte rate.
 func (l *IPLimiter) exempt(a netip.Addr) bool {
-	return l.cfg.ExemptLoopback && a.IsLoopback()
+	a = a.Unmap()
+	if l.cfg.ExemptLoopback && a.IsLoopback() {
+		return true
+	}
+	for _, p := range l.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // Acquire accounts a new connection from a. The caller must call release

@@ -90,3 +90,34 @@ func TestLoopbackExemptionConfigurable(t *testing.T) {
 		t.Fatalf("loopback not limited with exemption off: %v", err)
 	}
 }
+
+func TestTrustedProxies(t *testing.T) {
+	l, _ := limiter(false)
+	l = NewIPLimiter(func() config.Limits {
+		cfg := l.cfg
+		cfg.TrustedProxies = []string{"192.0.2.0/24", "2001:db8::1", "not an address"}
+		return cfg
+	}())
+	for _, a := range []string{"192.0.2.7", "::ffff:192.0.2.200", "2001:db8::1"} {
+		addr := netip.MustParseAddr(a)
+		for i := range 5 {
+			if _, err := l.Acquire(addr); err != nil {
+				t.Fatalf("trusted %s limited at connection %d: %v", a, i+1, err)
+			}
+		}
+		for range 20 {
+			if err := l.AuthFailed(addr); err != nil {
+				t.Fatalf("trusted %s banned: %v", a, err)
+			}
+		}
+	}
+	// Everything else is limited, loopback included (exempt_loopback is off).
+	for _, a := range []string{"198.51.100.1", "2001:db8::2", "127.0.0.1"} {
+		addr := netip.MustParseAddr(a)
+		l.Acquire(addr)
+		l.Acquire(addr)
+		if _, err := l.Acquire(addr); !errors.Is(err, ErrTooManyConnections) {
+			t.Fatalf("%s not limited: %v", a, err)
+		}
+	}
+}

@@ -10,6 +10,12 @@
 // reply is queued (AfterReply). Per-session state lives in the module, in
 // a map keyed by Conn and cleaned at SessionClosed.
 //
+// A feature reaches the core only through Host (sessions of a user,
+// is-local, account existence, delivery of server stanzas, services on a
+// domain of their own), which the router implements; it never holds the
+// router itself. A stored feature offers its part of a user's data for
+// XEP-0227 import and export as a UserData section.
+//
 // It owns the registration tables and the IQ dispatch contract ("a handler
 // returns; the dispatcher replies exactly once"). It does not route stanzas
 // (router) and does not hold sessions (router, c2s).

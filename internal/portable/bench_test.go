@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyim/parley/internal/server"
 	"github.com/parleyim/parley/internal/storage/storagetest"
 )
 
@@ -36,7 +37,8 @@ func BenchmarkImport(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
-		st := NewStores(storagetest.Open(b, "sqlite"), testIterations)
+		db := storagetest.Open(b, "sqlite")
+		st := NewStores(db, testIterations, server.UserData(db)...)
 		b.StartTimer()
 		rep, err := Import(context.Background(), st, []string{filepath.Clean(path)}, ImportOptions{Domains: []string{"example.org"}})
 		if err != nil || len(rep.Imported) != users {

@@ -24,7 +24,12 @@
 // duplicates, accounts that exist, hosts not served, data Parley does not
 // store (PEP, archives, shared groups are not covered).
 //
-// It owns no tables: it writes through account, roster and storage's
-// Records and Queue, in the formats the vcard, private, blocking,
-// lastactivity and offline modules read.
+// It owns no tables and knows no feature's records: it writes the
+// document, the <host/> and <user/> elements and the credentials (through
+// package account), and asks each stored feature for its section of
+// <user/> through module.UserData (Stores.Data; internal/server's
+// UserData lists roster, vcard, private, offline, blocking and
+// lastactivity). On import each child of <user/> goes to the feature whose
+// section accepts it, and the feature's writes run in the account's
+// transaction.
 package portable

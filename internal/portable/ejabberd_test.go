@@ -12,6 +12,7 @@ import (
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/sasl"
+	"github.com/parleyim/parley/internal/server"
 	"github.com/parleyim/parley/internal/storage"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
@@ -31,7 +32,7 @@ func TestImportEjabberd(t *testing.T) {
 	db, err := storage.Open(ctx, srv.Config)
 	must(t, err)
 	defer db.Close()
-	rep, err := Import(ctx, NewStores(db, 4096), []string{ejabberdExport}, ImportOptions{Domains: srv.Config.Domains})
+	rep, err := Import(ctx, NewStores(db, 4096, server.UserData(db)...), []string{ejabberdExport}, ImportOptions{Domains: srv.Config.Domains})
 	if err != nil {
 		t.Fatal(err)
 	}

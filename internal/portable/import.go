@@ -8,46 +8,33 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/parleyim/parley/internal/account"
-	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/sasl"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
 )
 
-// Record kinds and namespaces of the stores import and export fill (the
-// vcard, private, blocking, lastactivity and offline modules' own).
-const (
-	kindVCard   = "vcard"
-	kindPrivate = "private"
-	kindBlock   = "blocklist"
-	kindLast    = "last"
-	kindOffline = "offline"
+// nsRoster is the roster's namespace (RFC 6121), whose items Export
+// counts.
+const nsRoster = "jabber:iq:roster"
 
-	nsRoster   = "jabber:iq:roster"
-	nsPrivate  = "jabber:iq:private"
-	nsVCard    = "vcard-temp"
-	nsPrivacy  = "jabber:iq:privacy"
-	nsBlocking = "urn:xmpp:blocking"
-	// NSLast is Parley's extension element for last activity (XEP-0012):
-	// <last xmlns='urn:xmpp:parley:pie:last:0' stamp='RFC 3339'>status</last>.
-	NSLast = "urn:xmpp:parley:pie:last:0"
-)
-
-// Stores are what import writes and export reads.
+// Stores are what import writes and export reads: the accounts, and each
+// stored feature's section of a user's data (module.UserData), in the
+// order Export writes them.
 type Stores struct {
 	DB       *storage.DB
 	Accounts *account.Store
-	Rosters  *roster.Store
+	Data     []module.UserData
 }
 
 // NewStores returns the stores over db; iterations is the PBKDF2 count
-// for passwords hashed on import.
-func NewStores(db *storage.DB, iterations int) Stores {
-	return Stores{DB: db, Accounts: account.NewStore(db, iterations), Rosters: roster.NewStore(db)}
+// for passwords hashed on import, data the stored features' sections
+// (internal/server's UserData lists them all).
+func NewStores(db *storage.DB, iterations int, data ...module.UserData) Stores {
+	return Stores{DB: db, Accounts: account.NewStore(db, iterations), Data: data}
 }
 
 // ImportOptions tune Import.
@@ -113,23 +100,7 @@ type plan struct {
 	j        jid.JID
 	password string
 	creds    []sasl.Credentials
-	items    []*roster.Item
-	pending  []pendingReq
-	vcard    *stanza.Element
-	private  []storage.Record
-	blocked  []storage.Record
-	last     *storage.Record
-	offline  []offlineMsg
-}
-
-type pendingReq struct {
-	from jid.JID
-	el   *stanza.Element
-}
-
-type offlineMsg struct {
-	el *stanza.Element
-	at time.Time
+	writes   []func(context.Context) error // the features' sections
 }
 
 func (im *importer) user(ctx context.Context, u userEntry) {
@@ -189,48 +160,55 @@ func errOr(err error, s string) string {
 	return s
 }
 
-// plan checks the user element and turns it into what to write. Parts
-// that cannot be imported are left out with a note; an account without
-// usable credentials is refused.
+// plan checks the user element and turns it into what to write: the
+// credentials here, every other child through the feature whose section
+// accepts it. Parts that cannot be imported are left out with a note; an
+// account without usable credentials is refused.
 func (im *importer) plan(j jid.JID, el *stanza.Element) (*plan, error) {
 	p := &plan{j: j, password: el.Attr("password")}
-	note := func(format string, args ...any) { im.rep.note(j.String(), fmt.Sprintf(format, args...)) }
+	note := func(why string) { im.rep.note(j.String(), why) }
+	sections := make([][]*stanza.Element, len(im.st.Data))
 	for _, c := range el.ChildElements() {
-		switch {
-		case c.Space == NSScram && c.Local == "scram-credentials":
+		if c.Space == NSScram && c.Local == "scram-credentials" {
 			cr, err := scramCredentials(c)
 			if err != nil {
-				note("SCRAM credentials left out: %v", err)
+				note(fmt.Sprintf("SCRAM credentials left out: %v", err))
 				continue
 			}
 			p.creds = append(p.creds, cr)
-		case c.Space == nsRoster && c.Local == "query":
-			p.roster(c, note)
-		case c.Local == "presence" && (c.Space == stanza.NSClient || c.Space == NS || c.Space == NSOld):
-			p.pendingRequest(c, note)
-		case c.Space == nsVCard && c.Local == "vCard":
-			p.vcard = c
-		case c.Space == nsPrivate && c.Local == "query":
-			p.privateXML(c, note)
-		case isPIEName(c, "offline-messages"):
-			p.offlineMessages(c, note)
-		case c.Space == nsBlocking && c.Local == "blocklist":
-			p.blocklist(c.ChildElements(), note)
-		case c.Space == nsPrivacy && c.Local == "query":
-			p.privacy(c, note)
-		case c.Space == NSLast && c.Local == "last":
-			p.lastActivity(c, note)
-		default:
-			note("<%s xmlns='%s'> left out: Parley does not import it", c.Local, c.Space)
+			continue
+		}
+		i := slices.IndexFunc(im.st.Data, func(d module.UserData) bool { return d.Accepts(c) })
+		if i < 0 {
+			note(fmt.Sprintf("<%s xmlns='%s'> left out: Parley does not import it", c.Local, c.Space))
+			continue
+		}
+		sections[i] = append(sections[i], c)
+	}
+	for i, els := range sections {
+		if len(els) == 0 {
+			continue
+		}
+		if w := im.st.Data[i].PlanImport(j, els, note); w != nil {
+			p.writes = append(p.writes, w)
 		}
 	}
+	if err := p.checkCredentials(note); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// checkCredentials makes sure someone can log in: a usable password or
+// SCRAM credentials, one set per hash.
+func (p *plan) checkCredentials(note func(string)) error {
 	if p.password == "" && len(p.creds) == 0 {
-		return nil, errors.New("neither a password nor usable SCRAM credentials: nobody could log in")
+		return errors.New("neither a password nor usable SCRAM credentials: nobody could log in")
 	}
 	if p.password != "" {
 		if _, err := sasl.PreparePassword(p.password); err != nil {
 			if len(p.creds) == 0 {
-				return nil, fmt.Errorf("the password is not allowed (PRECIS OpaqueString): %v", err)
+				return fmt.Errorf("the password is not allowed (PRECIS OpaqueString): %v", err)
 			}
 			note("the password is not allowed (PRECIS OpaqueString), the SCRAM credentials are used")
 			p.password = ""
@@ -241,15 +219,11 @@ func (im *importer) plan(j jid.JID, el *stanza.Element) (*plan, error) {
 		dup := seen[c.Hash]
 		seen[c.Hash] = true
 		if dup {
-			note("two sets of %s credentials: the first is used", c.Hash)
+			note(fmt.Sprintf("two sets of %s credentials: the first is used", c.Hash))
 		}
 		return dup
 	})
-	return p, nil
-}
-
-func isPIEName(el *stanza.Element, local string) bool {
-	return el.Local == local && (el.Space == NS || el.Space == NSOld)
+	return nil
 }
 
 // scramCredentials reads <scram-credentials/> (XEP-0227 §4.2). ejabberd
@@ -300,196 +274,8 @@ func scramCredentials(el *stanza.Element) (sasl.Credentials, error) {
 	return c, nil
 }
 
-func (p *plan) roster(q *stanza.Element, note func(string, ...any)) {
-	seen := map[jid.JID]bool{}
-	for _, it := range q.ChildElements() {
-		if it.Space != nsRoster || it.Local != "item" {
-			note("roster: <%s xmlns='%s'> left out", it.Local, it.Space)
-			continue
-		}
-		raw := it.Attr("jid")
-		c, err := jid.Parse(raw)
-		if err != nil || !c.IsBare() {
-			note("roster item %q left out: not a valid bare JID", raw)
-			continue
-		}
-		if seen[c] {
-			note("roster item %s left out: listed twice", c)
-			continue
-		}
-		sub := it.Attr("subscription")
-		if sub == "" {
-			sub = "none"
-		}
-		s, ok := roster.ParseSub(sub)
-		if !ok {
-			note("roster item %s left out: subscription %q", c, sub)
-			continue
-		}
-		var groups []string
-		for _, g := range it.ChildElements() {
-			if g.Local == "group" {
-				if name := g.Text(); name != "" && !slices.Contains(groups, name) {
-					groups = append(groups, name)
-				}
-			}
-		}
-		slices.Sort(groups)
-		seen[c] = true
-		p.items = append(p.items, &roster.Item{
-			JID: c, Name: it.Attr("name"), Groups: groups,
-			State: roster.State{Sub: s, PendingOut: it.Attr("ask") == "subscribe", Approved: it.Attr("approved") == "true"},
-		})
-	}
-}
-
-// pendingRequest keeps an inbound subscription request the user has not
-// answered (a <presence type='subscribe'/> child of <user/>).
-func (p *plan) pendingRequest(el *stanza.Element, note func(string, ...any)) {
-	if el.Attr("type") != "subscribe" {
-		note("<presence type='%s'/> left out: only pending subscription requests are imported", el.Attr("type"))
-		return
-	}
-	from, err := jid.Parse(el.Attr("from"))
-	if err != nil {
-		note("subscription request from %q left out: not a valid JID", el.Attr("from"))
-		return
-	}
-	from = from.Bare()
-	for _, r := range p.pending {
-		if r.from == from {
-			return
-		}
-	}
-	req := el.Copy()
-	req.Space = stanza.NSClient
-	req.SetAttr("from", from.String())
-	req.SetAttr("to", p.j.String())
-	p.pending = append(p.pending, pendingReq{from: from, el: req})
-}
-
-// reservedPrivate mirrors what XEP-0049 storage refuses to hold.
-func reservedPrivate(space string) bool {
-	return space == "" || strings.HasPrefix(space, "jabber:") ||
-		strings.HasPrefix(space, "http://jabber.org/") || strings.HasPrefix(space, "vcard-temp")
-}
-
-func (p *plan) privateXML(q *stanza.Element, note func(string, ...any)) {
-	index := map[string]int{}
-	var groups [][]*stanza.Element
-	for _, c := range q.ChildElements() {
-		if reservedPrivate(c.Space) {
-			note("private XML <%s xmlns='%s'> left out: reserved namespace", c.Local, c.Space)
-			continue
-		}
-		n := "{" + c.Space + "}" + c.Local
-		i, ok := index[n]
-		if !ok {
-			i = len(groups)
-			index[n] = i
-			groups = append(groups, nil)
-			p.private = append(p.private, storage.Record{Name: n})
-		}
-		groups[i] = append(groups[i], c)
-	}
-	for i := range p.private {
-		p.private[i].Data = storage.EncodeElements(groups[i]...)
-	}
-}
-
-func (p *plan) offlineMessages(el *stanza.Element, note func(string, ...any)) {
-	for _, m := range el.ChildElements() {
-		if m.Local != "message" || (m.Space != stanza.NSClient && m.Space != stanza.NSServer) {
-			note("offline message <%s xmlns='%s'> left out: not a message", m.Local, m.Space)
-			continue
-		}
-		if f := m.Attr("from"); f != "" {
-			if _, err := jid.Parse(f); err != nil {
-				note("offline message from %q left out: not a valid JID", f)
-				continue
-			}
-		}
-		msg := m.Copy()
-		msg.Space = stanza.NSClient
-		at := time.Now()
-		msg.RemoveChildren(func(c *stanza.Element) bool {
-			if (c.Space == nsDelay || c.Space == nsXDelay) && (c.Local == "delay" || c.Local == "x") {
-				if t, ok := delayStamp(c); ok {
-					at = t
-				}
-				return true
-			}
-			return false
-		})
-		msg.SetAttr("to", p.j.String())
-		p.offline = append(p.offline, offlineMsg{el: msg, at: at})
-	}
-}
-
-func delayStamp(d *stanza.Element) (time.Time, bool) {
-	s := d.Attr("stamp")
-	for _, layout := range []string{time.RFC3339Nano, "20060102T15:04:05"} { // XEP-0203, legacy XEP-0091
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
-}
-
-func (p *plan) blocklist(items []*stanza.Element, note func(string, ...any)) {
-	for _, it := range items {
-		if it.Local != "item" {
-			continue
-		}
-		j, err := jid.Parse(it.Attr("jid"))
-		if err != nil {
-			note("blocked JID %q left out: not a valid JID", it.Attr("jid"))
-			continue
-		}
-		if !slices.ContainsFunc(p.blocked, func(r storage.Record) bool { return r.Name == j.String() }) {
-			p.blocked = append(p.blocked, storage.Record{Name: j.String()})
-		}
-	}
-}
-
-// privacy maps the default privacy list's "deny everything from this JID"
-// items, which is how XEP-0191 blocking is stored on privacy lists, to
-// the block list. Other privacy rules have no equivalent here.
-func (p *plan) privacy(q *stanza.Element, note func(string, ...any)) {
-	def := ""
-	if d := q.Child(nsPrivacy, "default"); d != nil {
-		def = d.Attr("name")
-	}
-	for _, list := range q.ChildElements() {
-		if list.Local != "list" {
-			continue
-		}
-		if list.Attr("name") != def {
-			note("privacy list %q left out: only the default list's blocked JIDs are imported", list.Attr("name"))
-			continue
-		}
-		var block []*stanza.Element
-		for _, it := range list.ChildElements() {
-			if it.Attr("type") == "jid" && it.Attr("action") == "deny" && len(it.ChildElements()) == 0 {
-				block = append(block, stanza.New(nsBlocking, "item").SetAttr("jid", it.Attr("value")))
-			} else {
-				note("privacy rule (type %q, action %q) left out: only blocked JIDs are imported", it.Attr("type"), it.Attr("action"))
-			}
-		}
-		p.blocklist(block, note)
-	}
-}
-
-func (p *plan) lastActivity(el *stanza.Element, note func(string, ...any)) {
-	t, err := time.Parse(time.RFC3339Nano, el.Attr("stamp"))
-	if err != nil {
-		note("last activity left out: bad stamp %q", el.Attr("stamp"))
-		return
-	}
-	p.last = &storage.Record{Data: []byte(el.Text()), Updated: t}
-}
-
-// write stores the plan in one transaction.
+// write stores the plan in one transaction: the account, then each
+// feature's section.
 func (im *importer) write(ctx context.Context, p *plan) error {
 	return im.st.DB.Atomic(ctx, func(ctx context.Context) error {
 		var err error
@@ -501,45 +287,8 @@ func (im *importer) write(ctx context.Context, p *plan) error {
 		if err != nil {
 			return err
 		}
-		if len(p.items) > 0 || len(p.pending) > 0 {
-			err := im.st.Rosters.Update(ctx, func(tx *roster.Tx) error {
-				for _, it := range p.items {
-					if err := tx.PutItem(p.j, it); err != nil {
-						return err
-					}
-				}
-				for _, r := range p.pending {
-					if err := tx.PutPending(p.j, r.from, storage.EncodeElements(r.el), time.Now()); err != nil {
-						return err
-					}
-				}
-				_, err := tx.Bump(p.j)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-		}
-		if p.vcard != nil {
-			if err := im.st.DB.Records(kindVCard).Put(ctx, p.j, []storage.Record{{Data: storage.EncodeElements(p.vcard)}}, 0); err != nil {
-				return err
-			}
-		}
-		for kind, recs := range map[string][]storage.Record{kindPrivate: p.private, kindBlock: p.blocked} {
-			if len(recs) > 0 {
-				if err := im.st.DB.Records(kind).Put(ctx, p.j, recs, 0); err != nil {
-					return err
-				}
-			}
-		}
-		if p.last != nil {
-			if err := im.st.DB.Records(kindLast).Put(ctx, p.j, []storage.Record{*p.last}, 0); err != nil {
-				return err
-			}
-		}
-		q := im.st.DB.Queue(kindOffline)
-		for _, m := range p.offline {
-			if err := q.Push(ctx, p.j, storage.EncodeElements(m.el), m.at, 0); err != nil {
+		for _, w := range p.writes {
+			if err := w(ctx); err != nil {
 				return err
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/sasl"
+	"github.com/parleyim/parley/internal/server"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
 	"github.com/parleyim/parley/internal/storage/storagetest"
@@ -19,9 +20,19 @@ import (
 
 const testIterations = 64
 
+// Record kinds of the stored features, which populate fills directly.
+const (
+	kindVCard   = "vcard"
+	kindPrivate = "private"
+	kindBlock   = "blocklist"
+	kindLast    = "last"
+	kindOffline = "offline"
+)
+
 func stores(t *testing.T, driver string) Stores {
 	t.Helper()
-	return NewStores(storagetest.Open(t, driver), testIterations)
+	db := storagetest.Open(t, driver)
+	return NewStores(db, testIterations, server.UserData(db)...)
 }
 
 func must(t testing.TB, err error) {
@@ -38,7 +49,7 @@ func populate(t *testing.T, st Stores) {
 	alice, bob := jid.MustParse("alice@example.org"), jid.MustParse("bob@example.org")
 	must(t, st.Accounts.Create(ctx, alice, "älice pw"))
 	must(t, st.Accounts.Create(ctx, bob, "bob"))
-	must(t, st.Rosters.Update(ctx, func(tx *roster.Tx) error {
+	must(t, roster.NewStore(st.DB).Update(ctx, func(tx *roster.Tx) error {
 		for _, it := range []*roster.Item{
 			{JID: bob, Name: "Bob <the builder>", Groups: []string{"Friends", "Wörk"}, State: roster.State{Sub: roster.SubBoth}},
 			{JID: jid.MustParse("carol@remote.example"), State: roster.State{Sub: roster.SubNone, PendingOut: true}},

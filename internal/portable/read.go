@@ -9,17 +9,16 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/stanza"
 )
 
 // Namespaces of the format (XEP-0227 §4, §8.1, §5).
 const (
-	NS       = "urn:xmpp:pie:0"
-	NSOld    = "http://www.xmpp.org/extensions/xep-0227.html#ns" // before version 1.0; Openfire writes it
-	NSScram  = "urn:xmpp:pie:0#scram"
-	NSXInc   = "http://www.w3.org/2001/XInclude"
-	nsDelay  = "urn:xmpp:delay"
-	nsXDelay = "jabber:x:delay"
+	NS      = module.NSPIE
+	NSOld   = module.NSPIEOld // before version 1.0; Openfire writes it
+	NSScram = "urn:xmpp:pie:0#scram"
+	NSXInc  = "http://www.w3.org/2001/XInclude"
 )
 
 // Limits bound what a file may make the importer read.

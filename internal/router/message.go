@@ -8,13 +8,13 @@ import (
 	"github.com/parleyim/parley/internal/stanza"
 )
 
-// Message types (RFC 6121 §5.2.2).
+// Message types (RFC 6121 §5.2.2), the stanza package's.
 const (
-	MsgNormal    = "normal"
-	MsgChat      = "chat"
-	MsgGroupchat = "groupchat"
-	MsgHeadline  = "headline"
-	MsgError     = "error"
+	MsgNormal    = stanza.MsgNormal
+	MsgChat      = stanza.MsgChat
+	MsgGroupchat = stanza.MsgGroupchat
+	MsgHeadline  = stanza.MsgHeadline
+	MsgError     = stanza.MsgError
 )
 
 func messageType(el *stanza.Element) string {

@@ -14,19 +14,10 @@ import (
 	"github.com/parleyim/parley/internal/stanza"
 )
 
-// Session is a bound client resource as the router sees it.
-type Session interface {
-	// JID is the session's full JID; it never changes.
-	JID() jid.JID
-	// Deliver queues el for writing; it never blocks on the network.
-	Deliver(el *stanza.Element) error
-	// Presence reports whether the resource sent available presence and
-	// with which priority (RFC 6121 §4.7.2.3).
-	Presence() (available bool, priority int)
-	// Close asks the session to end with the stream error condition
-	// cond; it returns at once and never blocks on the network.
-	Close(cond, text string)
-}
+// Session is a bound client resource as the router sees it (JID,
+// Deliver, Presence, Close); the type is module.Session, so that features
+// see sessions through module.Host without importing the router.
+type Session = module.Session
 
 // Remote reaches addresses not served by this node: other servers (s2s)
 // and, later, other nodes of a cluster. Route returns a *stanza.Error when
@@ -35,16 +26,9 @@ type Remote interface {
 	Route(ctx context.Context, to jid.JID, el *stanza.Element) error
 }
 
-// Service is a component served on a domain of its own (a sub-domain such
-// as conference.example.org for XEP-0045 group chat; later PubSub and
-// external components). The router hands it every stanza addressed to that
-// domain, after the inbound hooks ran. Route returns a *stanza.Error to
-// bounce to the sender; for presence and for server-generated stanzas
-// (Router.Deliver) the error is only logged, so a service sends its own
-// presence errors.
-type Service interface {
-	Route(ctx context.Context, from, to jid.JID, el *stanza.Element) error
-}
+// Service is a component served on a domain of its own (see
+// module.Service, which it is).
+type Service = module.Service
 
 // ErrNoSession is returned by Bind callers' lookups when a full JID is not bound.
 var ErrNoSession = errors.New("router: no such session")
@@ -303,3 +287,16 @@ func (r *Router) remoteRoute(ctx context.Context, from, to jid.JID, el *stanza.E
 	}
 	return nil
 }
+
+// AccountExists implements module.Host: whether bare is an account on a
+// served domain, asked the way the delivery rules ask (Router.UserExists;
+// nil means every user exists).
+func (r *Router) AccountExists(ctx context.Context, bare jid.JID) (bool, error) {
+	if bare.Local() == "" || !r.IsLocal(bare.Domain()) {
+		return false, nil
+	}
+	return r.userExists(ctx, bare.Bare())
+}
+
+// The router is the host every feature module reaches the core through.
+var _ module.Host = (*Router)(nil)

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"context"
-	"fmt"
 	"time"
 
 	"github.com/parleyim/parley/internal/features/blocking"
@@ -12,7 +10,6 @@ import (
 	"github.com/parleyim/parley/internal/features/private"
 	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/features/vcard"
-	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
 )
 
@@ -21,17 +18,11 @@ import (
 // (XEP-0049) and, when enabled, offline messages (XEP-0160). Presence
 // rights come from the roster.
 func (s *Server) imModules(rosters *roster.Module, pres *presence.Module) []module.Registrar {
-	blk := blocking.New(blocking.Config{
-		DB: s.db, Router: s.router, Log: s.log,
-		PresenceRecipients: func(ctx context.Context, owner jid.JID) ([]jid.JID, error) {
-			return presenceSubscribers(ctx, rosters, owner)
-		},
-		CurrentPresence: pres.Current,
-	})
+	blk := blocking.New(blocking.Config{DB: s.db, Host: s.router, Log: s.log, Presence: pres})
 	mods := []module.Registrar{
 		&lastactivity.Module{
-			Started: time.Now(), DB: s.db, Router: s.router, Log: s.log,
-			Authorized: rosters.Subscribed,
+			Started: time.Now(), DB: s.db, Host: s.router, Log: s.log,
+			Authorized: rosters.Subscribed, Presence: pres,
 		},
 		blk,
 		vcard.New(vcard.Config{DB: s.db}),
@@ -39,25 +30,9 @@ func (s *Server) imModules(rosters *roster.Module, pres *presence.Module) []modu
 	}
 	if s.cfg.Offline.Enabled {
 		mods = append(mods, offline.New(offline.Config{
-			DB: s.db, Router: s.router, Log: s.log, Blocked: blk.Blocks,
+			DB: s.db, Host: s.router, Log: s.log, Blocked: blk.Blocks,
 			MaxPerUser: s.cfg.Offline.MaxMessagesPerUser, MaxBurstBytes: s.cfg.Limits.MaxOutboundBytes / 2,
 		}))
 	}
 	return mods
-}
-
-// presenceSubscribers lists the contacts subscribed to owner's presence.
-func presenceSubscribers(ctx context.Context, rosters *roster.Module, owner jid.JID) ([]jid.JID, error) {
-	v, err := rosters.View(ctx, owner)
-	if err != nil {
-		return nil, fmt.Errorf("server: roster of %s: %w", owner, err)
-	}
-	var out []jid.JID
-	v.Range(func(contact jid.JID, sub roster.Sub) bool {
-		if sub.HasFrom() {
-			out = append(out, contact)
-		}
-		return true
-	})
-	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/parleyim/parley/internal/features/presence"
 	"github.com/parleyim/parley/internal/features/register"
 	"github.com/parleyim/parley/internal/features/roster"
+	"github.com/parleyim/parley/internal/features/sharedgroup"
 	"github.com/parleyim/parley/internal/features/version"
 	"github.com/parleyim/parley/internal/module"
 )
@@ -24,19 +25,21 @@ func (s *Server) modules() []module.Registrar {
 		ping.Module{},
 		&version.Module{Name: "Parley", Version: Version},
 		&entitytime.Module{},
-		carbons.New(carbons.Config{Router: s.router, Log: s.log}),
+		carbons.New(carbons.Config{Host: s.router, Log: s.log}),
 		csi.New(csi.Config{Log: s.log}),
 		register.New(register.Config{
-			Accounts: s.accounts, Router: s.router, Limiter: s.limiter, Enabled: s.cfg.AllowRegistration, Log: s.log,
+			Accounts: s.accounts, Host: s.router, Limiter: s.limiter, Enabled: s.cfg.AllowRegistration, Log: s.log,
 		}),
 	}
-	rosters := roster.New(roster.Deps{Log: s.log, DB: s.db, Router: s.router, Limits: s.cfg.Roster})
-	pres := presence.New(presence.Deps{Log: s.log, DB: s.db, Router: s.router, Roster: rosters})
+	rosters := roster.New(roster.Deps{
+		Log: s.log, DB: s.db, Host: s.router, Limits: s.cfg.Roster, Shared: sharedgroup.NewStore(s.db),
+	})
+	pres := presence.New(presence.Deps{Log: s.log, DB: s.db, Host: s.router, Roster: rosters})
 	mods = append(mods, rosters, pres)
 	mods = append(mods, s.imModules(rosters, pres)...)
 	if m := s.cfg.MUC; m.Enabled {
 		mods = append(mods, muc.New(muc.Config{
-			Router: s.router, DB: s.db, Log: s.log, Domains: s.cfg.Domains, Subdomain: m.Subdomain,
+			Host: s.router, DB: s.db, Log: s.log, Domains: s.cfg.Domains, Subdomain: m.Subdomain,
 			HistorySize: m.HistorySize, MaxOccupants: m.MaxOccupants, Create: m.Create, Admins: m.Admins,
 		}))
 	}

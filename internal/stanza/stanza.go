@@ -19,6 +19,15 @@ const (
 	TypeError = "error"
 )
 
+// Message types (RFC 6121 §5.2.2); an absent type means MsgNormal.
+const (
+	MsgNormal    = "normal"
+	MsgChat      = "chat"
+	MsgGroupchat = "groupchat"
+	MsgHeadline  = "headline"
+	MsgError     = "error"
+)
+
 // IsStanza reports whether el is a message, presence or iq in the given
 // content namespace (jabber:client or jabber:server).
 func IsStanza(el *Element) bool {

@@ -44,7 +44,7 @@ func (x *ElementDecoder) Decode(data []byte) ([]*stanza.Element, error) {
 	x.rd.Reset(x.buf)
 	// Stored data passed the stream limits when it was received; the
 	// limits here only have to let it through.
-	lim := xmlstream.Limits{MaxElementBytes: len(data) + 1, MaxDepth: 1 << 10, MaxAttrs: 1 << 10}
+	lim := xmlstream.Limits{MaxElementBytes: len(data) + 1, MaxDepth: 1 << 10, MaxAttrs: 1 << 10, MaxMemory: 1 << 40}
 	if x.dec == nil {
 		x.dec = xmlstream.NewDecoder(&x.rd, lim)
 	} else {

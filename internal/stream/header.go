@@ -66,11 +66,13 @@ func (o Opening) Check(contentNS string, serves func(domain string) bool) (strin
 	if o.ContentNS != contentNS {
 		return "", New(InvalidNamespace, "the content namespace must be "+contentNS)
 	}
+	if o.To == "" {
+		// No 'to' and an empty one alike name no host (RFC 6120 §4.9.1.3).
+		return "", New(HostUnknown, "the stream header's 'to' is missing or empty: name the domain to connect to")
+	}
 	domain := ""
-	if o.To != "" {
-		if d, err := jid.Parse(o.To); err == nil && d.IsDomain() {
-			domain = d.Domain()
-		}
+	if d, err := jid.Parse(o.To); err == nil && d.IsDomain() {
+		domain = d.Domain()
 	}
 	if domain == "" || !serves(domain) {
 		return "", New(HostUnknown, "this server does not serve "+strconv.Quote(o.To))

@@ -151,6 +151,25 @@ func reference(s string, i int) (r rune, n int, cond, text string) {
 	return r, end + 1 - i, "", ""
 }
 
+// refPrefix reports whether s, which starts with '&', could be the
+// beginning of a reference cut short by the end of the input.
+func refPrefix(s string) bool {
+	rest := s[1:]
+	if rest != "" && rest[0] == '#' {
+		digits := "0123456789"
+		if rest = rest[1:]; rest != "" && rest[0] == 'x' {
+			rest, digits = rest[1:], "0123456789abcdefABCDEF"
+		}
+		return strings.TrimLeft(rest, digits) == ""
+	}
+	if rest == "" {
+		return true
+	}
+	end, _, ok := scanName(rest, 0)
+	return end == len(rest) && (ok || strings.HasSuffix(rest, ":")) ||
+		!utf8.FullRuneInString(rest[end:]) && (ok || end == 0)
+}
+
 // charRef parses a character reference (&#NN; or &#xHH;) at s[i].
 func charRef(s string, i int) (r rune, n int, cond, text string) {
 	j, base := i+2, rune(10)

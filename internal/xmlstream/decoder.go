@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/parleyim/parley/internal/stanza"
 )
@@ -14,6 +15,11 @@ type Limits struct {
 	MaxElementBytes int // bytes of one top-level element (stanza) including its children; default 256 KiB
 	MaxDepth        int // element nesting depth inside a stanza; default 64
 	MaxAttrs        int // attributes (incl. xmlns declarations) per element; default 64
+	// MaxMemory bounds the memory one stanza's tree takes, as estimated by
+	// StanzaMemory; default 2 MiB. Elements cost far more than their bytes
+	// (an empty one, "<a/>", is 4 bytes of input and about 100 of tree), so
+	// MaxElementBytes alone does not bound it.
+	MaxMemory int
 }
 
 // Defaults for zero Limits fields.
@@ -21,7 +27,23 @@ const (
 	DefaultMaxElementBytes = 256 << 10
 	DefaultMaxDepth        = 64
 	DefaultMaxAttrs        = 64
+	DefaultMaxMemory       = 2 << 20
 )
+
+// Memory a stanza's tree takes besides its text, per element (the element
+// and its place among its parent's children), attribute and text node.
+const (
+	elemCost = int(unsafe.Sizeof(stanza.Element{}) + unsafe.Sizeof(stanza.Node{}))
+	attrCost = int(unsafe.Sizeof(stanza.Attr{}))
+	textCost = int(unsafe.Sizeof(stanza.Node{}))
+)
+
+// StanzaMemory estimates the memory the tree of a stanza takes: its bytes
+// (the decoder copies them into one string that the tree's names and text
+// share) and the elements, attributes and text nodes built from them.
+func StanzaMemory(bytes, elements, attrs, texts int) int {
+	return bytes + elements*elemCost + attrs*attrCost + texts*textCost
+}
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxElementBytes <= 0 {
@@ -32,6 +54,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxAttrs <= 0 {
 		l.MaxAttrs = DefaultMaxAttrs
+	}
+	if l.MaxMemory <= 0 {
+		l.MaxMemory = DefaultMaxMemory
 	}
 	return l
 }
@@ -104,6 +129,9 @@ func (d *Decoder) Release() bool {
 		smallPool.Put(d.smallp)
 	}
 	d.buf, d.small, d.smallp, d.r, d.w = nil, nil, nil, 0, 0
+	if cap(d.fr.open) > 8 {
+		d.fr.open = nil // a deep stanza's name stack is not kept while idle
+	}
 	return true
 }
 
@@ -151,7 +179,8 @@ func (d *Decoder) InputOffset() int64 { return d.consumed }
 // SASL success, RFC 6120 §6.4.6): already buffered bytes are kept, the
 // stream state is discarded. The next call must be ReadHeader.
 func (d *Decoder) Restart() {
-	d.state, d.err, d.fr, d.preamble = wantHeader, nil, framer{}, 0
+	d.state, d.err, d.preamble = wantHeader, nil, 0
+	d.fr.reset()
 	d.streamName, d.streamDef, d.streamNS = "", "", nil
 }
 
@@ -258,7 +287,7 @@ func (d *Decoder) nextConstruct(header bool) (s string, base int64, c counts, er
 		return "", 0, c, d.fail(err)
 	}
 	s, base, c = string(d.buf[d.r:d.r+n]), d.consumed, d.fr.counts
-	d.fr = framer{}
+	d.fr.reset()
 	d.consume(n)
 	return s, base, c, nil
 }
@@ -285,12 +314,16 @@ func (d *Decoder) frame(header bool) (int, error) {
 		if d.fr.state != fsIdle {
 			n, err := d.scan(header, limit)
 			switch {
-			case err != nil:
+			case err != nil && header:
 				return 0, err
+			case err != nil:
+				return 0, d.firstError(err)
 			case n > 0:
 				return n, nil
-			case d.w-d.r >= limit: // limit bytes scanned, and no end
+			case d.w-d.r >= limit && header: // limit bytes scanned, and no end
 				return 0, errAt(condPolicy, "element too big", d.consumed)
+			case d.w-d.r >= limit:
+				return 0, d.firstError(errAt(condPolicy, "element too big", d.consumed))
 			}
 		}
 		if err := d.fill(limit); err != nil {
@@ -307,10 +340,39 @@ func (d *Decoder) limit(header bool) int {
 	return d.lim.MaxElementBytes
 }
 
-// eof turns io.EOF inside a construct into io.ErrUnexpectedEOF.
+// eof turns io.EOF inside a construct into io.ErrUnexpectedEOF, or into
+// the error the bytes read so far already hold.
 func (d *Decoder) eof(err error, header bool) error {
-	if err == io.EOF && (d.fr.state != fsIdle || header && d.preamble > 0) {
+	switch {
+	case err != io.EOF:
+		return err
+	case !header && d.fr.state != fsIdle:
+		return d.firstError(io.ErrUnexpectedEOF)
+	case d.fr.state != fsIdle || header && d.preamble > 0:
 		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// firstError parses what the framer has scanned of the current stanza,
+// which may be only its beginning, and returns the first error the parser
+// finds in it; if there is none, it returns err, what the framer found.
+// So the error reported for a stanza is always its first one in stream
+// order (what a parser reading the stream as a whole would report),
+// whether the framer, the size limit, the end of the input or the parser
+// came upon a problem first.
+func (d *Decoder) firstError(err error) error {
+	if m, ok := err.(errMemory); ok {
+		return m.e // parsing it is what must not happen
+	}
+	f := &d.fr
+	p := getParser(string(d.buf[d.r:d.r+f.off]), d.consumed, d.lim, d.streamDef, d.streamNS)
+	p.partial = true
+	_, perr := p.element(f.counts)
+	p.put()
+	var pe *Error
+	if errors.As(perr, &pe) {
+		return pe
 	}
 	return err
 }
@@ -325,7 +387,8 @@ func (d *Decoder) skipSpace(header bool) error {
 			d.r++
 			d.consumed++
 		case c == '<':
-			d.fr = framer{state: fsLT, off: 1}
+			d.fr.reset()
+			d.fr.state, d.fr.off = fsLT, 1
 			return nil
 		case header && (c == 0 || c == 0xFE || c == 0xFF):
 			return errAt(condEncoding, "the stream is not UTF-8", d.consumed)

@@ -217,6 +217,8 @@ func TestHostileInput(t *testing.T) {
 		{name: "UTF-16 without byte order mark", cond: "unsupported-encoding", in: "<\x00s\x00"},
 		{name: "UTF-8 byte order mark", cond: nwf, in: "\xef\xbb\xbf$"},
 		{name: "bad XML version", cond: nwf, in: `<?xml version='2.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams'>`},
+		{name: "XML 1.1 declaration", cond: nwf, in: `<?xml version='1.1'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams'>`},
+		{name: "XML 1.10 declaration", cond: nwf, in: `<?xml version="1.10" encoding='UTF-8'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams'>`},
 		{name: "garbage before the header", cond: nwf, in: `GET / HTTP/1.1` + "\r\n$"},
 		{name: "end tag before the header", cond: nwf, in: `</stream:stream>`},
 		{name: "header in the wrong namespace", cond: "invalid-namespace", in: `<stream:stream xmlns:stream='wrong'>`},
@@ -321,16 +323,73 @@ func TestLimits(t *testing.T) {
 		{"declarations count as attributes", "<a xmlns='urn:a' y='2' z='3'/>", "policy-violation"},
 	}
 	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { checkLimitCase(t, tt.in, lim, tt.cond) })
+	}
+}
+
+// checkLimitCase decodes hdr+body with lim and checks that it ends with
+// the condition cond (or io.EOF if cond is ""), however it is chunked.
+func checkLimitCase(t *testing.T, body string, lim Limits, cond string) error {
+	t.Helper()
+	in := hdr + body
+	got := decodeAll(strings.NewReader(in), lim)
+	if cond == "" {
+		checkErr(t, got.err, "", io.EOF)
+	} else {
+		checkErr(t, got.err, cond, nil)
+	}
+	checkChunked(t, in, lim, got)
+	return got.err
+}
+
+// memoryCases are stanzas at and over lim.MaxMemory (2 KiB here), made of
+// many cheap elements or attributes, which the byte limit lets through.
+func memoryCases() []struct{ name, in, cond string } {
+	const budget = 2 << 10
+	els := func(n int) string { return "<m>" + strings.Repeat("<a/>", n-1) + "</m>" }
+	fit := 1
+	for StanzaMemory(len(els(fit+1)), fit+1, 0, 0) <= budget {
+		fit++
+	}
+	return []struct{ name, in, cond string }{
+		{"elements within the memory budget", els(fit), ""},
+		// The budget is checked at each start tag with the bytes before
+		// it: fit+3 elements are over it however it is counted.
+		{"elements over the memory budget", els(fit + 3), "policy-violation"},
+		{"attributes over the memory budget", "<m" + manyAttrs(60) + "/>", "policy-violation"},
+	}
+}
+
+func TestMemoryLimit(t *testing.T) {
+	lim := Limits{MaxMemory: 2 << 10, MaxElementBytes: 1 << 20, MaxAttrs: 100}
+	for _, tt := range memoryCases() {
 		t.Run(tt.name, func(t *testing.T) {
-			in := hdr + tt.in
-			got := decodeAll(strings.NewReader(in), lim)
-			if tt.cond == "" {
-				checkErr(t, got.err, "", io.EOF)
-			} else {
-				checkErr(t, got.err, tt.cond, nil)
+			err := checkLimitCase(t, tt.in, lim, tt.cond)
+			if tt.cond != "" && !strings.Contains(err.Error(), "memory") {
+				t.Fatalf("error %q does not say what was too big", err)
 			}
-			checkChunked(t, in, lim, got)
 		})
+	}
+	// The audit's case: 65,000 empty elements, 260 KB, within the default
+	// byte limit, are refused by the default memory limit long before
+	// their end.
+	in := hdr + "<message>" + strings.Repeat("<a/>", 65000) + "</message>"
+	d := NewDecoder(strings.NewReader(in), Limits{})
+	if _, err := d.ReadHeader(); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := d.Next()
+	runtime.ReadMemStats(&after)
+	checkErr(t, err, "policy-violation", nil)
+	if n := d.Buffered(); n >= len(in)-len(hdr) {
+		t.Fatalf("read all %d bytes before refusing", n)
+	}
+	// Parsed whole, the stanza would take about 7 MB; refusing it may take
+	// the read buffer and the memory budget, no more.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 2*DefaultMaxMemory+256<<10 {
+		t.Fatalf("refusing the stanza allocated %d bytes", alloc)
 	}
 }
 

@@ -39,7 +39,7 @@ var decoderSeeds = []string{
 }
 
 func FuzzDecoder(f *testing.F) {
-	for _, s := range decoderSeeds {
+	for _, s := range append(decoderSeeds, grammarSeeds...) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -102,6 +102,9 @@ func FuzzHeader(f *testing.F) {
 		`<stream:stream xmlns:stream='wrong'>`,
 		"\xff\xfe<\x00",
 		`<?xml-stylesheet?><stream:stream/>`,
+		`<?xml version='1.1'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams'>`,
+		`<stream:stream xmlns:stream='http://etherx.jabber.org/streams' a='1'b='2'>`,
+		`<stream:stream xmlns:stream='http://etherx.jabber.org/streams' / >`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -106,6 +106,9 @@ func (p *parser) checkDecl() error {
 		}
 		want = want[1:]
 		if !validDeclValue(a.name, a.value) {
+			if a.name == "version" && strings.HasPrefix(a.value, "1.") {
+				return p.fail(condNotWellFormed, "XML version "+clip(a.value)+" is not supported: XMPP streams are XML 1.0 (RFC 6120 §11.8)")
+			}
 			if a.name == "encoding" {
 				return p.fail(condEncoding, "encoding "+clip(a.value)+" is not supported, only UTF-8")
 			}
@@ -121,7 +124,7 @@ func (p *parser) checkDecl() error {
 func validDeclValue(name, v string) bool {
 	switch name {
 	case "version":
-		return len(v) > 2 && v[:2] == "1." && strings.Trim(v[2:], "0123456789") == ""
+		return v == "1.0"
 	case "encoding":
 		return strings.EqualFold(v, "UTF-8")
 	}

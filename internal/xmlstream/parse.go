@@ -1,6 +1,7 @@
 package xmlstream
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -67,6 +68,10 @@ type parser struct {
 	base int64  // stream offset of s[0], for error messages
 	lim  Limits
 
+	// partial: s may be the beginning of an element only; running out of
+	// input is then errTruncated instead of an error (Decoder.firstError).
+	partial bool
+
 	def  string    // default namespace in scope
 	ns   []binding // prefixed namespace declarations in scope, innermost last
 	raw  []rawAttr // attributes of the tag being parsed
@@ -102,7 +107,7 @@ func getParser(s string, base int64, lim Limits, def string, ns []binding) *pars
 // the pool.
 func (p *parser) put() {
 	p.s, p.def, p.text = "", "", ""
-	p.hasText, p.inTB = false, false
+	p.hasText, p.inTB, p.partial = false, false, false
 	p.tb.Reset()
 	p.root, p.els, p.attrs, p.nodes = nil, nil, nil, nil
 	p.ns = reuse(p.ns)
@@ -139,6 +144,24 @@ func (p *parser) fail(cond, text string) error {
 	return errAt(cond, text, p.base+int64(p.i))
 }
 
+// errTruncated is what a partial parse returns when it runs out of input
+// before finding an error.
+var errTruncated = errors.New("xmlstream: element incomplete")
+
+// short reports running out of input at the end of s: errTruncated when
+// parsing partially, else a not-well-formed error with text.
+func (p *parser) short(text string) error {
+	if p.partial {
+		return errTruncated
+	}
+	return p.fail(condNotWellFormed, text)
+}
+
+// atEnd reports whether a partial parse has used all its input.
+func (p *parser) atEnd() bool {
+	return p.partial && p.i >= len(p.s)
+}
+
 func (p *parser) peek() byte {
 	if p.i < len(p.s) {
 		return p.s[p.i]
@@ -165,6 +188,18 @@ func (p *parser) skipSpace() bool {
 // element parses s, which the framer found to hold exactly one element,
 // into a tree. c is what the framer counted in it.
 func (p *parser) element(c counts) (*stanza.Element, error) {
+	el, err := p.first(c)
+	if err != nil {
+		return nil, err
+	}
+	if p.i != len(p.s) {
+		return nil, p.fail(condNotWellFormed, "unexpected data after element")
+	}
+	return el, nil
+}
+
+// first parses the element at the start of s and stops after it.
+func (p *parser) first(c counts) (*stanza.Element, error) {
 	p.els = make([]stanza.Element, c.elems)
 	if c.attrs > 0 {
 		p.attrs = make([]stanza.Attr, 0, c.attrs)
@@ -173,17 +208,17 @@ func (p *parser) element(c counts) (*stanza.Element, error) {
 		p.nodes = make([]stanza.Node, 0, n)
 	}
 	for {
+		if p.i >= len(p.s) {
+			return nil, p.short("unexpected end of element")
+		}
 		if err := p.step(); err != nil {
 			return nil, err
 		}
 		if len(p.open) == 0 {
 			break
 		}
-		if p.i >= len(p.s) {
-			return nil, p.fail(condNotWellFormed, "unexpected end of element")
-		}
 	}
-	if p.i != len(p.s) || p.root == nil {
+	if p.root == nil {
 		return nil, p.fail(condNotWellFormed, "unexpected data after element")
 	}
 	return p.root, nil
@@ -194,6 +229,9 @@ func (p *parser) step() error {
 	if p.s[p.i] != '<' {
 		return p.charData()
 	}
+	if p.partial && p.i+1 >= len(p.s) {
+		return errTruncated
+	}
 	switch p.peekAt(1) {
 	case '/':
 		return p.endTag()
@@ -202,6 +240,10 @@ func (p *parser) step() error {
 	case '!':
 		rest := p.s[p.i:]
 		switch {
+		case p.partial && len(rest) < len("<![CDATA[") && strings.HasPrefix("<![CDATA[", rest):
+			return errTruncated
+		case strings.HasPrefix(rest, "<![CDATA[") && len(p.open) == 0:
+			return p.fail(condNotWellFormed, "character data outside of stanzas")
 		case strings.HasPrefix(rest, "<![CDATA["):
 			return p.cdata()
 		case strings.HasPrefix(rest, "<!--"):
@@ -214,6 +256,9 @@ func (p *parser) step() error {
 
 // startTag parses a start tag and opens (or, for "<x/>", adds) an element.
 func (p *parser) startTag() error {
+	if len(p.open) >= p.lim.MaxDepth {
+		return p.fail(condPolicy, "elements nested too deep")
+	}
 	p.flushText()
 	t, err := p.parseTag()
 	if err != nil {
@@ -229,9 +274,6 @@ func (p *parser) startTag() error {
 	}
 	if len(p.open) == 0 && space == NSStream && t.local() == "stream" {
 		return p.fail(condNotWellFormed, "stream header inside the stream")
-	}
-	if len(p.open) >= p.lim.MaxDepth {
-		return p.fail(condPolicy, "elements nested too deep")
 	}
 	attrs, err := p.resolveAttrs()
 	if err != nil {
@@ -273,12 +315,18 @@ func (p *parser) parseTag() (tagInfo, error) {
 	p.raw = p.raw[:0]
 	for {
 		spaced := p.skipSpace()
+		if p.atEnd() {
+			return t, errTruncated
+		}
 		switch p.peek() {
 		case '>':
 			p.i++
 			return t, nil
 		case '/':
 			p.i++
+			if p.atEnd() {
+				return t, errTruncated
+			}
 			if p.peek() != '>' {
 				return t, p.fail(condNotWellFormed, "expected '>' after '/'")
 			}
@@ -301,6 +349,9 @@ func (p *parser) parseTag() (tagInfo, error) {
 // qname reads a qualified name at p.i.
 func (p *parser) qname() (name string, colon int, err error) {
 	end, c, ok := scanName(p.s, p.i)
+	if p.partial && (end == len(p.s) || !utf8.FullRuneInString(p.s[end:])) {
+		return "", -1, errTruncated // the name may go on
+	}
 	if !ok {
 		p.i = end
 		return "", -1, p.fail(condNotWellFormed, "invalid name")
@@ -323,11 +374,17 @@ func (p *parser) attribute() error {
 		return err
 	}
 	p.skipSpace()
+	if p.atEnd() {
+		return errTruncated
+	}
 	if p.peek() != '=' {
 		return p.fail(condNotWellFormed, "expected '=' after attribute name")
 	}
 	p.i++
 	p.skipSpace()
+	if p.atEnd() {
+		return errTruncated
+	}
 	if q := p.peek(); q != '"' && q != '\'' {
 		return p.fail(condNotWellFormed, "attribute value must be quoted")
 	}
@@ -347,7 +404,7 @@ func (p *parser) attrValue() (string, error) {
 	start, slow := p.i, false
 	for {
 		if p.i >= len(s) {
-			return "", p.fail(condNotWellFormed, "unterminated attribute value")
+			return "", p.short("unterminated attribute value")
 		}
 		c := s[p.i]
 		switch {
@@ -384,6 +441,9 @@ func (p *parser) attrValue() (string, error) {
 // skipRef checks the reference at p.i and moves past it.
 func (p *parser) skipRef() error {
 	_, n, cond, text := reference(p.s, p.i)
+	if cond != "" && p.partial && refPrefix(p.s[p.i:]) {
+		return errTruncated
+	}
 	if cond != "" {
 		return p.fail(cond, text)
 	}
@@ -401,6 +461,9 @@ func (p *parser) skipRune() error {
 			return nil
 		}
 		return p.fail(condNotWellFormed, "control character not allowed in XML")
+	}
+	if p.partial && !utf8.FullRuneInString(p.s[p.i:]) {
+		return errTruncated
 	}
 	r, n := utf8.DecodeRuneInString(p.s[p.i:])
 	if r == utf8.RuneError && n == 1 {
@@ -421,17 +484,20 @@ func (p *parser) endTag() error {
 	if err != nil {
 		return err
 	}
-	p.skipSpace()
-	if p.peek() != '>' {
-		return p.fail(condNotWellFormed, "expected '>' in end tag")
-	}
-	p.i++
 	if len(p.open) == 0 {
 		return p.fail(condNotWellFormed, "unexpected end tag")
 	}
 	if want := p.open[len(p.open)-1].name; name != want {
-		return p.fail(condNotWellFormed, "end tag </"+name+"> does not match <"+want+">")
+		return p.fail(condNotWellFormed, "end tag </"+clip(name)+"> does not match <"+clip(want)+">")
 	}
+	p.skipSpace()
+	if p.atEnd() {
+		return errTruncated
+	}
+	if p.peek() != '>' {
+		return p.fail(condNotWellFormed, "expected '>' in end tag")
+	}
+	p.i++
 	p.closeElement()
 	return nil
 }

@@ -42,7 +42,7 @@ func (p *parser) charData() error {
 			}
 		}
 	}
-	return p.fail(condNotWellFormed, "unexpected end of element")
+	return p.short("unexpected end of element")
 }
 
 // cdata reads a CDATA section, which is character data without markup.
@@ -50,10 +50,13 @@ func (p *parser) cdata() error {
 	p.i += len("<![CDATA[")
 	start := p.i
 	k := strings.Index(p.s[start:], "]]>")
-	if k < 0 {
+	if k < 0 && !p.partial {
 		return p.fail(condNotWellFormed, "unterminated CDATA section")
 	}
 	end, decode := start+k, false
+	if k < 0 {
+		end = len(p.s) // check what there is, then report it incomplete
+	}
 	for p.i < end {
 		c := p.s[p.i]
 		switch {
@@ -67,6 +70,9 @@ func (p *parser) cdata() error {
 				return err
 			}
 		}
+	}
+	if k < 0 {
+		return errTruncated
 	}
 	p.addText(p.s[start:end], decode, true)
 	p.i = end + len("]]>")

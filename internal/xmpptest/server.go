@@ -44,6 +44,10 @@ func StartLogged(t testing.TB, h slog.Handler, opts ...Option) *Server {
 	cfg.C2S.TLSAddr = "127.0.0.1:0"
 	cfg.Admin.Addr = "127.0.0.1:0"
 	cfg.Limits.AuthFailureDelay = config.Duration(10 * time.Millisecond)
+	// Tests push data over loopback far faster than a client would (the
+	// byte rate, which applies to loopback too, has tests of its own that
+	// set it).
+	cfg.Limits.BytesPerSecond = 0
 	cfg.Auth.ScramIterations = 4096
 	for _, o := range opts {
 		o(&cfg)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
 )
@@ -35,19 +34,28 @@ const DefaultMaxItems = 1000
 
 // Config is what the module needs.
 type Config struct {
-	DB     *storage.DB
-	Router *router.Router
-	Log    *slog.Logger
+	DB   *storage.DB
+	Host module.Host
+	Log  *slog.Logger
 	// MaxItems bounds one user's block list (DefaultMaxItems when 0).
 	MaxItems int
-	// PresenceRecipients returns who is allowed to receive owner's
-	// presence (RFC 6121: contacts with a subscription of type from or
-	// both). nil means only the directed presence seen here counts.
-	PresenceRecipients func(ctx context.Context, owner jid.JID) ([]jid.JID, error)
-	// CurrentPresence returns (a copy of) a resource's latest available
-	// presence, which unblocked contacts receive again (§3.4); nil, or a
-	// nil answer, sends them a plain available presence.
-	CurrentPresence func(full jid.JID) *stanza.Element
+	// Presence is the presence module, which owns presence state: who
+	// receives a user's presence, and each resource's current one. nil
+	// means nobody does (no presence follows a block change).
+	Presence Presence
+}
+
+// Presence is what blocking asks the presence module (package presence's
+// Module) when a block list changes.
+type Presence interface {
+	// Recipients returns who receives owner's presence: the contacts
+	// subscribed to it and the directed presence recipients of owner's
+	// resources (RFC 6121 §4.2.2, §4.6).
+	Recipients(ctx context.Context, owner jid.JID) ([]jid.JID, error)
+	// Current returns a copy of the latest available presence of the
+	// resource bound at full, or nil; unblocked contacts receive it again
+	// (§3.4), or a plain available presence when it is nil.
+	Current(full jid.JID) *stanza.Element
 }
 
 // Module is the XEP-0191 implementation.
@@ -64,15 +72,10 @@ type Module struct {
 	// locks serialise loading and changing one user's list (striped).
 	locks [64]sync.Mutex
 
-	// sessMu guards sessions: full JID → what this package tracks of it.
-	sessMu   sync.Mutex
-	sessions map[jid.JID]*session
-}
-
-// session is what is tracked per bound resource.
-type session struct {
-	requested bool                 // sent a blocklist get: receives pushes
-	directed  map[jid.JID]struct{} // directed presence recipients
+	// sessMu guards requested: the sessions that sent a blocklist get and
+	// so receive pushes (§3.2), keyed by the session itself.
+	sessMu    sync.Mutex
+	requested map[module.Conn]bool
 }
 
 // New returns the module.
@@ -84,12 +87,12 @@ func New(cfg Config) *Module {
 		cfg.MaxItems = DefaultMaxItems
 	}
 	return &Module{
-		cfg:      cfg,
-		log:      cfg.Log.With("module", "blocking"),
-		recs:     cfg.DB.Records(kind),
-		seed:     maphash.MakeSeed(),
-		lists:    map[jid.JID]*list{},
-		sessions: map[jid.JID]*session{},
+		cfg:       cfg,
+		log:       cfg.Log.With("module", "blocking"),
+		recs:      cfg.DB.Records(kind),
+		seed:      maphash.MakeSeed(),
+		lists:     map[jid.JID]*list{},
+		requested: map[module.Conn]bool{},
 	}
 }
 
@@ -176,13 +179,13 @@ func (m *Module) setCached(owner jid.JID, l *list) {
 // isLocalAccount reports whether j names an account here (not the
 // served domain itself).
 func (m *Module) isLocalAccount(j jid.JID) bool {
-	return j.Local() != "" && m.cfg.Router.IsLocal(j.Domain())
+	return j.Local() != "" && m.cfg.Host.IsLocal(j.Domain())
 }
 
 // isServer reports whether j is a served domain itself (the server is
 // never a blocked contact of its users).
 func (m *Module) isServer(j jid.JID) bool {
-	return j.IsDomain() && m.cfg.Router.IsLocal(j.Domain())
+	return j.IsDomain() && m.cfg.Host.IsLocal(j.Domain())
 }
 
 // errBlocked is the XEP-0191 §3.3 error for a stanza to a blocked contact.

@@ -168,13 +168,13 @@ func (m *Module) removeItems(ctx context.Context, user jid.JID, old *list, items
 // push sends the change to every resource of user that requested the
 // block list (§3.3, §3.4, §3.5).
 func (m *Module) push(ctx context.Context, user jid.JID, payload *stanza.Element) {
-	for _, s := range m.cfg.Router.Sessions(user) {
-		if !m.requested(s.JID()) {
+	for _, s := range m.cfg.Host.Sessions(user) {
+		if !m.hasRequested(s) {
 			continue
 		}
 		iq := stanza.New(stanza.NSClient, stanza.KindIQ).
 			SetAttr("id", m.nextID()).SetAttr("type", stanza.Set).SetAttr("to", s.JID().String())
 		iq.Append(payload.Copy())
-		m.cfg.Router.Deliver(ctx, s.JID(), iq)
+		m.cfg.Host.Deliver(ctx, s.JID(), iq)
 	}
 }

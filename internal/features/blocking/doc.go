@@ -27,9 +27,9 @@
 // On block it sends unavailable presence from each available resource of
 // the user to the newly blocked contacts that receive the user's presence;
 // on unblock it sends them the user's current presence (§3.3, §3.4). Who
-// receives the user's presence is the union of Config.PresenceRecipients
-// (the roster's subscribers) and the directed presence this package saw the
-// user send.
+// receives the user's presence, and what each resource's current presence
+// is, the presence module says (Config.Presence): blocking keeps no
+// presence state of its own.
 //
 // It does not implement privacy lists (XEP-0016) and does not cancel
 // subscriptions ("polite blocking", §4).

@@ -95,7 +95,6 @@ func (m *Module) inboundPresence(ctx context.Context, ev *module.Event) (bool, e
 	case out:
 		return false, errBlocked()
 	}
-	m.trackPresence(ev.From, ev.To, ev.Stanza)
 	return false, nil
 }
 

@@ -76,7 +76,7 @@ func newModule(tb testing.TB, users ...string) (*Module, *module.Registry) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := module.NewRegistry()
-	m := New(Config{DB: db, Router: router.New(log, reg, []string{"localhost"}), Log: log})
+	m := New(Config{DB: db, Host: router.New(log, reg, []string{"localhost"}), Log: log})
 	m.Register(reg)
 	return m, reg
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
 )
 
@@ -27,14 +26,14 @@ const hookPrio = -100
 
 // Config is what the module needs.
 type Config struct {
-	Router *router.Router
-	Log    *slog.Logger
+	Host module.Host
+	Log  *slog.Logger
 }
 
 // Module keeps which sessions enabled carbons and makes the copies.
 type Module struct {
-	router *router.Router
-	log    *slog.Logger
+	host module.Host
+	log  *slog.Logger
 
 	// mu guards byUser: bare JID → its carbons-enabled sessions.
 	mu     sync.RWMutex
@@ -44,7 +43,7 @@ type Module struct {
 
 // New returns the carbons module.
 func New(c Config) *Module {
-	return &Module{router: c.Router, log: c.Log.With("component", "carbons"), byUser: map[jid.JID][]module.Conn{}}
+	return &Module{host: c.Host, log: c.Log.With("component", "carbons"), byUser: map[jid.JID][]module.Conn{}}
 }
 
 // Register declares the feature, the enable/disable handlers and hooks.
@@ -64,10 +63,10 @@ func (m *Module) session(iq stanza.IQ) (module.Conn, error) {
 	if !iq.To.IsZero() && !iq.To.IsDomain() && iq.To != iq.From.Bare() {
 		return nil, stanza.Errorf(stanza.Cancel, stanza.NotAllowed, "carbons are enabled by each session for itself")
 	}
-	if !m.router.IsLocal(iq.From.Domain()) || iq.From.IsBare() {
+	if !m.host.IsLocal(iq.From.Domain()) || iq.From.IsBare() {
 		return nil, stanza.Errorf(stanza.Cancel, stanza.NotAllowed, "only clients of this server may use carbons")
 	}
-	s := m.router.Session(iq.From)
+	s := m.host.Session(iq.From)
 	if s == nil {
 		return nil, stanza.Errorf(stanza.Cancel, stanza.NotAllowed, "no session %s", iq.From)
 	}

@@ -5,7 +5,6 @@ import (
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
 )
 
@@ -16,7 +15,7 @@ import (
 func (m *Module) inbound(ctx context.Context, ev *module.Event) (bool, error) {
 	el := ev.Stanza
 	if isPrivate(el) {
-		if m.router.IsLocal(ev.To.Domain()) {
+		if m.host.IsLocal(ev.To.Domain()) {
 			el.RemoveChildren(func(c *stanza.Element) bool { return c.Space == NS && c.Local == "private" })
 		}
 		return false, nil
@@ -25,9 +24,9 @@ func (m *Module) inbound(ctx context.Context, ev *module.Event) (bool, error) {
 		return false, nil
 	}
 	from, to := ev.From, ev.To
-	toLocal := to.Local() != "" && m.router.IsLocal(to.Domain())
+	toLocal := to.Local() != "" && m.host.IsLocal(to.Domain())
 	var sent, received []module.Conn
-	if !from.IsBare() && m.router.IsLocal(from.Domain()) {
+	if !from.IsBare() && m.host.IsLocal(from.Domain()) {
 		sent = m.enabled(from.Bare())
 	}
 	if toLocal && to.Bare() != from.Bare() { // to oneself, the sent copies say it all
@@ -56,14 +55,14 @@ func (m *Module) inbound(ctx context.Context, ev *module.Event) (bool, error) {
 // resource).
 func (m *Module) targets(to jid.JID, typ string) (targets []module.Conn, delivered bool) {
 	if !to.IsBare() {
-		if s := m.router.Session(to); s != nil {
+		if s := m.host.Session(to); s != nil {
 			return []module.Conn{s}, true
 		}
-		if typ != router.MsgChat {
+		if typ != stanza.MsgChat {
 			return nil, false
 		}
 	}
-	for _, s := range m.router.BestResources(to.Bare(), typ) {
+	for _, s := range m.host.BestResources(to.Bare(), typ) {
 		targets = append(targets, s)
 	}
 	return targets, true
@@ -74,7 +73,7 @@ func (m *Module) targets(to jid.JID, typ string) (targets []module.Conn, deliver
 func (m *Module) copyTo(ctx context.Context, kind string, user jid.JID, el *stanza.Element, enabled, targets []module.Conn, sender jid.JID) {
 	for _, c := range enabled {
 		if to := c.JID(); to != sender && !contains(targets, c) {
-			m.router.Deliver(ctx, to, wrap(kind, user, to, el))
+			m.host.Deliver(ctx, to, wrap(kind, user, to, el))
 		}
 	}
 }
@@ -102,8 +101,8 @@ func wrap(kind string, user, to jid.JID, el *stanza.Element) *stanza.Element {
 // eligible applies §6's suggested rules.
 func eligible(el *stanza.Element) bool {
 	switch el.Attr("type") {
-	case router.MsgChat:
-	case "", router.MsgNormal:
+	case stanza.MsgChat:
+	case "", stanza.MsgNormal:
 		if el.Child(stanza.NSClient, "body") == nil && el.Child(stanza.NSServer, "body") == nil {
 			return false
 		}

@@ -72,7 +72,7 @@ func newTestModule(tb testing.TB) (*Module, *router.Router) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := module.NewRegistry()
 	r := router.New(log, reg, []string{"localhost"})
-	m := New(Config{Router: r, Log: log})
+	m := New(Config{Host: r, Log: log})
 	m.Register(reg)
 	return m, r
 }

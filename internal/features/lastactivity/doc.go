@@ -12,7 +12,9 @@
 // any iq (§4) and never reach this package.
 //
 // It records, at SessionClosed of a user's last session, the time and that
-// session's last unavailable status (observed at InboundPresence) as a
-// storage.Records entry of kind "last". It does not own presence (the
-// roster/presence work decides who is subscribed: see Module.Authorized).
+// session's last unavailable status (asked of the presence module,
+// Module.Presence) as a storage.Records entry of kind "last", which is
+// also its XEP-0227 section (UserData). It does not own presence: the
+// presence module keeps presence state, and the roster decides who is
+// subscribed (Module.Authorized).
 package lastactivity

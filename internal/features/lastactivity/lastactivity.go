@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
 )
@@ -21,26 +19,33 @@ const NS = "jabber:iq:last"
 // kind names last-activity records in storage (one per account).
 const kind = "last"
 
-// observePrio runs the presence observer before hooks that may handle
-// (and so stop) an InboundPresence event.
-const observePrio = 1100
+// closedPrio runs the logout record before the presence module's
+// SessionClosed hook (priority 0) forgets the session's status.
+const closedPrio = 100
 
 // Module answers last-activity queries. Started alone gives the server
-// uptime; with DB and Router set it also answers for users.
+// uptime; with DB and Host set it also answers for users.
 type Module struct {
 	Started time.Time
 	DB      *storage.DB
-	Router  *router.Router
+	Host    module.Host
 	Log     *slog.Logger
 	// Authorized reports whether requester may see owner's presence and
 	// so their last activity (XEP-0012 §3). nil allows only the owner.
 	Authorized func(ctx context.Context, owner, requester jid.JID) (bool, error)
+	// Presence is the presence module, which knows the status a session
+	// left with; nil records logouts without a status.
+	Presence Presence
 
 	recs *storage.Records
-	// mu guards status: full JID → status text of the last unavailable
-	// presence that session sent.
-	mu     sync.Mutex
-	status map[jid.JID]string
+}
+
+// Presence is what last activity asks the presence module (package
+// presence's Module), which owns presence state.
+type Presence interface {
+	// UnavailableStatus returns the status text of the undirected
+	// unavailable presence session c sent last, or "".
+	UnavailableStatus(c module.Conn) string
 }
 
 // Register declares the handlers, the disco features and, for users, the
@@ -48,7 +53,7 @@ type Module struct {
 func (m *Module) Register(reg *module.Registry) {
 	reg.Feature(NS)
 	reg.IQ(module.Server, stanza.Get, NS, "query", m.uptime)
-	if m.DB == nil || m.Router == nil {
+	if m.DB == nil || m.Host == nil {
 		return
 	}
 	if m.Log == nil {
@@ -56,11 +61,9 @@ func (m *Module) Register(reg *module.Registry) {
 	}
 	m.Log = m.Log.With("module", "lastactivity")
 	m.recs = m.DB.Records(kind)
-	m.status = map[jid.JID]string{}
 	reg.AccountFeature(NS)
 	reg.IQ(module.Account, stanza.Get, NS, "query", m.user)
-	reg.Hook(module.InboundPresence, observePrio, m.observe)
-	reg.Hook(module.SessionClosed, 0, m.closed)
+	reg.Hook(module.SessionClosed, closedPrio, m.closed)
 }
 
 func (m *Module) uptime(context.Context, stanza.IQ) (*stanza.Element, error) {
@@ -110,7 +113,7 @@ func (m *Module) authorized(ctx context.Context, owner, requester jid.JID) (bool
 
 // online reports whether owner has an available resource.
 func (m *Module) online(owner jid.JID) bool {
-	for _, s := range m.Router.Sessions(owner) {
+	for _, s := range m.Host.Sessions(owner) {
 		if avail, _ := s.Presence(); avail {
 			return true
 		}
@@ -118,34 +121,15 @@ func (m *Module) online(owner jid.JID) bool {
 	return false
 }
 
-// observe remembers the status of a session's undirected unavailable
-// presence; it never handles the event.
-func (m *Module) observe(_ context.Context, ev *module.Event) (bool, error) {
-	if !ev.To.IsZero() {
-		return false, nil
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	switch ev.Stanza.Attr("type") {
-	case "unavailable":
-		m.status[ev.From] = ev.Stanza.ChildText(ev.Stanza.Space, "status")
-	case "":
-		delete(m.status, ev.From) // available again: that status is over
-	}
-	return false, nil
-}
-
 // closed records the logout when the user's last session ends.
 func (m *Module) closed(ctx context.Context, ev *module.Event) (bool, error) {
-	m.mu.Lock()
-	status := m.status[ev.Session]
-	if m.Router.Session(ev.Session) == nil { // not replaced by a new session
-		delete(m.status, ev.Session)
-	}
-	m.mu.Unlock()
 	owner := ev.Session.Bare()
-	if len(m.Router.Sessions(owner)) > 0 {
+	if len(m.Host.Sessions(owner)) > 0 {
 		return false, nil
+	}
+	status := ""
+	if m.Presence != nil && ev.Conn != nil {
+		status = m.Presence.UnavailableStatus(ev.Conn)
 	}
 	rec := storage.Record{Data: []byte(status), Updated: time.Now()}
 	if err := m.recs.Put(ctx, owner, []storage.Record{rec}, 0); err != nil {

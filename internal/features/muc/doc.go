@@ -1,5 +1,5 @@
 // Package muc is the group chat service: XEP-0045 Multi-User Chat, served
-// as a router.Service on a domain of its own (conference.<domain> by
+// as a module.Service on a domain of its own (conference.<domain> by
 // default, listed in the served domain's disco#items, XEP-0030 §4 and
 // XEP-0045 §6.1).
 //
@@ -33,7 +33,7 @@
 //
 // Each room has one mutex: everything that changes a room, and every
 // broadcast from it, happens under it, so occupants see a room's stanzas in
-// one order. Deliveries only queue (router.Deliver), so the lock is never
+// one order. Deliveries only queue (module.Host.Deliver), so the lock is never
 // held across network I/O; a persistent room's database writes are.
 //
 // It does not implement voice requests by message form (§8.6), direct or

@@ -24,7 +24,7 @@ func iqRequest(el *stanza.Element) (*stanza.Element, error) {
 
 // reply sends the result of an iq the service answered.
 func (s *Service) reply(ctx context.Context, from, to jid.JID, el, payload *stanza.Element) error {
-	s.router.Deliver(ctx, from, stanza.IQResult(el, payload, to, from))
+	s.host.Deliver(ctx, from, stanza.IQResult(el, payload, to, from))
 	return nil
 }
 

@@ -74,7 +74,7 @@ func (r *room) invite(ctx context.Context, from jid.JID, x *stanza.Element) erro
 	}
 	for _, m := range invites {
 		to, _ := jid.Parse(m.Attr("to"))
-		r.svc.router.Deliver(ctx, to, m)
+		r.svc.host.Deliver(ctx, to, m)
 	}
 	r.save(ctx)
 	return nil

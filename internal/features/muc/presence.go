@@ -193,7 +193,7 @@ func (r *room) changeNick(ctx context.Context, o *occupant, to jid.JID, el *stan
 // sendHistory replays the history o asked for (§7.2.15).
 func (r *room) sendHistory(ctx context.Context, o *occupant, l limits) {
 	for _, e := range r.hist.pick(l) {
-		r.svc.router.Deliver(ctx, o.real, e.delayed(r.jidStr, o.realStr))
+		r.svc.host.Deliver(ctx, o.real, e.delayed(r.jidStr, o.realStr))
 	}
 }
 

@@ -128,11 +128,11 @@ func status(code int) *stanza.Element {
 // 'to' set (delivery serialises it at once); others a copy, since a remote
 // route may keep the element.
 func (r *room) send(ctx context.Context, to jid.JID, toStr string, el *stanza.Element) {
-	if !r.svc.router.IsLocal(to.Domain()) {
+	if !r.svc.host.IsLocal(to.Domain()) {
 		el = el.Copy()
 	}
 	el.SetAttr("to", toStr)
-	r.svc.router.Deliver(ctx, to, el)
+	r.svc.host.Deliver(ctx, to, el)
 }
 
 // broadcastPresence sends o's presence to every occupant: the version

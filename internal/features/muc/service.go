@@ -12,7 +12,6 @@ import (
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
 )
@@ -26,9 +25,9 @@ const (
 
 // Config is what the service needs.
 type Config struct {
-	Router *router.Router
-	DB     *storage.DB // nil: no persistent rooms
-	Log    *slog.Logger
+	Host module.Host
+	DB   *storage.DB // nil: no persistent rooms
+	Log  *slog.Logger
 	// Domains are the served user domains; the service runs on
 	// Subdomain.<each>.
 	Domains   []string
@@ -48,7 +47,7 @@ type Config struct {
 type Service struct {
 	cfg    Config
 	log    *slog.Logger
-	router *router.Router
+	host   module.Host
 	store  *Store
 	admins map[jid.JID]bool
 	// domains maps each service domain to the user domain it belongs to.
@@ -71,7 +70,7 @@ type Service struct {
 	occKey   []byte // keys occupant ids (XEP-0421)
 }
 
-// New returns the service; Register wires it into the router.
+// New returns the service; Register adds it to the host.
 func New(c Config) *Service {
 	if c.MaxOccupants <= 0 {
 		c.MaxOccupants = 200
@@ -80,7 +79,7 @@ func New(c Config) *Service {
 		c.Subdomain = "conference"
 	}
 	s := &Service{
-		cfg: c, log: c.Log.With("component", "muc"), router: c.Router,
+		cfg: c, log: c.Log.With("component", "muc"), host: c.Host,
 		admins: map[jid.JID]bool{}, domains: map[string]string{},
 		rooms: map[jid.JID]*room{}, joined: map[jid.JID]map[*room]struct{}{},
 		occKey: make([]byte, 32),
@@ -116,7 +115,7 @@ func (s *Service) Domains() []string {
 // declares the disco items and the session hook.
 func (s *Service) Register(reg *module.Registry) {
 	for d := range s.domains {
-		s.router.AddService(d, s)
+		s.host.AddService(d, s)
 	}
 	reg.ServerItems(func(domain string) []module.DiscoItem {
 		d := s.cfg.Subdomain + "." + domain
@@ -130,7 +129,7 @@ func (s *Service) Register(reg *module.Registry) {
 
 var (
 	_ module.Registrar = (*Service)(nil)
-	_ router.Service   = (*Service)(nil)
+	_ module.Service   = (*Service)(nil)
 )
 
 // newID returns a unique stanza id (XEP-0359).
@@ -138,7 +137,7 @@ func (s *Service) newID() string {
 	return s.idPrefix + strconv.FormatUint(s.idSeq.Add(1), 36)
 }
 
-// Route implements router.Service: it handles every stanza addressed to a
+// Route implements module.Service: it handles every stanza addressed to a
 // service domain. It never returns an error for presence (the router would
 // drop it): presence errors are sent here.
 func (s *Service) Route(ctx context.Context, from, to jid.JID, el *stanza.Element) error {
@@ -179,7 +178,7 @@ func (s *Service) fail(ctx context.Context, from, to jid.JID, el *stanza.Element
 	if x := el.Child(NS, "x"); x != nil {
 		reply.Children = append([]stanza.Node{{El: x}}, reply.Children...)
 	}
-	s.router.Deliver(ctx, from, reply)
+	s.host.Deliver(ctx, from, reply)
 	return nil
 }
 
@@ -241,7 +240,7 @@ func (s *Service) mayCreate(user jid.JID, d string) bool {
 	case CreateEveryone, "":
 		return true
 	case CreateLocal:
-		return s.router.IsLocal(user.Domain())
+		return s.host.IsLocal(user.Domain())
 	}
 	return false
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/router"
+	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
 )
@@ -15,7 +15,7 @@ import (
 // with a delay stamp, and removes each from storage once it is queued to
 // the session. When the session stops accepting stanzas, the rest stays
 // stored for the next login.
-func (m *Module) Flush(ctx context.Context, s router.Session) error {
+func (m *Module) Flush(ctx context.Context, s module.Session) error {
 	owner := s.JID().Bare()
 	mu := m.lock(owner)
 	mu.Lock()
@@ -43,7 +43,7 @@ func (m *Module) Flush(ctx context.Context, s router.Session) error {
 // deliverBatch queues items to s. It returns the ID of the last item that
 // is done with (delivered, or undeliverable for good), the bytes sent so
 // far, and whether to go on.
-func (m *Module) deliverBatch(ctx context.Context, s router.Session, dec *storage.ElementDecoder, items []storage.Item, sent int) (last int64, _ int, more bool, _ error) {
+func (m *Module) deliverBatch(ctx context.Context, s module.Session, dec *storage.ElementDecoder, items []storage.Item, sent int) (last int64, _ int, more bool, _ error) {
 	owner := s.JID().Bare()
 	for _, it := range items {
 		if max := m.cfg.MaxBurstBytes; max > 0 && sent > 0 && sent+len(it.Data) > max {

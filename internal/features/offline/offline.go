@@ -11,7 +11,6 @@ import (
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
 )
@@ -32,9 +31,9 @@ const batch = 200
 
 // Config is what the module needs.
 type Config struct {
-	DB     *storage.DB
-	Router *router.Router
-	Log    *slog.Logger
+	DB   *storage.DB
+	Host module.Host
+	Log  *slog.Logger
 	// MaxPerUser is the per-user quota (config offline.max_messages_per_user).
 	MaxPerUser int
 	// MaxBurstBytes bounds the bytes delivered at one login, so that a
@@ -130,10 +129,10 @@ func (m *Module) catchUp(ctx context.Context, owner jid.JID) {
 
 // bestSession returns an available session of owner with the highest
 // non-negative priority, or nil.
-func (m *Module) bestSession(owner jid.JID) router.Session {
-	var best router.Session
+func (m *Module) bestSession(owner jid.JID) module.Session {
+	var best module.Session
 	bestPrio := -1
-	for _, s := range m.cfg.Router.Sessions(owner) {
+	for _, s := range m.cfg.Host.Sessions(owner) {
 		if avail, prio := s.Presence(); avail && prio > bestPrio {
 			best, bestPrio = s, prio
 		}
@@ -144,7 +143,7 @@ func (m *Module) bestSession(owner jid.JID) router.Session {
 // available is the Available hook: the session that just sent initial
 // presence gets the queue if its priority is non-negative (XEP-0160 §2).
 func (m *Module) available(ctx context.Context, ev *module.Event) (bool, error) {
-	s := m.cfg.Router.Session(ev.Session)
+	s := m.cfg.Host.Session(ev.Session)
 	if s == nil {
 		return false, nil
 	}

@@ -108,7 +108,7 @@ func newFixture(tb testing.TB, quota int) *fixture {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := module.NewRegistry()
 	rt := router.New(log, reg, []string{"localhost"})
-	m := New(Config{DB: db, Router: rt, Log: log, MaxPerUser: quota})
+	m := New(Config{DB: db, Host: rt, Log: log, MaxPerUser: quota})
 	m.Register(reg)
 	return &fixture{m: m, rt: rt, owner: owner}
 }

@@ -2,6 +2,7 @@ package presence
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -9,7 +10,6 @@ import (
 	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
 )
@@ -18,20 +18,22 @@ import (
 type Deps struct {
 	Log    *slog.Logger
 	DB     *storage.DB
-	Router *router.Router
-	Roster *roster.Module
+	Host   module.Host
+	Roster roster.Rosters
 }
 
 // Module tracks and distributes presence.
 type Module struct {
 	log    *slog.Logger
-	router *router.Router
-	roster *roster.Module
+	host   module.Host
+	roster roster.Rosters
 	last   *lastStore
 
-	// mu guards sessions (the map; each session has its own lock).
+	// mu guards sessions (the map; each session has its own lock). Keyed
+	// by the session, so that a session replaced at the same full JID
+	// (RFC 6120 §7.7.2.2) never clobbers the state of the new one.
 	mu       sync.RWMutex
-	sessions map[jid.JID]*session
+	sessions map[module.Conn]*session
 }
 
 // session is the presence state of one bound resource.
@@ -40,6 +42,7 @@ type session struct {
 	available bool
 	pres      *stanza.Element      // latest available presence, 'from' stamped
 	directed  map[jid.JID]struct{} // directed presence recipients (§4.6)
+	status    string               // <status/> of the last undirected unavailable presence
 }
 
 // New returns the presence module; it installs itself as the roster's
@@ -47,10 +50,10 @@ type session struct {
 func New(d Deps) *Module {
 	m := &Module{
 		log:      d.Log.With("component", "presence"),
-		router:   d.Router,
+		host:     d.Host,
 		roster:   d.Roster,
 		last:     newLastStore(d.DB),
-		sessions: map[jid.JID]*session{},
+		sessions: map[module.Conn]*session{},
 	}
 	d.Roster.SetRemovalHook(m.removed)
 	return m
@@ -63,35 +66,89 @@ func (m *Module) Register(reg *module.Registry) {
 	reg.Hook(module.SessionClosed, 0, m.sessionClosed)
 }
 
-func (m *Module) state(full jid.JID, create bool) *session {
+// state returns the presence state of the session c (nil c: none).
+func (m *Module) state(c module.Conn, create bool) *session {
+	if c == nil {
+		return nil
+	}
 	m.mu.RLock()
-	st := m.sessions[full]
+	st := m.sessions[c]
 	m.mu.RUnlock()
 	if st != nil || !create {
 		return st
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if st = m.sessions[full]; st == nil {
+	if st = m.sessions[c]; st == nil {
 		st = &session{}
-		m.sessions[full] = st
+		m.sessions[c] = st
 	}
 	return st
 }
 
-// Current returns a copy of the latest available presence of a session
-// ('from' stamped), or nil when it is not available. Blocking re-sends it
-// to contacts a user unblocks.
+// sessionAt returns the session bound at full, as a map key (nil when
+// none is bound).
+func (m *Module) sessionAt(full jid.JID) module.Conn {
+	if s := m.host.Session(full); s != nil {
+		return s
+	}
+	return nil
+}
+
+// Current returns a copy of the latest available presence of the session
+// bound at full ('from' stamped), or nil when it is not available.
+// Blocking re-sends it to contacts a user unblocks.
 func (m *Module) Current(full jid.JID) *stanza.Element {
-	if p := m.current(full); p != nil {
+	if p := m.current(m.sessionAt(full)); p != nil {
 		return p.Copy()
 	}
 	return nil
 }
 
-// current returns the latest available presence of a session, or nil.
-func (m *Module) current(full jid.JID) *stanza.Element {
-	st := m.state(full, false)
+// UnavailableStatus returns the status text of the undirected unavailable
+// presence session c sent last (none since it was last available: ""). Last
+// activity records it at logout (XEP-0012 §4); ask before the presence
+// module's SessionClosed hook (priority 0) forgets the session.
+func (m *Module) UnavailableStatus(c module.Conn) string {
+	st := m.state(c, false)
+	if st == nil {
+		return ""
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.status
+}
+
+// Recipients returns who receives owner's presence (RFC 6121 §4.2.2,
+// §4.6): the contacts subscribed to it and the entities owner's resources
+// sent directed presence to. Blocking asks it when a block changes.
+func (m *Module) Recipients(ctx context.Context, owner jid.JID) ([]jid.JID, error) {
+	v, err := m.roster.View(ctx, owner.Bare())
+	if err != nil {
+		return nil, fmt.Errorf("presence: roster of %s: %w", owner, err)
+	}
+	var out []jid.JID
+	v.Range(func(contact jid.JID, sub roster.Sub) bool {
+		if sub.HasFrom() {
+			out = append(out, contact)
+		}
+		return true
+	})
+	for _, s := range m.host.Sessions(owner.Bare()) {
+		if st := m.state(s, false); st != nil {
+			st.mu.Lock()
+			for to := range st.directed {
+				out = append(out, to)
+			}
+			st.mu.Unlock()
+		}
+	}
+	return out, nil
+}
+
+// current returns the latest available presence of session c, or nil.
+func (m *Module) current(c module.Conn) *stanza.Element {
+	st := m.state(c, false)
 	if st == nil {
 		return nil
 	}
@@ -106,7 +163,7 @@ func (m *Module) current(full jid.JID) *stanza.Element {
 // inbound is the InboundPresence hook.
 func (m *Module) inbound(ctx context.Context, ev *module.Event) (bool, error) {
 	typ := ev.Stanza.Attr("type")
-	if !m.router.IsLocal(ev.From.Domain()) {
+	if !m.host.IsLocal(ev.From.Domain()) {
 		return m.fromRemote(ctx, ev, typ)
 	}
 	switch {
@@ -128,14 +185,17 @@ func (m *Module) inbound(ctx context.Context, ev *module.Event) (bool, error) {
 
 // broadcast handles undirected presence (RFC 6121 §4.2, §4.4, §4.5).
 func (m *Module) broadcast(ctx context.Context, from jid.JID, el *stanza.Element, typ string) {
-	st := m.state(from, true)
+	st := m.state(m.sessionAt(from), true)
+	if st == nil {
+		return // the session is gone already
+	}
 	st.mu.Lock()
 	wasAvailable := st.available
 	var directed map[jid.JID]struct{}
 	if typ == "" {
-		st.available, st.pres = true, el
+		st.available, st.pres, st.status = true, el, ""
 	} else {
-		st.available, st.pres = false, nil
+		st.available, st.pres, st.status = false, nil, el.ChildText(el.Space, "status")
 		directed, st.directed = st.directed, nil
 	}
 	st.mu.Unlock()
@@ -165,7 +225,7 @@ func (m *Module) unavailable(ctx context.Context, from jid.JID, el *stanza.Eleme
 		}
 	}
 	for to := range directed {
-		m.router.Deliver(ctx, to, readdressed(el, to.String()))
+		m.host.Deliver(ctx, to, readdressed(el, to.String()))
 	}
 }
 
@@ -195,19 +255,19 @@ func (m *Module) toContacts(ctx context.Context, view *roster.View, el *stanza.E
 // send delivers el to a contact's bare JID: to its available resources
 // when it is local, through the router otherwise.
 func (m *Module) send(ctx context.Context, to jid.JID, el *stanza.Element) {
-	if !m.router.IsLocal(to.Domain()) {
-		m.router.Deliver(ctx, to, readdressed(el, to.String()))
+	if !m.host.IsLocal(to.Domain()) {
+		m.host.Deliver(ctx, to, readdressed(el, to.String()))
 		return
 	}
 	var c *stanza.Element
-	for _, s := range m.router.Sessions(to) {
+	for _, s := range m.host.Sessions(to) {
 		if avail, _ := s.Presence(); !avail {
 			continue
 		}
 		if c == nil {
 			c = readdressed(el, to.String())
 		}
-		m.router.Deliver(ctx, s.JID(), c)
+		m.host.Deliver(ctx, s.JID(), c)
 	}
 }
 
@@ -220,12 +280,12 @@ func (m *Module) toOwn(ctx context.Context, user jid.JID, el *stanza.Element) {
 // ownPresenceTo gives a newly available resource the presence of the
 // user's other available resources.
 func (m *Module) ownPresenceTo(ctx context.Context, full jid.JID) {
-	for _, s := range m.router.Sessions(full.Bare()) {
+	for _, s := range m.host.Sessions(full.Bare()) {
 		if s.JID() == full {
 			continue
 		}
-		if p := m.current(s.JID()); p != nil {
-			m.router.Deliver(ctx, full, readdressed(p, full.String()))
+		if p := m.current(s); p != nil {
+			m.host.Deliver(ctx, full, readdressed(p, full.String()))
 		}
 	}
 }
@@ -234,7 +294,7 @@ func (m *Module) ownPresenceTo(ctx context.Context, full jid.JID) {
 // resource to an entity not subscribed to the user, so that the
 // unavailable broadcast reaches it too. The router delivers the stanza.
 func (m *Module) directed(ctx context.Context, from, to jid.JID, typ string) {
-	st := m.state(from, false)
+	st := m.state(m.sessionAt(from), false)
 	if st == nil {
 		return
 	}
@@ -264,9 +324,12 @@ func (m *Module) directed(ctx context.Context, from, to jid.JID, typ string) {
 // sessionClosed sends the unavailable presence of a session that ended
 // without one (RFC 6121 §4.5.2: gracefully or not).
 func (m *Module) sessionClosed(ctx context.Context, ev *module.Event) (bool, error) {
+	if ev.Conn == nil {
+		return false, nil
+	}
 	m.mu.Lock()
-	st := m.sessions[ev.Session]
-	delete(m.sessions, ev.Session)
+	st := m.sessions[ev.Conn]
+	delete(m.sessions, ev.Conn)
 	m.mu.Unlock()
 	if st == nil {
 		return false, nil
@@ -275,6 +338,12 @@ func (m *Module) sessionClosed(ctx context.Context, ev *module.Event) (bool, err
 	wasAvailable, directed := st.available, st.directed
 	st.available, st.directed = false, nil
 	st.mu.Unlock()
+	if wasAvailable && m.availableAgain(ev) {
+		// Replaced (RFC 6120 §7.7.2.2) by a session that is available
+		// already: the resource is available, and its contacts have the
+		// new presence. Only the old directed presence ends.
+		wasAvailable = false
+	}
 	if wasAvailable || len(directed) > 0 {
 		el := newPresence("unavailable", ev.Session.String(), "")
 		m.unavailable(ctx, ev.Session, el, wasAvailable, directed)
@@ -282,11 +351,19 @@ func (m *Module) sessionClosed(ctx context.Context, ev *module.Event) (bool, err
 	return false, nil
 }
 
+// availableAgain reports whether the session that closed (ev.Conn) was
+// replaced at its full JID by a session that already sent available
+// presence.
+func (m *Module) availableAgain(ev *module.Event) bool {
+	cur := m.sessionAt(ev.Session)
+	return cur != nil && cur != ev.Conn && m.current(cur) != nil
+}
+
 // available is the Available hook: it delivers the pending subscription
 // requests to the resource that just became available (RFC 6121 §3.1.3).
 func (m *Module) available(ctx context.Context, ev *module.Event) (bool, error) {
 	user := ev.Session.Bare()
-	pending, err := m.roster.Store().Pending(ctx, user)
+	pending, err := m.roster.Pending(ctx, user)
 	if err != nil {
 		return false, err
 	}
@@ -300,7 +377,7 @@ func (m *Module) available(ctx context.Context, ev *module.Event) (bool, error) 
 		}
 		el.SetAttr("from", p.From.String())
 		el.SetAttr("to", user.String())
-		m.router.Deliver(ctx, ev.Session, el)
+		m.host.Deliver(ctx, ev.Session, el)
 	}
 	return false, nil
 }

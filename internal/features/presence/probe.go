@@ -23,8 +23,8 @@ func (m *Module) probe(ctx context.Context, view *roster.View, full jid.JID) {
 	view.Range(func(contact jid.JID, sub roster.Sub) bool {
 		switch {
 		case !sub.HasTo():
-		case !m.router.IsLocal(contact.Domain()):
-			m.router.Deliver(ctx, contact, newPresence("probe", user.String(), contact.String()))
+		case !m.host.IsLocal(contact.Domain()):
+			m.host.Deliver(ctx, contact, newPresence("probe", user.String(), contact.String()))
 		case !m.answerLocal(ctx, contact, user, full):
 			offline = append(offline, contact)
 		}
@@ -38,8 +38,8 @@ func (m *Module) probe(ctx context.Context, view *roster.View, full jid.JID) {
 // the contact had an available resource.
 func (m *Module) answerLocal(ctx context.Context, contact, user, full jid.JID) bool {
 	found := false
-	for _, s := range m.router.Sessions(contact) {
-		p := m.current(s.JID())
+	for _, s := range m.host.Sessions(contact) {
+		p := m.current(s)
 		if p == nil {
 			continue
 		}
@@ -47,7 +47,7 @@ func (m *Module) answerLocal(ctx context.Context, contact, user, full jid.JID) b
 			return true // online, but user may not see it
 		}
 		found = true
-		m.router.Deliver(ctx, full, readdressed(p, full.String()))
+		m.host.Deliver(ctx, full, readdressed(p, full.String()))
 	}
 	return found
 }
@@ -77,7 +77,7 @@ func (m *Module) lastTo(ctx context.Context, contacts []jid.JID, full jid.JID) {
 	to := full.String()
 	for _, c := range contacts {
 		if lp, ok := last[c]; ok {
-			m.router.Deliver(ctx, full, withDelay(lp.el, to, c.Domain(), lp.at))
+			m.host.Deliver(ctx, full, withDelay(lp.el, to, c.Domain(), lp.at))
 		}
 	}
 }
@@ -89,8 +89,8 @@ func (m *Module) clientProbe(ctx context.Context, ev *module.Event) error {
 		return stanza.Errorf(stanza.Modify, stanza.BadRequest, "a probe needs a 'to'")
 	}
 	contact, user := ev.To.Bare(), ev.From.Bare()
-	if !m.router.IsLocal(contact.Domain()) {
-		m.router.Deliver(ctx, contact, newPresence("probe", user.String(), contact.String()))
+	if !m.host.IsLocal(contact.Domain()) {
+		m.host.Deliver(ctx, contact, newPresence("probe", user.String(), contact.String()))
 		return nil
 	}
 	if contact == user {
@@ -127,7 +127,7 @@ func (m *Module) fromRemote(ctx context.Context, ev *module.Event, typ string) (
 func (m *Module) remoteProbe(ctx context.Context, from, contact jid.JID) {
 	ok, err := m.roster.IsLocalAccount(ctx, contact)
 	if err != nil || !ok {
-		m.router.Deliver(ctx, from, newPresence(roster.TypeUnsubscribed, contact.String(), from.String()))
+		m.host.Deliver(ctx, from, newPresence(roster.TypeUnsubscribed, contact.String(), from.String()))
 		return
 	}
 	v := m.view(ctx, contact)
@@ -135,20 +135,20 @@ func (m *Module) remoteProbe(ctx context.Context, from, contact jid.JID) {
 		return
 	}
 	if sub, _ := v.Sub(from); !sub.HasFrom() {
-		m.router.Deliver(ctx, from, newPresence(roster.TypeUnsubscribed, contact.String(), from.String()))
+		m.host.Deliver(ctx, from, newPresence(roster.TypeUnsubscribed, contact.String(), from.String()))
 		return
 	}
 	sent := false
-	for _, s := range m.router.Sessions(contact) {
-		if p := m.current(s.JID()); p != nil {
-			m.router.Deliver(ctx, from, readdressed(p, from.String()))
+	for _, s := range m.host.Sessions(contact) {
+		if p := m.current(s); p != nil {
+			m.host.Deliver(ctx, from, readdressed(p, from.String()))
 			sent = true
 		}
 	}
 	if !sent {
 		if last, err := m.last.Get(ctx, []jid.JID{contact}); err == nil {
 			if lp, ok := last[contact]; ok {
-				m.router.Deliver(ctx, from, withDelay(lp.el, from.String(), contact.Domain(), lp.at))
+				m.host.Deliver(ctx, from, withDelay(lp.el, from.String(), contact.Domain(), lp.at))
 			}
 		}
 	}

@@ -16,7 +16,7 @@ func (m *Module) subscription(ctx context.Context, ev *module.Event, typ string)
 		return stanza.Errorf(stanza.Modify, stanza.BadRequest, "a %s presence needs a 'to'", typ)
 	}
 	from, to := ev.From.Bare(), ev.To.Bare()
-	if to == from || to.Local() == "" && m.router.IsLocal(to.Domain()) {
+	if to == from || to.Local() == "" && m.host.IsLocal(to.Domain()) {
 		return nil // one is always subscribed to oneself; the server has no roster
 	}
 	if m.roster.SharesGroup(from, to) {
@@ -32,8 +32,8 @@ func (m *Module) subscription(ctx context.Context, ev *module.Event, typ string)
 	if err != nil {
 		return err
 	}
-	if o.Route && !m.router.IsLocal(to.Domain()) {
-		m.router.Deliver(ctx, to, out)
+	if o.Route && !m.host.IsLocal(to.Domain()) {
+		m.host.Deliver(ctx, to, out)
 	}
 	m.deliverOutcome(ctx, from, to, typ, out, o, true)
 	return nil
@@ -85,7 +85,7 @@ func (m *Module) deliverOutcome(ctx context.Context, from, to jid.JID, typ strin
 	switch typ {
 	case roster.TypeSubscribed:
 		// §3.1.5: the approving user's presence goes to the new subscriber.
-		if senderLocal && o.Route && (o.RecipientChanged || !m.router.IsLocal(to.Domain())) {
+		if senderLocal && o.Route && (o.RecipientChanged || !m.host.IsLocal(to.Domain())) {
 			m.sendCurrent(ctx, from, to)
 		}
 	case roster.TypeUnsubscribed:
@@ -116,8 +116,8 @@ func (m *Module) sharedSubscription(ctx context.Context, from, to jid.JID, typ s
 // sendCurrent sends the current presence of each available resource of
 // the local user owner to target.
 func (m *Module) sendCurrent(ctx context.Context, owner, target jid.JID) {
-	for _, s := range m.router.Sessions(owner) {
-		if p := m.current(s.JID()); p != nil {
+	for _, s := range m.host.Sessions(owner) {
+		if p := m.current(s); p != nil {
 			m.send(ctx, target, p)
 		}
 	}
@@ -126,8 +126,8 @@ func (m *Module) sendCurrent(ctx context.Context, owner, target jid.JID) {
 // sendUnavailable sends unavailable presence from each available resource
 // of the local user owner to target.
 func (m *Module) sendUnavailable(ctx context.Context, owner, target jid.JID) {
-	for _, s := range m.router.Sessions(owner) {
-		if m.current(s.JID()) != nil {
+	for _, s := range m.host.Sessions(owner) {
+		if m.current(s) != nil {
 			m.send(ctx, target, newPresence("unavailable", s.JID().String(), target.String()))
 		}
 	}
@@ -137,7 +137,7 @@ func (m *Module) sendUnavailable(ctx context.Context, owner, target jid.JID) {
 // unsubscribe and unsubscribed the removal implies, and the unavailable
 // presence each side's server sends.
 func (m *Module) removed(ctx context.Context, user, contact jid.JID, r roster.Removal) {
-	remote := !m.router.IsLocal(contact.Domain())
+	remote := !m.host.IsLocal(contact.Domain())
 	for _, s := range []struct {
 		typ           string
 		sent, deliver bool

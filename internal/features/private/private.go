@@ -107,17 +107,13 @@ func (m *Module) get(ctx context.Context, iq stanza.IQ) (*stanza.Element, error)
 	return q.Append(els...), nil
 }
 
-// set stores the fragments of the query, each replacing what was stored
-// under its name; fragments with the same name are stored together.
-func (m *Module) set(ctx context.Context, iq stanza.IQ) (*stanza.Element, error) {
-	children, err := fragments(iq)
-	if err != nil {
-		return nil, err
-	}
+// records groups fragments by element name, in order of first appearance,
+// into the records they are stored as (one per {namespace}name).
+func records(fragments []*stanza.Element) []storage.Record {
 	var recs []storage.Record
 	index := map[string]int{}
-	groups := [][]*stanza.Element{}
-	for _, c := range children {
+	var groups [][]*stanza.Element
+	for _, c := range fragments {
 		n := name(c)
 		i, ok := index[n]
 		if !ok {
@@ -130,6 +126,19 @@ func (m *Module) set(ctx context.Context, iq stanza.IQ) (*stanza.Element, error)
 	}
 	for i := range recs {
 		recs[i].Data = storage.EncodeElements(groups[i]...)
+	}
+	return recs
+}
+
+// set stores the fragments of the query, each replacing what was stored
+// under its name; fragments with the same name are stored together.
+func (m *Module) set(ctx context.Context, iq stanza.IQ) (*stanza.Element, error) {
+	children, err := fragments(iq)
+	if err != nil {
+		return nil, err
+	}
+	recs := records(children)
+	for i := range recs {
 		if len(recs[i].Data) > m.cfg.MaxBytes {
 			return nil, stanza.Errorf(stanza.Modify, stanza.NotAcceptable, "%s is %d bytes; at most %d are stored", recs[i].Name, len(recs[i].Data), m.cfg.MaxBytes)
 		}

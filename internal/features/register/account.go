@@ -92,7 +92,7 @@ func (m *Module) remove(ctx context.Context, iq stanza.IQ) error {
 // included (its result is queued before its stream error). Close only asks
 // each session to end, so no slow peer holds the requester.
 func (m *Module) endSessions(user jid.JID) {
-	for _, s := range m.router.Sessions(user) {
+	for _, s := range m.host.Sessions(user) {
 		s.Close(stream.NotAuthorized, "the account was removed")
 	}
 }

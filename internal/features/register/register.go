@@ -14,7 +14,6 @@ import (
 	"github.com/parleyim/parley/internal/limits"
 	"github.com/parleyim/parley/internal/metrics"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
 )
 
@@ -40,7 +39,7 @@ var mResults = metrics.Register(prometheus.NewCounterVec(prometheus.CounterOpts{
 // Config is what the module needs.
 type Config struct {
 	Accounts *account.Store
-	Router   *router.Router    // ends the sessions of a removed account
+	Host     module.Host       // ends the sessions of a removed account
 	Limiter  *limits.IPLimiter // throttles registrations per address
 	Enabled  bool              // allow_registration: new accounts in-band
 	Log      *slog.Logger
@@ -49,7 +48,7 @@ type Config struct {
 // Module answers jabber:iq:register before and after authentication.
 type Module struct {
 	accounts *account.Store
-	router   *router.Router
+	host     module.Host
 	limiter  *limits.IPLimiter
 	enabled  bool
 	log      *slog.Logger
@@ -58,7 +57,7 @@ type Module struct {
 // New returns the registration module.
 func New(c Config) *Module {
 	return &Module{
-		accounts: c.Accounts, router: c.Router, limiter: c.Limiter, enabled: c.Enabled,
+		accounts: c.Accounts, host: c.Host, limiter: c.Limiter, enabled: c.Enabled,
 		log: c.Log.With("component", "register"),
 	}
 }

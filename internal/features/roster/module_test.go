@@ -12,13 +12,59 @@ import (
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/router"
+	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/storage"
 )
+
+// conn is a bound session as hooks see it.
+type conn struct{ j jid.JID }
+
+func (c *conn) JID() jid.JID                  { return c.j }
+func (c *conn) Deliver(*stanza.Element) error { return nil }
+func (c *conn) Close(string, string)          {}
+
+// newModule returns a roster module over db, registered in a new
+// registry with a real router as its host.
+func newModule(db *storage.DB) (*roster.Module, *module.Registry) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	reg := module.NewRegistry()
+	m := roster.New(roster.Deps{Log: log, DB: db, Host: router.New(log, reg, []string{"localhost"}), Limits: config.Default().Roster})
+	m.Register(reg)
+	return m, reg
+}
+
+// TestReplacedSessionKeepsRoster: a session that replaces another at the
+// same full JID (RFC 6120 §7.7.2.2) keeps the roster cached when the old
+// one's close is seen after the new one's bind.
+func TestReplacedSessionKeepsRoster(t *testing.T) {
+	ctx := context.Background()
+	_, db := newTestStore(t, "sqlite", "alice@localhost")
+	m, reg := newModule(db)
+	full := jid.MustParse("alice@localhost/r")
+	old, repl := &conn{full}, &conn{full}
+	for _, step := range []struct {
+		kind module.HookKind
+		c    *conn
+	}{{module.SessionBound, old}, {module.SessionBound, repl}, {module.SessionClosed, old}} {
+		if err := reg.Notify(ctx, step.kind, &module.Event{Session: full, From: full, Conn: step.c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m.Cached(alice) == nil {
+		t.Fatal("the replacing session's roster was dropped when the old session closed")
+	}
+	if err := reg.Notify(ctx, module.SessionClosed, &module.Event{Session: full, From: full, Conn: repl}); err != nil {
+		t.Fatal(err)
+	}
+	if m.Cached(alice) != nil {
+		t.Fatal("roster still cached with no session bound")
+	}
+}
 
 func TestSubscribed(t *testing.T) {
 	ctx := context.Background()
 	st, db := newTestStore(t, "sqlite", "alice@localhost", "bob@localhost")
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	m := roster.New(roster.Deps{Log: log, DB: db, Router: router.New(log, module.NewRegistry(), []string{"localhost"}), Limits: config.Default().Roster})
+	m, _ := newModule(db)
 	carol := jid.MustParse("carol@localhost")
 	if err := st.Update(ctx, func(tx *roster.Tx) error {
 		if err := tx.PutState(alice, bob, roster.State{Sub: roster.SubFrom}); err != nil {
@@ -53,10 +99,7 @@ func TestSubscribed(t *testing.T) {
 func TestCacheStaysCurrent(t *testing.T) {
 	ctx := context.Background()
 	st, db := newTestStore(t, "sqlite", "alice@localhost")
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	reg := module.NewRegistry()
-	m := roster.New(roster.Deps{Log: log, DB: db, Router: router.New(log, reg, []string{"localhost"}), Limits: config.Default().Roster})
-	m.Register(reg)
+	m, reg := newModule(db)
 	const writes = 150
 	done := make(chan error, 1)
 	go func() {
@@ -79,7 +122,7 @@ func TestCacheStaysCurrent(t *testing.T) {
 			writing = false
 		default:
 		}
-		ev := &module.Event{Session: full, From: full}
+		ev := &module.Event{Session: full, From: full, Conn: &conn{full}}
 		if err := reg.Notify(ctx, module.SessionBound, ev); err != nil {
 			t.Fatal(err)
 		}

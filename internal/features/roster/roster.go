@@ -9,10 +9,8 @@ import (
 	"sync/atomic"
 
 	"github.com/parleyim/parley/internal/config"
-	"github.com/parleyim/parley/internal/features/sharedgroup"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
 )
@@ -21,13 +19,19 @@ import (
 type Deps struct {
 	Log    *slog.Logger
 	DB     *storage.DB
-	Router *router.Router
+	Host   module.Host
 	Limits config.Roster
+	// Shared supplies the contacts shared roster groups add to a user's
+	// roster (package sharedgroup's Store); nil means no shared groups.
+	Shared SharedGroups
 }
 
-// RemovalHook is told, after the commit, that user removed contact's item
-// (see Module.SetRemovalHook).
-type RemovalHook func(ctx context.Context, user, contact jid.JID, r Removal)
+// SharedGroups is what the roster asks about shared roster groups.
+type SharedGroups interface {
+	// ContactsOf returns the members of user's shared groups (user
+	// excluded), each with the names of the groups they share.
+	ContactsOf(ctx context.Context, user jid.JID) (map[jid.JID][]string, error)
+}
 
 // Module serves rosters. The rosters of users with a bound session are
 // cached in memory (loaded at bind, dropped when the last session ends);
@@ -37,8 +41,8 @@ type RemovalHook func(ctx context.Context, user, contact jid.JID, r Removal)
 type Module struct {
 	log    *slog.Logger
 	store  *Store
-	shared *sharedgroup.Store
-	router *router.Router
+	shared SharedGroups // nil: none
+	host   module.Host
 	lim    config.Roster
 
 	// wmu serialises writes (transaction + cache update).
@@ -48,9 +52,9 @@ type Module struct {
 	// mu guards cache, gen, bound and interested.
 	mu         sync.RWMutex
 	cache      map[jid.JID]*entry
-	gen        uint64           // bumped by every committed write
-	bound      map[jid.JID]bool // full JIDs counted in cache refs
-	interested map[jid.JID]bool // full JID → asked with 'ver' (XEP-0237)
+	gen        uint64               // bumped by every committed write
+	bound      map[module.Conn]bool // sessions counted in cache refs
+	interested map[module.Conn]bool // session → asked with 'ver' (XEP-0237)
 
 	onRemove atomic.Pointer[RemovalHook]
 	pushSeq  atomic.Uint64
@@ -66,12 +70,12 @@ func New(d Deps) *Module {
 	return &Module{
 		log:        d.Log.With("component", "roster"),
 		store:      NewStore(d.DB),
-		shared:     sharedgroup.NewStore(d.DB),
-		router:     d.Router,
+		shared:     d.Shared,
+		host:       d.Host,
 		lim:        d.Limits,
 		cache:      map[jid.JID]*entry{},
-		bound:      map[jid.JID]bool{},
-		interested: map[jid.JID]bool{},
+		bound:      map[module.Conn]bool{},
+		interested: map[module.Conn]bool{},
 	}
 }
 
@@ -101,22 +105,28 @@ func (m *Module) Register(reg *module.Registry) {
 const releasePrio = -100
 
 func (m *Module) sessionBound(ctx context.Context, ev *module.Event) (bool, error) {
-	return false, m.acquire(ctx, ev.Session)
+	if ev.Conn == nil {
+		return false, nil
+	}
+	return false, m.acquire(ctx, ev.Conn)
 }
 
 func (m *Module) sessionClosed(_ context.Context, ev *module.Event) (bool, error) {
-	m.release(ev.Session)
+	if ev.Conn != nil {
+		m.release(ev.Conn)
+	}
 	return false, nil
 }
 
-// acquire counts a bound session of full's account and makes sure the
+// acquire counts a bound session c of an account and makes sure the
 // account's roster is cached, with the shared groups read again (so that
 // administrators' changes show at the next login). The database is read
 // without the write lock; a write committed meanwhile (seen through gen)
 // makes it read again, and after a few such races it reads under the lock.
-func (m *Module) acquire(ctx context.Context, full jid.JID) error {
+func (m *Module) acquire(ctx context.Context, c module.Conn) error {
+	full := c.JID()
 	user := full.Bare()
-	shared, err := m.shared.ContactsOf(ctx, user)
+	shared, err := m.sharedOf(ctx, user)
 	if err != nil {
 		return fmt.Errorf("roster: bind %s: %w", full, err)
 	}
@@ -125,7 +135,7 @@ func (m *Module) acquire(ctx context.Context, full jid.JID) error {
 		if locked {
 			m.wmu.Lock()
 		}
-		done, err := m.tryAcquire(ctx, full, shared)
+		done, err := m.tryAcquire(ctx, c, shared)
 		if locked {
 			m.wmu.Unlock()
 		}
@@ -135,7 +145,8 @@ func (m *Module) acquire(ctx context.Context, full jid.JID) error {
 	}
 }
 
-func (m *Module) tryAcquire(ctx context.Context, full jid.JID, shared map[jid.JID][]string) (bool, error) {
+func (m *Module) tryAcquire(ctx context.Context, c module.Conn, shared map[jid.JID][]string) (bool, error) {
+	full := c.JID()
 	user := full.Bare()
 	m.mu.RLock()
 	_, cached := m.cache[user]
@@ -161,22 +172,22 @@ func (m *Module) tryAcquire(ctx context.Context, full jid.JID, shared map[jid.JI
 		e = &entry{view: loaded}
 		m.cache[user] = e
 	}
-	if !m.bound[full] {
-		m.bound[full] = true
+	if !m.bound[c] {
+		m.bound[c] = true
 		e.refs++
 	}
 	return true, nil
 }
 
-func (m *Module) release(full jid.JID) {
-	user := full.Bare()
+func (m *Module) release(c module.Conn) {
+	user := c.JID().Bare()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.interested, full)
-	if !m.bound[full] {
+	delete(m.interested, c)
+	if !m.bound[c] {
 		return
 	}
-	delete(m.bound, full)
+	delete(m.bound, c)
 	if e := m.cache[user]; e != nil {
 		if e.refs--; e.refs <= 0 {
 			delete(m.cache, user)
@@ -194,11 +205,20 @@ func (m *Module) View(ctx context.Context, user jid.JID) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
-	shared, err := m.shared.ContactsOf(ctx, user)
+	shared, err := m.sharedOf(ctx, user)
 	if err != nil {
 		return nil, fmt.Errorf("roster: view of %s: %w", user, err)
 	}
 	return newView(user, items, ver, shared), nil
+}
+
+// sharedOf returns the contacts user's shared groups add (none without
+// Deps.Shared).
+func (m *Module) sharedOf(ctx context.Context, user jid.JID) (map[jid.JID][]string, error) {
+	if m.shared == nil {
+		return nil, nil
+	}
+	return m.shared.ContactsOf(ctx, user)
 }
 
 // Cached returns user's cached roster, or nil when user has no session.
@@ -313,10 +333,10 @@ func (m *Module) push(ctx context.Context, c change, v Version) {
 		itemEl = removedElement(c.contact)
 	}
 	bare := c.user.String()
-	for _, s := range m.router.Sessions(c.user) {
+	for _, s := range m.host.Sessions(c.user) {
 		full := s.JID()
 		m.mu.RLock()
-		versioned, ok := m.interested[full]
+		versioned, ok := m.interested[s]
 		m.mu.RUnlock()
 		if !ok {
 			continue
@@ -331,13 +351,17 @@ func (m *Module) push(ctx context.Context, c change, v Version) {
 			SetAttr("from", bare).
 			SetAttr("to", full.String()).
 			Append(q)
-		m.router.Deliver(ctx, full, iq)
+		m.host.Deliver(ctx, full, iq)
 	}
 }
 
 func (m *Module) setInterested(full jid.JID, versioned bool) {
+	s := m.host.Session(full)
+	if s == nil {
+		return // not a local session: nothing to push to
+	}
 	m.mu.Lock()
-	m.interested[full] = versioned
+	m.interested[s] = versioned
 	m.mu.Unlock()
 }
 
@@ -361,4 +385,9 @@ func (m *Module) Subscribed(ctx context.Context, owner, requester jid.JID) (bool
 	}
 	sub, _ := v.Sub(requester)
 	return sub.HasFrom(), nil
+}
+
+// Pending returns user's unanswered inbound subscription requests.
+func (m *Module) Pending(ctx context.Context, user jid.JID) ([]Pending, error) {
+	return m.store.Pending(ctx, user)
 }

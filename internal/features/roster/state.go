@@ -2,17 +2,6 @@ package roster
 
 import "strings"
 
-// Sub is the 'subscription' of a roster item (RFC 6121 §2.1.2.5).
-type Sub uint8
-
-// Subscription values.
-const (
-	SubNone Sub = iota
-	SubTo       // the user receives the contact's presence
-	SubFrom     // the contact receives the user's presence
-	SubBoth
-)
-
 var subNames = [...]string{"none", "to", "from", "both"}
 
 func (s Sub) String() string {
@@ -46,24 +35,6 @@ func (s Sub) set(bit Sub, on bool) Sub {
 		return s | bit
 	}
 	return s &^ bit
-}
-
-// Subscription presence types (RFC 6121 §3).
-const (
-	TypeSubscribe    = "subscribe"
-	TypeSubscribed   = "subscribed"
-	TypeUnsubscribe  = "unsubscribe"
-	TypeUnsubscribed = "unsubscribed"
-)
-
-// IsSubscriptionType reports whether a presence type is one of the four
-// subscription types.
-func IsSubscriptionType(t string) bool {
-	switch t {
-	case TypeSubscribe, TypeSubscribed, TypeUnsubscribe, TypeUnsubscribed:
-		return true
-	}
-	return false
 }
 
 // State is the subscription state of one contact in one user's roster, in

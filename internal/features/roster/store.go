@@ -30,13 +30,6 @@ func (v Version) String() string {
 	return v.Epoch + "-" + strconv.FormatInt(v.N, 10)
 }
 
-// Pending is a stored inbound subscription request.
-type Pending struct {
-	From   jid.JID
-	Stanza []byte // storage.EncodeElements of the request
-	At     time.Time
-}
-
 // Store keeps rosters, versions and pending requests in the database. It
 // is safe for concurrent use.
 type Store struct {

@@ -10,25 +10,6 @@ import (
 	"github.com/parleyim/parley/internal/storage"
 )
 
-// Outcome is what processing one subscription stanza decided; the caller
-// (package presence) delivers stanzas accordingly.
-type Outcome struct {
-	// Route: the sender's server sends the stanza on (Appendix A.2).
-	Route bool
-	// Inbound: the recipient is a local account and processed it (A.3).
-	Inbound bool
-	// Deliver: deliver the stanza to the recipient's available resources.
-	Deliver bool
-	// AutoReply: the recipient's server answers 'subscribed' for it
-	// (already subscribed, or pre-approved).
-	AutoReply bool
-	// ReplyDeliver: the auto-reply changed the (local) sender's state and
-	// is delivered to the sender's available resources.
-	ReplyDeliver bool
-	// SenderChanged, RecipientChanged: the state of either side changed.
-	SenderChanged, RecipientChanged bool
-}
-
 // Subscribe processes a subscription stanza (RFC 6121 §3) of type typ from
 // 'from' to 'to' (bare JIDs). outbound says 'from' is a local account (the
 // user's server part, Appendix A.2), inbound that 'to' is one (the
@@ -164,19 +145,6 @@ func (m *Module) applyPending(tx *Tx, s *side) error {
 	return nil
 }
 
-// Removal says what removing an item implied (RFC 6121 §2.5.2).
-type Removal struct {
-	// Unsubscribe, Unsubscribed: the user's server sends these to the
-	// contact (the user was subscribed or asking; the contact was
-	// subscribed or asking).
-	Unsubscribe, Unsubscribed bool
-	// Inbound: the contact is a local account and processed them;
-	// DeliverUnsubscribe/DeliverUnsubscribed: deliver them to the
-	// contact's available resources.
-	Inbound                                 bool
-	DeliverUnsubscribe, DeliverUnsubscribed bool
-}
-
 // remove deletes contact from user's roster, cancelling the subscriptions
 // both ways; a local contact's roster changes in the same transaction.
 func (m *Module) remove(ctx context.Context, user, contact jid.JID) error {
@@ -243,13 +211,7 @@ func (m *Module) removeAtContact(tx *Tx, b *batch, user, contact jid.JID, r *Rem
 
 // isLocalAccount reports whether j is an account on a served domain.
 func (m *Module) isLocalAccount(ctx context.Context, j jid.JID) (bool, error) {
-	if j.Local() == "" || !m.router.IsLocal(j.Domain()) {
-		return false, nil
-	}
-	if m.router.UserExists == nil {
-		return true, nil
-	}
-	ok, err := m.router.UserExists(ctx, j)
+	ok, err := m.host.AccountExists(ctx, j)
 	if err != nil {
 		return false, fmt.Errorf("roster: look up %s: %w", j, err)
 	}

@@ -9,16 +9,6 @@ import (
 	"github.com/parleyim/parley/internal/jid"
 )
 
-// View is an immutable snapshot of one user's roster as the user sees it:
-// the stored items merged with what shared groups contribute.
-type View struct {
-	user      jid.JID
-	items     map[jid.JID]*Item    // stored items; never modified once published
-	shared    map[jid.JID][]string // shared-group contacts → display names
-	base      Version
-	sharedTag string // hash of shared, "" when empty
-}
-
 func newView(user jid.JID, items map[jid.JID]*Item, v Version, shared map[jid.JID][]string) *View {
 	if items == nil {
 		items = map[jid.JID]*Item{}

@@ -299,7 +299,11 @@ func TestChatCountsLosses(t *testing.T) {
 	srv := start(t)
 	createUsers(t, srv, "lossy", 2)
 	o := options(target(t, srv, loadtest.MechPLAIN, false), "lossy")
-	o.Pairs, o.Rate, o.Duration, o.Drain = 1, 50, 600*time.Millisecond, time.Second
+	// The chat lasts long enough for the replacing login to happen inside
+	// it even on a loaded machine (seen once: a login under -race with
+	// other tests running took longer than a 600 ms chat, and nothing was
+	// lost because nothing was replaced in time).
+	o.Pairs, o.Rate, o.Duration, o.Drain = 1, 50, 4*time.Second, time.Second
 	victim := jid.MustParse("lossy1@localhost/bench")
 	kicked := make(chan struct{})
 	go func() {

@@ -1,0 +1,4 @@
+package noseam
+
+// Module has no seam.
+type Module struct{}
