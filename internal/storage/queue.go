@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/parleyim/parley/internal/jid"
@@ -23,7 +24,7 @@ type Item struct {
 type Queue struct {
 	db   *DB
 	kind string
-	q    struct{ count, push, peek, peekN, remove string }
+	q    struct{ count, push, peek, peekN string }
 }
 
 // Queue returns the queue store of kind.
@@ -33,7 +34,6 @@ func (db *DB) Queue(kind string) *Queue {
 	q.q.push = db.Rebind("INSERT INTO user_queues (domain, username, kind, created_at, data) VALUES (?, ?, ?, ?, ?)")
 	q.q.peek = db.Rebind("SELECT id, created_at, data FROM user_queues WHERE domain = ? AND username = ? AND kind = ? ORDER BY id")
 	q.q.peekN = db.Rebind("SELECT id, created_at, data FROM user_queues WHERE domain = ? AND username = ? AND kind = ? ORDER BY id LIMIT ?")
-	q.q.remove = db.Rebind("DELETE FROM user_queues WHERE domain = ? AND username = ? AND kind = ? AND id <= ?")
 	return q
 }
 
@@ -102,25 +102,53 @@ func (q *Queue) Peek(ctx context.Context, user jid.JID, max int) ([]Item, error)
 	return out, nil
 }
 
-// Remove drops the items of user's queue up to and including the item
-// with ID upTo, and returns how many it removed.
-func (q *Queue) Remove(ctx context.Context, user jid.JID, upTo int64) (int, error) {
+// removeChunk bounds the IDs of one DELETE (every engine takes far more
+// parameters than this).
+const removeChunk = 500
+
+// Remove drops the items with the given IDs (items a reader peeked and is
+// done with) from user's queue, and returns how many it removed. It takes
+// IDs, not "everything up to": a Push that commits after a Peek with an ID
+// smaller than one the Peek returned (MariaDB has been seen to make
+// serialised commits visible out of order) stays for the next Peek instead
+// of being removed unseen.
+func (q *Queue) Remove(ctx context.Context, user jid.JID, ids []int64) (int, error) {
 	if err := checkOwner(user); err != nil {
 		return 0, err
 	}
 	var n int64
 	err := q.db.InTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, q.q.remove, user.Domain(), user.Local(), q.kind, upTo)
-		if err != nil {
-			return err
+		n = 0
+		for len(ids) > 0 {
+			chunk := ids[:min(len(ids), removeChunk)]
+			ids = ids[len(chunk):]
+			m, err := q.removeIDs(ctx, tx, user, chunk)
+			if err != nil {
+				return err
+			}
+			n += m
 		}
-		n, err = res.RowsAffected()
-		return err
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("storage: remove from %s queue of %s: %w", q.kind, user, err)
 	}
 	return int(n), nil
+}
+
+func (q *Queue) removeIDs(ctx context.Context, tx *sql.Tx, user jid.JID, ids []int64) (int64, error) {
+	query := "DELETE FROM user_queues WHERE domain = ? AND username = ? AND kind = ? AND id IN (?" +
+		strings.Repeat(", ?", len(ids)-1) + ")"
+	args := make([]any, 0, 3+len(ids))
+	args = append(args, user.Domain(), user.Local(), q.kind)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	res, err := tx.ExecContext(ctx, q.db.Rebind(query), args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // Len returns the number of items in user's queue.

@@ -229,7 +229,11 @@ func TestQueue(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if n, err := q.Remove(ctx, alice, items[tt.remove-1].ID); err != nil || n != tt.remove {
+				ids := make([]int64, tt.remove)
+				for i := range ids {
+					ids[i] = items[i].ID
+				}
+				if n, err := q.Remove(ctx, alice, ids); err != nil || n != tt.remove {
 					t.Fatalf("Remove = %d, %v; want %d", n, err, tt.remove)
 				}
 				if tt.limit > 0 {

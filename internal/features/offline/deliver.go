@@ -29,8 +29,8 @@ func (m *Module) Flush(ctx context.Context, s module.Session) error {
 		}
 		last, n, more, derr := m.deliverBatch(ctx, s, &dec, items, sent)
 		sent = n
-		if last > 0 {
-			if _, err := m.queue.Remove(ctx, owner, last); err != nil {
+		if done := idsThrough(items, last); len(done) > 0 {
+			if _, err := m.queue.Remove(ctx, owner, done); err != nil {
 				return fmt.Errorf("offline: remove delivered messages of %s: %w", owner, err)
 			}
 		}
@@ -38,6 +38,22 @@ func (m *Module) Flush(ctx context.Context, s module.Session) error {
 			return derr
 		}
 	}
+}
+
+// idsThrough lists the IDs of items (in Peek order) up to and including
+// the one with ID last; none when last is 0.
+func idsThrough(items []storage.Item, last int64) []int64 {
+	if last == 0 {
+		return nil
+	}
+	var ids []int64
+	for _, it := range items {
+		ids = append(ids, it.ID)
+		if it.ID == last {
+			break
+		}
+	}
+	return ids
 }
 
 // deliverBatch queues items to s. It returns the ID of the last item that

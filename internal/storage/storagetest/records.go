@@ -148,7 +148,7 @@ var queueCases = []Case{
 				t.Errorf("item %d = %s at %d", i, it.Data, it.Created.UnixMilli())
 			}
 		}
-		if n, err := q.Remove(e.Ctx, u, items[2].ID); err != nil || n != 3 {
+		if n, err := q.Remove(e.Ctx, u, []int64{items[0].ID, items[1].ID, items[2].ID}); err != nil || n != 3 {
 			t.Errorf("Remove = %d, %v; want 3", n, err)
 		}
 		rest, _ := q.Peek(e.Ctx, u, 0)
@@ -168,9 +168,35 @@ var queueCases = []Case{
 			t.Errorf("third Push = %v, want ErrLimit", err)
 		}
 	}},
+	{"queue/remove takes only the items named", func(t *testing.T, e *Env) {
+		// An item a reader did not see (one that committed late with a
+		// smaller ID) must survive the removal of the items around it.
+		u := e.User(t, "gap")
+		q := e.DB.Queue(kindOffline)
+		for i := range 3 {
+			if err := q.Push(e.Ctx, u, fmt.Appendf(nil, "%d", i), time.Now(), 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		items, err := q.Peek(e.Ctx, u, 0)
+		if err != nil || len(items) != 3 {
+			t.Fatalf("Peek = %d items, %v", len(items), err)
+		}
+		if n, err := q.Remove(e.Ctx, u, []int64{items[0].ID, items[2].ID}); err != nil || n != 2 {
+			t.Fatalf("Remove = %d, %v; want 2", n, err)
+		}
+		rest, _ := q.Peek(e.Ctx, u, 0)
+		if len(rest) != 1 || string(rest[0].Data) != "1" {
+			t.Fatalf("after Remove: %+v, want only item 1", rest)
+		}
+		if n, err := q.Remove(e.Ctx, u, []int64{items[0].ID}); err != nil || n != 0 {
+			t.Errorf("removing a removed item = %d, %v; want 0", n, err)
+		}
+	}},
 	{"queue/concurrent pushes keep commit order", func(t *testing.T, e *Env) {
 		// Writers push while a reader delivers what it peeks and removes
-		// up to the last ID it saw: nothing may be removed unseen.
+		// what it saw: nothing may be removed unseen, nothing seen twice
+		// may count as two.
 		u := e.User(t, "busy")
 		q := e.DB.Queue(kindOffline)
 		const writers, each = 4, 8
@@ -199,7 +225,11 @@ var queueCases = []Case{
 				seen[string(it.Data)] = true
 			}
 			if len(items) > 0 {
-				if _, err := q.Remove(e.Ctx, u, items[len(items)-1].ID); err != nil {
+				ids := make([]int64, len(items))
+				for i, it := range items {
+					ids[i] = it.ID
+				}
+				if _, err := q.Remove(e.Ctx, u, ids); err != nil {
 					t.Fatal(err)
 				}
 			}
