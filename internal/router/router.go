@@ -289,13 +289,14 @@ func (r *Router) remoteRoute(ctx context.Context, from, to jid.JID, el *stanza.E
 }
 
 // AccountExists implements module.Host: whether bare is an account on a
-// served domain, asked the way the delivery rules ask (Router.UserExists;
-// nil means every user exists).
+// served domain, asked the way the delivery rules ask (accountExists: a
+// user with a session is one, else Router.UserExists; nil means every
+// user exists).
 func (r *Router) AccountExists(ctx context.Context, bare jid.JID) (bool, error) {
 	if bare.Local() == "" || !r.IsLocal(bare.Domain()) {
 		return false, nil
 	}
-	return r.userExists(ctx, bare.Bare())
+	return r.accountExists(ctx, bare.Bare())
 }
 
 // The router is the host every feature module reaches the core through.
