@@ -33,7 +33,7 @@ type SM struct {
 
 // defaultSM is SM's defaults (Default uses it).
 func defaultSM() SM {
-	return SM{Enabled: true, ResumeWindow: Duration(5 * time.Minute), MaxUnacked: 1000, RequestAckAfter: 5}
+	return SM{Enabled: true, ResumeWindow: Duration(5 * time.Minute), MaxUnacked: 5000, RequestAckAfter: 5}
 }
 
 // sm checks the [sm] section.
