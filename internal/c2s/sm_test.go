@@ -2,6 +2,8 @@ package c2s_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -416,4 +418,40 @@ func TestSMResumeHalfOpen(t *testing.T) {
 	if onlySession(t, srv, "bob@localhost") != sess {
 		t.Fatal("a new session object after resume")
 	}
+}
+
+// TestSlixmppStreamManagement: Debian's slixmpp with its XEP-0198 plugin
+// and its defaults enables stream management with resumption, loses its
+// TCP connection, and resumes; the messages sent into the gap reach it
+// once each, and it is the same session on the server.
+func TestSlixmppStreamManagement(t *testing.T) {
+	xmpptest.RequirePython(t, "slixmpp", "python3-slixmpp")
+	srv := smServer(t)
+	bob := srv.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
+	cafile := filepath.Join(srv.Config.DataDir, "certs", "localhost.crt")
+	host, port, _ := strings.Cut(srv.Addr("c2s"), ":")
+	gofile := filepath.Join(t.TempDir(), "go")
+	const n = 4
+	_, script := xmpptest.StartPython(t, bob.In, isChat("hello"), "testdata/slixmpp_sm.py",
+		"alice@localhost/slix", "pw", host, port, cafile, bob.JID.String(), gofile, fmt.Sprint(n))
+	sess := onlySession(t, srv, "alice@localhost")
+	bob.Send(t, `<message to='alice@localhost/slix' type='chat'><body>first</body></message>`)
+	bob.Expect(t, 10*time.Second, "dropping", isChat("dropping"))
+	pollUntil(t, "alice's session to hibernate", func() bool { return c2s.SMHibernated(sess) })
+	for i := range n {
+		bob.Send(t, fmt.Sprintf(`<message to='alice@localhost/slix' type='chat'><body>gap %d</body></message>`, i))
+	}
+	if err := os.WriteFile(gofile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := script.Wait()
+	t.Logf("slixmpp:\n%s", out)
+	bob.Expect(t, 5*time.Second, "done", isChat("done"))
+	if err != nil || !strings.Contains(strings.ToLower(out), "enabled true") || !strings.Contains(out, "RESUMED") || !strings.Contains(out, fmt.Sprintf("OK %d", n)) {
+		t.Fatalf("slixmpp: %v\n%s", err, out)
+	}
+	if ss := srv.Router().Sessions(jid.MustParse("alice@localhost")); len(ss) > 1 || len(ss) == 1 && ss[0] != sess {
+		t.Error("the resumed session is not the one that hibernated")
+	}
+	t.Logf("slixmpp:\n%s", out)
 }
