@@ -28,9 +28,12 @@ func (s *Server) imModules(rosters *roster.Module, pres *presence.Module) []modu
 		vcard.New(vcard.Config{DB: s.db}),
 		private.New(private.Config{DB: s.db}),
 	}
+	if arch := s.mamModule(rosters); arch != nil {
+		mods = append(mods, arch)
+	}
 	if s.cfg.Offline.Enabled {
 		mods = append(mods, offline.New(offline.Config{
-			DB: s.db, Host: s.router, Log: s.log, Blocked: blk.Blocks,
+			DB: s.db, Host: s.router, Log: s.log, Blocked: blk.Blocks, Synced: s.archiveSynced(),
 			MaxPerUser: s.cfg.Offline.MaxMessagesPerUser, MaxBurstBytes: s.cfg.Limits.MaxOutboundBytes / 2,
 		}))
 	}

@@ -279,6 +279,16 @@ func (a *Archive) Purge(ctx context.Context, owner jid.JID, before time.Time) (i
 	return int(n), nil
 }
 
+// DeleteOwnerTx removes owner's whole archive inside tx (an account
+// removal's transaction: an archive is keyed by its owner's JID, not tied
+// to the account row, so the account store removes it explicitly).
+func (a *Archive) DeleteOwnerTx(ctx context.Context, tx *sql.Tx, owner jid.JID) error {
+	if _, err := tx.ExecContext(ctx, a.q.purge, owner.String()); err != nil {
+		return fmt.Errorf("storage: delete archive of %s: %w", owner, err)
+	}
+	return nil
+}
+
 // expireChunk bounds the rows one retention transaction deletes.
 const expireChunk = 10000
 

@@ -223,6 +223,14 @@ var archiveCases = []Case{
 		if got := query(t, e, b, storage.ArchiveQuery{Count: true}); got.Count != 0 {
 			t.Errorf("b after expire: %d", got.Count)
 		}
+		// An account's removal removes its archive.
+		appendN(t, e, a, 2, b)
+		if err := e.Accounts.Delete(e.Ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if got := query(t, e, a, storage.ArchiveQuery{Count: true}); got.Count != 0 {
+			t.Errorf("archive of a removed account: %d messages", got.Count)
+		}
 	}},
 	{"archive/group commit under concurrency", func(t *testing.T, e *Env) {
 		a := e.User(t, "a")
