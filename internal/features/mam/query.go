@@ -31,6 +31,11 @@ const (
 // maxIDs bounds the ids field.
 const maxIDs = 250
 
+// countLimit bounds the RSM <count/>: a query whose filters select more
+// messages gets no count (XEP-0059 makes it optional), so that no query
+// costs a scan of a huge archive.
+const countLimit = 10000
+
 // request is a parsed archive query.
 type request struct {
 	queryID string
@@ -155,7 +160,7 @@ func fin(page storage.ArchivePage, msgs []storage.ArchivedMessage) *stanza.Eleme
 // parse reads the query element: its form, RSM set and flip-page.
 func (m *Module) parse(q *stanza.Element) (request, error) {
 	req := request{queryID: q.Attr("queryid")}
-	req.q.Count = true
+	req.q.Count, req.q.CountLimit = true, countLimit
 	req.q.Max = m.cfg.MAM.DefaultPageSize
 	for _, c := range q.ChildElements() {
 		var err error

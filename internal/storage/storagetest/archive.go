@@ -94,6 +94,12 @@ var archiveCases = []Case{
 		if got := bodies(p); !slices.Equal(got, pick(ids, 0, 5)) || p.Count != 2 {
 			t.Errorf("ids = %q count %d", got, p.Count)
 		}
+		if p := query(t, e, a, storage.ArchiveQuery{Count: true, CountLimit: 6}); p.Count != 6 {
+			t.Errorf("count up to 6 of 6 = %d", p.Count)
+		}
+		if p := query(t, e, a, storage.ArchiveQuery{Count: true, CountLimit: 5}); p.Count != -1 || len(p.Messages) != 6 {
+			t.Errorf("count up to 5 of 6 = %d (%d messages)", p.Count, len(p.Messages))
+		}
 		if p := query(t, e, a, storage.ArchiveQuery{IDs: []string{"nonsense"}, Count: true}); len(p.Messages) != 0 || p.Count != 0 {
 			t.Errorf("unknown ids = %+v", p)
 		}
