@@ -29,7 +29,7 @@ func fill(t *testing.T, srv *xmpptest.Server, owner string, n int) {
 		p := peers[i%2]
 		msg := stanza.New(stanza.NSClient, stanza.KindMessage).SetAttr("type", "chat").
 			SetAttr("from", p.String()).SetAttr("to", owner).
-			Append(stanza.New(stanza.NSClient, "body").AppendText("m"+strconv.Itoa(i)))
+			Append(stanza.New(stanza.NSClient, "body").AppendText("m" + strconv.Itoa(i)))
 		batch = append(batch, storage.ArchiveEntry{Owner: o, With: p, Data: storage.EncodeElements(msg)})
 		if len(batch) == 1000 || i == n-1 {
 			if _, err := srv.Archive().Append(context.Background(), batch...); err != nil {
@@ -160,5 +160,3 @@ func firstDiff(a, b []string) int {
 	}
 	return min(len(a), len(b))
 }
-
-
