@@ -1,6 +1,7 @@
 package mam_test
 
 import (
+	"context"
 	"encoding/xml"
 	"fmt"
 	"slices"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/storage"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
@@ -352,5 +355,34 @@ func TestCarbonsCarryStanzaID(t *testing.T) {
 	rs, _ := query(t, bob2, "", "")
 	if len(rs) != 2 || !strings.Contains(carbon, `by="bob@localhost" id="`+rs[0].Result.ID+`"`) {
 		t.Errorf("carbon %s; archive %q", carbon, ids(rs))
+	}
+}
+
+// The retention job removes messages older than mam.retention and keeps
+// the others.
+func TestRetention(t *testing.T) {
+	srv := start(t, withMAM(func(m *config.MAM) {
+		m.Retention = config.Duration(24 * time.Hour)
+		m.RetentionInterval = config.Duration(20 * time.Millisecond)
+	}))
+	alice := online(t, srv, "alice")
+	chat(t, alice, "bob@localhost", "new", 1)
+	old := []storage.ArchivedMessage{{
+		ID:   storage.FormatArchiveID(time.Now().Add(-48 * time.Hour).UnixMicro()),
+		With: jid.MustParse("bob@localhost"), Data: []byte(`<message xmlns='jabber:client'><body>old</body></message>`),
+	}}
+	if n, err := srv.Archive().Import(context.Background(), jid.MustParse("alice@localhost"), old); err != nil || n != 1 {
+		t.Fatalf("import: %d, %v", n, err)
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		rs, _ := query(t, alice, "", "")
+		if slices.Equal(bodies(rs), []string{"new0"}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("archive still %q", bodies(rs))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
