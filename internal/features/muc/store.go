@@ -34,7 +34,7 @@ type StoredRoom struct {
 type Store struct {
 	db *storage.DB
 	q  struct {
-		upsert, delAffs, putAff, del, rooms, affs string
+		upsert, delAffs, putAff, del, rooms, affs            string
 		delRegs, putReg, regs, putSecret, delSecret, secrets string
 	}
 }
