@@ -37,5 +37,6 @@ func (s *Server) modules() []module.Registrar {
 	mods = append(mods, rosters, pres)
 	mods = append(mods, s.imModules(rosters, pres)...)
 	mods = append(mods, s.groupchatModules()...)
+	mods = append(mods, s.adhocModules()...)
 	return mods
 }
