@@ -240,6 +240,9 @@ type MUC struct {
 	// Past the total, the caches of rooms nobody is in go first.
 	HistoryBytes      int   `toml:"history_bytes"`
 	HistoryTotalBytes int64 `toml:"history_total_bytes"`
+	// Archive keeps the groupchat messages of persistent rooms in the
+	// message archive (XEP-0313 on the room JID); history comes from it.
+	Archive bool `toml:"archive"`
 }
 
 // Default returns the zero-configuration settings.
@@ -290,7 +293,7 @@ func Default() Config {
 		Roster:  Roster{MaxItems: 1000, MaxNameBytes: 1024, MaxGroupsPerItem: 64, MaxGroupNameBytes: 1024},
 		MUC: MUC{Enabled: true, Subdomain: "conference", HistorySize: 20, MaxOccupants: 200,
 			Create: "everyone", Admins: []string{},
-			MaxRoomsPerUser: 50, MessageRate: 5, MessageBurst: 20, HistoryBytes: 64 << 10, HistoryTotalBytes: 64 << 20},
+			MaxRoomsPerUser: 50, MessageRate: 5, MessageBurst: 20, HistoryBytes: 64 << 10, HistoryTotalBytes: 64 << 20, Archive: true},
 		Admins: []string{}, AdHoc: defaultAdHoc(),
 	}
 }

@@ -15,7 +15,8 @@ import (
 type entry struct {
 	el    *stanza.Element // as broadcast, without 'to'; used only under the room's lock
 	at    time.Time
-	chars int // serialised length: maxchars (§7.2.15) and the byte budgets
+	chars int    // serialised length: maxchars (§7.2.15) and the byte budgets
+	id    string // the stanza-id by the room (its archive id when archived)
 }
 
 // historyCache is the budget every room's history cache draws on: at most
@@ -36,14 +37,18 @@ type historyCache struct {
 // is a leaf: taken after the room's, never with another history's.
 type history struct {
 	c       *historyCache
+	room    *room // set once
 	mu      sync.Mutex
 	entries []entry // oldest first, from head
 	head    int
 	bytes   int
-	used    atomic.Int64 // UnixNano of the last add (eviction order)
+	// warm says the cache holds the room's latest messages; a released
+	// cache of an archived room is cold until filled from the archive.
+	warm bool
+	used atomic.Int64 // UnixNano of the last add (eviction order)
 }
 
-func (c *historyCache) newHistory() *history { return &history{c: c} }
+func (c *historyCache) newHistory() *history { return &history{c: c, warm: true} }
 
 // Bytes returns the bytes all rooms' history caches hold.
 func (c *historyCache) Bytes() int64 { return c.total.Load() }
@@ -62,27 +67,72 @@ func (h *history) len() int { return len(h.entries) - h.head }
 // add keeps el, dropping the oldest entries past the room's limits, and
 // evicts other caches when the total is over budget. A message larger
 // than a room's whole budget is not kept.
-func (h *history) add(el *stanza.Element, at time.Time) {
-	c := h.c
-	if c.maxCount <= 0 || c.maxBytes <= 0 {
-		return
-	}
-	e := entry{el: el, at: at, chars: len(el.AppendXML(nil, stanza.NSClient))}
-	if e.chars > c.maxBytes {
-		return
-	}
+func (h *history) add(el *stanza.Element, at time.Time, id string) {
+	e := entry{el: el, at: at, chars: len(el.AppendXML(nil, stanza.NSClient)), id: id}
 	h.mu.Lock()
+	delta := h.appendLocked(e)
+	h.used.Store(at.UnixNano())
+	h.mu.Unlock()
+	h.settle(delta)
+}
+
+// appendLocked keeps e within the room's limits and returns the change
+// in bytes (h.mu held).
+func (h *history) appendLocked(e entry) int64 {
+	c := h.c
+	if c.maxCount <= 0 || c.maxBytes <= 0 || e.chars > c.maxBytes {
+		return 0
+	}
 	h.entries = append(h.entries, e)
 	h.bytes += e.chars
 	delta := int64(e.chars)
 	for h.len() > c.maxCount || h.bytes > c.maxBytes {
 		delta -= int64(h.dropOldest())
 	}
-	h.used.Store(at.UnixNano())
-	h.mu.Unlock()
-	if c.addTotal(delta) > c.maxTotal {
-		c.evict(h)
+	return delta
+}
+
+// settle accounts a change of h's bytes and evicts when over budget.
+func (h *history) settle(delta int64) {
+	if h.c.addTotal(delta) > h.c.maxTotal {
+		h.c.evict(h)
 	}
+}
+
+// isWarm reports whether the cache holds the room's latest messages.
+func (h *history) isWarm() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.warm
+}
+
+// fill warms a cold cache with the latest archived messages (oldest
+// first): they go before what was added since the cache went cold (ids
+// above the last archived one).
+func (h *history) fill(archived []entry) {
+	h.mu.Lock()
+	if h.warm {
+		h.mu.Unlock()
+		return
+	}
+	newer := slices.Clone(h.entries[h.head:])
+	last := ""
+	if len(archived) > 0 {
+		last = archived[len(archived)-1].id
+	}
+	delta := -int64(h.bytes)
+	h.entries, h.head, h.bytes = nil, 0, 0
+	for _, e := range archived {
+		delta += h.appendLocked(e)
+	}
+	for _, e := range newer {
+		if e.id > last {
+			delta += h.appendLocked(e)
+		}
+	}
+	h.warm = true
+	h.mu.Unlock()
+	h.settle(delta)
 }
 
 // dropOldest removes the oldest entry and returns its size (h.mu held).
@@ -98,11 +148,13 @@ func (h *history) dropOldest() int {
 	return n
 }
 
-// release empties the cache and gives its bytes back to the budget.
+// release empties the cache and gives its bytes back to the budget; the
+// cache of an archived room is then cold.
 func (h *history) release() {
 	h.mu.Lock()
 	n := h.bytes
 	h.entries, h.head, h.bytes = nil, 0, 0
+	h.warm = h.room == nil || !h.room.svc.archiving(h.room)
 	h.mu.Unlock()
 	h.c.addTotal(-int64(n))
 }

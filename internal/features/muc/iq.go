@@ -96,6 +96,9 @@ func (s *Service) roomIQ(ctx context.Context, from, to jid.JID, el *stanza.Eleme
 	if p == nil {
 		return err
 	}
+	if p.Space == NSMAM && p.Local == "query" {
+		return s.mamQuery(ctx, from, to, el, p)
+	}
 	r, err := s.lockRoom(to, from)
 	if err != nil {
 		return err
@@ -139,7 +142,11 @@ func (r *room) discoInfo(p *stanza.Element) (*stanza.Element, error) {
 	}
 	q := stanza.New(nsDiscoInfo, "query").Append(
 		stanza.New(nsDiscoInfo, "identity").SetAttr("category", "conference").SetAttr("type", "text").SetAttr("name", r.displayName()))
-	for _, f := range append([]string{nsDiscoInfo, nsDiscoItem}, r.cfg.features()...) {
+	feats := append([]string{nsDiscoInfo, nsDiscoItem}, r.cfg.features()...)
+	if r.svc.archiving(r) {
+		feats = append(feats, NSMAM)
+	}
+	for _, f := range feats {
 		q.Append(stanza.New(nsDiscoInfo, "feature").SetAttr("var", f))
 	}
 	f := newForm("result", NSRoomInfo, "")

@@ -8,10 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/storage"
 )
 
 // TestHistoryBounded: many persistent rooms full of history stay within
@@ -96,5 +98,66 @@ func TestHistoryBounded(t *testing.T) {
 	}
 	if got := s.HistoryBytes(); got != 0 {
 		t.Errorf("after destroying the rooms history holds %d bytes", got)
+	}
+}
+
+// TestEmptyArchivedRoomHoldsNoHistory: an archived room whose last
+// occupant leaves gives its cache back at once; the next occupant's
+// history is read back from the archive into the cache.
+func TestEmptyArchivedRoomHoldsNoHistory(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	ctx := context.Background()
+	db, err := storage.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	reg := module.NewRegistry()
+	r := router.New(log, reg, []string{"localhost"})
+	s := New(Config{Host: r, Log: log, Domains: []string{"localhost"}, HistorySize: 5, MaxOccupants: 10, Archive: db.Archive()})
+	s.Register(reg)
+	a := &fakeSession{jid: jid.MustParse("a@localhost/r")}
+	b := &fakeSession{jid: jid.MustParse("b@localhost/r")}
+	r.Bind(a)
+	r.Bind(b)
+	roomJID := jid.MustParse("kept@conference.localhost")
+	nick := func(n string) jid.JID { return jid.MustParse(roomJID.String() + "/" + n) }
+	route := func(from, to jid.JID, el *stanza.Element) {
+		t.Helper()
+		if err := s.Route(ctx, from, to, el); err != nil {
+			t.Fatal(err)
+		}
+	}
+	route(a.jid, nick("A"), stanza.New(stanza.NSClient, "presence"))
+	rm := s.room(roomJID)
+	rm.mu.Lock()
+	rm.cfg.Persistent = true
+	rm.persistent.Store(true)
+	rm.mu.Unlock()
+	for i := range 8 {
+		route(a.jid, roomJID, stanza.New(stanza.NSClient, "message").SetAttr("type", "groupchat").
+			Append(stanza.New(stanza.NSClient, "body").AppendText("m"+strconv.Itoa(i))))
+	}
+	if s.HistoryBytes() == 0 || rm.hist.len() != 5 {
+		t.Fatalf("occupied room holds %d bytes, %d messages", s.HistoryBytes(), rm.hist.len())
+	}
+	route(a.jid, nick("A"), stanza.New(stanza.NSClient, "presence").SetAttr("type", "unavailable"))
+	if got := s.HistoryBytes(); got != 0 {
+		t.Fatalf("empty archived room holds %d bytes of history", got)
+	}
+	b.n = 0
+	route(b.jid, nick("B"), stanza.New(stanza.NSClient, "presence"))
+	if rm.hist.len() != 5 || s.HistoryBytes() == 0 {
+		t.Fatalf("after a join the cache holds %d messages", rm.hist.len())
+	}
+	// b got its own presence, 5 messages of history and the subject.
+	if b.n != 7 || !strings.Contains(string(b.buf), "<subject") {
+		t.Errorf("b got %d stanzas, last %s", b.n, b.buf)
+	}
+	last := rm.hist.entries[len(rm.hist.entries)-1]
+	if !strings.Contains(string(last.el.AppendXML(nil, stanza.NSClient)), "m7") {
+		t.Errorf("the newest cached message is not m7")
 	}
 }

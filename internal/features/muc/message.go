@@ -134,9 +134,7 @@ func (r *room) groupchat(ctx context.Context, from jid.JID, el *stanza.Element) 
 	if subj != nil && el.Child("", "body") == nil && el.Child("", "thread") == nil {
 		return r.changeSubject(ctx, o, el, subj.Text())
 	}
-	m := r.stamp(el, o)
-	r.keep(ctx, m, o)
-	r.fanOut(ctx, m)
+	r.keep(ctx, r.stamp(el, o), o)
 	return nil
 }
 
@@ -160,8 +158,7 @@ func (r *room) stamp(el *stanza.Element, o *occupant) *stanza.Element {
 		}
 		m.Children = append(m.Children, n)
 	}
-	m.Append(stanza.New(nsStanzaID, "stanza-id").SetAttr("by", r.jidStr).SetAttr("id", r.svc.newID()),
-		stanza.New(nsOccupant, "occupant-id").SetAttr("id", o.occID))
+	m.Append(stanza.New(nsOccupant, "occupant-id").SetAttr("id", o.occID))
 	return m
 }
 
@@ -184,6 +181,7 @@ func (r *room) changeSubject(ctx context.Context, o *occupant, el *stanza.Elemen
 	}
 	r.subject, r.subjectBy = subject, o.nick
 	m := r.stamp(el, o)
+	m.Append(stanza.New(nsStanzaID, "stanza-id").SetAttr("by", r.jidStr).SetAttr("id", r.svc.newID()))
 	r.fanOut(ctx, m)
 	r.save(ctx)
 	return nil
@@ -224,9 +222,6 @@ func (r *room) privateMessage(ctx context.Context, from, to jid.JID, el *stanza.
 		return errorf(stanza.Forbidden, "private messages are not allowed in this room")
 	}
 	m := r.stamp(el, sender)
-	m.RemoveChildren(func(c *stanza.Element) bool {
-		return c.Space == nsStanzaID && c.Local == "stanza-id" && c.Attr("by") == r.jidStr
-	})
 	m.Append(stanza.New(NSUser, "x"))
 	r.sendOcc(ctx, target, m)
 	return nil

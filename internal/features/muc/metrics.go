@@ -29,3 +29,7 @@ var (
 		Name: "parley_muc_history_bytes", Help: "Bytes held by the rooms' in-memory history caches (serialised size).",
 	}, func() float64 { return float64(historyBytes.Load()) }))
 )
+
+var mArchiveFailed = metrics.Register(prometheus.NewCounter(prometheus.CounterOpts{
+	Name: "parley_muc_archive_failed_total", Help: "Groupchat messages broadcast without being archived because the archive refused them.",
+}))

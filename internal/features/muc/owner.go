@@ -45,6 +45,7 @@ func (r *room) configure(ctx context.Context, x *stanza.Element) error {
 	}
 	old, wasLocked := r.cfg, r.locked
 	r.cfg, r.locked = c, false
+	r.persistent.Store(c.Persistent)
 	switch {
 	case c.Persistent:
 		r.save(ctx)

@@ -3,6 +3,7 @@ package muc
 import (
 	"context"
 	"crypto/rand"
+	"time"
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/stanza"
@@ -58,13 +59,16 @@ func (r *room) forget(context.Context) {
 }
 
 // unlock releases r.mu and then carries out the write decided under it,
-// if any. It returns err, or internal-server-error when err is nil and the
+// if any, and the archiving of groupchat messages it became the writer of. It returns err, or internal-server-error when err is nil and the
 // write failed, so that a request is answered only once what it changed is
 // stored.
 func (r *room) unlock(ctx context.Context, err error) error {
-	op := r.op
-	r.op = nil
+	op, flush := r.op, r.flushMine
+	r.op, r.flushMine = nil, false
 	r.mu.Unlock()
+	if flush {
+		r.flushArchive(ctx)
+	}
 	if op == nil {
 		return err
 	}
@@ -87,6 +91,9 @@ func (r *room) persist(ctx context.Context, op *persistOp) error {
 	var err error
 	if op.snap == nil {
 		err = r.svc.store.Delete(ctx, r.jid)
+		if err == nil && r.svc.archive != nil {
+			_, err = r.svc.archive.Purge(ctx, r.jid, time.Time{})
+		}
 	} else {
 		err = r.svc.store.Save(ctx, *op.snap)
 	}
@@ -102,6 +109,8 @@ func (s *Service) restore(sr StoredRoom) (r *room, needSave bool) {
 	r = s.newRoom(sr.Room)
 	r.cfg, r.subject, r.subjectBy = sr.Config, sr.Subject, sr.SubjectBy
 	r.cfg.Persistent = true
+	r.persistent.Store(true)
+	r.hist.release() // cold: history comes from the archive, if any
 	if r.cfg.MaxUsers <= 0 || r.cfg.MaxUsers > s.cfg.MaxOccupants {
 		r.cfg.MaxUsers = s.cfg.MaxOccupants
 	}

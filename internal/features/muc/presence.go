@@ -29,6 +29,9 @@ func (s *Service) roomPresence(ctx context.Context, from, to jid.JID, el *stanza
 			}
 			continue // someone else created it meanwhile
 		}
+		if typ == "" {
+			r.warmHistory(ctx) // before the lock: the archive is read without it
+		}
 		r.mu.Lock()
 		if r.gone {
 			r.mu.Unlock()

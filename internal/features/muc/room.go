@@ -69,6 +69,9 @@ type room struct {
 	hist *history
 	// present is len(list), readable without mu (eviction order).
 	present atomic.Int32
+	// persistent mirrors cfg.Persistent, readable without mu: persistent
+	// rooms are archived.
+	persistent atomic.Bool
 	// saveMu serialises this room's database writes, which run after mu
 	// is released; saved is the version last written.
 	saveMu sync.Mutex
@@ -91,17 +94,25 @@ type room struct {
 	// the lock to be released (see unlock).
 	ver uint64
 	op  *persistOp
+	// apending are the groupchat messages waiting for the archive, in
+	// order; aflushing says a caller is writing them (archive.go), and
+	// flushMine that the current lock holder became it.
+	apending  []*pendingMsg
+	aflushing bool
+	flushMine bool
 }
 
 func (s *Service) newRoom(j jid.JID) *room {
 	secret := make([]byte, 32)
 	randRead(secret)
-	return &room{
+	r := &room{
 		svc: s, jid: j, jidStr: j.String(), cfg: defaultConfig(s.cfg.MaxOccupants), secret: secret,
 		affs: map[jid.JID]Affiliation{}, reasons: map[jid.JID]string{}, regs: map[jid.JID]string{},
 		byNick: map[string]*occupant{}, byJID: map[jid.JID]*occupant{},
 		hist: s.cache.newHistory(),
 	}
+	r.hist.room = r
+	return r
 }
 
 // affiliation returns the affiliation of a real JID (by bare JID, then

@@ -53,6 +53,12 @@ type Config struct {
 	// defaults.
 	HistoryBytes      int
 	HistoryTotalBytes int64
+	// Archive, when set, archives the groupchat messages of persistent
+	// rooms (XEP-0313 on the room JID) and serves history from it.
+	Archive *storage.Archive
+	// MAMPageSize is the default and MAMMaxPage the largest page of a
+	// room archive query; 0 takes 50 and 250.
+	MAMPageSize, MAMMaxPage int
 }
 
 // Defaults of the history budget.
@@ -86,6 +92,7 @@ type Service struct {
 	// created counts the live rooms each user created (guarded by mu).
 	created map[jid.JID]int
 	cache   *historyCache
+	archive *storage.Archive
 
 	idPrefix string
 	idSeq    atomic.Uint64
@@ -109,7 +116,13 @@ func New(c Config) *Service {
 		cfg: c, log: c.Log.With("component", "muc"), host: c.Host,
 		admins: map[jid.JID]bool{}, domains: map[string]string{},
 		rooms: map[jid.JID]*room{}, joined: map[jid.JID]map[*room]struct{}{},
-		created: map[jid.JID]int{},
+		created: map[jid.JID]int{}, archive: c.Archive,
+	}
+	if s.cfg.MAMPageSize <= 0 {
+		s.cfg.MAMPageSize = 50
+	}
+	if s.cfg.MAMMaxPage < s.cfg.MAMPageSize {
+		s.cfg.MAMMaxPage = max(250, s.cfg.MAMPageSize)
 	}
 	s.cache = &historyCache{maxCount: c.HistorySize, maxBytes: c.HistoryBytes, maxTotal: c.HistoryTotalBytes, svc: s}
 	if c.DB != nil {
@@ -255,9 +268,10 @@ func (s *Service) countCreated(user jid.JID, n int) bool {
 // HistoryBytes returns the bytes the rooms' history caches hold together.
 func (s *Service) HistoryBytes() int64 { return s.cache.Bytes() }
 
-// archiving reports whether r's messages are archived, so that its
-// history can be read back after the cache is released.
-func (s *Service) archiving(*room) bool { return false }
+// archiving reports whether r's messages are archived (the archive is on
+// and r is persistent), so that its history can be read back after the
+// cache is released.
+func (s *Service) archiving(r *room) bool { return s.archive != nil && r.persistent.Load() }
 
 // dropRoom removes r from the table (r.mu held, r.gone set).
 func (s *Service) dropRoom(r *room) {

@@ -2,6 +2,7 @@ package muc
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ func TestHistoryPick(t *testing.T) {
 	h := (&historyCache{maxCount: 3, maxBytes: 1 << 20, maxTotal: 1 << 30}).newHistory()
 	for i, b := range []string{"a", "bb", "ccc", "dddd"} { // "a" falls out of the ring
 		m := stanza.New(stanza.NSClient, "message").Append(stanza.New(stanza.NSClient, "body").AppendText(b))
-		h.add(m, t0.Add(time.Duration(i)*time.Minute))
+		h.add(m, t0.Add(time.Duration(i)*time.Minute), strconv.Itoa(i))
 	}
 	one := h.entries[len(h.entries)-1].chars
 	bodies := func(es []entry) string {
