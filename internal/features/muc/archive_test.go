@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/storage/storagetest"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
@@ -60,10 +61,16 @@ func rsmLast(t *testing.T, fin xmpptest.Stanza) string {
 // (XEP-0313 on the room JID): each broadcast carries the archive id as
 // the stanza-id by the room; an occupant pages the archive forwards and
 // backwards; after a restart, history for a new occupant and the archive
-// come from the database; a temporary room keeps no archive.
+// come from the database (on each storage engine); a temporary room keeps
+// no archive.
 func TestRoomArchive(t *testing.T) {
-	dir := t.TempDir()
-	opts := func(c *config.Config) { c.DataDir, c.MUC.MessageRate = dir, 0 }
+	for _, driver := range storagetest.Drivers {
+		t.Run(driver, func(t *testing.T) { testRoomArchive(t, driver) })
+	}
+}
+
+func testRoomArchive(t *testing.T, driver string) {
+	opts := onEngine(t, driver, func(c *config.Config) { c.MUC.MessageRate = 0 })
 	e := &env{srv: xmpptest.Start(t, opts), users: map[string]*xmpptest.Client{}}
 	alice, bob := e.add(t, "alice"), e.add(t, "bob")
 	create(t, alice, "arch", "A")

@@ -7,16 +7,34 @@ import (
 	"time"
 
 	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/storage/storagetest"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
-// TestPersistentRoomSurvivesRestart: a persistent room keeps its
-// configuration, subject and affiliations across a restart on the same
-// data directory; a temporary one does not come back, and a destroyed
-// persistent room is gone for good.
+// TestPersistentRoomSurvivesRestart: on each storage engine, a persistent
+// room keeps its configuration, subject, affiliations, registrations and
+// occupant ids across a restart; a temporary one does not come back, and
+// a destroyed persistent room is gone for good.
 func TestPersistentRoomSurvivesRestart(t *testing.T) {
-	dir := t.TempDir()
-	onDir := func(c *config.Config) { c.DataDir = dir }
+	for _, driver := range storagetest.Drivers {
+		t.Run(driver, func(t *testing.T) { testPersistentRoom(t, driver) })
+	}
+}
+
+// onEngine returns an option that puts the server's storage on a fresh
+// database of driver (kept across restarts within the test).
+func onEngine(t *testing.T, driver string, more func(*config.Config)) xmpptest.Option {
+	st := storagetest.Config(t, driver)
+	return func(c *config.Config) {
+		c.DataDir, c.Storage = st.DataDir, st.Storage
+		if more != nil {
+			more(c)
+		}
+	}
+}
+
+func testPersistentRoom(t *testing.T, driver string) {
+	onDir := onEngine(t, driver, nil)
 	e := &env{srv: xmpptest.Start(t, onDir), users: map[string]*xmpptest.Client{}}
 	alice, _ := e.add(t, "alice"), e.add(t, "bob")
 	for _, r := range []string{"keep", "drop"} {
