@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	mjid "mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+
 	cfgpkg "github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
@@ -75,7 +78,7 @@ type client struct {
 	asked int
 }
 
-// dial logs name in; with features it answers disco#info with them and
+// dial logs name in and sends available presence; with features it answers disco#info with them and
 // sends available presence carrying their XEP-0115 hash, and returns once
 // the server has had the chance to verify it (two round trips: the query
 // is queued before the first answer, the client's answer processed before
@@ -85,6 +88,8 @@ func (e *env) dial(t *testing.T, name string, features ...string) *client {
 	c := &client{}
 	c.Client = e.srv.Dial(t, name+"@localhost", "pw", xmpptest.DialOptions{Answer: discoAnswer(features, &c.asked, false)})
 	if features == nil {
+		c.Send(t, `<presence/>`)
+		c.sync(t)
 		return c
 	}
 	c.Send(t, fmt.Sprintf(`<presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='%s' ver='%s'/></presence>`, capsNode, capsVer(features)))
@@ -158,3 +163,8 @@ func (c *client) iq(t *testing.T, raw, want string, has ...string) xmpptest.Stan
 type config = cfgpkg.Config
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// iqTo is an iq addressed to to, for mellium's IQ-taking calls.
+func iqTo(to string) stanza.IQ {
+	return stanza.IQ{To: mjid.MustParse(to)}
+}
