@@ -13,7 +13,6 @@ import (
 	mjid "mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
-	cfgpkg "github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
@@ -159,8 +158,6 @@ func (c *client) iq(t *testing.T, raw, want string, has ...string) xmpptest.Stan
 	}
 	return res
 }
-
-type config = cfgpkg.Config
 
 func itoa(i int) string { return strconv.Itoa(i) }
 

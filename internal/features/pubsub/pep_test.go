@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
@@ -148,7 +149,7 @@ func TestPublishOptions(t *testing.T) {
 // payload-too-big; nodes past the per-user limit with a policy error,
 // leaving the existing ones intact.
 func TestPEPLimits(t *testing.T) {
-	e := newEnv(t, func(c *config) { c.PubSub.MaxItemBytes = 1024; c.PubSub.MaxNodesPerUser = 20 })
+	e := newEnv(t, func(c *config.Config) { c.PubSub.MaxItemBytes = 1024; c.PubSub.MaxNodesPerUser = 20 })
 	e.user(t, "alice")
 	alice := e.dial(t, "alice")
 	big := strings.Repeat("x", 2000)
