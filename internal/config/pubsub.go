@@ -75,7 +75,4 @@ func (v *validator) pubsub() {
 			v.add(c.key, fmt.Sprintf("is %d; must be greater than 0 (the default is %d)", c.val, c.def))
 		}
 	}
-	if p.MaxItemBytes > v.c.Limits.MaxStanzaBytes && v.c.Limits.MaxStanzaBytes > 0 {
-		v.add("pubsub.max_item_bytes", fmt.Sprintf("is %d, more than limits.max_stanza_bytes (%d) lets a client send; lower it", p.MaxItemBytes, v.c.Limits.MaxStanzaBytes))
-	}
 }

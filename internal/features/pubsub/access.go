@@ -2,6 +2,8 @@ package pubsub
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/stanza"
@@ -221,4 +223,8 @@ func (m *Module) setAffiliations(ctx context.Context, sp space, from jid.JID, op
 		}
 	}
 	return nil
+}
+
+func sortedKeys(m map[string]Affiliation) []string {
+	return slices.Sorted(maps.Keys(m))
 }
