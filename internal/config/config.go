@@ -30,6 +30,7 @@ type Config struct {
 	// Admins are the server administrators (adhoc.go).
 	Admins []string `toml:"admins"`
 	AdHoc  AdHoc    `toml:"adhoc"`
+	PubSub PubSub   `toml:"pubsub"`
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -297,6 +298,7 @@ func Default() Config {
 			MaxRoomsPerUser: 50, MessageRate: 5, MessageBurst: 20, HistoryBytes: 64 << 10, HistoryTotalBytes: 64 << 20, Archive: true},
 		MAM:    defaultMAM(),
 		Admins: []string{}, AdHoc: defaultAdHoc(),
+		PubSub: defaultPubSub(),
 	}
 }
 
