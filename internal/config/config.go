@@ -26,6 +26,9 @@ type Config struct {
 	Offline           Offline `toml:"offline"`
 	Roster            Roster  `toml:"roster"`
 	MUC               MUC     `toml:"muc"`
+	// S2S is federation (s2s.go); Components are XEP-0114 components.
+	S2S        S2S        `toml:"s2s"`
+	Components Components `toml:"components"`
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -273,6 +276,8 @@ func Default() Config {
 		Roster:  Roster{MaxItems: 1000, MaxNameBytes: 1024, MaxGroupsPerItem: 64, MaxGroupNameBytes: 1024},
 		MUC: MUC{Enabled: true, Subdomain: "conference", HistorySize: 20, MaxOccupants: 200,
 			Create: "everyone", Admins: []string{}},
+		S2S:        defaultS2S(),
+		Components: Components{Secrets: map[string]string{}},
 	}
 }
 

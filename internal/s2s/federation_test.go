@@ -1,0 +1,33 @@
+package s2s_test
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestChatBothWays: alice@a.test and bob@b.test exchange chat messages;
+// each server opens one outbound stream, authenticated by dialback (the
+// certificates are self-signed), and every later message reuses it.
+func TestChatBothWays(t *testing.T) {
+	p := startPair(t)
+	alice := online(t, p.a, "alice@a.test")
+	bob := online(t, p.b, "bob@b.test")
+	alice.Send(t, `<message to='bob@b.test' type='chat'><body>hello bob</body></message>`)
+	bob.Expect(t, wait, "alice's message", isMessage(alice.JID.String(), "hello bob"))
+	bob.Send(t, `<message to='`+alice.JID.String()+`' type='chat'><body>hi alice</body></message>`)
+	alice.Expect(t, wait, "bob's reply", isMessage(bob.JID.String(), "hi alice"))
+	for i := range 20 {
+		alice.Send(t, fmt.Sprintf(`<message to='bob@b.test' type='chat'><body>n%d</body></message>`, i))
+	}
+	for i := range 20 {
+		bob.Expect(t, wait, "message", isMessage("alice@a.test", fmt.Sprintf("n%d<", i)))
+	}
+	out := streamsOf(p.a, "out")
+	if len(out) != 1 || out[0].Remote != "b.test" || out[0].Auth != "dialback" || !out[0].TLS {
+		t.Fatalf("a.test's outbound streams: %+v, want one to b.test by dialback over TLS", out)
+	}
+	in := streamsOf(p.b, "in")
+	if len(in) != 1 || in[0].Remote != "a.test" || in[0].Auth != "dialback" {
+		t.Fatalf("b.test's inbound streams: %+v, want one from a.test", in)
+	}
+}
