@@ -50,10 +50,23 @@ type fedPair struct {
 
 func startPair(t *testing.T, more ...xmpptest.Option) *fedPair {
 	t.Helper()
+	return startPairVia(t, nil, more...)
+}
+
+// startPairVia is startPair where a.test reaches b.test at via(b's
+// address) (a proxy) when via is not nil.
+func startPairVia(t *testing.T, via func(addrB string) string, more ...xmpptest.Option) *fedPair {
+	t.Helper()
 	p := &fedPair{addrA: freeAddr(t), addrB: freeAddr(t)}
-	routes := map[string]string{"a.test": p.addrA, "b.test": p.addrB, "conference.a.test": p.addrA, "conference.b.test": p.addrB}
-	p.a = xmpptest.Start(t, fedOpts("a.test", p.addrA, routes, more...))
-	p.b = xmpptest.Start(t, fedOpts("b.test", p.addrB, routes, more...))
+	routes := func() map[string]string {
+		return map[string]string{"a.test": p.addrA, "b.test": p.addrB, "conference.a.test": p.addrA, "conference.b.test": p.addrB}
+	}
+	routesA := routes()
+	if via != nil {
+		routesA["b.test"] = via(p.addrB)
+	}
+	p.a = xmpptest.Start(t, fedOpts("a.test", p.addrA, routesA, more...))
+	p.b = xmpptest.Start(t, fedOpts("b.test", p.addrB, routes(), more...))
 	p.a.AddUser(t, "alice@a.test", "pw")
 	p.b.AddUser(t, "bob@b.test", "pw")
 	return p
