@@ -32,6 +32,10 @@ func (in *inbound) dialbackResult(el *stanza.Element) error {
 	case !s.serves(tj.Domain()):
 		return in.dbError(el, stanza.ItemNotFound, "")
 	}
+	if s.cfg.RequireValidCertificates && !in.certValidFor(fj.Domain()) {
+		in.dbAnswer(el, "invalid")
+		return stream.New(stream.NotAuthorized, "the certificate does not verify for "+fj.Domain()+" and this server requires valid certificates")
+	}
 	if s.serves(fj.Domain()) {
 		// A peer claiming to be us: there is nobody to ask but ourselves,
 		// and we opened no such stream.

@@ -229,11 +229,12 @@ func (in *inbound) features() stream.Features {
 
 // externalOK reports whether the peer's certificate authenticates the
 // domain its header claims.
-func (in *inbound) externalOK() bool {
-	if in.c.tls == nil || in.from == "" {
-		return false
-	}
-	return in.srv.trust.verify(in.c.tls.PeerCertificates, in.from) == nil
+func (in *inbound) externalOK() bool { return in.from != "" && in.certValidFor(in.from) }
+
+// certValidFor reports whether the peer's certificate authenticates
+// domain.
+func (in *inbound) certValidFor(domain string) bool {
+	return in.c.tls != nil && in.srv.trust.verify(in.c.tls.PeerCertificates, domain) == nil
 }
 
 // handle dispatches one top-level element.
