@@ -31,6 +31,9 @@ type Config struct {
 	Admins []string `toml:"admins"`
 	AdHoc  AdHoc    `toml:"adhoc"`
 	PubSub PubSub   `toml:"pubsub"`
+	// S2S is federation (s2s.go); Components are XEP-0114 components.
+	S2S        S2S        `toml:"s2s"`
+	Components Components `toml:"components"`
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -298,7 +301,9 @@ func Default() Config {
 			MaxRoomsPerUser: 50, MessageRate: 5, MessageBurst: 20, HistoryBytes: 64 << 10, HistoryTotalBytes: 64 << 20, Archive: true},
 		MAM:    defaultMAM(),
 		Admins: []string{}, AdHoc: defaultAdHoc(),
-		PubSub: defaultPubSub(),
+		PubSub:     defaultPubSub(),
+		S2S:        defaultS2S(),
+		Components: Components{Secrets: map[string]string{}},
 	}
 }
 
