@@ -310,10 +310,16 @@ func TestSMWindowExpiry(t *testing.T) {
 	for _, b := range names("w", 3, 6) {
 		alice.Send(chat("bob@localhost/phone", b))
 	}
-	st := alice.Expect(10*time.Second, "bob's unavailable presence", func(st xmpptest.Stanza) bool {
+	alice.Send(`<iq type='get' id='held-iq' to='bob@localhost/phone'><query xmlns='jabber:iq:version'/></iq>`)
+	// The held iq is answered with an error when the window ends (it cannot
+	// be stored), before bob's unavailable presence goes out.
+	st := alice.Expect(10*time.Second, "an error for the held iq", func(st xmpptest.Stanza) bool { return st.Attr("id") == "held-iq" })
+	if st.Attr("type") != "error" || !strings.Contains(st.Inner, "service-unavailable") || st.Attr("from") != "bob@localhost/phone" {
+		t.Errorf("held iq answered with %s", st.Inner)
+	}
+	alice.Expect(10*time.Second, "bob's unavailable presence", func(st xmpptest.Stanza) bool {
 		return st.XMLName.Local == "presence" && st.Attr("type") == "unavailable" && st.Attr("from") == "bob@localhost/phone"
 	})
-	_ = st
 	if c2s.SMHibernated(sess) || len(srv.Router().Sessions(jid.MustParse("bob@localhost"))) != 0 {
 		t.Fatal("bob's session still there after the window")
 	}
@@ -380,6 +386,27 @@ func TestSMResumeRefused(t *testing.T) {
 		t.Errorf("resume with h=7 of 0 sent: %s", st.Inner)
 	}
 	pollUntil(t, "the session to end", func() bool { return srv.Router().Session(jid.MustParse("bob@localhost/phone")) == nil })
+}
+
+// TestSMResumeAfterPingTimeout: a client that stops answering (its network
+// is gone but no reset reached the server) times out on the server's ping;
+// a resumable session then hibernates instead of ending, and resumes.
+func TestSMResumeAfterPingTimeout(t *testing.T) {
+	srv := smServer(t, func(c *config.Config) {
+		c.C2S.PingInterval = config.Duration(300 * time.Millisecond)
+		c.C2S.PingTimeout = config.Duration(300 * time.Millisecond)
+	})
+	bob := srv.SMLogin(t, "bob", "localhost", "pw", "phone")
+	bob.Enable(true, 0) // the test client answers no pings
+	sess := onlySession(t, srv, "bob@localhost")
+	pollUntil(t, "hibernation after the ping timeout", func() bool { return c2s.SMHibernated(sess) })
+	b2 := srv.SMLogin(t, "bob", "localhost", "pw", "-")
+	if st := b2.Resume(bob.ID, bob.H()); st.XMLName.Local != "resumed" {
+		t.Fatalf("resume after a ping timeout: %s", st.Inner)
+	}
+	if onlySession(t, srv, "bob@localhost") != sess {
+		t.Fatal("a new session after resume")
+	}
 }
 
 // TestSMResumeHalfOpen: the old connection never reported an error (it is
