@@ -435,7 +435,8 @@ func (s *Session) smReplay(answer []byte) int {
 }
 
 // detachedTransport stands in for the transport of a hibernated session:
-// nothing is read or written; a close request (Wake) ends the session.
+// nothing is read or written; a close request (Close, then Wake) ends the
+// session.
 type detachedTransport struct{ s *Session }
 
 var _ transport = detachedTransport{}
@@ -453,6 +454,12 @@ func (d detachedTransport) AppendClose(b []byte) []byte       { return append(b,
 func (d detachedTransport) Write([]byte, time.Duration) error { return errClosed }
 func (d detachedTransport) Writable() bool                    { return false }
 func (d detachedTransport) TLS() (*tls.ConnectionState, bool) { return nil, false }
-func (d detachedTransport) Wake()                             { go d.s.smExpire() }
-func (d detachedTransport) Finish(time.Duration)              {}
-func (d detachedTransport) Close()                            {}
+func (d detachedTransport) Wake() {
+	// Only a close request ends a hibernated session: an abort left over
+	// from the failing old transport (a write error) finds none.
+	if d.s.closing.Load() {
+		go d.s.smExpire()
+	}
+}
+func (d detachedTransport) Finish(time.Duration) {}
+func (d detachedTransport) Close()               {}

@@ -482,3 +482,75 @@ func TestSlixmppStreamManagement(t *testing.T) {
 	}
 	t.Logf("slixmpp:\n%s", out)
 }
+
+// TestSMHeldQueueBound: a hibernated session that is sent more than
+// sm.max_unacked stanzas ends as a slow consumer; nothing is dropped:
+// what it held and what came after go to offline storage, each once.
+func TestSMHeldQueueBound(t *testing.T) {
+	srv := smServer(t, func(c *config.Config) { c.SM.MaxUnacked = 5; c.SM.RequestAckAfter = 5 })
+	bob := srv.SMLogin(t, "bob", "localhost", "pw", "phone")
+	bob.Enable(true, 0)
+	sess := onlySession(t, srv, "bob@localhost")
+	bob.Kill()
+	pollUntil(t, "hibernation", func() bool { return c2s.SMHibernated(sess) })
+	alice := srv.SMLogin(t, "alice", "localhost", "pw", "desk")
+	alice.Enable(false, 0)
+	for _, b := range names("q", 0, 9) {
+		alice.Send(chat("bob@localhost/phone", b))
+	}
+	if h := alice.RequestAck(10*time.Second, nil); h != 9 {
+		t.Fatalf("h=%d", h)
+	}
+	pollUntil(t, "the session to end", func() bool { return srv.Router().Session(jid.MustParse("bob@localhost/phone")) == nil })
+	// The next login (without stream management: nine stanzas at once
+	// would again exceed this test's bound of five) gets all nine.
+	fresh := srv.SMLogin(t, "bob", "localhost", "pw", "laptop")
+	fresh.Send("<presence/>")
+	got := bodies{}
+	waitBodies(t, fresh, got, names("q", 0, 9))
+	syncIQ(t, fresh, got.keep)
+	exactlyOnce(t, got, names("q", 0, 9))
+}
+
+// TestSMUnackedRoutedAtClose: a client that closes its stream without
+// acknowledging what it received (and without resumption) does not lose
+// it: the server treats it as undelivered and stores it offline.
+func TestSMUnackedRoutedAtClose(t *testing.T) {
+	srv := smServer(t)
+	bob := srv.SMLogin(t, "bob", "localhost", "pw", "phone")
+	bob.SetAutoAck(false)
+	bob.Enable(false, 0)
+	bob.Send("<presence/>")
+	bob.Expect(5*time.Second, "his own presence", func(st xmpptest.Stanza) bool { return st.XMLName.Local == "presence" })
+	alice := srv.SMLogin(t, "alice", "localhost", "pw", "desk")
+	alice.Enable(false, 0)
+	for _, b := range names("c", 0, 3) {
+		alice.Send(chat("bob@localhost", b))
+	}
+	got := bodies{}
+	waitBodies(t, bob, got, names("c", 0, 3))
+	bob.Write("<a xmlns='urn:xmpp:sm:3' h='2'/>") // his presence and c0 are acknowledged
+	bob.Close()
+	pollUntil(t, "the session to end", func() bool { return srv.Router().Session(jid.MustParse("bob@localhost/phone")) == nil })
+	fresh := srv.SMLogin(t, "bob", "localhost", "pw", "laptop")
+	fresh.Enable(false, 0)
+	fresh.Send("<presence/>")
+	again := bodies{}
+	waitBodies(t, fresh, again, names("c", 1, 3))
+	fresh.RequestAck(5*time.Second, again.keep)
+	exactlyOnce(t, again, names("c", 1, 3))
+}
+
+// syncIQ sends an iq to the server and reads until its answer, passing
+// the stanzas before it to keep: what the server queued earlier is read.
+func syncIQ(t *testing.T, c *xmpptest.SMClient, keep func(xmpptest.Stanza)) {
+	t.Helper()
+	c.Send(`<iq type='get' id='sync' to='localhost'><query xmlns='jabber:iq:version'/></iq>`)
+	c.Expect(10*time.Second, "the sync iq's answer", func(st xmpptest.Stanza) bool {
+		if st.Attr("id") == "sync" {
+			return true
+		}
+		keep(st)
+		return false
+	})
+}
