@@ -125,15 +125,7 @@ func (s *Session) smHibernate(err error, req *closeRequest) bool {
 	o := &s.out
 	o.mu.Lock()
 	o.gen++ // the running flusher, if any, retires
-	o.flushing = false
-	if o.pending != nil {
-		putBuf(o.pending)
-		o.pending = nil
-	}
-	if o.done != nil {
-		close(o.done)
-		o.done = nil
-	}
+	o.dropLocked()
 	o.stopped, o.closed = false, false
 	st.detached, st.rOut, st.aQueued, st.sinceR = true, false, false, 0
 	held := len(st.items)
