@@ -52,6 +52,8 @@ line per run. --server-pid makes it read the server's CPU time and memory from
             on --muc-service
   presence  -n users with --contacts mutual contacts log in: time until all
             contacts' presence has arrived
+  resume    -n sessions enable stream management (XEP-0198), drop their connections
+            at once and resume at --concurrency: rate, latency, server CPU per resume
   report    turn JSON lines into the Markdown tables of docs/benchmarks.md
 
 bench/compare.sh runs them all against Parley, Prosody and ejabberd.`,
@@ -69,6 +71,7 @@ bench/compare.sh runs them all against Parley, Prosody and ejabberd.`,
 		{"chat", "Measure one-to-one messages", plain(loadtest.Chat)},
 		{"muc", "Measure group chat (XEP-0045)", plain(loadtest.MUC)},
 		{"presence", "Measure presence broadcast to contacts", plain(loadtest.Presence)},
+		{"resume", "Measure a resume storm (XEP-0198 stream management)", plain(loadtest.Resume)},
 	} {
 		cmd.AddCommand(&cobra.Command{
 			Use: s.name, Short: s.short, Args: noArgs,

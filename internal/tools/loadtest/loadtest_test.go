@@ -444,3 +444,26 @@ func TestPresence(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestResume: the resume storm's sessions really resume: the server counts
+// as many resumptions as the tool reports.
+func TestResume(t *testing.T) {
+	srv := start(t)
+	createUsers(t, srv, "resume", 10)
+	o := options(target(t, srv, loadtest.MechPLAIN, true), "resume")
+	o.N = 10
+	resumed := `parley_sm_resumes_total{result="resumed"}`
+	before := metric(t, srv, resumed)
+	t0 := time.Now()
+	r, err := loadtest.Resume(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if get(t, r, "resumes") != 10 || get(t, r, "failed") != 0 {
+		t.Fatalf("resumes: %+v", r.Metrics)
+	}
+	if got := metric(t, srv, resumed) - before; got != 10 {
+		t.Fatalf("the server counted %v resumptions, the tool 10", got)
+	}
+	checkLatencies(t, r, []string{"p50", "p99", "max"}, time.Since(t0))
+}
