@@ -25,7 +25,7 @@ import (
 type benchFlags struct {
 	addr, mech, caFile, prefix, password, label, jsonOut, keyCache, mucService, via  string
 	mode, to                                                                         string
-	starttls, directTLS, insecure, noProgress                                        bool
+	starttls, directTLS, insecure, noProgress, sm                                    bool
 	n, concurrency, pairs, window, rooms, roomSize, contacts, bodySize, pid, sources int
 	duration, timeout                                                                time.Duration
 	rate                                                                             float64
@@ -118,6 +118,7 @@ func (f *benchFlags) register(cmd *cobra.Command) {
 	pf.StringVar(&f.jsonOut, "json", "", "append one JSON line per run to `FILE` (- for standard output)")
 	pf.StringVar(&f.keyCache, "key-cache", "", "`FILE` caching SCRAM salted passwords between runs")
 	pf.BoolVar(&f.noProgress, "no-progress", false, "do not print the progress line on standard error")
+	pf.BoolVar(&f.sm, "sm", false, "idle: enable stream management (XEP-0198) with resumption on each session")
 	pf.StringVar(&f.via, "via", "ibr", "register: ibr (XEP-0077, any server) or store (Parley's database: --config/--data-dir)")
 }
 
@@ -187,7 +188,7 @@ func (f *benchFlags) options(cmd *cobra.Command) (loadtest.Options, error) {
 		Target: t, Prefix: f.prefix, Password: f.password, N: f.n, Concurrency: f.concurrency,
 		Duration: f.duration, Rate: f.rate, Window: f.window, Pairs: f.pairs, To: f.to,
 		Rooms: f.rooms, RoomSize: f.roomSize, MUCService: f.mucService, Contacts: f.contacts,
-		BodySize: f.bodySize, Server: loadtest.Proc{PID: f.pid}, UnauthMode: f.mode,
+		BodySize: f.bodySize, Server: loadtest.Proc{PID: f.pid}, UnauthMode: f.mode, SM: f.sm,
 	}
 	if o.MUCService == "" {
 		o.MUCService = "conference." + t.Domain

@@ -467,3 +467,19 @@ func TestResume(t *testing.T) {
 	}
 	checkLatencies(t, r, []string{"p50", "p99", "max"}, time.Since(t0))
 }
+
+// TestIdleSM: idle with stream management enables it on every session and
+// keeps them all up.
+func TestIdleSM(t *testing.T) {
+	srv := start(t)
+	createUsers(t, srv, "idlesm", 10)
+	o := options(target(t, srv, loadtest.MechSCRAMSHA256, true), "idlesm")
+	o.N, o.Duration, o.SM = 10, 200*time.Millisecond, true
+	r, err := loadtest.Idle(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if get(t, r, "sessions") != 10 || get(t, r, "up_after_hold") != 10 || get(t, r, "sm_enabled") != 10 {
+		t.Fatalf("sessions: %+v", r.Metrics)
+	}
+}
