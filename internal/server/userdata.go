@@ -6,6 +6,7 @@ import (
 	"github.com/parleyim/parley/internal/features/mam"
 	"github.com/parleyim/parley/internal/features/offline"
 	"github.com/parleyim/parley/internal/features/private"
+	"github.com/parleyim/parley/internal/features/pubsub"
 	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/features/vcard"
 	"github.com/parleyim/parley/internal/module"
@@ -15,8 +16,8 @@ import (
 // UserData lists the stored features' sections of a user's data over db,
 // in the order XEP-0227 export writes them (package portable): roster and
 // pending requests, vCard, private XML, offline messages, block list, last
-// activity, message archive (Parley's own element: XEP-0227 has none). A
-// stored feature added here is exported and imported.
+// activity, message archive (Parley's own element: XEP-0227 has none), PEP
+// nodes. A stored feature added here is exported and imported.
 func UserData(db *storage.DB) []module.UserData {
 	return []module.UserData{
 		roster.NewUserData(db),
@@ -26,5 +27,6 @@ func UserData(db *storage.DB) []module.UserData {
 		blocking.NewUserData(db),
 		lastactivity.NewUserData(db),
 		mam.NewUserData(db),
+		pubsub.NewUserData(db),
 	}
 }
