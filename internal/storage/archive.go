@@ -111,6 +111,8 @@ type Archive struct {
 	wdb   *sql.DB
 	wconn *sql.Conn
 	wstmt *sql.Stmt
+	// lastCheckpoint is when the writer last checkpointed.
+	lastCheckpoint time.Time
 
 	batches, messages atomic.Int64
 
@@ -399,7 +401,9 @@ func (a *Archive) writer(ctx context.Context) (*sql.Conn, error) {
 	}
 	// temp_store=MEMORY keeps the statement journals of the multi-row
 	// INSERTs in memory: on disk they cost a write system call per page.
-	for _, p := range []string{"PRAGMA synchronous=FULL", fmt.Sprintf("PRAGMA cache_size=-%d", writerCacheKiB), "PRAGMA temp_store=MEMORY"} {
+	// wal_autocheckpoint=0: this connection checkpoints on a timer (see
+	// checkpoint), not every 1000 pages of log.
+	for _, p := range []string{"PRAGMA synchronous=FULL", fmt.Sprintf("PRAGMA cache_size=-%d", writerCacheKiB), "PRAGMA temp_store=MEMORY", "PRAGMA wal_autocheckpoint=0"} {
 		if _, err := c.ExecContext(ctx, p); err != nil {
 			c.Close()
 			return nil, err
@@ -440,7 +444,26 @@ func (a *Archive) sqliteTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		a.dropWriter()
 		return fmt.Errorf("commit archive transaction: %w", err)
 	}
+	a.checkpoint(ctx, conn)
 	return nil
+}
+
+// checkpointEvery is how often the SQLite writer copies the log into the
+// database file. Checkpointing on a timer rather than every 1000 pages
+// (SQLite's default) copies a page that many commits changed (the tail of
+// a busy owner's index) once per period instead of once per commit or two.
+const checkpointEvery = time.Second
+
+// checkpoint runs a passive checkpoint when the last is checkpointEvery
+// old (a failure only means the log grows until the next one).
+func (a *Archive) checkpoint(ctx context.Context, conn *sql.Conn) {
+	if time.Since(a.lastCheckpoint) < checkpointEvery {
+		return
+	}
+	a.lastCheckpoint = time.Now()
+	if _, err := conn.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+		a.db.log.Warn("storage: archive checkpoint failed", "err", err)
+	}
 }
 
 // insert writes the rows of reqs in multi-row INSERTs.
