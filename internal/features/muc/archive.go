@@ -89,8 +89,8 @@ func (r *room) flushArchive(ctx context.Context) {
 				id = ids[i]
 			}
 			p.m.Append(stanza.New(nsStanzaID, "stanza-id").SetAttr("by", r.jidStr).SetAttr("id", id))
-			r.hist.add(p.m, p.at, id)
-			if !r.gone {
+			if !r.gone { // a destroyed room's cache was given back already
+				r.hist.add(p.m, p.at, id)
 				r.fanOut(ctx, p.m)
 			}
 		}
