@@ -13,6 +13,7 @@ import (
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/storage"
 )
 
 // NS is the namespace of XEP-0050.
@@ -24,6 +25,7 @@ const maxSessions = 16
 // Config is what the module needs.
 type Config struct {
 	Host     module.Host
+	DB       *storage.DB // the message of the day; nil: no MOTD commands
 	Log      *slog.Logger
 	Accounts Accounts
 	// Online returns every bound session (for the online-user commands
@@ -52,6 +54,8 @@ type Module struct {
 	log    *slog.Logger
 	admins map[jid.JID]bool
 
+	motd   *motd // nil without a database
+
 	mu       sync.Mutex
 	commands []Command // in the order added (listed so)
 	sessions map[string]*session
@@ -78,7 +82,11 @@ func New(c Config) *Module {
 			m.admins[j.Bare()] = true
 		}
 	}
+	if c.DB != nil {
+		m.motd = &motd{store: NewMOTDStore(c.DB), host: c.Host, cache: map[string]string{}}
+	}
 	m.addAdminCommands()
+	m.addMOTDCommands()
 	return m
 }
 
@@ -102,6 +110,9 @@ func (m *Module) Register(reg *module.Registry) {
 	reg.Feature(NS)
 	reg.IQ(module.Server, stanza.Set, NS, "command", m.handle)
 	reg.ServerNodes(m.discoNode)
+	if m.motd != nil {
+		reg.Hook(module.Available, 0, m.motd.available)
+	}
 }
 
 // IsAdmin reports whether j's bare JID is an admin.

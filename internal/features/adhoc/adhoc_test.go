@@ -162,3 +162,33 @@ func TestNonAdminRefused(t *testing.T) {
 		t.Errorf("unknown command: %s", res.Inner)
 	}
 }
+
+// TestMessageOfTheDay: an admin sets the message of the day (XEP-0133
+// §4.25); a session sending its initial presence gets it; edit shows the
+// current text; after delete nobody gets it.
+func TestMessageOfTheDay(t *testing.T) {
+	srv, root, _ := start(t)
+	sid := attr(t, execute(root, t, "http://jabber.org/protocol/admin#set-motd").Inner, "<command", "sessionid")
+	res := root.IQ(t, `<iq type='set' id='m' to='localhost'><command xmlns='`+nsCmd+`' node='http://jabber.org/protocol/admin#set-motd' sessionid='`+sid+`'>`+
+		`<x xmlns='jabber:x:data' type='submit'><field var='motd'><value>Welcome</value><value>to Parley</value></field></x></command></iq>`)
+	if !strings.Contains(res.Inner, `status="completed"`) {
+		t.Fatalf("set-motd: %s", res.Inner)
+	}
+	joe := srv.Dial(t, "joe@localhost", "pw", xmpptest.DialOptions{})
+	joe.Send(t, `<presence/>`)
+	joe.Expect(t, wait, "message of the day", func(s xmpptest.Stanza) bool {
+		return s.XMLName.Local == "message" && s.Attr("from") == "localhost" && strings.Contains(s.Inner, "Welcome\nto Parley")
+	})
+	edit := execute(root, t, "http://jabber.org/protocol/admin#edit-motd")
+	if !strings.Contains(edit.Inner, ">Welcome</value>") {
+		t.Errorf("edit form lacks the current text: %s", edit.Inner)
+	}
+	if res := execute(root, t, "http://jabber.org/protocol/admin#delete-motd"); !strings.Contains(res.Inner, `status="completed"`) {
+		t.Fatalf("delete-motd: %s", res.Inner)
+	}
+	joe2 := srv.Dial(t, "joe@localhost", "pw", xmpptest.DialOptions{})
+	joe2.Send(t, `<presence/>`)
+	joe2.ExpectNone(t, 300*time.Millisecond, "message of the day", func(s xmpptest.Stanza) bool {
+		return s.XMLName.Local == "message" && strings.Contains(s.Inner, "Welcome")
+	})
+}

@@ -22,10 +22,11 @@
 // Of XEP-0133 it implements add-user (§4.1), delete-user (§4.2),
 // end-user-session (§4.5), change-user-password (§4.7),
 // get-registered-users-num (§4.15), get-online-users-num (§4.17),
-// get-registered-users-list (§4.19), get-online-users-list (§4.21) and
-// announce (§4.23). It does not implement disable/re-enable user (the
-// account store has no disabled state), user statistics, or the message of
-// the day.
+// get-registered-users-list (§4.19), get-online-users-list (§4.21),
+// announce (§4.23) and set, edit and delete the message of the day
+// (§4.25-§4.27: stored per domain, sent as a headline to each session at
+// its initial presence). It does not implement disable/re-enable user (the
+// account store has no disabled state) or user statistics.
 //
 // It does not own accounts or sessions: it changes accounts through the
 // Accounts interface and reaches sessions through module.Host and the
