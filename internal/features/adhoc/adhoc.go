@@ -54,7 +54,7 @@ type Module struct {
 	log    *slog.Logger
 	admins map[jid.JID]bool
 
-	motd   *motd // nil without a database
+	motd *motd // nil without a database
 
 	mu       sync.Mutex
 	commands []Command // in the order added (listed so)
