@@ -144,8 +144,8 @@ func (m *Module) command(node string) (Command, bool) {
 	return Command{}, false
 }
 
-// discoNode lists the commands from may run (§2.2) and describes each
-// command's node (§2.3); a command from may not run is not there for it.
+// discoNode lists the commands from may run and describes each
+// command's node; a command from may not run is not there for it.
 func (m *Module) discoNode(_ context.Context, from jid.JID, domain, node string) (module.DiscoNode, bool) {
 	cmds := m.allowed(from)
 	if node == NS {
@@ -166,7 +166,7 @@ func (m *Module) discoNode(_ context.Context, from jid.JID, domain, node string)
 	return module.DiscoNode{}, false
 }
 
-// commandError is a XEP-0050 §4.6 error: a condition with the commands
+// commandError is a XEP-0050 error: a condition with the commands
 // namespace's specific condition.
 func commandError(cond, specific, text string) *stanza.Error {
 	e := stanza.Errorf(stanza.DefaultType(cond), cond, "%s", text)
@@ -176,7 +176,7 @@ func commandError(cond, specific, text string) *stanza.Error {
 	return e
 }
 
-// handle answers a <command/> (§4).
+// handle answers a <command/>.
 func (m *Module) handle(ctx context.Context, iq stanza.IQ) (*stanza.Element, error) {
 	p := iq.Payload
 	node, action, sid := p.Attr("node"), p.Attr("action"), p.Attr("sessionid")

@@ -45,10 +45,10 @@ func execute(c *xmpptest.Client, t *testing.T, node string) xmpptest.Stanza {
 	return c.IQ(t, `<iq type='set' id='x' to='localhost'><command xmlns='`+nsCmd+`' node='`+node+`' action='execute'/></iq>`)
 }
 
-// TestAddUserByAdmin: an admin finds the commands by disco (§2.2), runs
+// TestAddUserByAdmin: an admin finds the commands by disco, runs
 // add-user through its form in two stages (XEP-0133 §4.1), and the new
 // account can log in; a wrong sessionid and an unknown action get the
-// XEP-0050 §4.6 errors; cancel ends a session.
+// XEP-0050 errors; cancel ends a session.
 func TestAddUserByAdmin(t *testing.T) {
 	srv, root, _ := start(t)
 	items := root.IQ(t, `<iq type='get' id='d' to='localhost'><query xmlns='http://jabber.org/protocol/disco#items' node='`+nsCmd+`'/></iq>`)
@@ -94,7 +94,7 @@ func TestAddUserByAdmin(t *testing.T) {
 	}
 	srv.Dial(t, "newbie@localhost", "s3cret pw", xmpptest.DialOptions{})
 
-	// Cancel (§4.4).
+	// Cancel.
 	sid = attr(t, execute(root, t, addUser).Inner, "<command", "sessionid")
 	c := root.IQ(t, `<iq type='set' id='c' to='localhost'><command xmlns='`+nsCmd+`' node='`+addUser+`' sessionid='`+sid+`' action='cancel'/></iq>`)
 	if !strings.Contains(c.Inner, `status="canceled"`) {
@@ -122,6 +122,10 @@ func TestAdminCommands(t *testing.T) {
 	if res := run("http://jabber.org/protocol/admin#get-online-users-list", ""); !strings.Contains(res.Inner, ">joe@localhost</value>") ||
 		!strings.Contains(res.Inner, ">root@localhost</value>") {
 		t.Errorf("online users: %s", res.Inner)
+	}
+	stats := run("http://jabber.org/protocol/admin#user-stats", `<field var='accountjid'><value>joe@localhost</value></field>`)
+	if !strings.Contains(stats.Inner, ">"+joe.JID.String()+"</value>") {
+		t.Errorf("user stats: %s", stats.Inner)
 	}
 	res := run("http://jabber.org/protocol/admin#announce", `<field var='subject'><value>Maintenance</value></field><field var='announcement'><value>Down at noon</value></field>`)
 	if !strings.Contains(res.Inner, `status="completed"`) {
@@ -164,7 +168,7 @@ func TestNonAdminRefused(t *testing.T) {
 }
 
 // TestMessageOfTheDay: an admin sets the message of the day (XEP-0133
-// §4.25); a session sending its initial presence gets it; edit shows the
+// §4.24); a session sending its initial presence gets it; edit shows the
 // current text; after delete nobody gets it.
 func TestMessageOfTheDay(t *testing.T) {
 	srv, root, _ := start(t)

@@ -15,7 +15,7 @@ import (
 	"github.com/parleyim/parley/internal/storage"
 )
 
-// The message-of-the-day command nodes (XEP-0133 §4.25-§4.27).
+// The message-of-the-day command nodes (XEP-0133 §4.24-§4.26).
 const (
 	NodeSetMOTD    = NSAdmin + "#set-motd"
 	NodeEditMOTD   = NSAdmin + "#edit-motd"
