@@ -51,7 +51,7 @@ func (m *Module) accountInfo(_ context.Context, iq stanza.IQ) (*stanza.Element, 
 	if iq.Payload.Attr("node") != "" {
 		return nil, stanza.NewError(stanza.ItemNotFound)
 	}
-	ids := []module.Identity{{Category: "account", Type: "registered"}}
+	ids := append([]module.Identity{{Category: "account", Type: "registered"}}, m.reg.AccountIdentities()...)
 	return infoResult(ids, m.reg.AccountFeatures()), nil
 }
 
