@@ -27,7 +27,7 @@ type Config struct {
 	Roster            Roster  `toml:"roster"`
 	MUC               MUC     `toml:"muc"`
 	MAM               MAM     `toml:"mam"`
-	// Admins are the server administrators (adhoc.go).
+	// Admins are the server administrators (groupchat.go validates them).
 	Admins []string `toml:"admins"`
 	AdHoc  AdHoc    `toml:"adhoc"`
 	PubSub PubSub   `toml:"pubsub"`
