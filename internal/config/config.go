@@ -27,7 +27,7 @@ type Config struct {
 	Roster            Roster  `toml:"roster"`
 	MUC               MUC     `toml:"muc"`
 	MAM               MAM     `toml:"mam"`
-	// Admins are the server administrators (adhoc.go).
+	// Admins are the server administrators (groupchat.go validates them).
 	Admins []string `toml:"admins"`
 	AdHoc  AdHoc    `toml:"adhoc"`
 	PubSub PubSub   `toml:"pubsub"`
@@ -298,7 +298,7 @@ func Default() Config {
 		Roster:  Roster{MaxItems: 1000, MaxNameBytes: 1024, MaxGroupsPerItem: 64, MaxGroupNameBytes: 1024},
 		MUC: MUC{Enabled: true, Subdomain: "conference", HistorySize: 20, MaxOccupants: 200,
 			Create: "everyone", Admins: []string{},
-			MaxRoomsPerUser: 50, MessageRate: 5, MessageBurst: 20, HistoryBytes: 64 << 10, HistoryTotalBytes: 64 << 20, Archive: true},
+			MaxRoomsPerUser: 50, MessageRate: 0, MessageBurst: 20, HistoryBytes: 64 << 10, HistoryTotalBytes: 64 << 20, Archive: true},
 		MAM:    defaultMAM(),
 		Admins: []string{}, AdHoc: defaultAdHoc(),
 		PubSub:     defaultPubSub(),
