@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/storage"
 )
 
@@ -67,7 +68,7 @@ type Store struct {
 func NewStore(db *storage.DB) *Store {
 	s := &Store{db: db}
 	r := db.Rebind
-	s.q.putNode = r("INSERT INTO pubsub_nodes (service, node, creator, config, created_at) VALUES (?, ?, ?, ?, ?)")
+	s.q.putNode = r("INSERT INTO pubsub_nodes (service, node, creator, config, created_at, owner_domain, owner_user) VALUES (?, ?, ?, ?, ?, ?, ?)")
 	s.q.node = r("SELECT creator, config, created_at FROM pubsub_nodes WHERE service = ? AND node = ?")
 	s.q.nodes = r("SELECT node, creator, config, created_at FROM pubsub_nodes WHERE service = ? ORDER BY node")
 	s.q.countNodes = r("SELECT count(*) FROM pubsub_nodes WHERE service = ? AND creator = ?")
@@ -124,7 +125,8 @@ func (s *Store) CreateNode(ctx context.Context, n StoredNode, limit int) error {
 				return fmt.Errorf("%w (%d nodes, at most %d)", storage.ErrLimit, count, limit)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, s.q.putNode, n.Service, n.Node, n.Creator, cfg, n.Created.UnixMilli()); err != nil {
+		domain, user := pepAccount(n.Service)
+		if _, err := tx.ExecContext(ctx, s.q.putNode, n.Service, n.Node, n.Creator, cfg, n.Created.UnixMilli(), domain, user); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, s.q.putAff, n.Service, n.Node, n.Creator, AffOwner)
@@ -134,6 +136,17 @@ func (s *Store) CreateNode(ctx context.Context, n StoredNode, limit int) error {
 		return fmt.Errorf("pubsub: create %s/%s: %w", n.Service, n.Node, err)
 	}
 	return nil
+}
+
+// pepAccount returns the account owning a PEP service (a bare JID with a
+// localpart) as the owner columns, so that deleting the account deletes
+// its nodes; NULLs for the service on a domain.
+func pepAccount(service string) (domain, user any) {
+	j, err := jid.Parse(service)
+	if err != nil || j.Local() == "" || !j.IsBare() {
+		return nil, nil
+	}
+	return j.Domain(), j.Local()
 }
 
 func (s *Store) nodeTx(ctx context.Context, tx *sql.Tx, service, node string) (StoredNode, bool, error) {
