@@ -71,6 +71,7 @@ type tables struct {
 	accountIDs     []Identity
 	streamFeatures []func(jid.JID) *stanza.Element
 	serverItems    []func(domain string) []DiscoItem
+	serverNodes    []NodeFunc
 	hooks          map[HookKind][]hookEntry
 	// Extension points for c2s (conn.go, preauth.go).
 	nonzas          map[nsName]NonzaHandler
@@ -111,6 +112,7 @@ func (r *Registry) update(change func(t *tables)) {
 		accountIDs:      slices.Clip(old.accountIDs),
 		streamFeatures:  slices.Clip(old.streamFeatures),
 		serverItems:     slices.Clip(old.serverItems),
+		serverNodes:     slices.Clip(old.serverNodes),
 		hooks:           maps.Clone(old.hooks),
 		nonzas:          maps.Clone(old.nonzas),
 		preAuthIQ:       maps.Clone(old.preAuthIQ),

@@ -29,9 +29,12 @@ func (s *Server) imModules(rosters *roster.Module, pres *presence.Module) []modu
 		vc, priv,
 	}
 	mods = append(mods, s.pubsubModules(rosters, priv, vc)...)
+	if arch := s.mamModule(rosters); arch != nil {
+		mods = append(mods, arch)
+	}
 	if s.cfg.Offline.Enabled {
 		mods = append(mods, offline.New(offline.Config{
-			DB: s.db, Host: s.router, Log: s.log, Blocked: blk.Blocks,
+			DB: s.db, Host: s.router, Log: s.log, Blocked: blk.Blocks, Synced: s.archiveSynced(),
 			MaxPerUser: s.cfg.Offline.MaxMessagesPerUser, MaxBurstBytes: s.cfg.Limits.MaxOutboundBytes / 2,
 		}))
 	}
