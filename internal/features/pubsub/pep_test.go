@@ -1,6 +1,9 @@
 package pubsub_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -164,4 +167,65 @@ func TestPEPLimits(t *testing.T) {
 		alice.iq(t, `<iq type='get' id='g'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:example:n`+itoa(i)+`'/></pubsub></iq>`,
 			"result", ">"+itoa(i)+"<")
 	}
+}
+
+// caps2Hash computes a XEP-0390 §4.1 SHA-256 capability hash for the
+// identity client/pc/parley-test and features (written from the XEP).
+func caps2Hash(features []string) string {
+	var fs []string
+	for _, f := range features {
+		fs = append(fs, f+"\x1f")
+	}
+	slices.Sort(fs)
+	in := strings.Join(fs, "") + "\x1c" + "client\x1fpc\x1f\x1fparley-test\x1f\x1e\x1c" + "\x1c"
+	sum := sha256.Sum256([]byte(in))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// TestPEPNodeManagement: XEP-0390 caps, XEP-0084 avatars, and the owner's
+// configure, purge and delete on a PEP node, each notified to a contact
+// asking for it.
+func TestPEPNodeManagement(t *testing.T) {
+	e := newEnv(t)
+	for _, u := range []string{"alice", "bob", "carol"} {
+		e.user(t, u)
+	}
+	alice := e.dial(t, "alice", notifyFeatures...)
+	carol := e.dial(t, "carol")
+	// bob's client advertises XEP-0390 caps only.
+	bob := &client{}
+	bob.Client = e.srv.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{Answer: discoAnswer(notifyFeatures, &bob.asked, false)})
+	bob.Send(t, `<presence><c xmlns='urn:xmpp:caps'><hash xmlns='urn:xmpp:hashes:2' algo='sha-256'>`+caps2Hash(notifyFeatures)+`</hash></c></presence>`)
+	bob.sync(t)
+	befriend(t, alice, "alice@localhost", bob, "bob@localhost")
+	if bob.asked != 1 {
+		t.Fatalf("bob's XEP-0390 hash: asked %d times, want 1", bob.asked)
+	}
+
+	// XEP-0084: data, then metadata, both open.
+	open := `<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>` +
+		`<field var='pubsub#access_model'><value>open</value></field></x></publish-options>`
+	alice.iq(t, `<iq type='set' id='d'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='urn:xmpp:avatar:data'><item id='abc'><data xmlns='urn:xmpp:avatar:data'>iVBORw0KGgo=</data></item></publish>`+open+`</pubsub></iq>`, "result")
+	alice.iq(t, `<iq type='set' id='m'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='`+nsAvatarMeta+`'><item id='abc'><metadata xmlns='`+nsAvatarMeta+`'><info id='abc' bytes='8' type='image/png'/></metadata></item></publish>`+open+`</pubsub></iq>`, "result")
+	bob.Expect(t, wait, "avatar metadata (XEP-0390 caps)", isEvent(nsAvatarMeta, `id="abc"`))
+	carol.iq(t, `<iq type='get' id='g' to='alice@localhost'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:avatar:data'><item id='abc'/></items></pubsub></iq>`,
+		"result", "iVBORw0KGgo=")
+
+	// The owner closes the metadata node to contacts and opens it again.
+	form := func(access string) string {
+		return `<iq type='set' id='c'><pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><configure node='` + nsAvatarMeta + `'><x xmlns='jabber:x:data' type='submit'>` +
+			`<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#node_config</value></field>` +
+			`<field var='pubsub#access_model'><value>` + access + `</value></field></x></configure></pubsub></iq>`
+	}
+	alice.iq(t, form("whitelist"), "result")
+	carol.iq(t, `<iq type='get' id='g' to='alice@localhost'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='`+nsAvatarMeta+`'/></pubsub></iq>`, "error", "closed-node")
+	bob.iq(t, strings.Replace(form("open"), "id='c'", "id='c' to='alice@localhost'", 1), "error", "forbidden")
+
+	alice.iq(t, `<iq type='set' id='p'><pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><purge node='urn:xmpp:avatar:data'/></pubsub></iq>`, "result")
+	alice.iq(t, `<iq type='get' id='g'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:avatar:data'/></pubsub></iq>`, "result")
+	alice.iq(t, form("open"), "result")
+	alice.iq(t, `<iq type='set' id='x'><pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><delete node='`+nsAvatarMeta+`'/></pubsub></iq>`, "result")
+	bob.Expect(t, wait, "node deletion", isEvent(nsAvatarMeta, "<delete"))
+	alice.iq(t, `<iq type='get' id='g'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='`+nsAvatarMeta+`'/></pubsub></iq>`, "error", "item-not-found")
+	carol.iq(t, `<iq type='set' id='x' to='alice@localhost'><pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><delete node='urn:xmpp:avatar:data'/></pubsub></iq>`, "error", "forbidden")
 }
