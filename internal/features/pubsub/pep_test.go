@@ -229,3 +229,28 @@ func TestPEPNodeManagement(t *testing.T) {
 	alice.iq(t, `<iq type='get' id='g'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='`+nsAvatarMeta+`'/></pubsub></iq>`, "error", "item-not-found")
 	carol.iq(t, `<iq type='set' id='x' to='alice@localhost'><pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><delete node='urn:xmpp:avatar:data'/></pubsub></iq>`, "error", "forbidden")
 }
+
+// TestItemsPagedBySize: an items request without a limit on a node of
+// large items is answered in pages that fit a session's queue, with the
+// XEP-0059 set that lets the client page on to the rest.
+func TestItemsPagedBySize(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.PubSub.MaxItemBytes = 400 << 10; c.Limits.MaxStanzaBytes = 512 << 10 })
+	e.user(t, "alice")
+	alice := e.dial(t, "alice")
+	big := strings.Repeat("y", 300<<10)
+	opts := `<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>` +
+		`<field var='pubsub#max_items'><value>10</value></field></x></publish-options>`
+	for i := range 5 {
+		alice.iq(t, `<iq type='set' id='b'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='urn:example:big'><item id='i`+itoa(i)+`'><x xmlns='urn:example'>`+big+`</x></item></publish>`+opts+`</pubsub></iq>`, "result")
+	}
+	res := alice.iq(t, `<iq type='get' id='g'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:example:big'/></pubsub></iq>`, "result", ">5</count>")
+	n := strings.Count(res.Inner, "<item ")
+	if n == 0 || n >= 5 || len(res.Inner) > 2<<20 {
+		t.Fatalf("first answer has %d items, %d bytes", n, len(res.Inner))
+	}
+	last := between(res.Inner, `<last xmlns="http://jabber.org/protocol/rsm">`, "<")
+	rest := alice.iq(t, `<iq type='get' id='g'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:example:big'/><set xmlns='http://jabber.org/protocol/rsm'><after>`+last+`</after></set></pubsub></iq>`, "result", `id="i0"`)
+	if got := strings.Count(rest.Inner, "<item "); n+got != 5 {
+		t.Fatalf("pages of %d and %d items, want 5 in all", n, got)
+	}
+}

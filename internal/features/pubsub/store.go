@@ -299,11 +299,14 @@ func (s *Store) trimTx(ctx context.Context, tx *sql.Tx, service, node string, ma
 // ItemQuery selects items of a node, newest first. IDs, when set, selects
 // those items only. Otherwise Max bounds how many (0: all), and After or
 // Before (item ids, XEP-0059) page: After gives the items older than that
-// one, Before the ones newer (the newest page before it).
+// one, Before the ones newer (the newest page before it). MaxBytes, when
+// set, ends the page early once the payloads read reach it (at least one
+// item is returned), so one answer stays within what a session may queue.
 type ItemQuery struct {
 	IDs           []string
 	Max           int
 	After, Before string
+	MaxBytes      int
 }
 
 // Page is a result of Items: the items newest first and the node's item
@@ -354,7 +357,7 @@ func (s *Store) Items(ctx context.Context, service, node string, q ItemQuery) (p
 			return Page{}, false, err
 		}
 	}
-	items, err := s.scanItems(ctx, query, service, node, bound, limit)
+	items, err := s.scanItemsUpTo(ctx, q.MaxBytes, query, service, node, bound, limit)
 	if err != nil {
 		return Page{}, false, err
 	}
@@ -368,19 +371,29 @@ func (s *Store) Items(ctx context.Context, service, node string, q ItemQuery) (p
 }
 
 func (s *Store) scanItems(ctx context.Context, query string, args ...any) ([]Item, error) {
+	return s.scanItemsUpTo(ctx, 0, query, args...)
+}
+
+// scanItemsUpTo reads items until their payloads reach maxBytes (0: all).
+func (s *Store) scanItemsUpTo(ctx context.Context, maxBytes int, query string, args ...any) ([]Item, error) {
 	rows, err := s.db.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []Item
+	total := 0
 	for rows.Next() {
+		if maxBytes > 0 && total >= maxBytes {
+			break
+		}
 		var it Item
 		var ms, seq int64
 		if err := rows.Scan(&it.ID, &it.Publisher, &it.Payload, &ms, &seq); err != nil {
 			return nil, err
 		}
 		it.Published = time.UnixMilli(ms)
+		total += len(it.Payload)
 		out = append(out, it)
 	}
 	return out, rows.Err()

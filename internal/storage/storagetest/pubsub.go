@@ -101,6 +101,9 @@ var pubsubCases = []Case{
 		if page, _, _ = s.Items(e.Ctx, svc, "n", pubsub.ItemQuery{Max: 2, Before: "i2"}); ids(page) != "i5 i4" {
 			t.Errorf("before i2: %s", ids(page))
 		}
+		if page, _, _ = s.Items(e.Ctx, svc, "n", pubsub.ItemQuery{MaxBytes: 30}); ids(page) != "i3 i5" || page.Count != 4 {
+			t.Errorf("up to 30 bytes: %s (%d)", ids(page), page.Count)
+		}
 		if page, _, _ = s.Items(e.Ctx, svc, "n", pubsub.ItemQuery{IDs: []string{"i4", "nope", "i2"}}); ids(page) != "i4 i2" {
 			t.Errorf("by id: %s", ids(page))
 		}
