@@ -211,6 +211,15 @@ func TestPEPNodeManagement(t *testing.T) {
 	carol.iq(t, `<iq type='get' id='g' to='alice@localhost'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:avatar:data'><item id='abc'/></items></pubsub></iq>`,
 		"result", "iVBORw0KGgo=")
 
+	// disco#items of the account lists the nodes the asker may read.
+	carol.iq(t, `<iq type='get' id='i' to='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`, "result",
+		`node="urn:xmpp:avatar:data"`, `node="`+nsAvatarMeta+`"`)
+	alice.iq(t, publishNick("A"), "result") // presence access
+	if r := carol.iq(t, `<iq type='get' id='i' to='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`, "result"); strings.Contains(r.Inner, nsNick) {
+		t.Fatalf("a stranger sees a presence-only node: %s", r.Inner)
+	}
+	bob.iq(t, `<iq type='get' id='i' to='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`, "result", `node="`+nsNick+`"`)
+
 	// The owner closes the metadata node to contacts and opens it again.
 	form := func(access string) string {
 		return `<iq type='set' id='c'><pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><configure node='` + nsAvatarMeta + `'><x xmlns='jabber:x:data' type='submit'>` +
