@@ -27,10 +27,13 @@ type Config struct {
 	Roster            Roster  `toml:"roster"`
 	MUC               MUC     `toml:"muc"`
 	MAM               MAM     `toml:"mam"`
-	PubSub            PubSub  `toml:"pubsub"`
 	// Admins are the server administrators (adhoc.go).
 	Admins []string `toml:"admins"`
 	AdHoc  AdHoc    `toml:"adhoc"`
+	PubSub PubSub   `toml:"pubsub"`
+	// S2S is federation (s2s.go); Components are XEP-0114 components.
+	S2S        S2S        `toml:"s2s"`
+	Components Components `toml:"components"`
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -297,8 +300,10 @@ func Default() Config {
 			Create: "everyone", Admins: []string{},
 			MaxRoomsPerUser: 50, MessageRate: 5, MessageBurst: 20, HistoryBytes: 64 << 10, HistoryTotalBytes: 64 << 20, Archive: true},
 		MAM:    defaultMAM(),
-		PubSub: defaultPubSub(),
 		Admins: []string{}, AdHoc: defaultAdHoc(),
+		PubSub:     defaultPubSub(),
+		S2S:        defaultS2S(),
+		Components: Components{Secrets: map[string]string{}},
 	}
 }
 

@@ -39,6 +39,7 @@ type Server struct {
 	c2s      *c2s.Server
 	limiter  *limits.IPLimiter
 	mam      *mam.Module // nil when mam.enabled is false
+	fed      federation  // s2s.go
 
 	c2sLn, c2sTLSLn, adminLn net.Listener
 	adminSrv                 *http.Server
@@ -77,6 +78,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.c2s = c2s.NewServer(c2s.Deps{
 		Config: cfg, Router: s.router, Accounts: s.accounts, Certs: certs, Limiter: s.limiter, Log: log,
 	})
+	if err := s.newFederation(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -101,6 +106,9 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.serveC2S(ctx, s.c2sLn, false)
 	s.serveC2S(ctx, s.c2sTLSLn, true)
+	if err := s.startFederation(ctx); err != nil {
+		return s.startFailed(err)
+	}
 	s.serveAdmin()
 	s.goTracked(func() { s.sweepLimits(ctx) })
 	s.goTracked(func() { memtrim.Run(ctx, s.cfg.Limits.MemoryTrimInterval.D(), s.log) })
@@ -147,7 +155,7 @@ func (s *Server) serveAdmin() {
 		return
 	}
 	s.adminSrv = &http.Server{
-		Handler:           admin.Handler(s.health, s.cfg.Admin.Pprof),
+		Handler:           s.federationAdmin(admin.Handler(s.health, s.cfg.Admin.Pprof)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	s.goTracked(func() {
@@ -187,6 +195,8 @@ func (s *Server) Addr(name string) string {
 		ln = s.c2sTLSLn
 	case "admin":
 		ln = s.adminLn
+	default:
+		ln = s.fed.listener(name)
 	}
 	if ln == nil {
 		return ""
@@ -204,6 +214,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) shutdown(ctx context.Context) error {
 	s.cancel()
 	s.c2s.Shutdown(ctx)
+	s.stopFederation(ctx)
 	var errs []error
 	if s.adminSrv != nil {
 		errs = append(errs, s.adminSrv.Shutdown(ctx))
