@@ -43,10 +43,10 @@ func TestPEPNotifyFilteredByCaps(t *testing.T) {
 	dave := e.dial(t, "dave", "http://jabber.org/protocol/disco#info")
 	befriend(t, alice, "alice@localhost", bob, "bob@localhost")
 	befriend(t, alice, "alice@localhost", dave, "dave@localhost")
-	if alice.asked != 1 || bob.asked != 0 || carol.asked != 0 {
+	if alice.asked.Load() != 1 || bob.asked.Load() != 0 || carol.asked.Load() != 0 {
 		// alice was asked; bob and carol advertise the same hash, which
 		// the server knew by then.
-		t.Errorf("disco#info queries: alice %d, bob %d, carol %d; want 1, 0, 0", alice.asked, bob.asked, carol.asked)
+		t.Errorf("disco#info queries: alice %d, bob %d, carol %d; want 1, 0, 0", alice.asked.Load(), bob.asked.Load(), carol.asked.Load())
 	}
 
 	alice.iq(t, publishNick("Alice"), "result", `id="current"`)
@@ -89,8 +89,8 @@ func TestCapsUnverifiedIsNotUsed(t *testing.T) {
 	alice.iq(t, publishNick("A"), "result")
 	alice.Expect(t, wait, "own notification", isEvent(nsNick, ">A<"))
 	m.ExpectNone(t, 300*time.Millisecond, "notification on an unverified hash", isEvent(nsNick, ""))
-	if m.asked != 1 {
-		t.Errorf("mallory was asked %d times, want 1", m.asked)
+	if m.asked.Load() != 1 {
+		t.Errorf("mallory was asked %d times, want 1", m.asked.Load())
 	}
 }
 
@@ -105,8 +105,8 @@ func TestCapsFloodIsBounded(t *testing.T) {
 		eve.Send(t, `<presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='x' ver='flood`+strings.Repeat("a", i%7)+string(rune('A'+i%26))+`'/></presence>`)
 	}
 	eve.sync(t)
-	if eve.asked == 0 || eve.asked > 8 {
-		t.Fatalf("the server sent %d disco#info queries for 200 unknown hashes; want between 1 and 8", eve.asked)
+	if eve.asked.Load() == 0 || eve.asked.Load() > 8 {
+		t.Fatalf("the server sent %d disco#info queries for 200 unknown hashes; want between 1 and 8", eve.asked.Load())
 	}
 }
 
@@ -198,8 +198,8 @@ func TestPEPNodeManagement(t *testing.T) {
 	bob.Send(t, `<presence><c xmlns='urn:xmpp:caps'><hash xmlns='urn:xmpp:hashes:2' algo='sha-256'>`+caps2Hash(notifyFeatures)+`</hash></c></presence>`)
 	bob.sync(t)
 	befriend(t, alice, "alice@localhost", bob, "bob@localhost")
-	if bob.asked != 1 {
-		t.Fatalf("bob's XEP-0390 hash: asked %d times, want 1", bob.asked)
+	if bob.asked.Load() != 1 {
+		t.Fatalf("bob's XEP-0390 hash: asked %d times, want 1", bob.asked.Load())
 	}
 
 	// XEP-0084: data, then metadata, both open.

@@ -82,10 +82,12 @@ type Module struct {
 	admins   map[jid.JID]bool
 	avatars  *avatars
 
-	// mu guards sessions and queries.
-	mu       sync.Mutex
-	sessions map[module.Conn]*sessionCaps
-	queries  *pendingQueries
+	// mu guards sessions, queries and remote.
+	mu          sync.Mutex
+	sessions    map[module.Conn]*sessionCaps
+	queries     *pendingQueries
+	remote      map[jid.JID]map[jid.JID]*remoteCaps // bare → full → caps
+	remoteCount int
 }
 
 // New returns the module.
@@ -105,6 +107,7 @@ func New(cfg Config) *Module {
 	m := &Module{
 		cfg: cfg, log: cfg.Log.With("component", "pubsub"), host: cfg.Host, contacts: cfg.Contacts,
 		store: NewStore(cfg.DB), admins: map[jid.JID]bool{}, sessions: map[module.Conn]*sessionCaps{},
+		remote: map[jid.JID]map[jid.JID]*remoteCaps{},
 	}
 	for _, a := range cfg.Admins {
 		if j, err := jid.Parse(a); err == nil {
