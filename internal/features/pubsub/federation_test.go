@@ -54,6 +54,14 @@ func TestPEPAcrossServers(t *testing.T) {
 		t.Errorf("disco#info queries: alice %d, bob %d; want 2 each", alice.asked.Load(), bob.asked.Load())
 	}
 
+	// A remote contact reads items; a remote stranger is refused.
+	bob.iq(t, `<iq type='get' id='g' to='alice@a.test'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='`+nsNick+`'/></pubsub></iq>`,
+		"result", "Alice of A")
+	b.srv.AddUser(t, "eve@b.test", "pw")
+	eve := dialAt(t, b, "eve@b.test", []string{"urn:example:eve"})
+	eve.iq(t, `<iq type='get' id='g' to='alice@a.test'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='`+nsNick+`'/></pubsub></iq>`,
+		"error", "presence-subscription-required")
+
 	bob2 := dialAt(t, b, "bob@b.test", bobFeatures)
 	bob2.Expect(t, 2*wait, "alice's last item for a new remote resource", isEvent(nsNick, "Alice of A"))
 }
