@@ -14,6 +14,7 @@ import (
 // both trust: the streams authenticate with SASL EXTERNAL both ways.
 func TestInteropProsody(t *testing.T) {
 	bin := requirePeer(t, "prosody")
+	mustBeFree(t, "127.0.0.2:5269", "127.0.0.2:5222", parleyS2S)
 	ca := newTestCA(t)
 	dir := t.TempDir()
 	cert, key := ca.issue(t, "prosody.test", "conference.prosody.test")

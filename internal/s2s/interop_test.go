@@ -120,6 +120,18 @@ func peerClient(t *testing.T, addr, user string, ca *testCA, domain string) *xmp
 	return c
 }
 
+// mustBeFree fails when something already listens on addr (a system
+// instance of the peer on all addresses would take our test's place).
+func mustBeFree(t *testing.T, addrs ...string) {
+	t.Helper()
+	for _, a := range addrs {
+		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
+			c.Close()
+			t.Fatalf("something already listens on %s (a system prosody or ejabberd? stop it: service prosody stop; service ejabberd stop)", a)
+		}
+	}
+}
+
 // waitListening polls until addr accepts connections.
 func waitListening(t *testing.T, addr string, p *peerProc) {
 	t.Helper()
