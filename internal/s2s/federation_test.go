@@ -39,6 +39,16 @@ func TestChatBothWays(t *testing.T) {
 	if len(in) != 1 || in[0].Remote != "a.test" || in[0].Auth != "dialback" {
 		t.Fatalf("b.test's inbound streams: %+v, want one from a.test", in)
 	}
+	// Both servers share this process's registry: one stream each way
+	// between the two domains, in each direction.
+	for _, l := range []map[string]string{
+		{"remote_domain": "b.test", "direction": "out"}, {"remote_domain": "a.test", "direction": "in"},
+		{"remote_domain": "a.test", "direction": "out"}, {"remote_domain": "b.test", "direction": "in"},
+	} {
+		if v := metric(t, "parley_s2s_streams", l); v != 1 {
+			t.Errorf("parley_s2s_streams%v = %v, want 1", l, v)
+		}
+	}
 }
 
 // TestPresenceSubscriptionBothWays: alice and bob subscribe to each other
@@ -78,6 +88,7 @@ func TestPresenceSubscriptionBothWays(t *testing.T) {
 func TestBounceRefusingPeer(t *testing.T) {
 	p := startPair(t, func(c *config.Config) { c.S2S.Routes["down.test"] = freeAddr(t) })
 	alice := online(t, p.a, "alice@a.test")
+	bounced := metric(t, "parley_s2s_bounces_total", map[string]string{"reason": "remote-server-not-found"})
 	alice.Send(t, `<message to='x@down.test' type='chat' id='m1'><body>anyone?</body></message>`)
 	alice.Expect(t, wait, "the bounce", isErrorFrom("x@down.test", "remote-server-not-found"))
 	got := alice.IQ(t, `<iq type='get' id='p1' to='down.test'><ping xmlns='urn:xmpp:ping'/></iq>`)
@@ -86,6 +97,9 @@ func TestBounceRefusingPeer(t *testing.T) {
 	}
 	alice.Send(t, `<message to='x@down.test' type='error' id='e1'><error type='cancel'><gone xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`)
 	alice.ExpectNone(t, 300*time.Millisecond, "an error answering an error", isErrorFrom("x@down.test", ""))
+	if got := metric(t, "parley_s2s_bounces_total", map[string]string{"reason": "remote-server-not-found"}) - bounced; got != 2 {
+		t.Errorf("bounces counted: %v, want 2 (the message and the ping)", got)
+	}
 }
 
 // TestBounceSilentPeer: a peer that accepts TCP but never speaks makes
