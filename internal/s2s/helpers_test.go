@@ -49,14 +49,14 @@ type fedPair struct {
 	addrA, addrB string
 }
 
-func startPair(t *testing.T, more ...xmpptest.Option) *fedPair {
+func startPair(t testing.TB, more ...xmpptest.Option) *fedPair {
 	t.Helper()
 	return startPairVia(t, nil, more...)
 }
 
 // startPairVia is startPair where a.test reaches b.test at via(b's
 // address) (a proxy) when via is not nil.
-func startPairVia(t *testing.T, via func(addrB string) string, more ...xmpptest.Option) *fedPair {
+func startPairVia(t testing.TB, via func(addrB string) string, more ...xmpptest.Option) *fedPair {
 	t.Helper()
 	p := &fedPair{addrA: freeAddr(t), addrB: freeAddr(t)}
 	routes := func() map[string]string {
