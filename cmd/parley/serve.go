@@ -20,6 +20,7 @@ import (
 type serveFlags struct {
 	c2sAddr, c2sTLSAddr, adminAddr, httpAddr, logLevel, s2sAddr string
 	allowRegistration, insecurePlaintext                        bool
+	admins                                                      []string
 }
 
 func newServeCmd() *cobra.Command {
@@ -52,6 +53,7 @@ servers on :5269 (federation), and serves
 	fl.StringVar(&f.httpAddr, "http-addr", "", "public HTTP address for WebSocket/BOSH (config http.addr): not built yet, any address is refused")
 	fl.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (config log.level)")
 	fl.BoolVar(&f.allowRegistration, "allow-registration", false, "allow in-band registration (XEP-0077)")
+	fl.StringArrayVar(&f.admins, "admin", nil, "a server administrator's bare `JID`, added to the config's admins (repeatable)")
 	fl.BoolVar(&f.insecurePlaintext, "insecure-plaintext", false, "let clients skip TLS and use PLAIN in the clear (benchmarks and trusted networks only)")
 	return cmd
 }
@@ -81,6 +83,10 @@ func (f *serveFlags) apply(cmd *cobra.Command, cfg *config.Config) error {
 	}
 	if ch("insecure-plaintext") {
 		cfg.C2S.InsecurePlaintext = f.insecurePlaintext
+	}
+	if ch("admin") {
+		cfg.Admins = append(cfg.Admins, f.admins...)
+		cfg.MarkOverridden("admins")
 	}
 	return cfg.Validate()
 }

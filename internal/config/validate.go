@@ -61,6 +61,9 @@ func (c *Config) Validate() error {
 	}
 	v.roster()
 	v.muc()
+	v.mam()
+	v.groupchat()
+	v.pubsub()
 	v.s2s()
 	v.scramHashes()
 	if d := c.Auth.ChannelBindingDowngrade; d != ChannelBindingCompatible && d != ChannelBindingStrict {

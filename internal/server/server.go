@@ -17,6 +17,7 @@ import (
 	"github.com/parleyim/parley/internal/admin"
 	"github.com/parleyim/parley/internal/c2s"
 	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/features/mam"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/limits"
 	"github.com/parleyim/parley/internal/memtrim"
@@ -37,7 +38,8 @@ type Server struct {
 	router   *router.Router
 	c2s      *c2s.Server
 	limiter  *limits.IPLimiter
-	fed      federation // s2s.go
+	mam      *mam.Module // nil when mam.enabled is false
+	fed      federation  // s2s.go
 
 	c2sLn, c2sTLSLn, adminLn net.Listener
 	adminSrv                 *http.Server
@@ -110,6 +112,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.serveAdmin()
 	s.goTracked(func() { s.sweepLimits(ctx) })
 	s.goTracked(func() { memtrim.Run(ctx, s.cfg.Limits.MemoryTrimInterval.D(), s.log) })
+	s.startMAM(ctx)
 	return nil
 }
 
