@@ -136,6 +136,27 @@ func TestBounceSilentPeer(t *testing.T) {
 	}
 }
 
+// TestQueueBound: past s2s.queue_size, a stanza for a stream that is
+// still connecting is bounced at once with resource-constraint; those
+// queued are not lost (they bounce when the connection attempt fails).
+func TestQueueBound(t *testing.T) {
+	release := make(chan struct{})
+	p := startPairVia(t, func(addrB string) string { return holdingProxy(t, addrB, release) },
+		func(c *config.Config) { c.S2S.QueueSize = 2 })
+	alice := online(t, p.a, "alice@a.test")
+	bob := online(t, p.b, "bob@b.test")
+	for i := range 3 {
+		alice.Send(t, fmt.Sprintf(`<message to='bob@b.test' type='chat' id='b%d'><body>q%d</body></message>`, i, i))
+	}
+	st := alice.Expect(t, wait, "the bounce past the queue", isErrorFrom("bob@b.test", "resource-constraint"))
+	if st.Attr("id") != "b2" {
+		t.Fatalf("bounced %q, want the third message", st.Attr("id"))
+	}
+	close(release)
+	bob.Expect(t, wait, "the first queued message", isMessage("alice@a.test", "q0<"))
+	bob.Expect(t, wait, "the second queued message", isMessage("alice@a.test", "q1<"))
+}
+
 // TestQueueWhileConnecting: stanzas sent while the stream is still being
 // set up wait for it and arrive in order, over one stream.
 func TestQueueWhileConnecting(t *testing.T) {
