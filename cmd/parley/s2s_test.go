@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 // TestS2SListAndClose: `parley s2s list` shows the running server's
 // streams through its admin listener and `parley s2s close` ends them.
 func TestS2SListAndClose(t *testing.T) {
-	addrs := map[string]string{"a.test": freePort(t), "b.test": freePort(t)}
+	addrs := map[string]string{"a.test": xmpptest.FreeAddr(t), "b.test": xmpptest.FreeAddr(t)}
 	start := func(domain string) *xmpptest.Server {
 		return xmpptest.Start(t, func(c *config.Config) {
 			c.Domains = []string{domain}
@@ -45,15 +44,5 @@ func TestS2SListAndClose(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	cli(t, "", "s2s", "list", "--admin-addr", freePort(t)).fails(t, "cannot reach the server's admin listener")
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	cli(t, "", "s2s", "list", "--admin-addr", xmpptest.FreeAddr(t)).fails(t, "cannot reach the server's admin listener")
 }

@@ -67,11 +67,7 @@ func TestInteropEjabberd(t *testing.T) {
 	alice := onlineCA(t, parley, ca, "alice@parley.test", "parley.test")
 	carol := peerClient(t, "127.0.0.3:5222", "carol@ejabberd.test", other, "ejabberd.test")
 	interopScenario(t, alice, carol, "ejabberd.test")
-	for _, i := range parley.S2S().Streams() {
-		if i.Auth != "dialback" {
-			t.Errorf("%s stream %s↔%s authenticated by %q, want dialback", i.Direction, i.Local, i.Remote, i.Auth)
-		}
-	}
+	checkAuth(t, parley, "dialback")
 }
 
 // ejabberdDir makes a directory the ejabberd user can use (t.TempDir's

@@ -255,6 +255,16 @@ func interopScenario(t *testing.T, alice, carol *xmpptest.Client, peer string) {
 	})
 }
 
+// checkAuth fails unless every stream of s authenticated with method.
+func checkAuth(t *testing.T, s *xmpptest.Server, method string) {
+	t.Helper()
+	for _, i := range s.S2S().Streams() {
+		if i.Auth != method {
+			t.Errorf("%s stream %s↔%s authenticated by %q, want %s", i.Direction, i.Local, i.Remote, i.Auth, method)
+		}
+	}
+}
+
 // joinRoom enters room as nick and waits for the own presence (status
 // 110); an owner creating it submits the instant-room form if the
 // service asks for it (status 201).
