@@ -7,12 +7,11 @@
 // an iq set with a pubsub <publish/> to the node, whose item carries the
 // urn:xmpp:push:summary form (message-count since the user was last
 // available, last-message-sender) and never the body, and the
-// registration's publish-options.
+// registration's publish-options. An error answer from the app server
+// (other than a temporary one, type wait) disables that registration.
 //
 // Registrations are per account in the records store (kind "push"), so
 // they survive restarts and go with the account. The module does not
-// implement an app server (APNs, FCM), does not notify for sessions in
-// stream-management hibernation (no such event exists yet), and does not
-// read the app server's answers (an error does not disable the
-// registration yet).
+// implement an app server (APNs, FCM) and does not notify for sessions
+// in stream-management hibernation (no such event exists yet).
 package push

@@ -43,13 +43,25 @@ type Module struct {
 	cfg  Config
 	recs *storage.Records
 
-	mu     sync.Mutex
-	missed map[jid.JID]int // messages notified since the user was last available
+	mu      sync.Mutex
+	missed  map[jid.JID]int    // messages notified since the user was last available
+	pending map[string]pending // notifications sent and not answered, by iq id
+	order   []string           // pending ids, oldest first (bounded by maxPending)
 }
+
+// pending is a notification waiting for the app server's answer.
+type pending struct {
+	user, service jid.JID
+	name          string // the registration's record name
+}
+
+// maxPending bounds the notifications whose answers are awaited; past it
+// the oldest is forgotten (its answer is then ignored).
+const maxPending = 4096
 
 // New returns the module.
 func New(cfg Config) *Module {
-	return &Module{cfg: cfg, recs: cfg.DB.Records(kind), missed: map[jid.JID]int{}}
+	return &Module{cfg: cfg, recs: cfg.DB.Records(kind), missed: map[jid.JID]int{}, pending: map[string]pending{}}
 }
 
 // Register declares the iq handlers, the account feature and the hooks.
@@ -59,6 +71,7 @@ func (m *Module) Register(reg *module.Registry) {
 	reg.AccountFeature(NS)
 	reg.Hook(module.Offline, 10, m.offline) // before the offline store, which handles the message
 	reg.Hook(module.Available, 0, m.available)
+	reg.Hook(module.InboundIQ, 0, m.answer)
 }
 
 // name is the record name of a registration.
@@ -173,9 +186,55 @@ func (m *Module) offline(ctx context.Context, ev *module.Event) (bool, error) {
 	count := m.missed[user]
 	m.mu.Unlock()
 	for _, r := range regs {
-		m.cfg.Host.Deliver(ctx, r.service, notification(user, r, count, ev.From))
+		n := notification(user, r, count, ev.From)
+		m.await(n.Attr("id"), pending{user: user, service: r.service, name: name(r.service, r.node)})
+		m.cfg.Host.Deliver(ctx, r.service, n)
 	}
 	return false, nil
+}
+
+// await remembers a notification until its answer arrives.
+func (m *Module) await(id string, p pending) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.order) >= maxPending {
+		delete(m.pending, m.order[0])
+		m.order = m.order[1:]
+	}
+	m.pending[id] = p
+	m.order = append(m.order, id)
+}
+
+// answer consumes the app server's answer to a notification. An error
+// other than a temporary one (type wait) disables the registration: the
+// app server no longer knows the node, or refuses us.
+func (m *Module) answer(ctx context.Context, ev *module.Event) (bool, error) {
+	typ := ev.Stanza.Attr("type")
+	if typ != stanza.Result && typ != stanza.TypeError {
+		return false, nil
+	}
+	m.mu.Lock()
+	p, ok := m.pending[ev.Stanza.Attr("id")]
+	if ok && p.service == ev.From && p.user == ev.To {
+		delete(m.pending, ev.Stanza.Attr("id"))
+	} else {
+		ok = false
+	}
+	m.mu.Unlock()
+	if !ok {
+		return false, nil
+	}
+	if e := stanza.ParseError(ev.Stanza); typ == stanza.TypeError && (e == nil || e.Type != stanza.Wait) {
+		cond := "unknown"
+		if e != nil {
+			cond = e.Condition
+		}
+		m.cfg.Log.Info("push: the app server refused a notification; registration disabled", "user", p.user, "service", p.service, "condition", cond)
+		if _, err := m.recs.Delete(ctx, p.user, p.name); err != nil {
+			m.cfg.Log.Warn("push: cannot disable a registration", "user", p.user, "err", err)
+		}
+	}
+	return true, nil
 }
 
 // available resets the count of missed messages.

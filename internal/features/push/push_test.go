@@ -1,6 +1,7 @@
 package push_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -115,4 +116,41 @@ func jidOf(t *testing.T, s string) jid.JID {
 		t.Fatal(err)
 	}
 	return j
+}
+
+var iqID = regexp.MustCompile(`<iq[^>]* id="([^"]+)"`)
+
+// TestAppServerErrorDisables: a temporary error (wait) from the app
+// server keeps the registration; a permanent one (item-not-found: the
+// node is gone) disables it, so later messages are not notified.
+func TestAppServerErrorDisables(t *testing.T) {
+	s := xmpptest.Start(t, appServer)
+	s.AddUser(t, "alice@localhost", "pw")
+	s.AddUser(t, "bob@localhost", "pw")
+	app, _ := s.Component(t, "push.localhost", "app secret")
+	alice := s.Dial(t, "alice@localhost", "pw", xmpptest.DialOptions{})
+	if res := alice.IQ(t, `<iq type='set' id='e1'><enable xmlns='urn:xmpp:push:0' jid='push.localhost' node='gone-soon'/></iq>`); res.Attr("type") != "result" {
+		t.Fatalf("enable: %s", res.Inner)
+	}
+	alice.Close()
+	eventually(t, "alice's session to end", func() bool { return len(s.Router().Sessions(jidOf(t, "alice@localhost"))) == 0 })
+	bob := s.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
+	answer := func(cond, typ string) {
+		n := app.ReadUntil("</iq>", wait)
+		m := iqID.FindStringSubmatch(n)
+		if m == nil {
+			t.Fatalf("no id in %s", n)
+		}
+		app.Write("<iq type='error' id='" + m[1] + "' from='push.localhost' to='alice@localhost'><error type='" + typ + "'><" + cond +
+			" xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")
+	}
+	bob.Send(t, `<message to='alice@localhost' type='chat'><body>one</body></message>`)
+	answer("resource-constraint", "wait")
+	bob.Send(t, `<message to='alice@localhost' type='chat'><body>two</body></message>`)
+	answer("item-not-found", "cancel")
+	eventually(t, "the registration to be disabled", func() bool {
+		bob.Send(t, `<message to='alice@localhost' type='chat'><body>probe</body></message>`)
+		out, _ := app.ReadToEOF(200 * time.Millisecond)
+		return !strings.Contains(out, "<iq")
+	})
 }
