@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -265,4 +266,39 @@ func TestCloseDomain(t *testing.T) {
 	})
 	alice.Send(t, `<message to='bob@b.test' type='chat'><body>two</body></message>`)
 	bob.Expect(t, wait, "the message on a new stream", isMessage("alice@a.test", "two"))
+}
+
+// srvTable answers SRV lookups from a table ("service.domain" → records).
+type srvTable map[string][]*net.SRV
+
+func (f srvTable) LookupSRV(_ context.Context, service, _, name string) (string, []*net.SRV, error) {
+	if rs, ok := f[service+"."+name]; ok {
+		return "", rs, nil
+	}
+	return "", nil, &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
+}
+
+// TestDirectTLSOutbound: a.test has no static route to b.test; the SRV
+// record _xmpps-server._tcp.b.test (XEP-0368) points at b.test's direct
+// TLS listener, so the stream starts with TLS there, and messages cross.
+func TestDirectTLSOutbound(t *testing.T) {
+	tlsAddr := freeAddr(t)
+	p := startPair(t, func(c *config.Config) {
+		if c.Domains[0] == "a.test" {
+			delete(c.S2S.Routes, "b.test")
+		} else {
+			c.S2S.TLSAddr = tlsAddr
+		}
+	})
+	_, port, _ := net.SplitHostPort(tlsAddr)
+	n, _ := strconv.Atoi(port)
+	p.a.S2S().SetResolver(srvTable{"xmpps-server.b.test": {{Target: "127.0.0.1.", Port: uint16(n), Priority: 0}}})
+	alice := online(t, p.a, "alice@a.test")
+	bob := online(t, p.b, "bob@b.test")
+	alice.Send(t, `<message to='bob@b.test' type='chat'><body>found by SRV</body></message>`)
+	bob.Expect(t, wait, "the message", isMessage(alice.JID.String(), "found by SRV"))
+	out := streamsOf(p.a, "out")
+	if len(out) != 1 || out[0].Addr != tlsAddr || !out[0].TLS {
+		t.Fatalf("a.test's outbound streams: %+v, want one to %s over TLS", out, tlsAddr)
+	}
 }

@@ -236,6 +236,7 @@ func (o *outStream) serve(d *dialed, readerDone chan error) string {
 		case <-o.quit:
 			return "closed by request"
 		case <-s.ctx.Done():
+			o.flush(d) // what local sessions sent while closing (their unavailable presence)
 			return "shutdown"
 		}
 	}
