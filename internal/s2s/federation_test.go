@@ -81,6 +81,19 @@ func TestPresenceSubscriptionBothWays(t *testing.T) {
 	bob2.Expect(t, wait, "alice's presence answering the probe", isPresence(alice.JID.String(), ""))
 	bob.Close()
 	alice.Expect(t, wait, "bob's first session going away", isPresence(bob.JID.String(), "unavailable"))
+
+	// PEP (XEP-0163) items of alice are readable by her remote contact
+	// (access model presence) across the servers.
+	const nick = "http://jabber.org/protocol/nick"
+	res := alice.IQ(t, `<iq type='set' id='pub'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='`+nick+
+		`'><item id='current'><nick xmlns='`+nick+`'>Alice A.</nick></item></publish></pubsub></iq>`)
+	if res.Attr("type") != "result" {
+		t.Fatalf("publish: %s", res.Inner)
+	}
+	res = bob2.IQ(t, `<iq type='get' id='items' to='alice@a.test'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='`+nick+`'/></pubsub></iq>`)
+	if res.Attr("type") != "result" || !strings.Contains(res.Inner, "Alice A.") {
+		t.Fatalf("bob reading alice's nick across servers: %s", res.Inner)
+	}
 }
 
 // TestBounceRefusingPeer: a domain routed to an address that refuses
