@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/parleyim/parley/internal/account"
-	"github.com/parleyim/parley/internal/admin"
 	"github.com/parleyim/parley/internal/c2s"
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/jid"
@@ -37,6 +36,8 @@ type Server struct {
 	router   *router.Router
 	c2s      *c2s.Server
 	limiter  *limits.IPLimiter
+	adm      adminParts // admin.go
+	started  time.Time
 
 	c2sLn, c2sTLSLn, adminLn net.Listener
 	adminSrv                 *http.Server
@@ -72,6 +73,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	for _, m := range s.modules() {
 		m.Register(s.reg)
 	}
+	s.started = time.Now()
+	s.adm.console = s.newConsole()
 	s.c2s = c2s.NewServer(c2s.Deps{
 		Config: cfg, Router: s.router, Accounts: s.accounts, Certs: certs, Limiter: s.limiter, Log: log,
 	})
@@ -100,6 +103,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.serveC2S(ctx, s.c2sLn, false)
 	s.serveC2S(ctx, s.c2sTLSLn, true)
 	s.serveAdmin()
+	s.goTracked(func() { s.adm.console.Run(ctx) })
 	s.goTracked(func() { s.sweepLimits(ctx) })
 	s.goTracked(func() { memtrim.Run(ctx, s.cfg.Limits.MemoryTrimInterval.D(), s.log) })
 	return nil
@@ -144,7 +148,7 @@ func (s *Server) serveAdmin() {
 		return
 	}
 	s.adminSrv = &http.Server{
-		Handler:           admin.Handler(s.health, s.cfg.Admin.Pprof),
+		Handler:           s.adm.console.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	s.goTracked(func() {
