@@ -227,7 +227,12 @@ func safeNext(s string) string {
 }
 
 // CSRF is the login's form token (for templates).
-func (l *login) CSRF() string { return l.csrf }
+func (l *login) CSRF() string {
+	if l == nil {
+		return ""
+	}
+	return l.csrf
+}
 
 // User is the logged-in administrator (for templates).
 func (l *login) User() jid.JID { return l.user }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyim/parley/internal/account"
@@ -43,7 +44,7 @@ type Console struct {
 	throttle *throttle
 	stats    *sampler
 	tmpl     map[string]*template.Template
-	now      func() time.Time
+	clock    atomic.Pointer[func() time.Time] // time.Now; tests set another
 	handler  http.Handler
 }
 
@@ -54,8 +55,9 @@ func New(d Deps) *Console {
 		store:    NewStore(d.DB),
 		logins:   &logins{ttl: d.Config.Admin.SessionTTL.D(), m: map[string]*login{}},
 		throttle: newThrottle(d.Config.Admin.LoginFailures, d.Config.Admin.LoginWindow.D(), d.Config.Admin.LoginBan.D()),
-		now:      time.Now,
 	}
+	now := time.Now
+	c.clock.Store(&now)
 	if c.Started.IsZero() {
 		c.Started = time.Now()
 	}
@@ -64,6 +66,8 @@ func New(d Deps) *Console {
 	c.handler = c.routes()
 	return c
 }
+
+func (c *Console) now() time.Time { return (*c.clock.Load())() }
 
 // Handler returns the whole admin surface.
 func (c *Console) Handler() http.Handler { return c.handler }

@@ -41,7 +41,11 @@ func parseTemplates() map[string]*template.Template {
 	}
 	out := map[string]*template.Template{}
 	for _, n := range pageNames {
-		out[n] = template.Must(template.New(n).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+n+".html"))
+		files := []string{"templates/layout.html", "templates/" + n + ".html"}
+		if n == "dashboard" {
+			files = append(files, "templates/live.html") // the figures
+		}
+		out[n] = template.Must(template.New(n).Funcs(funcs).ParseFS(assets, files...))
 	}
 	return out
 }
