@@ -236,10 +236,16 @@ func (c *Console) apiGroups(w http.ResponseWriter, r *http.Request, _ string) er
 	if err != nil {
 		return err
 	}
-	if gs == nil {
-		gs = []Group{}
+	type group struct {
+		Name    string   `json:"name"`
+		Display string   `json:"display"`
+		Members []string `json:"members"`
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"groups": gs})
+	out := make([]group, len(gs))
+	for i, g := range gs {
+		out[i] = group{Name: g.Name, Display: g.Display, Members: jidStrings(g.Members)}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"groups": out})
 	return nil
 }
 
@@ -273,13 +279,8 @@ func (c *Console) apiGroupCreate(w http.ResponseWriter, r *http.Request, actor s
 	if err != nil {
 		return err
 	}
-	if err := c.Groups.CreateGroup(r.Context(), b.Name, b.Display); err != nil {
+	if err := c.createGroup(r.Context(), b.Name, b.Display, ms); err != nil {
 		return err
-	}
-	if len(ms) > 0 {
-		if err := c.Groups.AddMembers(r.Context(), b.Name, ms); err != nil {
-			return err
-		}
 	}
 	c.audit(r, actor, "group.create", b.Name, fmt.Sprintf("%d members", len(ms)))
 	writeJSON(w, http.StatusCreated, map[string]string{"name": b.Name})
@@ -358,10 +359,17 @@ func (c *Console) apiRooms(w http.ResponseWriter, r *http.Request, _ string) err
 	if err != nil {
 		return err
 	}
-	if rooms == nil {
-		rooms = []Room{}
+	type room struct {
+		JID       string       `json:"jid"`
+		Settings  RoomSettings `json:"settings"`
+		Occupants int          `json:"occupants"`
+		Subject   string       `json:"subject"`
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"rooms": rooms})
+	out := make([]room, len(rooms))
+	for i, rm := range rooms {
+		out[i] = room{JID: rm.JID.String(), Settings: rm.Settings, Occupants: rm.Occupants, Subject: rm.Subject}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rooms": out})
 	return nil
 }
 
@@ -469,5 +477,30 @@ func (c *Console) apiBroadcast(w http.ResponseWriter, r *http.Request, actor str
 
 func (c *Console) apiStats(w http.ResponseWriter, r *http.Request, _ string) error {
 	writeJSON(w, http.StatusOK, c.liveStats(r.Context()))
+	return nil
+}
+
+func jidStrings(js []jid.JID) []string {
+	out := make([]string, len(js))
+	for i, j := range js {
+		out[i] = j.String()
+	}
+	return out
+}
+
+// createGroup creates a group with its first members, all or nothing.
+func (c *Console) createGroup(ctx context.Context, name, display string, members []jid.JID) error {
+	if err := c.Groups.CreateGroup(ctx, name, display); err != nil {
+		return err
+	}
+	if len(members) == 0 {
+		return nil
+	}
+	if err := c.Groups.AddMembers(ctx, name, members); err != nil {
+		if derr := c.Groups.DeleteGroup(ctx, name); derr != nil {
+			return errors.Join(err, derr)
+		}
+		return err
+	}
 	return nil
 }

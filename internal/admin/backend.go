@@ -19,9 +19,9 @@ type Sessions interface {
 
 // Group is a shared roster group.
 type Group struct {
-	Name    string    `json:"name"`
-	Display string    `json:"display"`
-	Members []jid.JID `json:"members"`
+	Name    string
+	Display string
+	Members []jid.JID
 }
 
 // SharedGroups manages shared roster groups; changes reach the online
@@ -44,11 +44,11 @@ var (
 
 // RosterItem is one entry of a user's roster as the user sees it.
 type RosterItem struct {
-	JID          jid.JID  `json:"jid"`
-	Name         string   `json:"name,omitempty"`
-	Subscription string   `json:"subscription"`
-	Groups       []string `json:"groups,omitempty"`
-	Shared       bool     `json:"shared"` // contributed by a shared group
+	JID          jid.JID
+	Name         string
+	Subscription string
+	Groups       []string
+	Shared       bool // contributed by a shared group
 }
 
 // Rosters reads rosters (shared groups included).
@@ -70,10 +70,10 @@ type RoomSettings struct {
 
 // Room is a group chat room.
 type Room struct {
-	JID       jid.JID      `json:"jid"`
-	Settings  RoomSettings `json:"settings"`
-	Occupants int          `json:"occupants"`
-	Subject   string       `json:"subject"`
+	JID       jid.JID
+	Settings  RoomSettings
+	Occupants int
+	Subject   string
 }
 
 // Rooms manages group chat rooms (package muc's admin seam).

@@ -49,10 +49,7 @@ func (c *Console) groupCreate(w http.ResponseWriter, r *http.Request, lg *login)
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	members, err := c.parseMembers(r.PostFormValue("members"))
 	if err == nil {
-		err = c.Groups.CreateGroup(r.Context(), name, strings.TrimSpace(r.PostFormValue("display")))
-	}
-	if err == nil && len(members) > 0 {
-		err = c.Groups.AddMembers(r.Context(), name, members)
+		err = c.createGroup(r.Context(), name, strings.TrimSpace(r.PostFormValue("display")), members)
 	}
 	if err != nil {
 		c.failed(w, r, lg, err)
