@@ -153,7 +153,7 @@ func messagesIn() uint64 {
 // chart draws the last hour as an inline SVG: sessions and messages per
 // second, each scaled to its own maximum.
 func chart(pts []sample) template.HTML {
-	const w, h = 600.0, 160.0
+	const w, h, pad = 600.0, 160.0, 6.0
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg viewBox="0 0 %g %g" role="img" aria-labelledby="chart-title" class="chart" preserveAspectRatio="none">`, w, h+20)
 	b.WriteString(`<title id="chart-title">Sessions (blue) and messages per second (orange) over the last hour</title>`)
@@ -167,7 +167,7 @@ func chart(pts []sample) template.HTML {
 			b.WriteString(`<polyline fill="none" stroke-width="2" stroke="` + color + `" points="`)
 			for i, p := range pts {
 				x := w * float64(i) / float64(len(pts)-1)
-				y := h - h*val(p)/top
+				y := h - pad - (h-2*pad)*val(p)/top // inside the frame
 				fmt.Fprintf(&b, "%.1f,%.1f ", x, y)
 			}
 			b.WriteString(`"/>`)
