@@ -11,6 +11,8 @@ import (
 	"math/rand/v2"
 	"path"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -34,6 +36,10 @@ type DB struct {
 	// stmts caches the prepared statements of Query, QueryRow, Exec and
 	// TxStmt.
 	stmts stmtCache
+	// archive is the message archive and its committer, made on first
+	// use (see DB.Archive) and stopped by Close.
+	archive     atomic.Pointer[Archive]
+	archiveOnce sync.Once
 }
 
 // Open opens the database that cfg.Storage selects and applies any pending
@@ -196,6 +202,9 @@ func (db *DB) Describe() string { return db.desc }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if a := db.archive.Load(); a != nil {
+		a.stop()
+	}
 	db.closeStmts()
 	if err := db.sql.Close(); err != nil {
 		return fmt.Errorf("storage: close: %w", err)
