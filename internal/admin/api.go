@@ -49,8 +49,22 @@ func (c *Console) apiList() []apiRoute {
 }
 
 func (c *Console) apiRoutes(mux *http.ServeMux) {
+	allowed := map[string][]string{}
+	var paths []string
 	for _, rt := range c.apiList() {
 		mux.Handle(rt.method+" "+rt.path, c.bearer(rt.h))
+		if allowed[rt.path] == nil {
+			paths = append(paths, rt.path)
+		}
+		allowed[rt.path] = append(allowed[rt.path], rt.method)
+	}
+	// Other methods on a known path: a JSON 405 naming the allowed ones.
+	for _, p := range paths {
+		allow := strings.Join(allowed[p], ", ")
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here; use "+allow+".")
+		})
 	}
 	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -133,6 +133,7 @@ func TestAPIWalk(t *testing.T) {
 		{"DELETE", "/api/v1/users/frank@localhost", nil, 204, ""},
 		{"DELETE", "/api/v1/users/frank@localhost", nil, 404, "no such account"},
 		{"GET", "/api/v1/nothing", nil, 404, "no such API endpoint"},
+		{"PATCH", "/api/v1/users", nil, 405, "use GET, POST"},
 	} {
 		do(c)
 	}

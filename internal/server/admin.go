@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 
 	"github.com/parleyim/parley/internal/admin"
@@ -196,4 +197,17 @@ func (m mucRooms) ConfigureRoom(ctx context.Context, room jid.JID, s admin.RoomS
 
 func (m mucRooms) DestroyRoom(ctx context.Context, room jid.JID, reason string) error {
 	return mucErr(m.s.AdminDestroy(ctx, room, reason))
+}
+
+// warnExposedAdmin logs when the admin listener is not on a loopback
+// address: the console and the API are then reachable from the network.
+func (s *Server) warnExposedAdmin() {
+	host, _, err := net.SplitHostPort(s.cfg.Admin.Addr)
+	if err != nil || s.cfg.Admin.Addr == "" {
+		return
+	}
+	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return
+	}
+	s.log.Warn("the admin listener (console, REST API, metrics) is not on loopback; restrict who can reach it", "addr", s.cfg.Admin.Addr)
 }

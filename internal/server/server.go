@@ -75,6 +75,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	s.started = time.Now()
 	s.adm.console = s.newConsole()
+	s.warnExposedAdmin()
 	s.c2s = c2s.NewServer(c2s.Deps{
 		Config: cfg, Router: s.router, Accounts: s.accounts, Certs: certs, Limiter: s.limiter, Log: log,
 	})
