@@ -36,6 +36,7 @@ func (c *Console) apiList() []apiRoute {
 		{"DELETE", "/api/v1/sessions/{jid}", c.apiSessionKick},
 		{"GET", "/api/v1/groups", c.apiGroups},
 		{"POST", "/api/v1/groups", c.apiGroupCreate},
+		{"PUT", "/api/v1/groups/{name}", c.apiGroupRename},
 		{"DELETE", "/api/v1/groups/{name}", c.apiGroupDelete},
 		{"POST", "/api/v1/groups/{name}/members", c.apiGroupAdd},
 		{"DELETE", "/api/v1/groups/{name}/members/{jid}", c.apiGroupRemove},
@@ -309,6 +310,24 @@ func (c *Console) apiGroupDelete(w http.ResponseWriter, r *http.Request, actor s
 		return err
 	}
 	c.audit(r, actor, "group.delete", r.PathValue("name"), "")
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (c *Console) apiGroupRename(w http.ResponseWriter, r *http.Request, actor string) error {
+	if err := c.needGroups(); err != nil {
+		return err
+	}
+	var b struct {
+		Display string `json:"display"`
+	}
+	if err := decode(r, &b); err != nil {
+		return err
+	}
+	if err := c.Groups.SetDisplay(r.Context(), r.PathValue("name"), b.Display); err != nil {
+		return err
+	}
+	c.audit(r, actor, "group.rename", r.PathValue("name"), b.Display)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -118,6 +118,10 @@ func TestAPIWalk(t *testing.T) {
 		{"DELETE", "/api/v1/groups/team/members/frank@localhost", nil, 204, ""},
 		{"DELETE", "/api/v1/groups/team/members/frank@localhost", nil, 404, "not a member"},
 		{"GET", "/api/v1/groups", nil, 200, `"members":["admin@localhost","erin@localhost"]`},
+		{"PUT", "/api/v1/groups/team", map[string]string{"display": "Crew"}, 204, ""},
+		{"PUT", "/api/v1/groups/team", map[string]string{"display": ""}, 400, "1 to 256"},
+		{"PUT", "/api/v1/groups/nope", map[string]string{"display": "X"}, 404, "no such group"},
+		{"GET", "/api/v1/groups", nil, 200, `"display":"Crew"`},
 		{"DELETE", "/api/v1/groups/team", nil, 204, ""},
 		{"DELETE", "/api/v1/groups/team", nil, 404, "no such group"},
 

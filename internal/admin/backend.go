@@ -30,6 +30,8 @@ type SharedGroups interface {
 	Groups(ctx context.Context) ([]Group, error)
 	CreateGroup(ctx context.Context, name, display string) error
 	DeleteGroup(ctx context.Context, name string) error
+	// SetDisplay renames the roster group members see.
+	SetDisplay(ctx context.Context, name, display string) error
 	AddMembers(ctx context.Context, name string, members []jid.JID) error
 	RemoveMembers(ctx context.Context, name string, members []jid.JID) (int, error)
 }

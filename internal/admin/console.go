@@ -115,6 +115,7 @@ func (c *Console) routes() http.Handler {
 	mux.HandleFunc("GET /groups", c.authed(c.groupsPage))
 	mux.HandleFunc("POST /groups", c.authed(c.groupCreate))
 	mux.HandleFunc("POST /groups/delete", c.authed(c.groupDelete))
+	mux.HandleFunc("POST /groups/rename", c.authed(c.groupRename))
 	mux.HandleFunc("POST /groups/members", c.authed(c.groupAddMembers))
 	mux.HandleFunc("POST /groups/members/remove", c.authed(c.groupRemoveMember))
 	mux.HandleFunc("GET /sessions", c.authed(c.sessionsPage))

@@ -108,3 +108,16 @@ func (c *Console) groupRemoveMember(w http.ResponseWriter, r *http.Request, lg *
 	c.audit(r, lg.user.String(), "group.members.remove", name, m.String())
 	done(w, r, "/groups", m.String()+" removed from "+name+".")
 }
+
+func (c *Console) groupRename(w http.ResponseWriter, r *http.Request, lg *login) {
+	if c.noGroups(w, r, lg) {
+		return
+	}
+	name, display := r.PostFormValue("name"), strings.TrimSpace(r.PostFormValue("display"))
+	if err := c.Groups.SetDisplay(r.Context(), name, display); err != nil {
+		c.failed(w, r, lg, err)
+		return
+	}
+	c.audit(r, lg.user.String(), "group.rename", name, display)
+	done(w, r, "/groups", "Group "+name+" is now shown as “"+display+"”.")
+}

@@ -61,6 +61,19 @@ func TestSharedGroupsLive(t *testing.T) {
 	}
 	b.get("/user?jid=alice@localhost").want(t, "roster view", http.StatusOK, "bob@localhost", "both (shared group)", "Our Staff")
 
+	// Renaming pushes the items again with the new group name, without
+	// presence changes.
+	b.post("/groups/rename", url.Values{"name": {"staff"}, "display": {"Crew"}}).want(t, "rename", http.StatusSeeOther)
+	for _, c := range []struct {
+		cl      *xmpptest.Client
+		contact string
+	}{{alice, "bob@localhost"}, {bob, "alice@localhost"}} {
+		push := c.cl.Expect(t, 5*time.Second, "renamed push of "+c.contact, isPush(c.contact, "both"))
+		if !strings.Contains(push.Inner, "Crew") || strings.Contains(push.Inner, "Our Staff") {
+			t.Errorf("push after rename: %s", push.Inner)
+		}
+	}
+
 	b.post("/groups/members/remove", url.Values{"name": {"staff"}, "member": {"bob@localhost"}}).want(t, "remove bob", http.StatusSeeOther)
 	alice.Expect(t, 5*time.Second, "removal push", isPush("bob@localhost", "remove"))
 	alice.Expect(t, 5*time.Second, "bob's unavailable presence", isPresence("bob@localhost", "unavailable"))

@@ -114,6 +114,13 @@ func (g liveGroups) DeleteGroup(ctx context.Context, name string) error {
 	return g.refresh(ctx, before)
 }
 
+func (g liveGroups) SetDisplay(ctx context.Context, name, display string) error {
+	if err := g.store.SetDisplay(ctx, name, display); err != nil {
+		return groupErr(err)
+	}
+	return g.refresh(ctx, g.members(ctx, name))
+}
+
 func (g liveGroups) AddMembers(ctx context.Context, name string, members []jid.JID) error {
 	if err := g.store.AddMembers(ctx, name, members); err != nil {
 		return groupErr(err)
