@@ -74,6 +74,17 @@ func (l *logins) end(id string) {
 	delete(l.m, id)
 }
 
+// endUser ends every login of user (its account was deleted).
+func (l *logins) endUser(user jid.JID) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for id, lg := range l.m {
+		if lg.user == user {
+			delete(l.m, id)
+		}
+	}
+}
+
 func (l *logins) sweep(now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

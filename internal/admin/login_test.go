@@ -81,3 +81,14 @@ func TestSessionExpiry(t *testing.T) {
 	}
 	b.post("/users", url.Values{"jid": {"x@localhost"}, "password": {"p"}}).want(t, "post after expiry", http.StatusForbidden)
 }
+
+// TestDeletedAdminLoggedOut: deleting a console user's account ends its
+// console logins at once.
+func TestDeletedAdminLoggedOut(t *testing.T) {
+	e := start(t)
+	b := e.loggedIn(t)
+	other := e.loggedIn(t)
+	b.post("/user/delete", url.Values{"jid": {adminJID}}).want(t, "delete own account", http.StatusSeeOther)
+	other.get("/users").want(t, "other login after delete", http.StatusSeeOther)
+	e.browser(t, "127.0.0.1").login(adminJID, adminPW).want(t, "login after delete", http.StatusUnauthorized)
+}

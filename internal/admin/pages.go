@@ -274,6 +274,7 @@ func (c *Console) deleteUser(ctx context.Context, j jid.JID) error {
 		return err
 	}
 	c.kick(func(s module.Session) bool { return s.JID().Bare() == j }, stream.NotAuthorized, "the account was deleted")
+	c.logins.endUser(j)
 	return nil
 }
 

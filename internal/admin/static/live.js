@@ -6,6 +6,7 @@
   var every = Math.max(parseInt(box.dataset.every, 10) || 10000, 1000);
   setInterval(function () {
     fetch("/live", { credentials: "same-origin" }).then(function (r) {
+      if (r.redirected) { window.location.reload(); throw new Error("logged out"); }
       if (r.ok) { return r.text(); }
       throw new Error(r.status);
     }).then(function (html) { box.innerHTML = html; }).catch(function () {});

@@ -71,6 +71,7 @@ try {
   await page.setViewportSize({ width: 390, height: 844 });
 
   await page.getByRole("link", { name: "Sessions" }).click();
+  await page.screenshot({ path: join(artifacts, "sessions-phone.png"), fullPage: true });
   await page.getByRole("button", { name: "Disconnect " + full }).click();
   await expectText("Session " + full + " disconnected.");
   console.log("KICKED");
