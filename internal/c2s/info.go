@@ -22,8 +22,8 @@ type namedTransport interface{ Name() string }
 // Info returns what the session recorded when it bound its resource; the
 // zero Info before that. Safe from any goroutine.
 func (s *Session) Info() Info {
-	if p := s.info.Load(); p != nil {
-		return *p
+	if p, ok := s.srv.infos.Load(s); ok {
+		return *p.(*Info)
 	}
 	return Info{}
 }
@@ -40,5 +40,5 @@ func (s *Session) recordInfo() {
 	if st != nil {
 		in.TLSVersion = tls.VersionName(st.Version)
 	}
-	s.info.Store(&in)
+	s.srv.infos.Store(s, &in)
 }

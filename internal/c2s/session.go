@@ -61,7 +61,6 @@ type Session struct {
 	scope    module.Scope    // work after the current stanza (module.AfterReply)
 	scopeCtx context.Context // the run context carrying scope, made on first use
 
-	info      atomic.Pointer[Info] // set at bind (info.go), read by the admin surface
 	available atomic.Bool
 	priority  atomic.Int32
 
