@@ -107,7 +107,7 @@ var (
 // unknown accounts, cost the same work and fail alike.
 func (c *Console) checkLogin(ctx context.Context, userStr, password string) (jid.JID, error) {
 	user, err := jid.Parse(userStr)
-	allowed := err == nil && user.IsBare() && slices.Contains(c.cfg.Users, user.String())
+	allowed := err == nil && user.IsBare() && c.consoleUser(user.String())
 	var creds sasl.Credentials
 	found := false
 	if allowed {
@@ -135,6 +135,12 @@ func (c *Console) checkLogin(ctx context.Context, userStr, password string) (jid
 		return jid.JID{}, errBadLogin
 	}
 	return user, nil
+}
+
+// consoleUser reports whether the bare JID may log in: it is one of the
+// server's admins or listed in admin.users.
+func (c *Console) consoleUser(j string) bool {
+	return slices.Contains(c.cfg.Users, j) || slices.Contains(c.Config.Admins, j)
 }
 
 // remoteIP is the client's address without the port.

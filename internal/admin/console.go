@@ -128,7 +128,15 @@ func (c *Console) routes() http.Handler {
 	mux.HandleFunc("GET /config", c.authed(c.configPage))
 	mux.HandleFunc("GET /audit", c.authed(c.auditPage))
 	c.apiRoutes(mux)
-	return noCORS(http.NewCrossOriginProtection().Handler(secureHeaders(mux)))
+	return Protect(secureHeaders(mux))
+}
+
+// Protect is what every handler on the admin listener goes through: no
+// CORS (noCORS) and no cross-origin form posts (http.CrossOriginProtection),
+// so that a page elsewhere cannot use an administrator's browser against
+// it. internal/server wraps the whole listener's handler in it.
+func Protect(h http.Handler) http.Handler {
+	return noCORS(http.NewCrossOriginProtection().Handler(h))
 }
 
 // secureHeaders sets headers that keep the console out of frames and

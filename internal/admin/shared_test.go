@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
@@ -117,4 +118,28 @@ func TestRoomsConsole(t *testing.T) {
 	if strings.Contains(b.get("/rooms").body, "cafe@") {
 		t.Error("destroyed room still listed")
 	}
+}
+
+// TestUserKeys: the user page says whether the account published PEP
+// data, and OMEMO keys among it (XEP-0384 device list).
+func TestUserKeys(t *testing.T) {
+	e := start(t)
+	b := e.loggedIn(t)
+	c := online(t, e, "olga@localhost")
+	b.get("/user?jid=olga@localhost").want(t, "before publishing", http.StatusOK, "PEP: nothing published; OMEMO keys: none.")
+	c.IQ(t, `<iq type="set" id="p1"><pubsub xmlns="http://jabber.org/protocol/pubsub"><publish node="http://jabber.org/protocol/nick"><item id="current"><nick xmlns="http://jabber.org/protocol/nick">Olga</nick></item></publish></pubsub></iq>`)
+	b.get("/user?jid=olga@localhost").want(t, "after a nickname", http.StatusOK, "PEP: has published data; OMEMO keys: none.")
+	r := c.IQ(t, `<iq type="set" id="p2"><pubsub xmlns="http://jabber.org/protocol/pubsub"><publish node="urn:xmpp:omemo:2:devices"><item id="current"><devices xmlns="urn:xmpp:omemo:2"><device id="12345"/></devices></item></publish></pubsub></iq>`)
+	if r.Attr("type") != "result" {
+		t.Fatalf("publish device list: %s", r.Inner)
+	}
+	b.get("/user?jid=olga@localhost").want(t, "after OMEMO", http.StatusOK, "OMEMO keys: yes.")
+}
+
+// TestServerAdminsMayLogIn: the server's admins (top-level admins) log in
+// to the console without being in admin.users.
+func TestServerAdminsMayLogIn(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.Admins = []string{"boss@localhost"} })
+	e.srv.AddUser(t, "boss@localhost", "bosspw")
+	e.browser(t, "127.0.0.1").login("boss@localhost", "bosspw").want(t, "server admin", http.StatusSeeOther)
 }

@@ -15,8 +15,9 @@ type Admin struct {
 	// listener, answered only to loopback clients.
 	Pprof bool `toml:"pprof"`
 	// Users are the bare JIDs of local accounts that may log in to the web
-	// console with their XMPP password. Empty: nobody may (the REST API,
-	// with tokens from `parley token create`, still works).
+	// console with their XMPP password, besides the server's Admins (the
+	// top-level admins key), who always may. Both empty: nobody may (the
+	// REST API, with tokens from `parley token create`, still works).
 	Users []string `toml:"users"`
 	// SessionTTL is how long a console login lasts without use; each
 	// request renews it.

@@ -68,8 +68,10 @@ type tables struct {
 	features       []string
 	accountFeats   []string
 	identities     []Identity
+	accountIDs     []Identity
 	streamFeatures []func(jid.JID) *stanza.Element
 	serverItems    []func(domain string) []DiscoItem
+	serverNodes    []NodeFunc
 	hooks          map[HookKind][]hookEntry
 	// Extension points for c2s (conn.go, preauth.go).
 	nonzas          map[nsName]NonzaHandler
@@ -107,8 +109,10 @@ func (r *Registry) update(change func(t *tables)) {
 		features:        slices.Clip(old.features),
 		accountFeats:    slices.Clip(old.accountFeats),
 		identities:      slices.Clip(old.identities),
+		accountIDs:      slices.Clip(old.accountIDs),
 		streamFeatures:  slices.Clip(old.streamFeatures),
 		serverItems:     slices.Clip(old.serverItems),
+		serverNodes:     slices.Clip(old.serverNodes),
 		hooks:           maps.Clone(old.hooks),
 		nonzas:          maps.Clone(old.nonzas),
 		preAuthIQ:       maps.Clone(old.preAuthIQ),
@@ -152,6 +156,17 @@ func (r *Registry) AccountFeature(ns ...string) {
 // Identity declares a disco#info identity of the server.
 func (r *Registry) Identity(id Identity) {
 	r.update(func(t *tables) { t.identities = append(t.identities, id) })
+}
+
+// AccountIdentity declares a disco#info identity of every account besides
+// account/registered (XEP-0163 §4: pubsub/pep).
+func (r *Registry) AccountIdentity(id Identity) {
+	r.update(func(t *tables) { t.accountIDs = append(t.accountIDs, id) })
+}
+
+// AccountIdentities returns the identities declared with AccountIdentity.
+func (r *Registry) AccountIdentities() []Identity {
+	return slices.Clone(r.tables().accountIDs)
 }
 
 // StreamFeature declares an element offered in <stream:features/> after

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 
 	"github.com/parleyim/parley/internal/admin"
 	"github.com/parleyim/parley/internal/features/muc"
+	"github.com/parleyim/parley/internal/features/pubsub"
 	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/features/sharedgroup"
 	"github.com/parleyim/parley/internal/jid"
@@ -38,6 +40,7 @@ func (s *Server) newConsole() *admin.Console {
 	if s.adm.muc != nil {
 		d.Rooms = mucRooms{s.adm.muc}
 	}
+	d.Keys = pepKeys{pubsub.NewStore(s.db)}
 	return admin.New(d)
 }
 
@@ -217,4 +220,27 @@ func (s *Server) warnExposedAdmin() {
 		return
 	}
 	s.log.Warn("the admin listener (console, REST API, metrics) is not on loopback; restrict who can reach it", "addr", s.cfg.Admin.Addr)
+}
+
+// pepKeys reads a user's PEP nodes (XEP-0163) from the pubsub store.
+type pepKeys struct{ store *pubsub.Store }
+
+// omemoNodes are the node name prefixes of OMEMO device lists and bundles
+// (XEP-0384: urn:xmpp:omemo:2, and the eu.siacs.conversations.axolotl
+// namespace of its 0.3 version that most clients still publish).
+var omemoNodes = []string{"urn:xmpp:omemo:", "eu.siacs.conversations.axolotl."}
+
+func (k pepKeys) HasPEP(ctx context.Context, user jid.JID) (pep, omemo bool, err error) {
+	nodes, err := k.store.Nodes(ctx, user.Bare().String())
+	if err != nil {
+		return false, false, err
+	}
+	for _, n := range nodes {
+		for _, p := range omemoNodes {
+			if strings.HasPrefix(n.Node, p) {
+				omemo = true
+			}
+		}
+	}
+	return len(nodes) > 0, omemo, nil
 }

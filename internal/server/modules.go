@@ -5,7 +5,6 @@ import (
 	"github.com/parleyim/parley/internal/features/csi"
 	"github.com/parleyim/parley/internal/features/disco"
 	"github.com/parleyim/parley/internal/features/entitytime"
-	"github.com/parleyim/parley/internal/features/muc"
 	"github.com/parleyim/parley/internal/features/ping"
 	"github.com/parleyim/parley/internal/features/presence"
 	"github.com/parleyim/parley/internal/features/register"
@@ -39,12 +38,7 @@ func (s *Server) modules() []module.Registrar {
 	pres := presence.New(presence.Deps{Log: s.log, DB: s.db, Host: s.router, Roster: rosters})
 	mods = append(mods, rosters, pres)
 	mods = append(mods, s.imModules(rosters, pres)...)
-	if m := s.cfg.MUC; m.Enabled {
-		s.adm.muc = muc.New(muc.Config{
-			Host: s.router, DB: s.db, Log: s.log, Domains: s.cfg.Domains, Subdomain: m.Subdomain,
-			HistorySize: m.HistorySize, MaxOccupants: m.MaxOccupants, Create: m.Create, Admins: m.Admins,
-		})
-		mods = append(mods, s.adm.muc)
-	}
+	mods = append(mods, s.groupchatModules()...)
+	mods = append(mods, s.adhocModules()...)
 	return mods
 }

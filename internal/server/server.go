@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/parleyim/parley/internal/account"
+	"github.com/parleyim/parley/internal/admin"
 	"github.com/parleyim/parley/internal/c2s"
 	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/features/mam"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/limits"
 	"github.com/parleyim/parley/internal/memtrim"
@@ -38,6 +40,8 @@ type Server struct {
 	limiter  *limits.IPLimiter
 	adm      adminParts // admin.go
 	started  time.Time
+	mam      *mam.Module // nil when mam.enabled is false
+	fed      federation  // s2s.go
 
 	c2sLn, c2sTLSLn, adminLn net.Listener
 	adminSrv                 *http.Server
@@ -79,6 +83,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.c2s = c2s.NewServer(c2s.Deps{
 		Config: cfg, Router: s.router, Accounts: s.accounts, Certs: certs, Limiter: s.limiter, Log: log,
 	})
+	if err := s.newFederation(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -103,10 +111,14 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.serveC2S(ctx, s.c2sLn, false)
 	s.serveC2S(ctx, s.c2sTLSLn, true)
+	if err := s.startFederation(ctx); err != nil {
+		return s.startFailed(err)
+	}
 	s.serveAdmin()
 	s.goTracked(func() { s.adm.console.Run(ctx) })
 	s.goTracked(func() { s.sweepLimits(ctx) })
 	s.goTracked(func() { memtrim.Run(ctx, s.cfg.Limits.MemoryTrimInterval.D(), s.log) })
+	s.startMAM(ctx)
 	return nil
 }
 
@@ -149,7 +161,7 @@ func (s *Server) serveAdmin() {
 		return
 	}
 	s.adminSrv = &http.Server{
-		Handler:           s.adm.console.Handler(),
+		Handler:           admin.Protect(s.federationAdmin(s.adm.console.Handler())),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	s.goTracked(func() {
@@ -189,6 +201,8 @@ func (s *Server) Addr(name string) string {
 		ln = s.c2sTLSLn
 	case "admin":
 		ln = s.adminLn
+	default:
+		ln = s.fed.listener(name)
 	}
 	if ln == nil {
 		return ""
@@ -206,6 +220,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) shutdown(ctx context.Context) error {
 	s.cancel()
 	s.c2s.Shutdown(ctx)
+	s.stopFederation(ctx)
 	var errs []error
 	if s.adminSrv != nil {
 		errs = append(errs, s.adminSrv.Shutdown(ctx))

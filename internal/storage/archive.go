@@ -65,6 +65,10 @@ type ArchiveQuery struct {
 	// Count asks for the number of messages the filters select, without
 	// paging.
 	Count bool
+	// CountLimit, when positive, bounds the counting: past that many
+	// messages the count is left out (-1), so that counting costs at
+	// most CountLimit index entries on a huge archive.
+	CountLimit int
 }
 
 // ArchivePage is the answer to a query.
@@ -75,7 +79,7 @@ type ArchivePage struct {
 	// page is the last (forward) or the first (backward).
 	Complete bool
 	// Count is the number of messages the filters select, when the query
-	// asked for it; -1 otherwise.
+	// asked for it and there are at most CountLimit; -1 otherwise.
 	Count int
 }
 

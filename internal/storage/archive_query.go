@@ -20,6 +20,10 @@ const maxQueryIDs = 500
 type sqlFilter struct {
 	conds []string
 	args  []any
+	// hashOnly is the filter without the with_bare check, which only
+	// guards against a collision of with_key and costs a table read per
+	// row: counting uses it, so that it reads the index alone.
+	hashOnly *sqlFilter
 }
 
 func (f *sqlFilter) add(cond string, args ...any) {
@@ -48,7 +52,11 @@ func (a *Archive) Query(ctx context.Context, owner jid.JID, q ArchiveQuery) (Arc
 	}
 	page := ArchivePage{Count: -1}
 	if q.Count {
-		if page.Count, err = a.count(ctx, f); err != nil {
+		cf := f
+		if f.hashOnly != nil {
+			cf = *f.hashOnly
+		}
+		if page.Count, err = a.count(ctx, cf, q.CountLimit); err != nil {
 			return ArchivePage{}, fmt.Errorf("storage: count archive of %s: %w", owner, err)
 		}
 	}
@@ -91,6 +99,9 @@ func (a *Archive) filter(ctx context.Context, owner jid.JID, q ArchiveQuery) (f 
 	if !q.With.IsZero() {
 		bare := q.With.Bare().String()
 		f.add("with_key = ?", withKey(bare))
+		if q.With.IsBare() {
+			f.hashOnly = &sqlFilter{conds: slices.Clone(f.conds), args: slices.Clone(f.args)}
+		}
 		f.add("with_bare = ?", bare)
 		if !q.With.IsBare() {
 			f.add("with_resource = ?", q.With.Resource())
@@ -102,6 +113,12 @@ func (a *Archive) filter(ctx context.Context, owner jid.JID, q ArchiveQuery) (f 
 	if !q.End.IsZero() {
 		f.add("id <= ?", q.End.UnixMicro())
 	}
+	defer func() {
+		if h := f.hashOnly; h != nil {
+			h.conds = append(h.conds, f.conds[len(h.conds)+1:]...)
+			h.args = append(h.args, f.args[len(h.args)+1:]...)
+		}
+	}()
 	for _, b := range []struct {
 		id, op string
 	}{{q.AfterID, ">"}, {q.BeforeID, "<"}} {
@@ -169,9 +186,20 @@ func (a *Archive) resolve(ctx context.Context, owner jid.JID, id string) (int64,
 	return n, nil
 }
 
-func (a *Archive) count(ctx context.Context, f sqlFilter) (int, error) {
-	var n int
+// count counts the messages f selects, up to limit (when positive):
+// past it the count is -1.
+func (a *Archive) count(ctx context.Context, f sqlFilter, limit int) (n int, err error) {
+	if limit > 0 {
+		defer func() {
+			if err == nil && n > limit {
+				n = -1
+			}
+		}()
+	}
 	q := a.db.Rebind("SELECT count(*) FROM archive" + f.where())
+	if limit > 0 {
+		q = a.db.Rebind(fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM archive%s LIMIT %d) t", f.where(), limit+1))
+	}
 	var row *sql.Row
 	if len(f.conds) > 0 && !strings.Contains(f.conds[len(f.conds)-1], " IN (") {
 		row = a.db.QueryRow(ctx, q, f.args...)
@@ -277,6 +305,16 @@ func (a *Archive) Purge(ctx context.Context, owner jid.JID, before time.Time) (i
 		return 0, fmt.Errorf("storage: purge archive of %s: %w", owner, err)
 	}
 	return int(n), nil
+}
+
+// DeleteOwnerTx removes owner's whole archive inside tx (an account
+// removal's transaction: an archive is keyed by its owner's JID, not tied
+// to the account row, so the account store removes it explicitly).
+func (a *Archive) DeleteOwnerTx(ctx context.Context, tx *sql.Tx, owner jid.JID) error {
+	if _, err := tx.ExecContext(ctx, a.q.purge, owner.String()); err != nil {
+		return fmt.Errorf("storage: delete archive of %s: %w", owner, err)
+	}
+	return nil
 }
 
 // expireChunk bounds the rows one retention transaction deletes.

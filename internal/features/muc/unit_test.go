@@ -2,6 +2,7 @@ package muc
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,13 +13,13 @@ import (
 
 func TestHistoryPick(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	h := newHistory(3)
+	h := (&historyCache{maxCount: 3, maxBytes: 1 << 20, maxTotal: 1 << 30}).newHistory()
 	for i, b := range []string{"a", "bb", "ccc", "dddd"} { // "a" falls out of the ring
 		m := stanza.New(stanza.NSClient, "message").Append(stanza.New(stanza.NSClient, "body").AppendText(b))
-		h.add(m, t0.Add(time.Duration(i)*time.Minute))
+		h.add(m, t0.Add(time.Duration(i)*time.Minute), strconv.Itoa(i))
 	}
-	one := h.buf[0].chars
-	bodies := func(es []*entry) string {
+	one := h.entries[len(h.entries)-1].chars
+	bodies := func(es []entry) string {
 		var out []string
 		for _, e := range es {
 			out = append(out, e.el.ChildText("", "body"))
@@ -45,7 +46,7 @@ func TestHistoryPick(t *testing.T) {
 			}
 		})
 	}
-	if got := newHistory(0); len(got.pick(limits{maxChars: -1, maxStanzas: -1})) != 0 {
+	if got := (&historyCache{}).newHistory(); len(got.pick(limits{maxChars: -1, maxStanzas: -1})) != 0 {
 		t.Error("an empty history gave entries")
 	}
 }

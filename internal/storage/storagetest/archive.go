@@ -94,6 +94,12 @@ var archiveCases = []Case{
 		if got := bodies(p); !slices.Equal(got, pick(ids, 0, 5)) || p.Count != 2 {
 			t.Errorf("ids = %q count %d", got, p.Count)
 		}
+		if p := query(t, e, a, storage.ArchiveQuery{Count: true, CountLimit: 6}); p.Count != 6 {
+			t.Errorf("count up to 6 of 6 = %d", p.Count)
+		}
+		if p := query(t, e, a, storage.ArchiveQuery{Count: true, CountLimit: 5}); p.Count != -1 || len(p.Messages) != 6 {
+			t.Errorf("count up to 5 of 6 = %d (%d messages)", p.Count, len(p.Messages))
+		}
 		if p := query(t, e, a, storage.ArchiveQuery{IDs: []string{"nonsense"}, Count: true}); len(p.Messages) != 0 || p.Count != 0 {
 			t.Errorf("unknown ids = %+v", p)
 		}
@@ -222,6 +228,14 @@ var archiveCases = []Case{
 		}
 		if got := query(t, e, b, storage.ArchiveQuery{Count: true}); got.Count != 0 {
 			t.Errorf("b after expire: %d", got.Count)
+		}
+		// An account's removal removes its archive.
+		appendN(t, e, a, 2, b)
+		if err := e.Accounts.Delete(e.Ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if got := query(t, e, a, storage.ArchiveQuery{Count: true}); got.Count != 0 {
+			t.Errorf("archive of a removed account: %d messages", got.Count)
 		}
 	}},
 	{"archive/group commit under concurrency", func(t *testing.T, e *Env) {
