@@ -153,14 +153,6 @@ type Storage struct {
 	AccountNegativeTTL Duration `toml:"account_negative_ttl"`
 }
 
-// Admin is the admin/metrics HTTP listener.
-type Admin struct {
-	Addr string `toml:"addr"` // default 127.0.0.1:9090; "" disables
-	// Pprof serves Go's runtime profiles under /debug/pprof/ on the admin
-	// listener, answered only to loopback clients.
-	Pprof bool `toml:"pprof"`
-}
-
 // HTTP is the public HTTP listener for WebSocket, BOSH and upload, which
 // are not built yet: Validate refuses a non-empty Addr.
 type HTTP struct {
@@ -291,7 +283,7 @@ func Default() Config {
 		Storage: Storage{Driver: "sqlite", MaxOpenConns: 8, MaxIdleConns: 8,
 			ConnMaxLifetime: Duration(30 * time.Minute), RetryTimeout: Duration(10 * time.Second),
 			AccountCacheSize: 65536, AccountCacheTTL: Duration(time.Minute), AccountNegativeTTL: Duration(5 * time.Second)},
-		Admin: Admin{Addr: "127.0.0.1:9090"},
+		Admin: defaultAdmin(),
 		Auth: Auth{ScramIterations: 4096, ScramHashes: []string{"SHA-1", "SHA-256", "SHA-512"},
 			ChannelBindingDowngrade: ChannelBindingCompatible},
 		Offline: Offline{Enabled: true, MaxMessagesPerUser: 1000},
