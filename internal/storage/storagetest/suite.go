@@ -76,7 +76,7 @@ func Cases() []Case {
 		archiveCases,
 		pubsubCases,
 		adminCases,
-		txCases, // last: it checks what the others left
+		txCases,
 	}
 	for _, group := range groups {
 		all = append(all, group...)
