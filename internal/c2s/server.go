@@ -53,6 +53,8 @@ type Server struct {
 	conns   map[*Session]struct{}
 	closing bool
 	wg      sync.WaitGroup
+
+	sm smRegistry // resumable sessions by id (resume.go)
 }
 
 // NewServer returns a client service.

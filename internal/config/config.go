@@ -34,6 +34,7 @@ type Config struct {
 	// S2S is federation (s2s.go); Components are XEP-0114 components.
 	S2S        S2S        `toml:"s2s"`
 	Components Components `toml:"components"`
+	SM         SM         `toml:"sm"`
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -296,6 +297,7 @@ func Default() Config {
 		PubSub:     defaultPubSub(),
 		S2S:        defaultS2S(),
 		Components: Components{Secrets: map[string]string{}},
+		SM:         defaultSM(),
 	}
 }
 
