@@ -26,6 +26,7 @@ type Config struct {
 	Offline           Offline `toml:"offline"`
 	Roster            Roster  `toml:"roster"`
 	MUC               MUC     `toml:"muc"`
+	SASL2             SASL2   `toml:"sasl2"`
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -273,6 +274,7 @@ func Default() Config {
 		Roster:  Roster{MaxItems: 1000, MaxNameBytes: 1024, MaxGroupsPerItem: 64, MaxGroupNameBytes: 1024},
 		MUC: MUC{Enabled: true, Subdomain: "conference", HistorySize: 20, MaxOccupants: 200,
 			Create: "everyone", Admins: []string{}},
+		SASL2: defaultSASL2(),
 	}
 }
 
