@@ -19,7 +19,9 @@
 // table (placeholder style, upsert syntax, which errors to retry) so that
 // the stores built on it write portable SQL: see DB.Rebind and DB.Upsert.
 // It also provides two shared stores, Records (small per-user keyed
-// records) and Queue (per-user ordered queues), the stored-XML codec, an
+// records) and Queue (per-user ordered queues), FastTokens (XEP-0484 FAST
+// tokens, stored only as hashes, per account and user agent, with replay
+// counters, rotation and a limit per account), the stored-XML codec, an
 // online backup of SQLite databases (DB.Backup), and a cache of prepared
 // statements for the stores' fixed queries (DB.Query, QueryRow, Exec and,
 // inside InTx, TxStmt), which spares the hot paths (a login's reads)
