@@ -50,6 +50,17 @@ func HTMechanisms(o Options) []string {
 	return out
 }
 
+// HTBinding returns the channel binding type of the HT mechanism mech, ""
+// for none (HT-SHA-256-NONE) or an unknown mechanism.
+func HTBinding(mech string) string {
+	for _, m := range htMechanisms {
+		if m.name == mech {
+			return m.cb
+		}
+	}
+	return ""
+}
+
 // IsHT reports whether mech names an HT mechanism this package knows.
 func IsHT(mech string) bool {
 	for _, m := range htMechanisms {

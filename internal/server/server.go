@@ -74,6 +74,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	s.c2s = c2s.NewServer(c2s.Deps{
 		Config: cfg, Router: s.router, Accounts: s.accounts, Certs: certs, Limiter: s.limiter, Log: log,
+		Tokens: db.FastTokens(),
 	})
 	return s, nil
 }
