@@ -107,7 +107,7 @@ func parseCount(v string, present bool) (int64, error) {
 	if !present {
 		return -1, nil
 	}
-	n, err := strconv.ParseInt(v, 10, 63)
+	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 {
 		return 0, strconv.ErrSyntax
 	}
