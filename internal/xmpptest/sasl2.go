@@ -32,6 +32,9 @@ type SASL2Login struct {
 	Software       string
 	Device         string
 
+	// Salted caches the client's SCRAM salted passwords (benchmarks).
+	Salted map[string][]byte
+
 	Bind       bool   // send a Bind 2 <bind/>
 	Tag        string // its <tag/>
 	BindInline string // raw XML children of <bind/> (inline features)
@@ -75,7 +78,7 @@ func (r *Raw) SASL2(l SASL2Login) SASL2Result {
 	switch {
 	case strings.HasPrefix(l.Mechanism, "SCRAM-"):
 		h := strings.TrimSuffix(strings.TrimPrefix(l.Mechanism, "SCRAM-"), "-PLUS")
-		scram = &scramtest.Client{Hash: h, User: l.User, Password: l.Password, Nonce: "sasl2nonce" + fmt.Sprint(time.Now().UnixNano())}
+		scram = &scramtest.Client{Hash: h, User: l.User, Password: l.Password, Nonce: "sasl2nonce" + fmt.Sprint(time.Now().UnixNano()), Salted: l.Salted}
 		if strings.HasSuffix(l.Mechanism, "-PLUS") {
 			typ := l.CBType
 			if typ == "" {
@@ -315,7 +318,14 @@ func endPoint(c *x509.Certificate) []byte {
 // stream header names user's bare JID in 'from' (XEP-0388).
 func (s *Server) OpenTLS(t testing.TB, from string, version uint16) (*Raw, string) {
 	t.Helper()
-	r := s.Raw(t)
+	return s.OpenTLSAt(t, s.Addr("c2s"), from, version)
+}
+
+// OpenTLSAt is OpenTLS through addr (a proxy in front of the STARTTLS
+// port, say).
+func (s *Server) OpenTLSAt(t testing.TB, addr, from string, version uint16) (*Raw, string) {
+	t.Helper()
+	r := s.RawAt(t, addr)
 	r.Open("localhost")
 	cfg := s.TLSConfig(t, "localhost")
 	if version != 0 {
