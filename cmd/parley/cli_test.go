@@ -274,7 +274,7 @@ func TestVersion(t *testing.T) {
 // server on whose documented HTTP port nothing listens.
 func TestHTTPAddrRefused(t *testing.T) {
 	dir := t.TempDir()
-	r := cli(t, "", "serve", "--data-dir", dir, "--c2s-addr", "127.0.0.1:0", "--c2s-tls-addr", "", "--admin-addr", "", "--http-addr", "127.0.0.1:0")
+	r := cli(t, "", "serve", "--data-dir", dir, "--c2s-addr", "127.0.0.1:0", "--c2s-tls-addr", "", "--admin-addr", "", "--s2s-addr", "", "--http-addr", "127.0.0.1:0")
 	r.fails(t, "http.addr")
 	if !strings.Contains(r.stderr, "no public HTTP listener yet") || !strings.Contains(r.stderr, "c2s.addr") {
 		t.Errorf("stderr does not say what exists: %q", r.stderr)

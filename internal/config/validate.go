@@ -61,6 +61,10 @@ func (c *Config) Validate() error {
 	}
 	v.roster()
 	v.muc()
+	v.mam()
+	v.groupchat()
+	v.pubsub()
+	v.s2s()
 	v.sasl2()
 	v.scramHashes()
 	if d := c.Auth.ChannelBindingDowngrade; d != ChannelBindingCompatible && d != ChannelBindingStrict {
@@ -223,6 +227,8 @@ func (v *validator) listeners() {
 		{"c2s.addr", v.c.C2S.Addr, ":5222"},
 		{"c2s.tls_addr", v.c.C2S.TLSAddr, ":5223"},
 		{"admin.addr", v.c.Admin.Addr, "127.0.0.1:9090"},
+		{"s2s.addr", v.c.S2S.Addr, ":5269"}, {"s2s.tls_addr", v.c.S2S.TLSAddr, ":5270"},
+		{"components.addr", v.c.Components.Addr, "127.0.0.1:5347"},
 	}
 	var ok []listener
 	for _, a := range addrs {

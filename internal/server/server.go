@@ -17,6 +17,7 @@ import (
 	"github.com/parleyim/parley/internal/admin"
 	"github.com/parleyim/parley/internal/c2s"
 	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/features/mam"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/limits"
 	"github.com/parleyim/parley/internal/memtrim"
@@ -37,6 +38,8 @@ type Server struct {
 	router   *router.Router
 	c2s      *c2s.Server
 	limiter  *limits.IPLimiter
+	mam      *mam.Module // nil when mam.enabled is false
+	fed      federation  // s2s.go
 
 	c2sLn, c2sTLSLn, adminLn net.Listener
 	adminSrv                 *http.Server
@@ -76,6 +79,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		Config: cfg, Router: s.router, Accounts: s.accounts, Certs: certs, Limiter: s.limiter, Log: log,
 		Tokens: db.FastTokens(),
 	})
+	if err := s.newFederation(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -100,9 +107,13 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.serveC2S(ctx, s.c2sLn, false)
 	s.serveC2S(ctx, s.c2sTLSLn, true)
+	if err := s.startFederation(ctx); err != nil {
+		return s.startFailed(err)
+	}
 	s.serveAdmin()
 	s.goTracked(func() { s.sweepLimits(ctx) })
 	s.goTracked(func() { memtrim.Run(ctx, s.cfg.Limits.MemoryTrimInterval.D(), s.log) })
+	s.startMAM(ctx)
 	return nil
 }
 
@@ -145,7 +156,7 @@ func (s *Server) serveAdmin() {
 		return
 	}
 	s.adminSrv = &http.Server{
-		Handler:           admin.Handler(s.health, s.cfg.Admin.Pprof),
+		Handler:           s.federationAdmin(admin.Handler(s.health, s.cfg.Admin.Pprof)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	s.goTracked(func() {
@@ -185,6 +196,8 @@ func (s *Server) Addr(name string) string {
 		ln = s.c2sTLSLn
 	case "admin":
 		ln = s.adminLn
+	default:
+		ln = s.fed.listener(name)
 	}
 	if ln == nil {
 		return ""
@@ -202,6 +215,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) shutdown(ctx context.Context) error {
 	s.cancel()
 	s.c2s.Shutdown(ctx)
+	s.stopFederation(ctx)
 	var errs []error
 	if s.adminSrv != nil {
 		errs = append(errs, s.adminSrv.Shutdown(ctx))
