@@ -115,6 +115,9 @@ func (s *Session) preAuthFeatures() []*stanza.Element {
 		}
 		fs = append(fs, cb)
 	}
+	if s.srv.cfg.SASL2.Enabled {
+		fs = append(fs, s.sasl2Feature(opts))
+	}
 	return append(fs, s.srv.router.Registry().PreAuthFeatures(s.preAuth())...)
 }
 
@@ -150,6 +153,11 @@ func (s *Session) handlePreAuth(ctx context.Context, el *stanza.Element) (bool, 
 			return false, stream.New(stream.PolicyViolation, "STARTTLS is required before authentication")
 		}
 		return s.handleSASL(ctx, el)
+	case el.Space == NSSASL2 && s.srv.cfg.SASL2.Enabled:
+		if s.secure() == nil && s.tlsRequired() {
+			return false, stream.New(stream.PolicyViolation, "STARTTLS is required before authentication")
+		}
+		return s.handleSASL2(ctx, el)
 	case stanza.IsStanza(el):
 		return false, stream.New(stream.NotAuthorized, "authenticate first")
 	}

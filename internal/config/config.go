@@ -35,6 +35,7 @@ type Config struct {
 	S2S        S2S        `toml:"s2s"`
 	Components Components `toml:"components"`
 	SM         SM         `toml:"sm"`
+	SASL2      SASL2      `toml:"sasl2"`
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -298,6 +299,7 @@ func Default() Config {
 		S2S:        defaultS2S(),
 		Components: Components{Secrets: map[string]string{}},
 		SM:         defaultSM(),
+		SASL2:      defaultSASL2(),
 	}
 }
 
