@@ -18,8 +18,8 @@ import (
 
 // serveFlags are the flags only `serve` has; each overrides its config key.
 type serveFlags struct {
-	c2sAddr, c2sTLSAddr, adminAddr, httpAddr, logLevel string
-	allowRegistration, insecurePlaintext               bool
+	c2sAddr, c2sTLSAddr, adminAddr, httpAddr, httpTLSAddr, logLevel string
+	allowRegistration, insecurePlaintext                            bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -47,7 +47,8 @@ listens for clients on :5222 (STARTTLS) and :5223 (direct TLS) and serves
 	fl.StringVar(&f.c2sAddr, "c2s-addr", "", "client STARTTLS listener address (config c2s.addr, default :5222)")
 	fl.StringVar(&f.c2sTLSAddr, "c2s-tls-addr", "", "client direct-TLS listener address (config c2s.tls_addr, default :5223)")
 	fl.StringVar(&f.adminAddr, "admin-addr", "", "admin/metrics HTTP address (config admin.addr, default 127.0.0.1:9090)")
-	fl.StringVar(&f.httpAddr, "http-addr", "", "public HTTP address for WebSocket/BOSH (config http.addr): not built yet, any address is refused")
+	fl.StringVar(&f.httpAddr, "http-addr", "", "public HTTP address for WebSocket and BOSH (config http.addr, default :5280; \"\" disables)")
+	fl.StringVar(&f.httpTLSAddr, "http-tls-addr", "", "public HTTPS address for WebSocket and BOSH (config http.tls_addr, default :5281; \"\" disables)")
 	fl.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (config log.level)")
 	fl.BoolVar(&f.allowRegistration, "allow-registration", false, "allow in-band registration (XEP-0077)")
 	fl.BoolVar(&f.insecurePlaintext, "insecure-plaintext", false, "let clients skip TLS and use PLAIN in the clear (benchmarks and trusted networks only)")
@@ -67,6 +68,9 @@ func (f *serveFlags) apply(cmd *cobra.Command, cfg *config.Config) error {
 	}
 	if ch("http-addr") {
 		cfg.HTTP.Addr = f.httpAddr
+	}
+	if ch("http-tls-addr") {
+		cfg.HTTP.TLSAddr = f.httpTLSAddr
 	}
 	if ch("log-level") {
 		cfg.Log.Level = f.logLevel
@@ -114,6 +118,8 @@ func printBanner(w io.Writer, cfg config.Config, srv *server.Server) {
 		{"c2s", "clients, STARTTLS"},
 		{"c2s-tls", "clients, direct TLS"},
 		{"admin", "admin: /metrics /healthz"},
+		{"http", "web clients: /xmpp-websocket /http-bind"},
+		{"http-tls", "web clients over HTTPS"},
 	} {
 		if a := srv.Addr(l.name); a != "" {
 			fmt.Fprintf(w, "  listening on %-22s (%s)\n", a, l.what)

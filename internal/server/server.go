@@ -17,6 +17,7 @@ import (
 	"github.com/parleyim/parley/internal/admin"
 	"github.com/parleyim/parley/internal/c2s"
 	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/httpd"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/limits"
 	"github.com/parleyim/parley/internal/memtrim"
@@ -39,6 +40,7 @@ type Server struct {
 	limiter  *limits.IPLimiter
 
 	c2sLn, c2sTLSLn, adminLn net.Listener
+	web                      *httpd.Server // the public HTTP server (http.go)
 	adminSrv                 *http.Server
 	cancel                   context.CancelFunc
 	wg                       sync.WaitGroup
@@ -97,9 +99,13 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.adminLn, err = listen(s.cfg.Admin.Addr); err != nil {
 		return s.startFailed(fmt.Errorf("server: admin listener: %w", err))
 	}
+	if err = s.listenHTTP(); err != nil {
+		return s.startFailed(err)
+	}
 	s.serveC2S(ctx, s.c2sLn, false)
 	s.serveC2S(ctx, s.c2sTLSLn, true)
 	s.serveAdmin()
+	s.web.Serve(ctx)
 	s.goTracked(func() { s.sweepLimits(ctx) })
 	s.goTracked(func() { memtrim.Run(ctx, s.cfg.Limits.MemoryTrimInterval.D(), s.log) })
 	return nil
@@ -173,8 +179,8 @@ func (s *Server) sweepLimits(ctx context.Context) {
 	}
 }
 
-// Addr returns the bound address of a listener: "c2s", "c2s-tls" or
-// "admin" ("" when disabled). Tests listen on port 0 and ask here.
+// Addr returns the bound address of a listener: "c2s", "c2s-tls",
+// "admin", "http" or "http-tls" ("" when disabled). Tests listen on port 0 and ask here.
 func (s *Server) Addr(name string) string {
 	var ln net.Listener
 	switch name {
@@ -184,6 +190,8 @@ func (s *Server) Addr(name string) string {
 		ln = s.c2sTLSLn
 	case "admin":
 		ln = s.adminLn
+	case "http", "http-tls":
+		return s.web.Addr(name)
 	}
 	if ln == nil {
 		return ""
@@ -202,6 +210,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 	s.cancel()
 	s.c2s.Shutdown(ctx)
 	var errs []error
+	errs = append(errs, s.web.Shutdown(ctx))
 	if s.adminSrv != nil {
 		errs = append(errs, s.adminSrv.Shutdown(ctx))
 	}

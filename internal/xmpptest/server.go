@@ -43,6 +43,8 @@ func StartLogged(t testing.TB, h slog.Handler, opts ...Option) *Server {
 	cfg.C2S.Addr = "127.0.0.1:0"
 	cfg.C2S.TLSAddr = "127.0.0.1:0"
 	cfg.Admin.Addr = "127.0.0.1:0"
+	cfg.HTTP.Addr = "127.0.0.1:0"
+	cfg.HTTP.TLSAddr = "127.0.0.1:0"
 	cfg.Limits.AuthFailureDelay = config.Duration(10 * time.Millisecond)
 	// Tests push data over loopback far faster than a client would (the
 	// byte rate, which applies to loopback too, has tests of its own that
