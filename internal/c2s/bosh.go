@@ -260,7 +260,7 @@ func (t *boshTransport) request(w http.ResponseWriter, r *http.Request, body *st
 	rid, ok := parseRid(body.Attr("rid"))
 	if !ok {
 		writeTerminal(w, boshBadRequest)
-		t.s.Close("", "")
+		t.kill()
 		return
 	}
 	t.mu.Lock()
@@ -277,14 +277,14 @@ func (t *boshTransport) request(w http.ResponseWriter, r *http.Request, body *st
 		if resp == nil {
 			// Neither answered recently nor held: not a retransmission.
 			writeTerminal(w, boshItemNotFound)
-			t.s.Close("", "")
+			t.kill()
 			return
 		}
 		writeBody(w, resp)
 	case rid >= t.nextRid+int64(t.requests()), t.pending[rid] != nil:
 		t.mu.Unlock()
 		writeTerminal(w, boshItemNotFound)
-		t.s.Close("", "")
+		t.kill()
 	default:
 		req := &boshRequest{rid: rid, body: body, done: make(chan struct{})}
 		t.pending[rid] = req
@@ -637,14 +637,26 @@ func (t *boshTransport) Wake() {
 // Finish: nothing comes after the client's terminate or our closing body.
 func (t *boshTransport) Finish(time.Duration) { t.draining = true }
 
-// Close ends the session's HTTP side: held and waiting requests are
-// answered (terminal), later ones get item-not-found.
-func (t *boshTransport) Close() {
+// kill ends the session after a binding error (XEP-0124 §17.2): its sid is
+// unknown from now on, and the session is asked to close.
+func (t *boshTransport) kill() {
+	t.forget()
+	t.s.Close("", "")
+}
+
+// forget removes the session from the table: its sid is unknown.
+func (t *boshTransport) forget() {
 	t.b.mu.Lock()
 	if t.b.sessions[t.sid] == t {
 		delete(t.b.sessions, t.sid)
 	}
 	t.b.mu.Unlock()
+}
+
+// Close ends the session's HTTP side: held and waiting requests are
+// answered (terminal), later ones get item-not-found.
+func (t *boshTransport) Close() {
+	t.forget()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {

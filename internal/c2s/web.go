@@ -155,3 +155,13 @@ func appendQualified(dst, el []byte, streamDeclared bool) []byte {
 	dst = append(dst, decl...)
 	return append(dst, el[nameEnd:]...)
 }
+
+// tlsFirst is the text of the policy-violation for a client that would
+// authenticate without TLS where TLS is required: STARTTLS on a transport
+// that offers it, else the HTTPS listener (docs/security.md).
+func (s *Session) tlsFirst(starttls string) string {
+	if _, ok := s.tr.(tlsStarter); ok {
+		return starttls
+	}
+	return "TLS is required before authentication: connect over HTTPS (wss:// or https://, http.tls_addr); plain HTTP is accepted only from loopback or a trusted proxy"
+}

@@ -60,3 +60,19 @@ func (s *Server) originAllowed(origin string, r *http.Request) bool {
 func isUpgrade(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
+
+// anyOrigin serves public, credential-free documents (host-meta) to pages
+// of any origin, whatever http.cors_origins says: a web client must be
+// able to discover the endpoints before it knows whether it may use them
+// (XEP-0156 §3).
+func anyOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

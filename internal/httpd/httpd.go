@@ -158,8 +158,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle(PathWebSocket, s.cors(http.HandlerFunc(s.webSocket)))
 	mux.Handle(PathBOSH, s.cors(http.HandlerFunc(s.httpBind)))
 	mux.Handle(PathBOSH+"/", s.cors(http.HandlerFunc(s.httpBind)))
-	mux.Handle(PathHostMeta, s.cors(http.HandlerFunc(s.hostMeta)))
-	mux.Handle(PathHostMetaJSON, s.cors(http.HandlerFunc(s.hostMetaJSON)))
+	mux.Handle(PathHostMeta, anyOrigin(http.HandlerFunc(s.hostMeta)))
+	mux.Handle(PathHostMetaJSON, anyOrigin(http.HandlerFunc(s.hostMetaJSON)))
 	return mux
 }
 

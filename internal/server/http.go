@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"net/http"
 
 	"github.com/parleyim/parley/internal/c2s"
 	"github.com/parleyim/parley/internal/httpd"
@@ -20,3 +21,7 @@ func (s *Server) listenHTTP() error {
 	}
 	return nil
 }
+
+// HTTPHandler is the public HTTP server's handler, for tests that serve it
+// themselves (as if from another address).
+func (s *Server) HTTPHandler() http.Handler { return s.web.Handler() }
