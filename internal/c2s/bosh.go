@@ -527,6 +527,7 @@ func (t *boshTransport) item() (boshItem, error) {
 				return boshItem{}, errClosing
 			}
 			if idle && !time.Now().Before(inactiveAt) {
+				t.forget() // from now on its sid is unknown
 				return boshItem{}, errInactive
 			}
 			if time.Now().Before(s.wakeAt()) || s.pingIdle() {

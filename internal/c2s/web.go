@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"net"
 	"net/netip"
 
 	"github.com/parleyim/parley/internal/stream"
@@ -29,6 +30,15 @@ type Peer struct {
 	// authentication: it comes from loopback or from a trusted proxy that
 	// terminates TLS (docs/security.md).
 	Trusted bool
+}
+
+// rawConn is the connection under TLS, for the poller: a WebSocket on the
+// HTTPS listener is handed over as a TLS connection.
+func rawConn(c net.Conn) net.Conn {
+	if tc, ok := c.(*tls.Conn); ok {
+		return tc.NetConn()
+	}
+	return c
 }
 
 // trustedPlain stands for the TLS state of a connection that is trusted

@@ -3,8 +3,10 @@ package httpd_test
 import (
 	"context"
 	"encoding/base64"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,29 +127,154 @@ func TestWebSocketLoopbackPlain(t *testing.T) {
 	}
 }
 
-// TestWebSocketOneElementPerMessage: two elements in one message, or one
-// element split over two, end the stream with a stream error.
-func TestWebSocketOneElementPerMessage(t *testing.T) {
+// loginRaw logs alice in over w (plain HTTP from loopback), binds and
+// returns the bound JID.
+func loginRaw(w *rawWS) string {
+	w.t.Helper()
+	w.send(openLocalhost)
+	w.until("mechanisms")
+	w.send(plainAuth("alice", "pw-alice"))
+	w.until("<success")
+	w.send(openLocalhost)
+	w.until("xmpp-bind")
+	w.send("<iq xmlns='jabber:client' type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>")
+	m := w.until("<jid>")
+	return m[strings.Index(m, "<jid>")+5 : strings.Index(m, "</jid>")]
+}
+
+// TestWebSocketLenientFraming: RFC 7395 asks clients for one element per
+// message; two in one, or one split over two (and over two frames), are
+// still read, and each answer comes in a message of its own.
+func TestWebSocketLenientFraming(t *testing.T) {
 	srv := xmpptest.Start(t)
-	for name, msgs := range map[string][]string{
-		"two in one": {"<iq xmlns='jabber:client' type='get' id='1'/><iq xmlns='jabber:client' type='get' id='2'/>"},
-		"one in two": {"<iq xmlns='jabber:client' type='get' id='1'>", "</iq>"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			w := dialRaw(t, "ws://"+srv.Addr("http")+"/xmpp-websocket", nil)
-			w.send(openLocalhost)
-			w.until("mechanisms")
-			for _, m := range msgs {
-				w.send(m)
-			}
-			if e := w.until("stream:error"); !strings.Contains(e, "not-well-formed") || !strings.Contains(e, "xmlns:stream=") {
-				t.Fatalf("stream error %q", e)
-			}
-			if m := w.read(); !strings.HasPrefix(m, "<close") {
-				t.Fatalf("after the stream error: %q", m)
-			}
-		})
+	srv.AddUser(t, "alice@localhost", "pw-alice")
+	w := dialRaw(t, "ws://"+srv.Addr("http")+"/xmpp-websocket", nil)
+	loginRaw(w)
+	w.send("<iq xmlns='jabber:client' type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq><iq xmlns='jabber:client' type='get' id='p2'><ping xmlns='urn:xmpp:ping'/></iq>")
+	if m := w.until("p1"); strings.Contains(m, "p2") {
+		t.Fatalf("two answers in one message: %q", m)
 	}
+	w.until("p2")
+	w.send("<iq xmlns='jabber:client' type='get' id='p3'>")
+	w.send("<ping xmlns='urn:xmpp:ping'/></iq>")
+	w.until("p3")
+	// A fragmented message: a text frame and a continuation.
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	wr, err := w.c.Writer(ctx, websocket.MessageText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wr.Write([]byte("<iq xmlns='jabber:client' type='get' id='p4'>"))
+	wr.Write([]byte("<ping xmlns='urn:xmpp:ping'/></iq>"))
+	if err := wr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w.until("p4")
+}
+
+// TestWebSocketControlFrames: a WebSocket ping is answered with a pong; a
+// binary message ends the stream with bad-format; <close/> is answered
+// with <close/> and a close frame (normal closure).
+func TestWebSocketControlFrames(t *testing.T) {
+	srv := xmpptest.Start(t)
+	srv.AddUser(t, "alice@localhost", "pw-alice")
+	w := dialRaw(t, "ws://"+srv.Addr("http")+"/xmpp-websocket", nil)
+	loginRaw(w)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	pong := make(chan error, 1)
+	go func() { pong <- w.c.Ping(ctx) }()
+	// The client sees the pong while it reads: read answers to XMPP pings
+	// until the WebSocket ping is done.
+	for i := 0; ; i++ {
+		id := "ctl" + strconv.Itoa(i) + "x"
+		w.send("<iq xmlns='jabber:client' type='get' id='" + id + "'><ping xmlns='urn:xmpp:ping'/></iq>")
+		w.until(id)
+		select {
+		case err := <-pong:
+			if err != nil {
+				t.Fatalf("WebSocket ping: %v", err)
+			}
+		default:
+			continue
+		}
+		break
+	}
+	w.send("<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>")
+	w.until("<close")
+	if _, _, err := w.c.Read(ctx); websocket.CloseStatus(err) != websocket.StatusNormalClosure {
+		t.Fatalf("after <close/>: %v, want a normal closure", err)
+	}
+
+	b := dialRaw(t, "ws://"+srv.Addr("http")+"/xmpp-websocket", nil)
+	b.send(openLocalhost)
+	b.until("mechanisms")
+	if err := b.c.Write(ctx, websocket.MessageBinary, []byte("<presence/>")); err != nil {
+		t.Fatal(err)
+	}
+	if e := b.until("stream:error"); !strings.Contains(e, "bad-format") {
+		t.Fatalf("binary message answered %q", e)
+	}
+}
+
+// TestWebSocketParks: a silent WebSocket session parks like a TCP one (no
+// goroutine, no buffer) and wakes for a message to it and for its client.
+func TestWebSocketParks(t *testing.T) {
+	srv := xmpptest.Start(t, func(c *config.Config) { c.C2S.ParkAfter = config.Duration(50 * time.Millisecond) })
+	srv.AddUser(t, "alice@localhost", "pw-alice")
+	srv.AddUser(t, "bob@localhost", "pw-bob")
+	parked := func() float64 { return metric(t, srv, "parley_c2s_parked_connections") }
+	base := parked()
+	w := dialRaw(t, "ws://"+srv.Addr("http")+"/xmpp-websocket", nil)
+	alice := loginRaw(w)
+	waitFor(t, "the WebSocket session to park", func() bool { return parked() > base })
+	bob := srv.Dial(t, "bob@localhost", "pw-bob", xmpptest.DialOptions{})
+	bob.Send(t, `<message to='`+alice+`' type='chat'><body>wake up</body></message>`)
+	w.until("wake up")
+	waitFor(t, "it to park again", func() bool { return parked() > base })
+	w.send("<iq xmlns='jabber:client' type='get' id='p9'><ping xmlns='urn:xmpp:ping'/></iq>")
+	w.until("p9")
+
+	// Over the HTTPS listener too (the poller waits on the socket under TLS).
+	waitFor(t, "alice to park again", func() bool { return parked() > base })
+	secure, err := xmpptest.DialWebSocket(t, wsURL(srv), srv.TLSConfig(t, "localhost"), "bob@localhost", "pw-bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the wss session to park", func() bool { return parked() > base+1 })
+	bob.Send(t, `<message to='`+secure.JID.String()+`' type='chat'><body>wake up over TLS</body></message>`)
+	secure.Expect(t, wait, "the message", isChat("wake up over TLS"))
+}
+
+// waitFor polls cond until it holds or wait passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", wait, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// metric reads one sample from the server's /metrics.
+func metric(t *testing.T, srv *xmpptest.Server, series string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + srv.Addr("admin") + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return 0
 }
 
 // TestWebSocketRefusals: the handshake without the xmpp subprotocol is
