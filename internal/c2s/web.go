@@ -82,9 +82,11 @@ func (s *Server) webSession(ctx context.Context, sess *Session, tr transport, ad
 func eachElement(b []byte, f func(el []byte)) []byte {
 	depth, start := 0, -1
 	for i := 0; i < len(b); i++ {
-		if b[i] != '<' {
-			continue
+		lt := bytes.IndexByte(b[i:], '<')
+		if lt < 0 {
+			break
 		}
+		i += lt
 		end := tagEnd(b, i)
 		if end < 0 {
 			if start < 0 {
@@ -122,18 +124,20 @@ func eachElement(b []byte, f func(el []byte)) []byte {
 // tagEnd returns the index of the '>' ending the tag that starts at i,
 // skipping quoted attribute values, or -1.
 func tagEnd(b []byte, i int) int {
-	var quote byte
-	for j := i + 1; j < len(b); j++ {
-		switch c := b[j]; {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '>':
+	for j := i + 1; j < len(b); {
+		k := bytes.IndexAny(b[j:], "'\">")
+		if k < 0 {
+			return -1
+		}
+		j += k
+		if b[j] == '>' {
 			return j
 		}
+		q := bytes.IndexByte(b[j+1:], b[j]) // the closing quote
+		if q < 0 {
+			return -1
+		}
+		j += q + 2
 	}
 	return -1
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/parleyim/parley/internal/stream"
 )
@@ -94,6 +95,11 @@ type wsReader struct {
 
 	pre []byte // the synthetic stream header, read first
 
+	// buf holds what was read and not parsed yet: taken from wsBufs for a
+	// read, given back once empty (a silent session holds none).
+	buf    *[]byte
+	br, bw int
+
 	hdr     [14]byte
 	hn      int   // header bytes read
 	left    int64 // payload bytes of the current frame still to read
@@ -110,6 +116,47 @@ var (
 	errWSBinary   = stream.New(stream.BadFormat, "XMPP over WebSocket uses text messages (RFC 7395 §3.2)")
 	errWSFrame    = stream.New(stream.BadFormat, "malformed WebSocket frame (RFC 6455 §5.2)")
 )
+
+var wsBufs = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
+
+// fill reads from the connection into an empty buffer.
+func (r *wsReader) fill() error {
+	if r.buf == nil {
+		r.buf = wsBufs.Get().(*[]byte)
+	}
+	n, err := r.src.Read(*r.buf)
+	r.br, r.bw = 0, n
+	if n == 0 {
+		r.release()
+		if err == nil {
+			err = io.ErrNoProgress
+		}
+		return err
+	}
+	return nil
+}
+
+// take copies buffered bytes into p, filling the buffer when it is empty.
+func (r *wsReader) take(p []byte) (int, error) {
+	if r.br == r.bw {
+		if err := r.fill(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, (*r.buf)[r.br:r.bw])
+	r.br += n
+	if r.br == r.bw {
+		r.release()
+	}
+	return n, nil
+}
+
+func (r *wsReader) release() {
+	if r.buf != nil {
+		wsBufs.Put(r.buf)
+		r.buf, r.br, r.bw = nil, 0, 0
+	}
+}
 
 func (r *wsReader) Read(p []byte) (int, error) {
 	if len(r.pre) > 0 {
@@ -138,22 +185,27 @@ func (r *wsReader) Read(p []byte) (int, error) {
 		if int64(len(p)) > r.left {
 			p = p[:r.left]
 		}
-		n, err := r.src.Read(p)
+		n, err := r.take(p)
 		r.unmask(p[:n])
 		r.left -= int64(n)
-		if n > 0 {
-			return n, nil
-		}
-		if err == nil {
-			err = io.ErrNoProgress
-		}
-		return 0, err
+		return n, err
 	}
 }
 
+// unmask applies the frame's mask to b, the payload from r.pos on, eight
+// bytes at a time.
 func (r *wsReader) unmask(b []byte) {
-	for i := range b {
-		b[i] ^= r.mask[(r.pos+int64(i))&3]
+	var key [8]byte
+	for i := range key {
+		key[i] = r.mask[(r.pos+int64(i))&3]
+	}
+	k := binary.LittleEndian.Uint64(key[:])
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], binary.LittleEndian.Uint64(b[i:])^k)
+	}
+	for ; i < len(b); i++ {
+		b[i] ^= key[i&7]
 	}
 	r.pos += int64(len(b))
 }
@@ -174,12 +226,9 @@ func (r *wsReader) header() error {
 		if r.hn >= need {
 			return r.parse(need)
 		}
-		n, err := r.src.Read(r.hdr[r.hn:need])
+		n, err := r.take(r.hdr[r.hn:need])
 		r.hn += n
-		if n == 0 {
-			if err == nil {
-				err = io.ErrNoProgress
-			}
+		if err != nil {
 			return err
 		}
 	}
@@ -231,14 +280,11 @@ func (r *wsReader) parse(n int) error {
 func (r *wsReader) control() error {
 	for r.left > 0 {
 		buf := r.ctrl[len(r.ctrl):cap(r.ctrl)]
-		n, err := r.src.Read(buf)
+		n, err := r.take(buf)
 		r.unmask(buf[:n])
 		r.ctrl = r.ctrl[:len(r.ctrl)+n]
 		r.left -= int64(n)
-		if n == 0 {
-			if err == nil {
-				err = io.ErrNoProgress
-			}
+		if err != nil {
 			return err
 		}
 	}
