@@ -273,7 +273,7 @@ func TestVersion(t *testing.T) {
 // refused at start, naming the key.
 func TestHTTPAddrChecked(t *testing.T) {
 	dir := t.TempDir()
-	r := cli(t, "", "serve", "--data-dir", dir, "--c2s-addr", "127.0.0.1:0", "--c2s-tls-addr", "", "--admin-addr", "",
+	r := cli(t, "", "serve", "--data-dir", dir, "--c2s-addr", "127.0.0.1:0", "--c2s-tls-addr", "", "--admin-addr", "", "--s2s-addr", "",
 		"--http-addr", "127.0.0.1:http", "--http-tls-addr", "")
 	r.fails(t, "http.addr")
 	if !strings.Contains(r.stderr, `has port "http"`) {

@@ -18,8 +18,9 @@ import (
 
 // serveFlags are the flags only `serve` has; each overrides its config key.
 type serveFlags struct {
-	c2sAddr, c2sTLSAddr, adminAddr, httpAddr, httpTLSAddr, logLevel string
-	allowRegistration, insecurePlaintext                            bool
+	c2sAddr, c2sTLSAddr, adminAddr, httpAddr, httpTLSAddr, logLevel, s2sAddr string
+	allowRegistration, insecurePlaintext                                     bool
+	admins                                                                   []string
 }
 
 func newServeCmd() *cobra.Command {
@@ -29,7 +30,8 @@ func newServeCmd() *cobra.Command {
 		Short: "Run the XMPP server",
 		Long: `Run the XMPP server. With no configuration it serves the domain localhost,
 keeps its data (SQLite database, self-signed certificate) in ./parley-data,
-listens for clients on :5222 (STARTTLS) and :5223 (direct TLS) and serves
+listens for clients on :5222 (STARTTLS) and :5223 (direct TLS), for other
+servers on :5269 (federation), and serves
 /metrics and /healthz on 127.0.0.1:9090.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -46,11 +48,13 @@ listens for clients on :5222 (STARTTLS) and :5223 (direct TLS) and serves
 	fl := cmd.Flags()
 	fl.StringVar(&f.c2sAddr, "c2s-addr", "", "client STARTTLS listener address (config c2s.addr, default :5222)")
 	fl.StringVar(&f.c2sTLSAddr, "c2s-tls-addr", "", "client direct-TLS listener address (config c2s.tls_addr, default :5223)")
+	fl.StringVar(&f.s2sAddr, "s2s-addr", "", "server-to-server listener address (config s2s.addr, default :5269; \"\" accepts no inbound federation)")
 	fl.StringVar(&f.adminAddr, "admin-addr", "", "admin/metrics HTTP address (config admin.addr, default 127.0.0.1:9090)")
 	fl.StringVar(&f.httpAddr, "http-addr", "", "public HTTP address for WebSocket and BOSH (config http.addr, default :5280; \"\" disables)")
 	fl.StringVar(&f.httpTLSAddr, "http-tls-addr", "", "public HTTPS address for WebSocket and BOSH (config http.tls_addr, default :5281; \"\" disables)")
 	fl.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (config log.level)")
 	fl.BoolVar(&f.allowRegistration, "allow-registration", false, "allow in-band registration (XEP-0077)")
+	fl.StringArrayVar(&f.admins, "admin", nil, "a server administrator's bare `JID`, added to the config's admins (repeatable)")
 	fl.BoolVar(&f.insecurePlaintext, "insecure-plaintext", false, "let clients skip TLS and use PLAIN in the clear (benchmarks and trusted networks only)")
 	return cmd
 }
@@ -62,6 +66,9 @@ func (f *serveFlags) apply(cmd *cobra.Command, cfg *config.Config) error {
 	}
 	if ch("c2s-tls-addr") {
 		cfg.C2S.TLSAddr = f.c2sTLSAddr
+	}
+	if ch("s2s-addr") {
+		cfg.S2S.Addr = f.s2sAddr
 	}
 	if ch("admin-addr") {
 		cfg.Admin.Addr = f.adminAddr
@@ -80,6 +87,10 @@ func (f *serveFlags) apply(cmd *cobra.Command, cfg *config.Config) error {
 	}
 	if ch("insecure-plaintext") {
 		cfg.C2S.InsecurePlaintext = f.insecurePlaintext
+	}
+	if ch("admin") {
+		cfg.Admins = append(cfg.Admins, f.admins...)
+		cfg.MarkOverridden("admins")
 	}
 	return cfg.Validate()
 }
@@ -117,6 +128,9 @@ func printBanner(w io.Writer, cfg config.Config, srv *server.Server) {
 	for _, l := range []struct{ name, what string }{
 		{"c2s", "clients, STARTTLS"},
 		{"c2s-tls", "clients, direct TLS"},
+		{"s2s", "servers, STARTTLS"},
+		{"s2s-tls", "servers, direct TLS"},
+		{"components", "components (XEP-0114)"},
 		{"admin", "admin: /metrics /healthz"},
 		{"http", "web clients: /xmpp-websocket /http-bind"},
 		{"http-tls", "web clients over HTTPS"},

@@ -218,7 +218,7 @@ func (s *Store) Delete(ctx context.Context, j jid.JID) error {
 		if n == 0 {
 			return ErrNotFound
 		}
-		return nil
+		return s.db.Archive().DeleteOwnerTx(ctx, tx, j.Bare())
 	})
 	s.noteWrite(j, false, err, ErrNotFound)
 	if err != nil {

@@ -21,6 +21,7 @@ const seamFile = "seam.go"
 var notForFeatures = map[string]string{
 	"internal/router":         "features reach the core through module.Host",
 	"internal/c2s":            "features see sessions as module.Conn and module.Session",
+	"internal/s2s":            "other servers are reached through module.Host (Deliver), like local users",
 	"internal/portable":       "portable asks features for their sections (module.UserData), not the other way round",
 	"internal/admin":          "the admin surface uses features, not the other way round",
 	"internal/tools/loadtest": "the load generator is a tool, not a dependency",

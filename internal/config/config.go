@@ -26,6 +26,14 @@ type Config struct {
 	Offline           Offline `toml:"offline"`
 	Roster            Roster  `toml:"roster"`
 	MUC               MUC     `toml:"muc"`
+	MAM               MAM     `toml:"mam"`
+	// Admins are the server administrators (groupchat.go validates them).
+	Admins []string `toml:"admins"`
+	AdHoc  AdHoc    `toml:"adhoc"`
+	PubSub PubSub   `toml:"pubsub"`
+	// S2S is federation (s2s.go); Components are XEP-0114 components.
+	S2S        S2S        `toml:"s2s"`
+	Components Components `toml:"components"`
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -217,6 +225,23 @@ type MUC struct {
 	Create string `toml:"create"`
 	// Admins are bare JIDs that may always create rooms.
 	Admins []string `toml:"admins"`
+	// MaxRoomsPerUser bounds the rooms one user may have created and not
+	// destroyed (resource-constraint past it); 0 is no limit. Admins are
+	// exempt.
+	MaxRoomsPerUser int `toml:"max_rooms_per_user"`
+	// MessageRate is how many groupchat messages a second one occupant
+	// may send on average, MessageBurst how many at once; past it a
+	// message is refused with resource-constraint. 0 is no limit.
+	MessageRate  float64 `toml:"message_rate"`
+	MessageBurst int     `toml:"message_burst"`
+	// HistoryBytes bounds one room's in-memory history cache,
+	// HistoryTotalBytes all rooms' caches together (serialised bytes).
+	// Past the total, the caches of rooms nobody is in go first.
+	HistoryBytes      int   `toml:"history_bytes"`
+	HistoryTotalBytes int64 `toml:"history_total_bytes"`
+	// Archive keeps the groupchat messages of persistent rooms in the
+	// message archive (XEP-0313 on the room JID); history comes from it.
+	Archive bool `toml:"archive"`
 }
 
 // Default returns the zero-configuration settings.
@@ -267,7 +292,13 @@ func Default() Config {
 		Offline: Offline{Enabled: true, MaxMessagesPerUser: 1000},
 		Roster:  Roster{MaxItems: 1000, MaxNameBytes: 1024, MaxGroupsPerItem: 64, MaxGroupNameBytes: 1024},
 		MUC: MUC{Enabled: true, Subdomain: "conference", HistorySize: 20, MaxOccupants: 200,
-			Create: "everyone", Admins: []string{}},
+			Create: "everyone", Admins: []string{},
+			MaxRoomsPerUser: 50, MessageRate: 0, MessageBurst: 20, HistoryBytes: 64 << 10, HistoryTotalBytes: 64 << 20, Archive: true},
+		MAM:    defaultMAM(),
+		Admins: []string{}, AdHoc: defaultAdHoc(),
+		PubSub:     defaultPubSub(),
+		S2S:        defaultS2S(),
+		Components: Components{Secrets: map[string]string{}},
 	}
 }
 

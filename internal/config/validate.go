@@ -61,6 +61,10 @@ func (c *Config) Validate() error {
 	}
 	v.roster()
 	v.muc()
+	v.mam()
+	v.groupchat()
+	v.pubsub()
+	v.s2s()
 	v.scramHashes()
 	if d := c.Auth.ChannelBindingDowngrade; d != ChannelBindingCompatible && d != ChannelBindingStrict {
 		v.add("auth.channel_binding_downgrade", fmt.Sprintf(`is %q; must be %q (the default: refuse the SCRAM "y" flag only where tls-unique is offered) or %q (refuse it wherever channel binding is offered, RFC 5802)`,
@@ -212,6 +216,8 @@ func (v *validator) listeners() {
 		{"admin.addr", v.c.Admin.Addr, "127.0.0.1:9090"},
 		{"http.addr", v.c.HTTP.Addr, ":5280"},
 		{"http.tls_addr", v.c.HTTP.TLSAddr, ":5281"},
+		{"s2s.addr", v.c.S2S.Addr, ":5269"}, {"s2s.tls_addr", v.c.S2S.TLSAddr, ":5270"},
+		{"components.addr", v.c.Components.Addr, "127.0.0.1:5347"},
 	}
 	var ok []listener
 	for _, a := range addrs {

@@ -92,6 +92,9 @@ func (s *Server) Listen() error {
 
 // Close closes the listeners without serving (a start that failed).
 func (s *Server) Close() {
+	if s == nil {
+		return
+	}
 	for _, ln := range []net.Listener{s.plain, s.secure} {
 		if ln != nil {
 			ln.Close()

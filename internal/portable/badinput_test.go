@@ -112,11 +112,11 @@ func TestImportBadInput(t *testing.T) {
 		{
 			name: "unsupported data and privacy lists",
 			files: map[string]string{"a.xml": doc(host("example.org", "<user name='p' password='x'>"+
-				"<pubsub xmlns='http://jabber.org/protocol/pubsub'/>"+
+				"<unknown xmlns='urn:example:unknown'/>"+
 				"<query xmlns='jabber:iq:privacy'><default name='d'/><list name='d'><item type='jid' value='spam@remote.example' action='deny' order='1'/><item type='group' value='G' action='deny' order='2'/></list><list name='other'/></query>"+
 				"</user>"))},
 			imported: []string{"p@example.org"},
-			notes:    []string{"<pubsub xmlns='http://jabber.org/protocol/pubsub'> left out", `privacy rule (type "group"`, `privacy list "other" left out`},
+			notes:    []string{"<unknown xmlns='urn:example:unknown'> left out", `privacy rule (type "group"`, `privacy list "other" left out`},
 		},
 	}
 	for _, tt := range tests {

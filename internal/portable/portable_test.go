@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyim/parley/internal/features/pubsub"
 	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/sasl"
@@ -76,6 +77,15 @@ func populate(t *testing.T, st Stores) {
 	}, 0))
 	must(t, st.DB.Records(kindBlock).Put(ctx, alice, []storage.Record{{Name: "spam@remote.example"}}, 0))
 	must(t, st.DB.Records(kindLast).Put(ctx, bob, []storage.Record{{Data: []byte("gone fishing"), Updated: time.UnixMilli(1700000000123)}}, 0))
+	pep := pubsub.NewStore(st.DB)
+	must(t, pep.CreateNode(ctx, pubsub.StoredNode{Service: "alice@example.org", Node: "urn:xmpp:avatar:metadata", Creator: "alice@example.org",
+		Config: pubsub.NodeConfig{AccessModel: "whitelist", PublishModel: "publishers", MaxItems: 5, PersistItems: true, DeliverPayloads: true,
+			DeliverNotify: true, SendLastPublished: "on_sub_and_presence", NotificationType: "headline"}}, 0))
+	must(t, pep.SetAffiliation(ctx, "alice@example.org", "urn:xmpp:avatar:metadata", "bob@example.org", pubsub.AffMember))
+	for _, id := range []string{"old", "new"} {
+		must(t, pep.Publish(ctx, "alice@example.org", "urn:xmpp:avatar:metadata", pubsub.Item{ID: id, Publisher: "alice@example.org/r",
+			Payload: []byte("<metadata xmlns='urn:xmpp:avatar:metadata'><info id='" + id + "' bytes='1' type='image/png'/></metadata>")}, 5))
+	}
 	for i, body := range []string{"first", "second <b>&</b>"} {
 		m := stanza.New(stanza.NSClient, "message").SetAttr("from", "carol@remote.example/x").SetAttr("to", "alice@example.org").SetAttr("type", "chat").
 			Append(stanza.New(stanza.NSClient, "body").AppendText(body))
@@ -169,6 +179,10 @@ func TestExportContents(t *testing.T) {
 		"stamp='2023-11-14T22:13:21.001Z'",
 		"<blocklist xmlns='urn:xmpp:blocking'><item jid='spam@remote.example'/></blocklist>",
 		"<last xmlns='urn:xmpp:parley:pie:last:0' stamp='2023-11-14T22:13:20.123Z'>gone fishing</last>",
+		"<pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><configure node='urn:xmpp:avatar:metadata'><x xmlns='jabber:x:data' type='submit'>",
+		"<field var='pubsub#access_model' type='list-single'>",
+		"<affiliations node='urn:xmpp:avatar:metadata'><affiliation jid='bob@example.org' affiliation='member'/></affiliations>",
+		"<items node='urn:xmpp:avatar:metadata'><item id='old'><metadata xmlns='urn:xmpp:avatar:metadata'><info id='old'",
 	} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("export lacks %s", want)

@@ -19,18 +19,22 @@ import (
 // rights come from the roster.
 func (s *Server) imModules(rosters *roster.Module, pres *presence.Module) []module.Registrar {
 	blk := blocking.New(blocking.Config{DB: s.db, Host: s.router, Log: s.log, Presence: pres})
+	vc, priv := vcard.New(vcard.Config{DB: s.db}), private.New(private.Config{DB: s.db})
 	mods := []module.Registrar{
 		&lastactivity.Module{
 			Started: time.Now(), DB: s.db, Host: s.router, Log: s.log,
 			Authorized: rosters.Subscribed, Presence: pres,
 		},
 		blk,
-		vcard.New(vcard.Config{DB: s.db}),
-		private.New(private.Config{DB: s.db}),
+		vc, priv,
 	}
+	if arch := s.mamModule(rosters); arch != nil {
+		mods = append(mods, arch)
+	}
+	mods = append(mods, s.pubsubModules(rosters, priv, vc)...)
 	if s.cfg.Offline.Enabled {
 		mods = append(mods, offline.New(offline.Config{
-			DB: s.db, Host: s.router, Log: s.log, Blocked: blk.Blocks,
+			DB: s.db, Host: s.router, Log: s.log, Blocked: blk.Blocks, Synced: s.archiveSynced(),
 			MaxPerUser: s.cfg.Offline.MaxMessagesPerUser, MaxBurstBytes: s.cfg.Limits.MaxOutboundBytes / 2,
 		}))
 	}

@@ -5,9 +5,9 @@ import (
 	"github.com/parleyim/parley/internal/features/csi"
 	"github.com/parleyim/parley/internal/features/disco"
 	"github.com/parleyim/parley/internal/features/entitytime"
-	"github.com/parleyim/parley/internal/features/muc"
 	"github.com/parleyim/parley/internal/features/ping"
 	"github.com/parleyim/parley/internal/features/presence"
+	"github.com/parleyim/parley/internal/features/push"
 	"github.com/parleyim/parley/internal/features/register"
 	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/features/sharedgroup"
@@ -26,6 +26,7 @@ func (s *Server) modules() []module.Registrar {
 		&version.Module{Name: "Parley", Version: Version},
 		&entitytime.Module{},
 		carbons.New(carbons.Config{Host: s.router, Log: s.log}),
+		push.New(push.Config{DB: s.db, Host: s.router, Log: s.log}),
 		csi.New(csi.Config{Log: s.log}),
 		register.New(register.Config{
 			Accounts: s.accounts, Host: s.router, Limiter: s.limiter, Enabled: s.cfg.AllowRegistration, Log: s.log,
@@ -37,11 +38,7 @@ func (s *Server) modules() []module.Registrar {
 	pres := presence.New(presence.Deps{Log: s.log, DB: s.db, Host: s.router, Roster: rosters})
 	mods = append(mods, rosters, pres)
 	mods = append(mods, s.imModules(rosters, pres)...)
-	if m := s.cfg.MUC; m.Enabled {
-		mods = append(mods, muc.New(muc.Config{
-			Host: s.router, DB: s.db, Log: s.log, Domains: s.cfg.Domains, Subdomain: m.Subdomain,
-			HistorySize: m.HistorySize, MaxOccupants: m.MaxOccupants, Create: m.Create, Admins: m.Admins,
-		}))
-	}
+	mods = append(mods, s.groupchatModules()...)
+	mods = append(mods, s.adhocModules()...)
 	return mods
 }

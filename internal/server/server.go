@@ -17,6 +17,7 @@ import (
 	"github.com/parleyim/parley/internal/admin"
 	"github.com/parleyim/parley/internal/c2s"
 	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/features/mam"
 	"github.com/parleyim/parley/internal/httpd"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/limits"
@@ -38,6 +39,8 @@ type Server struct {
 	router   *router.Router
 	c2s      *c2s.Server
 	limiter  *limits.IPLimiter
+	mam      *mam.Module // nil when mam.enabled is false
+	fed      federation  // s2s.go
 
 	c2sLn, c2sTLSLn, adminLn net.Listener
 	web                      *httpd.Server // the public HTTP server (http.go)
@@ -77,6 +80,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.c2s = c2s.NewServer(c2s.Deps{
 		Config: cfg, Router: s.router, Accounts: s.accounts, Certs: certs, Limiter: s.limiter, Log: log,
 	})
+	if err := s.newFederation(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -104,10 +111,14 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.serveC2S(ctx, s.c2sLn, false)
 	s.serveC2S(ctx, s.c2sTLSLn, true)
+	if err := s.startFederation(ctx); err != nil {
+		return s.startFailed(err)
+	}
 	s.serveAdmin()
 	s.web.Serve(ctx)
 	s.goTracked(func() { s.sweepLimits(ctx) })
 	s.goTracked(func() { memtrim.Run(ctx, s.cfg.Limits.MemoryTrimInterval.D(), s.log) })
+	s.startMAM(ctx)
 	return nil
 }
 
@@ -124,6 +135,7 @@ func (s *Server) startFailed(err error) error {
 			ln.Close()
 		}
 	}
+	s.web.Close()
 	s.cancel()
 	s.db.Close()
 	return err
@@ -150,7 +162,7 @@ func (s *Server) serveAdmin() {
 		return
 	}
 	s.adminSrv = &http.Server{
-		Handler:           admin.Handler(s.health, s.cfg.Admin.Pprof),
+		Handler:           s.federationAdmin(admin.Handler(s.health, s.cfg.Admin.Pprof)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	s.goTracked(func() {
@@ -192,6 +204,8 @@ func (s *Server) Addr(name string) string {
 		ln = s.adminLn
 	case "http", "http-tls":
 		return s.web.Addr(name)
+	default:
+		ln = s.fed.listener(name)
 	}
 	if ln == nil {
 		return ""
@@ -209,6 +223,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) shutdown(ctx context.Context) error {
 	s.cancel()
 	s.c2s.Shutdown(ctx)
+	s.stopFederation(ctx)
 	var errs []error
 	errs = append(errs, s.web.Shutdown(ctx))
 	if s.adminSrv != nil {

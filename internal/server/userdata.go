@@ -3,8 +3,10 @@ package server
 import (
 	"github.com/parleyim/parley/internal/features/blocking"
 	"github.com/parleyim/parley/internal/features/lastactivity"
+	"github.com/parleyim/parley/internal/features/mam"
 	"github.com/parleyim/parley/internal/features/offline"
 	"github.com/parleyim/parley/internal/features/private"
+	"github.com/parleyim/parley/internal/features/pubsub"
 	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/features/vcard"
 	"github.com/parleyim/parley/internal/module"
@@ -14,7 +16,8 @@ import (
 // UserData lists the stored features' sections of a user's data over db,
 // in the order XEP-0227 export writes them (package portable): roster and
 // pending requests, vCard, private XML, offline messages, block list, last
-// activity. A stored feature added here is exported and imported.
+// activity, message archive (Parley's own element: XEP-0227 has none), PEP
+// nodes. A stored feature added here is exported and imported.
 func UserData(db *storage.DB) []module.UserData {
 	return []module.UserData{
 		roster.NewUserData(db),
@@ -23,5 +26,7 @@ func UserData(db *storage.DB) []module.UserData {
 		offline.NewUserData(db),
 		blocking.NewUserData(db),
 		lastactivity.NewUserData(db),
+		mam.NewUserData(db),
+		pubsub.NewUserData(db),
 	}
 }

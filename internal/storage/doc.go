@@ -18,8 +18,13 @@
 // It hides the SQL differences between engines behind a small dialect
 // table (placeholder style, upsert syntax, which errors to retry) so that
 // the stores built on it write portable SQL: see DB.Rebind and DB.Upsert.
-// It also provides two shared stores, Records (small per-user keyed
-// records) and Queue (per-user ordered queues), the stored-XML codec, an
+// It also provides three shared stores, Records (small per-user keyed
+// records), Queue (per-user ordered queues) and Archive (the XEP-0313
+// message archive of any owner JID: server-assigned time-ordered ids,
+// filtered and paged queries, purge and retention, and appends made
+// durable by group commit: one committer goroutine writes every waiting
+// append in one transaction, on SQLite with synchronous=FULL), the
+// stored-XML codec, an
 // online backup of SQLite databases (DB.Backup), and a cache of prepared
 // statements for the stores' fixed queries (DB.Query, QueryRow, Exec and,
 // inside InTx, TxStmt), which spares the hot paths (a login's reads)

@@ -11,6 +11,8 @@ import (
 	"math/rand/v2"
 	"path"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -34,6 +36,13 @@ type DB struct {
 	// stmts caches the prepared statements of Query, QueryRow, Exec and
 	// TxStmt.
 	stmts stmtCache
+	// archive is the message archive and its committer, made on first
+	// use (see DB.Archive) and stopped by Close.
+	archive     atomic.Pointer[Archive]
+	archiveOnce sync.Once
+	// sqliteDSN is the SQLite connection string, for the archive's own
+	// writer connection ("" on the other engines).
+	sqliteDSN string
 }
 
 // Open opens the database that cfg.Storage selects and applies any pending
@@ -93,6 +102,7 @@ func openDB(ctx context.Context, cfg config.Config) (*DB, error) {
 	}
 	db := &DB{sql: sqlDB, d: d, desc: desc, migrator: p, retryTimeout: retry, log: slog.With("storage", d.name)}
 	if d.name == "sqlite" {
+		db.sqliteDSN, _ = sqliteDSN(cfg) // succeeded in d.open
 		var mode string
 		if err := sqlDB.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err == nil && !strings.EqualFold(mode, "wal") {
 			db.log.Warn("storage: SQLite is not in WAL mode; the CLI and the server may block each other", "journal_mode", mode)
@@ -196,6 +206,9 @@ func (db *DB) Describe() string { return db.desc }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if a := db.archive.Load(); a != nil {
+		a.stop()
+	}
 	db.closeStmts()
 	if err := db.sql.Close(); err != nil {
 		return fmt.Errorf("storage: close: %w", err)

@@ -14,9 +14,11 @@ package stream
 
 // Namespaces of the stream layer.
 const (
-	NSStream  = "http://etherx.jabber.org/streams"    // the stream element (RFC 6120 §4.8.1)
-	NSStreams = "urn:ietf:params:xml:ns:xmpp-streams" // stream error conditions (§4.9.3)
-	NSFraming = "urn:ietf:params:xml:ns:xmpp-framing" // <open/> and <close/> over WebSocket (RFC 7395)
-	NSClient  = "jabber:client"                       // the content namespace of client streams
-	NSServer  = "jabber:server"                       // the content namespace of server-to-server streams
+	NSStream    = "http://etherx.jabber.org/streams"    // the stream element (RFC 6120 §4.8.1)
+	NSStreams   = "urn:ietf:params:xml:ns:xmpp-streams" // stream error conditions (§4.9.3)
+	NSFraming   = "urn:ietf:params:xml:ns:xmpp-framing" // <open/> and <close/> over WebSocket (RFC 7395)
+	NSClient    = "jabber:client"                       // the content namespace of client streams
+	NSServer    = "jabber:server"                       // the content namespace of server-to-server streams
+	NSDialback  = "jabber:server:dialback"              // Server Dialback elements, prefix db (XEP-0220)
+	NSComponent = "jabber:component:accept"             // the content namespace of component streams (XEP-0114)
 )

@@ -17,6 +17,9 @@ type Header struct {
 	ID        string // the stream id, fresh for every stream (§4.7.3)
 	From      string // our domain
 	To        string // the peer's address, when it gave a valid one
+	// Dialback declares the db prefix for Server Dialback (XEP-0220
+	// §2.1.1) on a server-to-server stream.
+	Dialback bool
 }
 
 // Close is the closing tag of a stream (§4.4).
@@ -27,6 +30,9 @@ func (h Header) AppendXML(b []byte) []byte {
 	b = append(b, "<?xml version='1.0'?><stream:stream xmlns='"...)
 	b = append(b, h.ContentNS...)
 	b = append(b, "' xmlns:stream='"+NSStream+"'"...)
+	if h.Dialback {
+		b = append(b, " xmlns:db='"+NSDialback+"'"...)
+	}
 	b = appendAttr(b, "id", h.ID)
 	b = appendAttr(b, "from", h.From)
 	b = appendAttr(b, "to", h.To)

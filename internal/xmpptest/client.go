@@ -77,6 +77,7 @@ type Client struct {
 	JID    mjid.JID
 	In     chan Stanza
 	served chan error
+	answer func(Stanza) string
 }
 
 // DialOptions say how a client connects.
@@ -88,6 +89,10 @@ type DialOptions struct {
 	// TeeOut, if set, gets a copy of everything the client writes (its
 	// XML, SASL included, before TLS encrypts it).
 	TeeOut io.Writer
+	// Answer, if set, is asked for the reply (raw XML) to each iq get or
+	// set the client receives; "" leaves it to mellium, which answers
+	// service-unavailable. The stanza still arrives on In.
+	Answer func(Stanza) string
 }
 
 // Dial connects user (a bare JID string) with password over STARTTLS and
@@ -146,7 +151,7 @@ func DialAddr(t testing.TB, addr, user, password string, o DialOptions) (*Client
 		conn.Close()
 		return nil, err
 	}
-	c := &Client{S: sess, JID: sess.LocalAddr(), In: make(chan Stanza, 256), served: make(chan error, 1)}
+	c := &Client{S: sess, JID: sess.LocalAddr(), In: make(chan Stanza, 256), served: make(chan error, 1), answer: o.Answer}
 	t.Cleanup(func() { c.Close() })
 	if !o.NoServe {
 		go func() { c.served <- sess.Serve(xmpp.HandlerFunc(c.handle)) }()
@@ -158,6 +163,13 @@ func (c *Client) handle(t xmlstream.TokenReadEncoder, start *xml.StartElement) e
 	st, err := readStanza(xmlstream.MultiReader(xmlstream.Token(*start), t))
 	if err != nil {
 		return err
+	}
+	if typ := st.Attr("type"); c.answer != nil && st.XMLName.Local == "iq" && (typ == "get" || typ == "set") {
+		if reply := c.answer(st); reply != "" {
+			if _, err := xmlstream.Copy(t, xml.NewDecoder(strings.NewReader(reply))); err != nil {
+				return err
+			}
+		}
 	}
 	select {
 	case c.In <- st:

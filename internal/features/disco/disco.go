@@ -36,9 +36,13 @@ func (m *Module) Register(reg *module.Registry) {
 	reg.IQ(module.Account, stanza.Get, NSItems, "query", m.items)
 }
 
-func (m *Module) serverInfo(_ context.Context, iq stanza.IQ) (*stanza.Element, error) {
-	if iq.Payload.Attr("node") != "" {
-		return nil, stanza.NewError(stanza.ItemNotFound)
+func (m *Module) serverInfo(ctx context.Context, iq stanza.IQ) (*stanza.Element, error) {
+	if node := iq.Payload.Attr("node"); node != "" {
+		n, ok := m.reg.Node(ctx, iq.From, iq.To.Domain(), node)
+		if !ok {
+			return nil, stanza.NewError(stanza.ItemNotFound)
+		}
+		return infoResult(n.Identities, n.Features).SetAttr("node", node), nil
 	}
 	return infoResult(m.reg.Identities(), m.reg.Features()), nil
 }
@@ -47,19 +51,36 @@ func (m *Module) accountInfo(_ context.Context, iq stanza.IQ) (*stanza.Element, 
 	if iq.Payload.Attr("node") != "" {
 		return nil, stanza.NewError(stanza.ItemNotFound)
 	}
-	ids := []module.Identity{{Category: "account", Type: "registered"}}
+	ids := append([]module.Identity{{Category: "account", Type: "registered"}}, m.reg.AccountIdentities()...)
 	return infoResult(ids, m.reg.AccountFeatures()), nil
 }
 
-func (m *Module) items(_ context.Context, iq stanza.IQ) (*stanza.Element, error) {
-	if iq.Payload.Attr("node") != "" {
-		return nil, stanza.NewError(stanza.ItemNotFound)
-	}
+func (m *Module) items(ctx context.Context, iq stanza.IQ) (*stanza.Element, error) {
 	q := stanza.New(NSItems, "query")
-	if !iq.To.IsDomain() {
-		return q, nil // accounts list no items
+	items := []module.DiscoItem(nil)
+	switch node := iq.Payload.Attr("node"); {
+	case node != "" && iq.To.IsDomain():
+		n, ok := m.reg.Node(ctx, iq.From, iq.To.Domain(), node)
+		if !ok {
+			return nil, stanza.NewError(stanza.ItemNotFound)
+		}
+		q.SetAttr("node", node)
+		items = n.Items
+	case node != "":
+		return nil, stanza.NewError(stanza.ItemNotFound)
+	case !iq.To.IsDomain():
+		account := iq.From.Bare()
+		if !iq.To.IsZero() {
+			account = iq.To.Bare()
+		}
+		var err error
+		if items, err = m.reg.ItemsOf(ctx, account, iq.From); err != nil {
+			return nil, err
+		}
+	default:
+		items = m.reg.Items(iq.To.Domain())
 	}
-	for _, it := range m.reg.Items(iq.To.Domain()) {
+	for _, it := range items {
 		el := stanza.New(NSItems, "item").SetAttr("jid", it.JID)
 		if it.Node != "" {
 			el.SetAttr("node", it.Node)

@@ -83,13 +83,20 @@ func TestDisco(t *testing.T) {
 	}
 
 	res, r = query(t, alice, "localhost", nsItems, "")
-	if res.Attr("type") != "result" || len(r.Items.Items) != 1 || r.Items.Items[0].JID != "conference.localhost" {
+	var items []string
+	for _, it := range r.Items.Items {
+		items = append(items, it.JID)
+	}
+	slices.Sort(items)
+	if res.Attr("type") != "result" || !slices.Equal(items, []string{"conference.localhost", "pubsub.localhost"}) {
 		t.Errorf("server items: %s", res.Inner)
 	}
 
 	for _, acct := range []string{"alice@localhost", "bob@localhost"} {
 		res, r = query(t, alice, acct, nsInfo, "")
-		if res.Attr("type") != "result" || len(r.Info.Identities) != 1 || r.Info.Identities[0].Category != "account" || r.Info.Identities[0].Type != "registered" {
+		// account/registered, and pubsub/pep (XEP-0163 §4).
+		if res.Attr("type") != "result" || len(r.Info.Identities) != 2 || r.Info.Identities[0].Category != "account" || r.Info.Identities[0].Type != "registered" ||
+			r.Info.Identities[1].Category != "pubsub" || r.Info.Identities[1].Type != "pep" {
 			t.Errorf("info of %s: %s", acct, res.Inner)
 		}
 		if fs := r.features(); !slices.Contains(fs, nsInfo) || !slices.Contains(fs, "vcard-temp") || slices.Contains(fs, "urn:xmpp:carbons:2") {

@@ -219,7 +219,7 @@ func (r *room) apply(ctx context.Context, from jid.JID, changes []change) {
 	affsChanged := false
 	for _, c := range changes {
 		if !c.isAff {
-			if r.byJID[c.target.real] != c.target {
+			if r.byNick[c.target.nick] != c.target {
 				continue // already gone by an earlier item
 			}
 			if c.role == RoleNone {

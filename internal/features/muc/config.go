@@ -238,7 +238,7 @@ func (c RoomConfig) features() []string {
 		pick(c.NonAnonymous(), "muc_nonanonymous", "muc_semianonymous"),
 		pick(c.PasswordProtected, "muc_passwordprotected", "muc_unsecured"),
 		pick(c.Moderated, "muc_moderated", "muc_unmoderated"),
-		nsStanzaID, nsOccupant,
+		nsStanzaID, nsOccupant, nsSelfPing, nsIQRegister, NSRequest,
 	}
 }
 

@@ -41,7 +41,7 @@ func (s *Service) serviceIQ(ctx context.Context, from, to jid.JID, el *stanza.El
 	case nsDiscoInfo:
 		q := stanza.New(nsDiscoInfo, "query").Append(
 			stanza.New(nsDiscoInfo, "identity").SetAttr("category", "conference").SetAttr("type", "text").SetAttr("name", "Group chat"))
-		for _, f := range []string{nsDiscoInfo, nsDiscoItem, NS, nsStanzaID, nsOccupant} {
+		for _, f := range []string{nsDiscoInfo, nsDiscoItem, NS, nsStanzaID, nsOccupant, nsSelfPing} {
 			q.Append(stanza.New(nsDiscoInfo, "feature").SetAttr("var", f))
 		}
 		return s.reply(ctx, from, to, el, q)
@@ -89,37 +89,50 @@ func (r *room) displayName() string {
 	return r.jid.Local()
 }
 
-// roomIQ answers iqs to a room: discovery, owner and admin queries.
+// roomIQ answers iqs to a room: discovery, registration, owner and admin
+// queries. The answer goes out once what the iq changed is stored.
 func (s *Service) roomIQ(ctx context.Context, from, to jid.JID, el *stanza.Element) error {
 	p, err := iqRequest(el)
 	if p == nil {
 		return err
 	}
+	if p.Space == NSMAM && p.Local == "query" {
+		return s.mamQuery(ctx, from, to, el, p)
+	}
 	r, err := s.lockRoom(to, from)
 	if err != nil {
 		return err
 	}
-	defer r.mu.Unlock()
-	get := el.Attr("type") == stanza.Get
-	var payload *stanza.Element
-	switch {
-	case p.Local != "query":
-		err = stanza.NewError(stanza.ServiceUnavailable)
-	case p.Space == nsDiscoInfo && get:
-		payload, err = r.discoInfo(p)
-	case p.Space == nsDiscoItem && get:
-		payload = stanza.New(nsDiscoItem, "query") // occupants are not listed (§6.5)
-	case p.Space == NSOwner:
-		payload, err = r.ownerQuery(ctx, from, p, get)
-	case p.Space == NSAdmin:
-		payload, err = r.adminQuery(ctx, from, p, get)
-	default:
-		err = stanza.NewError(stanza.ServiceUnavailable)
-	}
-	if err != nil {
+	payload, err := r.roomQuery(ctx, from, p, el.Attr("type") == stanza.Get)
+	if err = r.unlock(ctx, err); err != nil {
 		return err
 	}
 	return s.reply(ctx, from, to, el, payload)
+}
+
+// roomQuery answers the payload of an iq to the room (r.mu held).
+func (r *room) roomQuery(ctx context.Context, from jid.JID, p *stanza.Element, get bool) (*stanza.Element, error) {
+	switch {
+	case p.Local != "query":
+		return nil, stanza.NewError(stanza.ServiceUnavailable)
+	case p.Space == nsDiscoInfo && get && p.Attr("node") == "x-roomuser-item":
+		return r.reservedNick(from), nil
+	case p.Space == nsDiscoInfo && get:
+		return r.discoInfo(p)
+	case p.Space == nsDiscoItem && get:
+		return stanza.New(nsDiscoItem, "query"), nil // occupants are not listed (§6.5)
+	case p.Space == NSOwner:
+		return r.ownerQuery(ctx, from, p, get)
+	case p.Space == NSAdmin:
+		return r.adminQuery(ctx, from, p, get)
+	case p.Space == nsIQRegister:
+		res, err := r.registerQuery(from, p, get)
+		if err == nil && !get {
+			r.save(ctx)
+		}
+		return res, err
+	}
+	return nil, stanza.NewError(stanza.ServiceUnavailable)
 }
 
 // discoInfo describes the room (§6.4) with the muc#roominfo form.
@@ -129,7 +142,11 @@ func (r *room) discoInfo(p *stanza.Element) (*stanza.Element, error) {
 	}
 	q := stanza.New(nsDiscoInfo, "query").Append(
 		stanza.New(nsDiscoInfo, "identity").SetAttr("category", "conference").SetAttr("type", "text").SetAttr("name", r.displayName()))
-	for _, f := range append([]string{nsDiscoInfo, nsDiscoItem}, r.cfg.features()...) {
+	feats := append([]string{nsDiscoInfo, nsDiscoItem}, r.cfg.features()...)
+	if r.svc.archiving(r) {
+		feats = append(feats, NSMAM)
+	}
+	for _, f := range feats {
 		q.Append(stanza.New(nsDiscoInfo, "feature").SetAttr("var", f))
 	}
 	f := newForm("result", NSRoomInfo, "")
@@ -155,6 +172,8 @@ func (r *room) iqToOccupant(ctx context.Context, from, to jid.JID, el *stanza.El
 		return nil
 	case sender == nil:
 		return errorf(stanza.NotAcceptable, "only occupants may send iqs to occupants")
+	case r.selfPing(ctx, from, to, el):
+		return nil
 	case target == nil && answer:
 		return nil
 	case target == nil:
@@ -162,6 +181,6 @@ func (r *room) iqToOccupant(ctx context.Context, from, to jid.JID, el *stanza.El
 	}
 	fwd := el.Copy()
 	fwd.SetAttr("from", sender.nickStr)
-	r.send(ctx, target.real, target.realStr, fwd)
+	r.send(ctx, target.real, target.realStr, fwd) // the shown session answers
 	return nil
 }

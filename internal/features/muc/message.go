@@ -23,17 +23,31 @@ func (s *Service) toRoom(ctx context.Context, from, to jid.JID, el *stanza.Eleme
 	if err != nil {
 		return err
 	}
-	defer r.mu.Unlock()
+	return r.unlock(ctx, r.roomMessage(ctx, from, el))
+}
+
+// roomMessage handles a message to the room's bare JID (r.mu held):
+// groupchat, mediated invitations and declines (§7.8.2), voice requests
+// and their approval (§8.6).
+func (r *room) roomMessage(ctx context.Context, from jid.JID, el *stanza.Element) error {
 	switch el.Attr("type") {
 	case "groupchat":
 		return r.groupchat(ctx, from, el)
 	case stanza.TypeError:
 		return nil
 	}
-	if x := el.Child(NSUser, "x"); x != nil && x.Child(NSUser, "invite") != nil {
-		return r.invite(ctx, from, x)
+	if x := el.Child(NSUser, "x"); x != nil {
+		switch {
+		case x.Child(NSUser, "invite") != nil:
+			return r.invite(ctx, from, x)
+		case x.Child(NSUser, "decline") != nil:
+			return r.decline(ctx, from, x.Child(NSUser, "decline"))
+		}
 	}
-	return errorf(stanza.BadRequest, "only groupchat messages and invitations go to the room")
+	if f := el.Child(nsData, "x"); f != nil && formType(f) == NSRequest {
+		return r.voiceForm(ctx, from, f)
+	}
+	return errorf(stanza.BadRequest, "only groupchat messages, invitations, declines and voice requests go to the room")
 }
 
 // invite forwards mediated invitations from an occupant (§7.8.2): the
@@ -111,15 +125,16 @@ func (r *room) groupchat(ctx context.Context, from jid.JID, el *stanza.Element) 
 		return errorf(stanza.NotAcceptable, "only occupants may send messages to the room")
 	case o.role < RoleParticipant:
 		return errorf(stanza.Forbidden, "visitors have no voice in this moderated room")
+	case !o.rate.allow(stampNow(), r.svc.cfg.MessageRate, r.svc.cfg.MessageBurst):
+		mRateLimited.Inc()
+		return errorf(stanza.ResourceConstraint,
+			"you are sending messages too fast (at most %g a second); wait and send again", r.svc.cfg.MessageRate)
 	}
 	subj := el.Child("", "subject")
 	if subj != nil && el.Child("", "body") == nil && el.Child("", "thread") == nil {
 		return r.changeSubject(ctx, o, el, subj.Text())
 	}
-	m := r.stamp(el, o)
-	r.hist.add(m, stampNow())
-	r.fanOut(ctx, m)
-	return nil
+	return r.keep(ctx, r.stamp(el, o), o)
 }
 
 // stamp turns a client's message into the room's: from the nickname,
@@ -142,18 +157,19 @@ func (r *room) stamp(el *stanza.Element, o *occupant) *stanza.Element {
 		}
 		m.Children = append(m.Children, n)
 	}
-	m.Append(stanza.New(nsStanzaID, "stanza-id").SetAttr("by", r.jidStr).SetAttr("id", r.svc.newID()),
-		stanza.New(nsOccupant, "occupant-id").SetAttr("id", o.occID))
+	m.Append(stanza.New(nsOccupant, "occupant-id").SetAttr("id", o.occID))
 	return m
 }
 
 // fanOut delivers m to every occupant (r.mu held: one order per room).
 // The same element goes to every local recipient with only 'to' changed.
 func (r *room) fanOut(ctx context.Context, m *stanza.Element) {
+	n := 0
 	for _, rc := range r.list {
-		r.send(ctx, rc.real, rc.realStr, m)
+		r.sendOcc(ctx, rc, m)
+		n += len(rc.members)
 	}
-	mDeliveries.Add(float64(len(r.list)))
+	mDeliveries.Add(float64(n))
 	m.RemoveAttr("to")
 }
 
@@ -164,6 +180,7 @@ func (r *room) changeSubject(ctx context.Context, o *occupant, el *stanza.Elemen
 	}
 	r.subject, r.subjectBy = subject, o.nick
 	m := r.stamp(el, o)
+	m.Append(stanza.New(nsStanzaID, "stanza-id").SetAttr("by", r.jidStr).SetAttr("id", r.svc.newID()))
 	r.fanOut(ctx, m)
 	r.save(ctx)
 	return nil
@@ -181,11 +198,10 @@ func (s *Service) toOccupant(ctx context.Context, from, to jid.JID, el *stanza.E
 		}
 		return err
 	}
-	defer r.mu.Unlock()
 	if el.Local == stanza.KindIQ {
-		return r.iqToOccupant(ctx, from, to, el)
+		return r.unlock(ctx, r.iqToOccupant(ctx, from, to, el))
 	}
-	return r.privateMessage(ctx, from, to, el)
+	return r.unlock(ctx, r.privateMessage(ctx, from, to, el))
 }
 
 // privateMessage forwards a message to one occupant (§7.5).
@@ -205,11 +221,8 @@ func (r *room) privateMessage(ctx context.Context, from, to jid.JID, el *stanza.
 		return errorf(stanza.Forbidden, "private messages are not allowed in this room")
 	}
 	m := r.stamp(el, sender)
-	m.RemoveChildren(func(c *stanza.Element) bool {
-		return c.Space == nsStanzaID && c.Local == "stanza-id" && c.Attr("by") == r.jidStr
-	})
 	m.Append(stanza.New(NSUser, "x"))
-	r.send(ctx, target.real, target.realStr, m)
+	r.sendOcc(ctx, target, m)
 	return nil
 }
 

@@ -45,6 +45,7 @@ func (r *room) configure(ctx context.Context, x *stanza.Element) error {
 	}
 	old, wasLocked := r.cfg, r.locked
 	r.cfg, r.locked = c, false
+	r.persistent.Store(c.Persistent)
 	switch {
 	case c.Persistent:
 		r.save(ctx)
@@ -69,7 +70,7 @@ func (r *room) configure(ctx context.Context, x *stanza.Element) error {
 			}
 		}
 	}
-	r.maybeVanish()
+	r.emptied()
 	return nil
 }
 
@@ -83,7 +84,7 @@ func (r *room) notify(ctx context.Context, codes ...int) {
 	m := stanza.New(stanza.NSClient, stanza.KindMessage).SetAttr("from", r.jidStr).SetAttr("type", "groupchat").
 		SetAttr("id", r.svc.newID()).Append(x)
 	for _, o := range r.list {
-		r.send(ctx, o.real, o.realStr, m)
+		r.sendOcc(ctx, o, m)
 	}
 }
 
@@ -104,7 +105,7 @@ func (r *room) destroy(ctx context.Context, d *stanza.Element) {
 		p := stanza.New(stanza.NSClient, stanza.KindPresence).SetAttr("from", o.nickStr).SetAttr("type", "unavailable")
 		p.Append(stanza.New(NSUser, "x").Append(
 			stanza.New(NSUser, "item").SetAttr("affiliation", "none").SetAttr("role", "none"), ud))
-		r.send(ctx, o.real, o.realStr, p)
+		r.sendOcc(ctx, o, p)
 		r.removeOccupant(o)
 	}
 	if r.cfg.Persistent {

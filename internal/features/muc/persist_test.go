@@ -7,16 +7,34 @@ import (
 	"time"
 
 	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/storage/storagetest"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
-// TestPersistentRoomSurvivesRestart: a persistent room keeps its
-// configuration, subject and affiliations across a restart on the same
-// data directory; a temporary one does not come back, and a destroyed
-// persistent room is gone for good.
+// TestPersistentRoomSurvivesRestart: on each storage engine, a persistent
+// room keeps its configuration, subject, affiliations, registrations and
+// occupant ids across a restart; a temporary one does not come back, and
+// a destroyed persistent room is gone for good.
 func TestPersistentRoomSurvivesRestart(t *testing.T) {
-	dir := t.TempDir()
-	onDir := func(c *config.Config) { c.DataDir = dir }
+	for _, driver := range storagetest.Drivers {
+		t.Run(driver, func(t *testing.T) { testPersistentRoom(t, driver) })
+	}
+}
+
+// onEngine returns an option that puts the server's storage on a fresh
+// database of driver (kept across restarts within the test).
+func onEngine(t *testing.T, driver string, more func(*config.Config)) xmpptest.Option {
+	st := storagetest.Config(t, driver)
+	return func(c *config.Config) {
+		c.DataDir, c.Storage = st.DataDir, st.Storage
+		if more != nil {
+			more(c)
+		}
+	}
+}
+
+func testPersistentRoom(t *testing.T, driver string) {
+	onDir := onEngine(t, driver, nil)
 	e := &env{srv: xmpptest.Start(t, onDir), users: map[string]*xmpptest.Client{}}
 	alice, _ := e.add(t, "alice"), e.add(t, "bob")
 	for _, r := range []string{"keep", "drop"} {
@@ -32,6 +50,15 @@ func TestPersistentRoomSurvivesRestart(t *testing.T) {
 			t.Fatalf("member: %s", res.Inner)
 		}
 	}
+	// bob registers with the kept room (a member already) and notes his
+	// occupant id there.
+	reg := e.users["bob"].IQ(t, `<iq type='set' id='r' to='`+room("keep")+`'><query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='submit'>`+
+		`<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#register</value></field>`+
+		`<field var='muc#register_roomnick'><value>Bee</value></field></x></query></iq>`)
+	if reg.Attr("type") != "result" {
+		t.Fatalf("register: %s", reg.Inner)
+	}
+	idBefore := occupantID(t, selfPresence(t, join(t, e.users["bob"], "keep", "Bee", ""), occ("keep", "Bee")))
 	alice.Send(t, `<message to='`+room("keep")+`' type='groupchat'><subject>Kept subject</subject></message>`)
 	alice.Expect(t, wait, "subject", isMessage(occ("keep", "A"), "Kept subject"))
 	res := alice.IQ(t, `<iq type='set' id='d' to='`+room("drop")+`'><query xmlns='http://jabber.org/protocol/muc#owner'><destroy/></query></iq>`)
@@ -52,12 +79,20 @@ func TestPersistentRoomSurvivesRestart(t *testing.T) {
 	if !strings.Contains(list.Inner, room("keep")) || strings.Contains(list.Inner, room("drop")) || strings.Contains(list.Inner, room("temp")) {
 		t.Fatalf("rooms after restart: %s", list.Inner)
 	}
-	got := join(t, bob, "keep", "B", "") // a member of a members-only room
+	got := join(t, bob, "keep", "Bee", "") // a member of a members-only room
 	if last := got[len(got)-1]; !strings.Contains(last.Inner, "Kept subject") {
 		t.Errorf("subject after restart: %s", last.Inner)
 	}
-	if hasStatus(selfPresence(t, got, occ("keep", "B")), 201) {
+	self := selfPresence(t, got, occ("keep", "Bee"))
+	if hasStatus(self, 201) {
 		t.Error("the stored room was created anew")
+	}
+	if id := occupantID(t, self); id != idBefore {
+		t.Errorf("occupant id changed across the restart: %q, was %q", id, idBefore)
+	}
+	regd := bob.IQ(t, `<iq type='get' id='rq' to='`+room("keep")+`'><query xmlns='jabber:iq:register'/></iq>`)
+	if !strings.Contains(regd.Inner, "<registered") || !strings.Contains(regd.Inner, "Bee") {
+		t.Errorf("registration after restart: %s", regd.Inner)
 	}
 	form := alice.IQ(t, `<iq type='get' id='f' to='`+room("keep")+`'><query xmlns='http://jabber.org/protocol/muc#owner'/></iq>`)
 	if !strings.Contains(form.Inner, "Kept keep") {
@@ -70,4 +105,16 @@ func TestPersistentRoomSurvivesRestart(t *testing.T) {
 	carol := e.add(t, "carol")
 	carol.Send(t, `<presence to='`+occ("keep", "C")+`'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
 	carol.Expect(t, wait, "registration-required", isError("registration-required"))
+}
+
+// occupantID returns the XEP-0421 id of a presence.
+func occupantID(t *testing.T, s xmpptest.Stanza) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(s.Inner, "urn:xmpp:occupant-id:0")
+	_, rest, ok2 := strings.Cut(rest, `id="`)
+	id, _, ok3 := strings.Cut(rest, `"`)
+	if !ok || !ok2 || !ok3 || id == "" {
+		t.Fatalf("no occupant id in %s", s.Inner)
+	}
+	return id
 }

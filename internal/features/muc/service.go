@@ -41,7 +41,31 @@ type Config struct {
 	// the configuration was validated).
 	Create string
 	Admins []string
+	// MaxRoomsPerUser bounds the live rooms one user (bare JID) created;
+	// 0 is no limit. Admins are exempt.
+	MaxRoomsPerUser int
+	// MessageRate is the groupchat messages per second one occupant may
+	// send, with bursts of MessageBurst; 0 is no limit.
+	MessageRate  float64
+	MessageBurst int
+	// HistoryBytes bounds one room's history cache, HistoryTotalBytes the
+	// caches of all rooms together (serialised bytes); 0 takes the
+	// defaults.
+	HistoryBytes      int
+	HistoryTotalBytes int64
+	// Archive, when set, archives the groupchat messages of persistent
+	// rooms (XEP-0313 on the room JID) and serves history from it.
+	Archive *storage.Archive
+	// MAMPageSize is the default and MAMMaxPage the largest page of a
+	// room archive query; 0 takes 50 and 250.
+	MAMPageSize, MAMMaxPage int
 }
+
+// Defaults of the history budget.
+const (
+	DefaultHistoryBytes      = 64 << 10
+	DefaultHistoryTotalBytes = 64 << 20
+)
 
 // Service is the MUC component for one or more service domains.
 type Service struct {
@@ -65,9 +89,13 @@ type Service struct {
 	jmu    sync.Mutex
 	joined map[jid.JID]map[*room]struct{}
 
+	// created counts the live rooms each user created (guarded by mu).
+	created map[jid.JID]int
+	cache   *historyCache
+	archive *storage.Archive
+
 	idPrefix string
 	idSeq    atomic.Uint64
-	occKey   []byte // keys occupant ids (XEP-0421)
 }
 
 // New returns the service; Register adds it to the host.
@@ -78,12 +106,25 @@ func New(c Config) *Service {
 	if c.Subdomain == "" {
 		c.Subdomain = "conference"
 	}
+	if c.HistoryBytes <= 0 {
+		c.HistoryBytes = DefaultHistoryBytes
+	}
+	if c.HistoryTotalBytes <= 0 {
+		c.HistoryTotalBytes = DefaultHistoryTotalBytes
+	}
 	s := &Service{
 		cfg: c, log: c.Log.With("component", "muc"), host: c.Host,
 		admins: map[jid.JID]bool{}, domains: map[string]string{},
 		rooms: map[jid.JID]*room{}, joined: map[jid.JID]map[*room]struct{}{},
-		occKey: make([]byte, 32),
+		created: map[jid.JID]int{}, archive: c.Archive,
 	}
+	if s.cfg.MAMPageSize <= 0 {
+		s.cfg.MAMPageSize = 50
+	}
+	if s.cfg.MAMMaxPage < s.cfg.MAMPageSize {
+		s.cfg.MAMMaxPage = max(250, s.cfg.MAMPageSize)
+	}
+	s.cache = &historyCache{maxCount: c.HistorySize, maxBytes: c.HistoryBytes, maxTotal: c.HistoryTotalBytes, svc: s}
 	if c.DB != nil {
 		s.store = NewStore(c.DB)
 	}
@@ -95,7 +136,6 @@ func New(c Config) *Service {
 	for _, d := range c.Domains {
 		s.domains[c.Subdomain+"."+d] = d
 	}
-	rand.Read(s.occKey)
 	var p [6]byte
 	rand.Read(p[:])
 	s.idPrefix = base64.RawURLEncoding.EncodeToString(p[:]) + "-"
@@ -210,6 +250,29 @@ func (s *Service) addRoom(r *room) *room {
 	return r
 }
 
+// countCreated adds n to the rooms user created and reports whether that
+// stays within MaxRoomsPerUser (when it does not, nothing is added).
+func (s *Service) countCreated(user jid.JID, n int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n > 0 && s.cfg.MaxRoomsPerUser > 0 && !s.admins[user] && s.created[user]+n > s.cfg.MaxRoomsPerUser {
+		return false
+	}
+	s.created[user] += n
+	if s.created[user] <= 0 {
+		delete(s.created, user)
+	}
+	return true
+}
+
+// HistoryBytes returns the bytes the rooms' history caches hold together.
+func (s *Service) HistoryBytes() int64 { return s.cache.Bytes() }
+
+// archiving reports whether r's messages are archived (the archive is on
+// and r is persistent), so that its history can be read back after the
+// cache is released.
+func (s *Service) archiving(r *room) bool { return s.archive != nil && r.persistent.Load() }
+
 // dropRoom removes r from the table (r.mu held, r.gone set).
 func (s *Service) dropRoom(r *room) {
 	s.mu.Lock()
@@ -217,7 +280,13 @@ func (s *Service) dropRoom(r *room) {
 	if s.rooms[r.jid] == r {
 		delete(s.rooms, r.jid)
 		mRooms.Dec()
+		if !r.creator.IsZero() {
+			if s.created[r.creator]--; s.created[r.creator] <= 0 {
+				delete(s.created, r.creator)
+			}
+		}
 	}
+	r.hist.release()
 }
 
 // allRooms returns a snapshot of the rooms.
@@ -278,9 +347,9 @@ func (s *Service) sessionClosed(ctx context.Context, ev *module.Event) (bool, er
 	for _, r := range rooms {
 		r.mu.Lock()
 		if o := r.byJID[ev.Session]; o != nil {
-			r.leave(ctx, o, nil)
+			r.leaveSession(ctx, o, ev.Session, nil)
 		}
-		r.mu.Unlock()
+		r.unlock(ctx, nil)
 	}
 	return false, nil
 }
@@ -307,7 +376,18 @@ func (s *Service) ensureLoaded(ctx context.Context) error {
 			return fmt.Errorf("muc: load rooms of %s: %w", d, err)
 		}
 		for _, sr := range stored {
-			s.addRoom(s.restore(sr))
+			r, needSave := s.restore(sr)
+			s.addRoom(r)
+			if !r.creator.IsZero() {
+				s.countCreated(r.creator, 1)
+			}
+			if needSave {
+				r.mu.Lock()
+				r.save(ctx)
+				if err := r.unlock(ctx, nil); err != nil {
+					return fmt.Errorf("muc: store the occupant-id secret of %s: %w", r.jid, err)
+				}
+			}
 		}
 	}
 	s.mu.Lock()

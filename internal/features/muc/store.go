@@ -21,13 +21,22 @@ type StoredRoom struct {
 	SubjectBy    string
 	Affiliations map[jid.JID]Affiliation // never AffNone
 	Reasons      map[jid.JID]string
+	// Registrations are the registered bare JIDs with their reserved
+	// nicknames (§7.10, §7.12).
+	Registrations map[jid.JID]string
+	// Secret keys the room's occupant ids (XEP-0421); nil in a room
+	// stored before it existed.
+	Secret []byte
 }
 
-// Store keeps persistent rooms in the muc_rooms and muc_affiliations
-// tables.
+// Store keeps persistent rooms in the muc_rooms, muc_affiliations,
+// muc_registrations and muc_room_secrets tables.
 type Store struct {
 	db *storage.DB
-	q  struct{ upsert, delAffs, putAff, del, rooms, affs string }
+	q  struct {
+		upsert, delAffs, putAff, del, rooms, affs            string
+		delRegs, putReg, regs, putSecret, delSecret, secrets string
+	}
 }
 
 // NewStore returns the room store over db.
@@ -39,6 +48,12 @@ func NewStore(db *storage.DB) *Store {
 	s.q.del = db.Rebind("DELETE FROM muc_rooms WHERE service = ? AND name = ?")
 	s.q.rooms = db.Rebind("SELECT name, config, subject, subject_by FROM muc_rooms WHERE service = ? ORDER BY name")
 	s.q.affs = db.Rebind("SELECT name, jid, affiliation, reason FROM muc_affiliations WHERE service = ? ORDER BY name, jid")
+	s.q.delRegs = db.Rebind("DELETE FROM muc_registrations WHERE service = ? AND name = ?")
+	s.q.putReg = db.Rebind("INSERT INTO muc_registrations (service, name, jid, nick) VALUES (?, ?, ?, ?)")
+	s.q.regs = db.Rebind("SELECT name, jid, nick FROM muc_registrations WHERE service = ? ORDER BY name, jid")
+	s.q.putSecret = db.Upsert("muc_room_secrets", []string{"service", "name"}, []string{"secret"})
+	s.q.delSecret = db.Rebind("DELETE FROM muc_room_secrets WHERE service = ? AND name = ?")
+	s.q.secrets = db.Rebind("SELECT name, secret FROM muc_room_secrets WHERE service = ?")
 	return s
 }
 
@@ -64,7 +79,7 @@ func (s *Store) Save(ctx context.Context, r StoredRoom) error {
 				return err
 			}
 		}
-		return nil
+		return s.saveExtras(ctx, tx, r)
 	})
 	if err != nil {
 		return fmt.Errorf("muc: save %s: %w", r.Room, err)
@@ -75,11 +90,12 @@ func (s *Store) Save(ctx context.Context, r StoredRoom) error {
 // Delete removes a room and its affiliations.
 func (s *Store) Delete(ctx context.Context, room jid.JID) error {
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q.delAffs, room.Domain(), room.Local()); err != nil {
-			return err
+		for _, q := range []string{s.q.delAffs, s.q.delRegs, s.q.delSecret, s.q.del} {
+			if _, err := tx.ExecContext(ctx, q, room.Domain(), room.Local()); err != nil {
+				return err
+			}
 		}
-		_, err := tx.ExecContext(ctx, s.q.del, room.Domain(), room.Local())
-		return err
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("muc: delete %s: %w", room, err)
@@ -96,6 +112,9 @@ func (s *Store) Load(ctx context.Context, service string) ([]StoredRoom, error) 
 	}
 	if err := s.loadAffs(ctx, service, rooms); err != nil {
 		return nil, fmt.Errorf("muc: load affiliations of %s: %w", service, err)
+	}
+	if err := s.loadExtras(ctx, service, rooms); err != nil {
+		return nil, fmt.Errorf("muc: load registrations of %s: %w", service, err)
 	}
 	out := make([]StoredRoom, 0, len(rooms))
 	for _, r := range rooms {
@@ -115,7 +134,7 @@ func (s *Store) loadRooms(ctx context.Context, service string) (map[string]*Stor
 	for rows.Next() {
 		var name string
 		var cfg []byte
-		r := &StoredRoom{Affiliations: map[jid.JID]Affiliation{}, Reasons: map[jid.JID]string{}}
+		r := &StoredRoom{Affiliations: map[jid.JID]Affiliation{}, Reasons: map[jid.JID]string{}, Registrations: map[jid.JID]string{}}
 		if err := rows.Scan(&name, &cfg, &r.Subject, &r.SubjectBy); err != nil {
 			return nil, err
 		}
@@ -162,53 +181,61 @@ func sortRooms(rs []StoredRoom) {
 	slices.SortFunc(rs, func(a, b StoredRoom) int { return strings.Compare(a.Room.Local(), b.Room.Local()) })
 }
 
-// snapshot is what Save needs of r (r.mu held).
-func (r *room) snapshot() StoredRoom {
-	sr := StoredRoom{Room: r.jid, Config: r.cfg, Subject: r.subject, SubjectBy: r.subjectBy,
-		Affiliations: make(map[jid.JID]Affiliation, len(r.affs)), Reasons: make(map[jid.JID]string, len(r.reasons))}
-	for j, a := range r.affs {
-		sr.Affiliations[j] = a
+// saveExtras replaces a room's registrations and stores its secret.
+func (s *Store) saveExtras(ctx context.Context, tx *sql.Tx, r StoredRoom) error {
+	svc, name := r.Room.Domain(), r.Room.Local()
+	if _, err := tx.ExecContext(ctx, s.q.delRegs, svc, name); err != nil {
+		return err
 	}
-	for j, s := range r.reasons {
-		sr.Reasons[j] = s
+	for j, nick := range r.Registrations {
+		if _, err := tx.ExecContext(ctx, s.q.putReg, svc, name, j.String(), nick); err != nil {
+			return err
+		}
 	}
-	return sr
+	if len(r.Secret) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, s.q.putSecret, svc, name, r.Secret)
+	return err
 }
 
-// save stores a persistent room (r.mu held). A failure is logged: the
-// room keeps working in memory.
-func (r *room) save(ctx context.Context) {
-	if !r.cfg.Persistent || r.svc.store == nil {
-		return
+// loadExtras adds the registrations and secrets to loaded rooms.
+func (s *Store) loadExtras(ctx context.Context, service string, rooms map[string]*StoredRoom) error {
+	rows, err := s.db.SQL().QueryContext(ctx, s.q.regs, service)
+	if err != nil {
+		return err
 	}
-	if err := r.svc.store.Save(ctx, r.snapshot()); err != nil {
-		r.svc.log.Error("storing room failed", "room", r.jidStr, "err", err)
+	defer rows.Close()
+	for rows.Next() {
+		var name, j, nick string
+		if err := rows.Scan(&name, &j, &nick); err != nil {
+			return err
+		}
+		user, err := jid.Parse(j)
+		if err != nil {
+			return fmt.Errorf("room %q: bad registered jid %q", name, j)
+		}
+		if r := rooms[name]; r != nil {
+			r.Registrations[user] = nick
+		}
 	}
-}
-
-// forget deletes a room that stopped being persistent or was destroyed.
-func (r *room) forget(ctx context.Context) {
-	if r.svc.store == nil {
-		return
+	if err := rows.Err(); err != nil {
+		return err
 	}
-	if err := r.svc.store.Delete(ctx, r.jid); err != nil {
-		r.svc.log.Error("deleting stored room failed", "room", r.jidStr, "err", err)
+	srows, err := s.db.SQL().QueryContext(ctx, s.q.secrets, service)
+	if err != nil {
+		return err
 	}
-}
-
-// restore builds the in-memory room of a stored one.
-func (s *Service) restore(sr StoredRoom) *room {
-	r := s.newRoom(sr.Room)
-	r.cfg, r.subject, r.subjectBy = sr.Config, sr.Subject, sr.SubjectBy
-	r.cfg.Persistent = true
-	if r.cfg.MaxUsers <= 0 || r.cfg.MaxUsers > s.cfg.MaxOccupants {
-		r.cfg.MaxUsers = s.cfg.MaxOccupants
+	defer srows.Close()
+	for srows.Next() {
+		var name string
+		var secret []byte
+		if err := srows.Scan(&name, &secret); err != nil {
+			return err
+		}
+		if r := rooms[name]; r != nil {
+			r.Secret = secret
+		}
 	}
-	for j, a := range sr.Affiliations {
-		r.affs[j] = a
-	}
-	for j, reason := range sr.Reasons {
-		r.reasons[j] = reason
-	}
-	return r
+	return srows.Err()
 }

@@ -2,6 +2,7 @@ package muc
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,13 +13,13 @@ import (
 
 func TestHistoryPick(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	h := newHistory(3)
+	h := (&historyCache{maxCount: 3, maxBytes: 1 << 20, maxTotal: 1 << 30}).newHistory()
 	for i, b := range []string{"a", "bb", "ccc", "dddd"} { // "a" falls out of the ring
 		m := stanza.New(stanza.NSClient, "message").Append(stanza.New(stanza.NSClient, "body").AppendText(b))
-		h.add(m, t0.Add(time.Duration(i)*time.Minute))
+		h.add(m, t0.Add(time.Duration(i)*time.Minute), strconv.Itoa(i))
 	}
-	one := h.buf[0].chars
-	bodies := func(es []*entry) string {
+	one := h.entries[len(h.entries)-1].chars
+	bodies := func(es []entry) string {
 		var out []string
 		for _, e := range es {
 			out = append(out, e.el.ChildText("", "body"))
@@ -45,7 +46,7 @@ func TestHistoryPick(t *testing.T) {
 			}
 		})
 	}
-	if got := newHistory(0); len(got.pick(limits{maxChars: -1, maxStanzas: -1})) != 0 {
+	if got := (&historyCache{}).newHistory(); len(got.pick(limits{maxChars: -1, maxStanzas: -1})) != 0 {
 		t.Error("an empty history gave entries")
 	}
 }
@@ -188,6 +189,24 @@ func TestOddStanzas(t *testing.T) {
 		{"admin item with a bad jid", roomJID, el("iq type=set id=1").Append(stanza.New(NSAdmin, "query").Append(stanza.New(NSAdmin, "item").SetAttr("jid", "a@@b").SetAttr("affiliation", "member"))), stanza.JIDMalformed},
 		{"owner set without form", roomJID, el("iq type=set id=1").Append(stanza.New(NSOwner, "query")), stanza.BadRequest},
 		{"invite without to", roomJID, el("message id=1").Append(stanza.New(NSUser, "x").Append(stanza.New(NSUser, "invite"))), stanza.JIDMalformed},
+		{"decline without to", roomJID, el("message id=1").Append(stanza.New(NSUser, "x").Append(stanza.New(NSUser, "decline"))), stanza.JIDMalformed},
+		{"register set without a form", roomJID, el("iq type=set id=1").Append(stanza.New(nsIQRegister, "query")), stanza.BadRequest},
+		{"register with an empty nick", roomJID, el("iq type=set id=1").Append(stanza.New(nsIQRegister, "query").Append(
+			stanza.New(nsData, "x").SetAttr("type", "submit").Append(
+				stanza.New(nsData, "field").SetAttr("var", "FORM_TYPE").Append(stanza.New(nsData, "value").AppendText(NSRegister)),
+				stanza.New(nsData, "field").SetAttr("var", fRoomNick).Append(stanza.New(nsData, "value"))))), stanza.NotAcceptable},
+		{"voice request for a role other than participant", roomJID, el("message id=1").Append(stanza.New(nsData, "x").SetAttr("type", "submit").Append(
+			stanza.New(nsData, "field").SetAttr("var", "FORM_TYPE").Append(stanza.New(nsData, "value").AppendText(NSRequest)),
+			stanza.New(nsData, "field").SetAttr("var", "muc#role").Append(stanza.New(nsData, "value").AppendText("moderator")))), stanza.BadRequest},
+		{"voice approval naming an unknown nick", roomJID, el("message id=1").Append(stanza.New(nsData, "x").SetAttr("type", "submit").Append(
+			stanza.New(nsData, "field").SetAttr("var", "FORM_TYPE").Append(stanza.New(nsData, "value").AppendText(NSRequest)),
+			stanza.New(nsData, "field").SetAttr("var", "muc#roomnick").Append(stanza.New(nsData, "value").AppendText("ghost")),
+			stanza.New(nsData, "field").SetAttr("var", "muc#request_allow").Append(stanza.New(nsData, "value").AppendText("1")))), stanza.ItemNotFound},
+		{"voice approval with a bad boolean", roomJID, el("message id=1").Append(stanza.New(nsData, "x").SetAttr("type", "submit").Append(
+			stanza.New(nsData, "field").SetAttr("var", "FORM_TYPE").Append(stanza.New(nsData, "value").AppendText(NSRequest)),
+			stanza.New(nsData, "field").SetAttr("var", "muc#request_allow").Append(stanza.New(nsData, "value").AppendText("perhaps")))), stanza.BadRequest},
+		{"archive query to an unarchived room", roomJID, el("iq type=set id=1").Append(stanza.New(NSMAM, "query")), stanza.ServiceUnavailable},
+		{"ping to another occupant is forwarded", jid.MustParse(roomJID.String() + "/n1"), el("iq type=get id=1").Append(stanza.New(nsPing, "ping")), ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

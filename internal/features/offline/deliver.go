@@ -61,6 +61,7 @@ func idsThrough(items []storage.Item, last int64) []int64 {
 // far, and whether to go on.
 func (m *Module) deliverBatch(ctx context.Context, s module.Session, dec *storage.ElementDecoder, items []storage.Item, sent int) (last int64, _ int, more bool, _ error) {
 	owner := s.JID().Bare()
+	synced := m.cfg.Synced != nil && m.cfg.Synced(s)
 	for _, it := range items {
 		if max := m.cfg.MaxBurstBytes; max > 0 && sent > 0 && sent+len(it.Data) > max {
 			m.log.Info("offline backlog larger than one burst; the rest waits for the next login", "jid", s.JID())
@@ -70,6 +71,10 @@ func (m *Module) deliverBatch(ctx context.Context, s module.Session, dec *storag
 		if err != nil {
 			m.log.Error("dropping unreadable offline message", "jid", owner, "id", it.ID, "err", err)
 			last = it.ID
+			continue
+		}
+		if synced && archived(msg, owner) {
+			last = it.ID // the client fetches it from the archive
 			continue
 		}
 		sender, _ := jid.Parse(msg.Attr("from"))
@@ -97,6 +102,17 @@ func (m *Module) decode(dec *storage.ElementDecoder, it storage.Item) (*stanza.E
 		return nil, fmt.Errorf("offline: stored item %d is not one message", it.ID)
 	}
 	return els[0], nil
+}
+
+// archived reports whether msg carries the archive's stanza-id for owner
+// (XEP-0359: only the server adds one by the user's bare JID).
+func archived(msg *stanza.Element, owner jid.JID) bool {
+	for _, c := range msg.ChildElements() {
+		if c.Space == NSStanzaID && c.Local == "stanza-id" && c.Attr("by") == owner.String() {
+			return true
+		}
+	}
+	return false
 }
 
 // delay is the XEP-0203 stamp XEP-0160 §2 recommends.

@@ -14,6 +14,10 @@
 // Available hook), the queue is delivered to that resource in order, each
 // message with <delay xmlns='urn:xmpp:delay' from='DOMAIN' stamp='...'>
 // added, and removed from storage only once it was queued to the session.
+// A session that syncs with the message archive (Config.Synced, decided
+// by package mam: it queried the archive before its initial presence)
+// is not sent the queued messages the archive holds (they carry the
+// server's stanza-id by the user); those are removed, the rest delivered.
 // It advertises the "msgoffline" disco feature.
 //
 // It does not decide when a message is undeliverable (router), own the

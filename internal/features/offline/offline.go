@@ -21,6 +21,7 @@ const (
 	NSDelay      = "urn:xmpp:delay"
 	NSHints      = "urn:xmpp:hints"
 	NSChatStates = "http://jabber.org/protocol/chatstates"
+	NSStanzaID   = "urn:xmpp:sid:0"
 )
 
 // kind names the offline queue in storage.
@@ -44,6 +45,12 @@ type Config struct {
 	// messages are refused when stored and dropped when delivered. nil
 	// means nobody is blocked.
 	Blocked func(ctx context.Context, owner, sender jid.JID) (bool, error)
+	// Synced reports whether a session syncs with the message archive
+	// (XEP-0313; package mam says when): it is not sent the stored
+	// messages the archive has (those with the server's stanza-id by the
+	// user), which are dropped, only the others. nil means no session
+	// does.
+	Synced func(s module.Conn) bool
 }
 
 // Module stores and delivers offline messages.

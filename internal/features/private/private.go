@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
@@ -34,8 +35,43 @@ type Config struct {
 
 // Module answers jabber:iq:private gets and sets.
 type Module struct {
-	cfg  Config
-	recs *storage.Records
+	cfg     Config
+	recs    *storage.Records
+	changed ChangeHook
+}
+
+// ChangeHook is told, after the commit, of each fragment a user stored
+// through jabber:iq:private (XEP-0411 mirrors bookmarks into PEP).
+type ChangeHook func(ctx context.Context, user jid.JID, el *stanza.Element)
+
+// SetChangeHook installs the function told about stored fragments; the
+// server wires it before the listeners open.
+func (m *Module) SetChangeHook(h ChangeHook) { m.changed = h }
+
+// Fragment returns user's stored fragment {space}local, or nil.
+func (m *Module) Fragment(ctx context.Context, user jid.JID, space, local string) (*stanza.Element, error) {
+	rec, found, err := m.recs.Get(ctx, user, "{"+space+"}"+local)
+	if err != nil || !found {
+		return nil, err
+	}
+	els, err := storage.DecodeElements(rec.Data)
+	if err != nil || len(els) == 0 {
+		return nil, fmt.Errorf("private: stored {%s}%s of %s is unreadable: %v", space, local, user, err)
+	}
+	return els[0], nil
+}
+
+// PutFragment stores el for user, replacing the fragment of the same
+// name, within the module's limits; the change hook is not told.
+func (m *Module) PutFragment(ctx context.Context, user jid.JID, el *stanza.Element) error {
+	recs := records([]*stanza.Element{el})
+	if len(recs[0].Data) > m.cfg.MaxBytes {
+		return fmt.Errorf("private: %s is %d bytes; at most %d are stored", recs[0].Name, len(recs[0].Data), m.cfg.MaxBytes)
+	}
+	if err := m.recs.Put(ctx, user, recs, m.cfg.MaxItems); err != nil {
+		return fmt.Errorf("private: put for %s: %w", user, err)
+	}
+	return nil
 }
 
 // New returns the module.
@@ -150,6 +186,11 @@ func (m *Module) set(ctx context.Context, iq stanza.IQ) (*stanza.Element, error)
 		return nil, stanza.Errorf(stanza.Wait, stanza.ResourceConstraint, "at most %d private XML fragments are stored per user", m.cfg.MaxItems)
 	case err != nil:
 		return nil, fmt.Errorf("private: set for %s: %w", owner, err)
+	}
+	if m.changed != nil {
+		for _, c := range children {
+			m.changed(ctx, owner, c)
+		}
 	}
 	return nil, nil
 }

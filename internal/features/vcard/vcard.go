@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
@@ -48,6 +49,20 @@ func (m *Module) Register(reg *module.Registry) {
 	reg.AccountFeature(NS)
 	reg.IQ(module.Account, stanza.Get, NS, "vCard", m.get)
 	reg.IQ(module.Account, stanza.Set, NS, "vCard", m.set)
+}
+
+// VCard returns user's stored vCard, or nil when there is none (the
+// XEP-0153 avatar hash is computed from its PHOTO).
+func (m *Module) VCard(ctx context.Context, user jid.JID) (*stanza.Element, error) {
+	rec, found, err := m.recs.Get(ctx, user, "")
+	if err != nil || !found {
+		return nil, err
+	}
+	els, err := storage.DecodeElements(rec.Data)
+	if err != nil || len(els) != 1 {
+		return nil, fmt.Errorf("vcard: stored vCard of %s is unreadable: %v", user, err)
+	}
+	return els[0], nil
 }
 
 // get returns the vCard of the addressed account (the sender's own when

@@ -16,8 +16,9 @@ var mucCases = []Case{
 		cfg := muc.RoomConfig{Name: "Tëa", Persistent: true, MembersOnly: true, Whois: "anyone", MaxUsers: 20, AllowPM: "none",
 			PasswordProtected: true, Password: "pw"}
 		a := muc.StoredRoom{Room: roomA, Config: cfg, Subject: "Sübject", SubjectBy: "Nick",
-			Affiliations: map[jid.JID]muc.Affiliation{owner: muc.AffOwner, member: muc.AffMember, jid.MustParse("spam.example"): muc.AffOutcast},
-			Reasons:      map[jid.JID]string{member: "friend"}}
+			Affiliations:  map[jid.JID]muc.Affiliation{owner: muc.AffOwner, member: muc.AffMember, jid.MustParse("spam.example"): muc.AffOutcast},
+			Reasons:       map[jid.JID]string{member: "friend"},
+			Registrations: map[jid.JID]string{member: "Mëmber", owner: "O"}, Secret: []byte{0, 1, 2, 0xff, 0xfe}}
 		if err := s.Save(e.Ctx, a); err != nil {
 			t.Fatal(err)
 		}
@@ -32,17 +33,23 @@ var mucCases = []Case{
 		g := got[1] // sorted by name: "b", "tea"
 		if g.Room != roomA || g.Config != cfg || g.Subject != "Sübject" || g.SubjectBy != "Nick" ||
 			len(g.Affiliations) != 3 || g.Affiliations[member] != muc.AffMember ||
-			g.Affiliations[jid.MustParse("spam.example")] != muc.AffOutcast || g.Reasons[member] != "friend" {
+			g.Affiliations[jid.MustParse("spam.example")] != muc.AffOutcast || g.Reasons[member] != "friend" ||
+			len(g.Registrations) != 2 || g.Registrations[member] != "Mëmber" || string(g.Secret) != string(a.Secret) {
 			t.Errorf("loaded %+v", g)
+		}
+		if got[0].Secret != nil || len(got[0].Registrations) != 0 {
+			t.Errorf("a room stored without secret or registrations: %+v", got[0])
 		}
 		// Saving again replaces the affiliations.
 		a.Affiliations = map[jid.JID]muc.Affiliation{owner: muc.AffOwner}
+		a.Registrations = map[jid.JID]string{owner: "O2"}
 		a.Subject = ""
 		if err := s.Save(e.Ctx, a); err != nil {
 			t.Fatal(err)
 		}
 		got, _ = s.Load(e.Ctx, svc)
-		if len(got) != 2 || len(got[1].Affiliations) != 1 || got[1].Subject != "" {
+		if len(got) != 2 || len(got[1].Affiliations) != 1 || got[1].Subject != "" ||
+			len(got[1].Registrations) != 1 || got[1].Registrations[owner] != "O2" || string(got[1].Secret) != string(a.Secret) {
 			t.Errorf("after replace: %+v", got)
 		}
 		if err := s.Delete(e.Ctx, roomA); err != nil {

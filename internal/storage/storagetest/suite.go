@@ -69,7 +69,7 @@ type Case struct {
 // Cases is the suite, grouped by store. Later stores append their groups.
 func Cases() []Case {
 	var all []Case
-	for _, group := range [][]Case{accountCases, recordCases, queueCases, rosterCases, presenceCases, sharedGroupCases, mucCases, txCases} {
+	for _, group := range [][]Case{accountCases, recordCases, queueCases, rosterCases, presenceCases, sharedGroupCases, mucCases, adhocCases, archiveCases, pubsubCases, txCases} {
 		all = append(all, group...)
 	}
 	return all

@@ -1,0 +1,309 @@
+package mam
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/module"
+	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/storage"
+)
+
+// Form fields (§4.1, and #extended's after-id, before-id and ids).
+const (
+	fieldFormType = "FORM_TYPE"
+	fieldWith     = "with"
+	fieldStart    = "start"
+	fieldEnd      = "end"
+	fieldAfterID  = "after-id"
+	fieldBeforeID = "before-id"
+	fieldIDs      = "ids"
+)
+
+// maxIDs bounds the ids field.
+const maxIDs = 250
+
+// countLimit bounds the RSM <count/>: a query whose filters select more
+// messages gets no count (XEP-0059 makes it optional), so that no query
+// costs a scan of a huge archive.
+const countLimit = 10000
+
+// request is a parsed archive query.
+type request struct {
+	queryID string
+	q       storage.ArchiveQuery
+	flip    bool
+}
+
+// form answers a query get with the search form (§4.1.5).
+func (m *Module) form(_ context.Context, iq stanza.IQ) (*stanza.Element, error) {
+	if _, _, err := m.owner(iq); err != nil {
+		return nil, err
+	}
+	x := stanza.New(NSData, "x").SetAttr("type", "form").Append(
+		field(fieldFormType, "hidden").Append(stanza.New(NSData, "value").AppendText(NS)),
+		field(fieldWith, "jid-single"),
+		field(fieldStart, "text-single"),
+		field(fieldEnd, "text-single"),
+		field(fieldAfterID, "text-single"),
+		field(fieldBeforeID, "text-single"),
+		field(fieldIDs, "list-multi"),
+	)
+	return stanza.New(NS, "query").Append(x), nil
+}
+
+func field(name, typ string) *stanza.Element {
+	return stanza.New(NSData, "field").SetAttr("var", name).SetAttr("type", typ)
+}
+
+// query answers a query set (§4): the results go to the querying
+// session, then the iq result carries <fin/>.
+func (m *Module) query(ctx context.Context, iq stanza.IQ) (*stanza.Element, error) {
+	user, s, err := m.owner(iq)
+	if err != nil {
+		return nil, err
+	}
+	req, err := m.parse(iq.Payload)
+	if err != nil {
+		return nil, err
+	}
+	m.markSynced(s)
+	if req.q.Max == 0 { // RSM max 0: the count only (XEP-0059 §2.6)
+		req.q.Max, req.q.Count = 1, true
+		page, err := m.archive.Query(ctx, user, req.q)
+		if err != nil {
+			return nil, queryError(err)
+		}
+		return fin(storage.ArchivePage{Count: page.Count, Complete: page.Count == 0}, nil), nil
+	}
+	page, err := m.archive.Query(ctx, user, req.q)
+	if err != nil {
+		return nil, queryError(err)
+	}
+	msgs := page.Messages
+	if req.flip {
+		msgs = slices.Clone(msgs)
+		slices.Reverse(msgs)
+	}
+	if err := m.send(s, user, req.queryID, msgs); err != nil {
+		return nil, err
+	}
+	return fin(page, page.Messages), nil
+}
+
+func queryError(err error) error {
+	if errors.Is(err, storage.ErrNoSuchID) {
+		return stanza.Errorf(stanza.Cancel, stanza.ItemNotFound, "no such message in the archive")
+	}
+	return err
+}
+
+// send delivers the result messages to the querying session, in order.
+func (m *Module) send(s module.Session, owner jid.JID, queryID string, msgs []storage.ArchivedMessage) error {
+	var dec storage.ElementDecoder
+	for _, am := range msgs {
+		els, err := dec.Decode(am.Data)
+		if err != nil || len(els) != 1 {
+			m.log.Error("unreadable archived message skipped", "owner", owner, "id", am.ID, "err", err)
+			continue
+		}
+		result := stanza.New(NS, "result").SetAttr("id", am.ID)
+		if queryID != "" {
+			result.SetAttr("queryid", queryID)
+		}
+		result.Append(stanza.New(NSForward, "forwarded").Append(
+			stanza.New(NSDelay, "delay").SetAttr("stamp", stamp(am.At)),
+			els[0],
+		))
+		msg := stanza.New(stanza.NSClient, stanza.KindMessage).
+			SetAttr("from", owner.String()).SetAttr("to", s.JID().String()).SetAttr("id", randomID()).
+			Append(result)
+		if err := s.Deliver(msg); err != nil {
+			return fmt.Errorf("mam: deliver results to %s: %w", s.JID(), err)
+		}
+	}
+	return nil
+}
+
+func randomID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// fin is the iq result payload (§4.3): complete when nothing is left in
+// the paging direction, and the RSM set of the page.
+func fin(page storage.ArchivePage, msgs []storage.ArchivedMessage) *stanza.Element {
+	f := stanza.New(NS, "fin")
+	if page.Complete {
+		f.SetAttr("complete", "true")
+	}
+	set := stanza.New(NSRSM, "set")
+	if len(msgs) > 0 {
+		set.Append(stanza.New(NSRSM, "first").AppendText(msgs[0].ID))
+		set.Append(stanza.New(NSRSM, "last").AppendText(msgs[len(msgs)-1].ID))
+	}
+	if page.Count >= 0 {
+		set.Append(stanza.New(NSRSM, "count").AppendText(strconv.Itoa(page.Count)))
+	}
+	return f.Append(set)
+}
+
+// parse reads the query element: its form, RSM set and flip-page.
+func (m *Module) parse(q *stanza.Element) (request, error) {
+	req := request{queryID: q.Attr("queryid")}
+	req.q.Count, req.q.CountLimit = true, countLimit
+	req.q.Max = m.cfg.MAM.DefaultPageSize
+	for _, c := range q.ChildElements() {
+		var err error
+		switch {
+		case c.Space == NSData && c.Local == "x":
+			err = parseForm(c, &req.q)
+		case c.Space == NSRSM && c.Local == "set":
+			err = m.parseRSM(c, &req.q)
+		case c.Space == NS && c.Local == "flip-page":
+			req.flip = true
+		default:
+			err = stanza.Errorf(stanza.Modify, stanza.BadRequest, "unknown element {%s}%s in the query", c.Space, c.Local)
+		}
+		if err != nil {
+			return request{}, err
+		}
+	}
+	if !req.q.Start.IsZero() && !req.q.End.IsZero() && req.q.Start.After(req.q.End) {
+		return request{}, stanza.Errorf(stanza.Modify, stanza.BadRequest, "start is after end")
+	}
+	return req, nil
+}
+
+// parseForm reads the submitted data form into q.
+func parseForm(x *stanza.Element, q *storage.ArchiveQuery) error {
+	if t := x.Attr("type"); t != "submit" && t != "" {
+		return stanza.Errorf(stanza.Modify, stanza.BadRequest, "the form must be of type submit, not %q", t)
+	}
+	for _, f := range x.ChildElements() {
+		if f.Space != NSData || f.Local != "field" {
+			continue
+		}
+		var values []string
+		for _, v := range f.ChildElements() {
+			if v.Space == NSData && v.Local == "value" {
+				values = append(values, strings.TrimSpace(v.Text()))
+			}
+		}
+		if err := setField(q, f.Attr("var"), values); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func setField(q *storage.ArchiveQuery, name string, values []string) error {
+	one := ""
+	if len(values) > 0 {
+		one = values[0]
+	}
+	var err error
+	switch name {
+	case fieldFormType:
+		if one != NS {
+			return stanza.Errorf(stanza.Modify, stanza.BadRequest, "FORM_TYPE must be %s", NS)
+		}
+	case fieldWith:
+		if one != "" {
+			if q.With, err = jid.Parse(one); err != nil {
+				return stanza.Errorf(stanza.Modify, stanza.JIDMalformed, "with: %v", err)
+			}
+		}
+	case fieldStart:
+		q.Start, err = parseTime(name, one)
+	case fieldEnd:
+		q.End, err = parseTime(name, one)
+	case fieldAfterID:
+		q.AfterID = one
+	case fieldBeforeID:
+		q.BeforeID = one
+	case fieldIDs:
+		if len(values) > maxIDs {
+			return stanza.Errorf(stanza.Modify, stanza.PolicyViolation, "at most %d ids in one query", maxIDs)
+		}
+		q.IDs = slices.DeleteFunc(values, func(s string) bool { return s == "" })
+	default:
+		return stanza.Errorf(stanza.Modify, stanza.BadRequest, "unknown field %q", name)
+	}
+	return err
+}
+
+// parseTime reads an XEP-0082 DateTime; empty is no bound.
+func parseTime(name, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil || t.Year() < 1 {
+		return time.Time{}, stanza.Errorf(stanza.Modify, stanza.BadRequest, "%s: %q is not an XEP-0082 date and time", name, s)
+	}
+	return t, nil
+}
+
+// parseRSM reads the XEP-0059 request: max (capped), after, before.
+func (m *Module) parseRSM(set *stanza.Element, q *storage.ArchiveQuery) error {
+	for _, c := range set.ChildElements() {
+		if c.Space != NSRSM {
+			continue
+		}
+		text := strings.TrimSpace(c.Text())
+		switch c.Local {
+		case "max":
+			n, err := strconv.Atoi(text)
+			if err != nil || n < 0 {
+				return stanza.Errorf(stanza.Modify, stanza.BadRequest, "RSM max must be a non-negative integer, not %q", text)
+			}
+			q.Max = min(n, m.cfg.MAM.MaxPageSize)
+		case "after":
+			q.After = text
+		case "before":
+			q.Backward, q.Before = true, text
+		case "index":
+			return stanza.Errorf(stanza.Cancel, stanza.FeatureNotImplemented, "RSM index is not supported; page with after and before")
+		}
+	}
+	if q.Backward && q.After != "" { // both: the page before Before, after After
+		if q.AfterID != "" {
+			return stanza.Errorf(stanza.Modify, stanza.BadRequest, "RSM after together with before and after-id")
+		}
+		q.AfterID, q.After = q.After, ""
+	}
+	return nil
+}
+
+// metadata answers the #extended metadata query: the first and last
+// message of the archive.
+func (m *Module) metadata(ctx context.Context, iq stanza.IQ) (*stanza.Element, error) {
+	user, _, err := m.owner(iq)
+	if err != nil {
+		return nil, err
+	}
+	b, err := m.archive.Bounds(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	md := stanza.New(NS, "metadata")
+	if !b.Empty {
+		md.Append(
+			stanza.New(NS, "start").SetAttr("id", b.FirstID).SetAttr("timestamp", stamp(b.FirstAt)),
+			stanza.New(NS, "end").SetAttr("id", b.LastID).SetAttr("timestamp", stamp(b.LastAt)),
+		)
+	}
+	return md, nil
+}
+
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }

@@ -1,0 +1,55 @@
+"""Interop check: slixmpp's XEP-0163 and XEP-0172 plugins (with XEP-0115
+caps, which the server verifies by asking for disco#info) publish the
+user's nickname and wait for a contact's nickname notification.
+
+usage: slixmpp_pep.py JID PASSWORD HOST PORT CAFILE PEER MYNICK WANTNICK
+Prints "PUBLISHED" once the publish is acknowledged and "OK <nick> from
+<peer>" when the peer's nickname arrives, then exits 0; exits 1 otherwise."""
+import logging
+import os
+import ssl
+import sys
+
+import slixmpp
+
+jid, password, host, port, cafile, peer, mynick, wantnick = sys.argv[1:9]
+
+
+class Client(slixmpp.ClientXMPP):
+    def __init__(self):
+        super().__init__(jid, password)
+        self.ok = False
+        for p in ("xep_0030", "xep_0115", "xep_0060", "xep_0163", "xep_0172"):
+            self.register_plugin(p)
+        self.add_event_handler("session_start", self.start)
+        self.add_event_handler("user_nick_publish", self.nick)
+        self.add_event_handler("failed_auth", self.failed)
+
+    async def start(self, _event):
+        self.send_presence()
+        await self.get_roster()
+        await self.plugin["xep_0172"].publish_nick(mynick)
+        print("PUBLISHED", flush=True)
+
+    def nick(self, msg):
+        got = msg["pubsub_event"]["items"]["item"]["nick"]["nick"]
+        if msg["from"].bare == peer and got == wantnick:
+            print("OK", got, "from", peer, flush=True)
+            self.ok = True
+            self.disconnect()
+
+    def failed(self, _event):
+        print("AUTH FAILED", flush=True)
+        self.disconnect()
+
+
+logging.basicConfig(level=logging.DEBUG if os.environ.get("SLIX_DEBUG") else logging.WARNING)
+c = Client()
+c.ssl_context.load_verify_locations(cafile)
+# slixmpp 1.8 prefers SCRAM-SHA-512-PLUS with tls-unique, which exists
+# before TLS 1.3 only (see internal/c2s's interop test).
+c.ssl_context.maximum_version = ssl.TLSVersion.TLSv1_2
+c.connect(address=(host, int(port)), force_starttls=True)
+c.loop.call_later(30, c.disconnect)
+c.process(forever=False)
+sys.exit(0 if c.ok else 1)

@@ -1,0 +1,571 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parleyim/parley/internal/jid"
+)
+
+// ErrNoSuchID is returned (wrapped) by Archive.Query when an id it was
+// given to page from is not an id of that archive (XEP-0313 §4.1.2:
+// item-not-found).
+var ErrNoSuchID = errors.New("storage: no such message in the archive")
+
+// ErrClosed is returned (wrapped) by Archive.Append once the database is
+// closing.
+var ErrClosed = errors.New("storage: database closed")
+
+// ArchiveEntry is one message to append to an archive.
+type ArchiveEntry struct {
+	Owner jid.JID // the archive: a bare JID (an account, or a room)
+	With  jid.JID // the other party: a full or bare JID
+	Data  []byte  // the message (stored XML, see EncodeElements)
+}
+
+// ArchivedMessage is one message read from an archive.
+type ArchivedMessage struct {
+	ID   string    // the server-assigned stanza-id (XEP-0359)
+	At   time.Time // when it was archived
+	With jid.JID
+	Data []byte
+}
+
+// ArchiveQuery selects messages of one archive and a page of them.
+// Zero fields do not filter.
+type ArchiveQuery struct {
+	// With keeps the messages exchanged with a bare JID (any resource of
+	// it) or, when it has a resource, with that full JID only.
+	With jid.JID
+	// Start and End bound the archive time, both inclusive.
+	Start, End time.Time
+	// AfterID and BeforeID keep the messages after or before a message
+	// of the archive (exclusive; XEP-0313 after-id/before-id).
+	AfterID, BeforeID string
+	// IDs keeps only these messages (ids unknown to the archive are
+	// ignored).
+	IDs []string
+
+	// Max is the page size (XEP-0059); at least 1.
+	Max int
+	// After asks for the page after that id (forward paging, the
+	// default). Backward asks for the page before Before, or the last
+	// page when Before is empty (RSM <before/>).
+	After    string
+	Before   string
+	Backward bool
+	// Count asks for the number of messages the filters select, without
+	// paging.
+	Count bool
+	// CountLimit, when positive, bounds the counting: past that many
+	// messages the count is left out (-1), so that counting costs at
+	// most CountLimit index entries on a huge archive.
+	CountLimit int
+}
+
+// ArchivePage is the answer to a query.
+type ArchivePage struct {
+	// Messages are in archive order, oldest first.
+	Messages []ArchivedMessage
+	// Complete says that no message is left in the paging direction: the
+	// page is the last (forward) or the first (backward).
+	Complete bool
+	// Count is the number of messages the filters select, when the query
+	// asked for it and there are at most CountLimit; -1 otherwise.
+	Count int
+}
+
+// ArchiveStats are counters of the group commit, for metrics and tests.
+type ArchiveStats struct {
+	Batches  int64 // transactions committed
+	Messages int64 // messages committed
+}
+
+// Archive is the message archive (XEP-0313) of every owner: an
+// append-only log per owner JID with server-assigned ids, read by
+// queries that filter and page it.
+//
+// Append commits by group commit: one goroutine (the committer) takes
+// every append that is waiting and writes them in one transaction, so
+// that many sessions appending at once share one commit (and one fsync:
+// on SQLite the archive's transactions run with synchronous=FULL). Append
+// returns once its messages are durable.
+type Archive struct {
+	db   *DB
+	reqs chan *appendReq
+	// closing is closed by DB.Close; done when the committer has exited.
+	closing, done chan struct{}
+	stopOnce      sync.Once
+
+	// last is the last id the committer assigned (committer-owned).
+	last int64
+	// wdb and wconn are the SQLite writer (committer-owned, see writer).
+	wdb   *sql.DB
+	wconn *sql.Conn
+	wstmt *sql.Stmt
+	// lastCheckpoint is when the writer last checkpointed.
+	lastCheckpoint time.Time
+
+	batches, messages atomic.Int64
+
+	q struct {
+		maxID, exists, first, last, purge, purgeBefore, expire, expireCut string
+	}
+}
+
+type appendReq struct {
+	ctx     context.Context
+	entries []ArchiveEntry
+	ids     []int64
+	done    chan error // buffered: the committer never waits for a caller
+}
+
+// maxBatch bounds the messages of one group commit; insertChunk the rows
+// of one INSERT.
+const (
+	maxBatch    = 4096
+	insertChunk = 64
+)
+
+// Archive returns the database's message archive (one per DB: it owns
+// the committer goroutine, which DB.Close stops).
+func (db *DB) Archive() *Archive {
+	db.archiveOnce.Do(func() {
+		a := &Archive{db: db, reqs: make(chan *appendReq, 1024), closing: make(chan struct{}), done: make(chan struct{})}
+		a.q.maxID = "SELECT COALESCE(MAX(id), 0) FROM archive"
+		a.q.exists = db.Rebind("SELECT 1 FROM archive WHERE owner = ? AND id = ?")
+		a.q.first = db.Rebind("SELECT id FROM archive WHERE owner = ? ORDER BY id LIMIT 1")
+		a.q.last = db.Rebind("SELECT id FROM archive WHERE owner = ? ORDER BY id DESC LIMIT 1")
+		a.q.purge = db.Rebind("DELETE FROM archive WHERE owner = ?")
+		a.q.purgeBefore = db.Rebind("DELETE FROM archive WHERE owner = ? AND id < ?")
+		a.q.expire = db.Rebind("DELETE FROM archive WHERE id < ?")
+		a.q.expireCut = db.Rebind("SELECT id FROM archive WHERE id < ? ORDER BY id LIMIT 1 OFFSET ?")
+		go a.run()
+		db.archive.Store(a)
+	})
+	return db.archive.Load()
+}
+
+// stop ends the committer after it committed what was already queued.
+func (a *Archive) stop() {
+	a.stopOnce.Do(func() { close(a.closing) })
+	<-a.done
+}
+
+// Stats returns the group commit's counters.
+func (a *Archive) Stats() ArchiveStats {
+	return ArchiveStats{Batches: a.batches.Load(), Messages: a.messages.Load()}
+}
+
+// Append adds entries to their archives in one transaction and returns
+// their ids, in order, once they are committed. If ctx ends before the
+// committer took them, nothing is written; if it ends while they are
+// being committed, Append returns ctx's error and the outcome is unknown.
+func (a *Archive) Append(ctx context.Context, entries ...ArchiveEntry) ([]string, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	for _, e := range entries {
+		if err := checkArchiveOwner(e.Owner); err != nil {
+			return nil, err
+		}
+		if e.With.IsZero() {
+			return nil, errors.New("storage: archive entry without a 'with' JID")
+		}
+	}
+	r := &appendReq{ctx: ctx, entries: entries, done: make(chan error, 1)}
+	select {
+	case a.reqs <- r:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("storage: archive append: %w", ctx.Err())
+	case <-a.closing:
+		return nil, fmt.Errorf("storage: archive append: %w", ErrClosed)
+	}
+	select {
+	case err := <-r.done:
+		if err != nil {
+			return nil, fmt.Errorf("storage: archive append: %w", err)
+		}
+	case <-ctx.Done():
+		return nil, fmt.Errorf("storage: archive append (outcome unknown): %w", ctx.Err())
+	case <-a.done:
+		select { // the committer may have answered just before exiting
+		case err := <-r.done:
+			if err != nil {
+				return nil, fmt.Errorf("storage: archive append: %w", err)
+			}
+		default:
+			return nil, fmt.Errorf("storage: archive append: %w", ErrClosed)
+		}
+	}
+	ids := make([]string, len(r.ids))
+	for i, id := range r.ids {
+		ids[i] = FormatArchiveID(id)
+	}
+	return ids, nil
+}
+
+// checkArchiveOwner accepts bare JIDs with a localpart (accounts, rooms).
+func checkArchiveOwner(owner jid.JID) error {
+	if owner.Local() == "" || !owner.IsBare() {
+		return fmt.Errorf("storage: %q cannot own an archive (a bare JID with a localpart can)", owner)
+	}
+	return nil
+}
+
+// run is the committer.
+func (a *Archive) run() {
+	defer close(a.done)
+	defer func() {
+		a.dropWriter()
+		if a.wdb != nil {
+			a.wdb.Close()
+		}
+	}()
+	var batch []*appendReq
+	for {
+		select {
+		case r := <-a.reqs:
+			batch = append(batch[:0], r)
+		case <-a.closing:
+			a.drain()
+			return
+		}
+		batch = a.fill(batch)
+		a.commit(batch)
+		clear(batch)
+	}
+}
+
+// fill adds to batch every request already waiting, up to maxBatch
+// messages.
+func (a *Archive) fill(batch []*appendReq) []*appendReq {
+	n := len(batch[0].entries)
+	for n < maxBatch {
+		select {
+		case r := <-a.reqs:
+			batch = append(batch, r)
+			n += len(r.entries)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// drain commits what is queued when the database closes.
+func (a *Archive) drain() {
+	for {
+		select {
+		case r := <-a.reqs:
+			a.commit(a.fill([]*appendReq{r}))
+		default:
+			return
+		}
+	}
+}
+
+// commit writes the live requests of batch in one transaction and tells
+// each caller the outcome.
+func (a *Archive) commit(batch []*appendReq) {
+	live := batch[:0:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- err // given up before the commit: nothing written
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	err := a.write(live)
+	for _, r := range live {
+		r.done <- err
+	}
+}
+
+// write assigns ids and inserts the rows of reqs, retrying with fresh ids
+// when one was taken (another process, or an import, wrote it).
+func (a *Archive) write(reqs []*appendReq) error {
+	ctx := context.Background() // bounded by the engines' timeouts; callers may leave
+	if a.last == 0 {
+		if err := a.loadLast(ctx); err != nil {
+			return err
+		}
+	}
+	var err error
+	for range maxDupAttempts {
+		n := 0
+		for _, r := range reqs {
+			r.ids = r.ids[:0]
+			for range r.entries {
+				r.ids = append(r.ids, a.nextID())
+				n++
+			}
+		}
+		err = a.tx(ctx, func(tx *sql.Tx) error { return a.insert(ctx, tx, reqs) })
+		if err == nil {
+			a.batches.Add(1)
+			a.messages.Add(int64(n))
+			return nil
+		}
+		if a.db.d.classify(err) != errDuplicate && !isUniqueViolation(err) {
+			return err
+		}
+		if lerr := a.loadLast(ctx); lerr != nil {
+			return lerr
+		}
+	}
+	return err
+}
+
+// isUniqueViolation recognises SQLite's primary key violation (the other
+// engines classify theirs as errDuplicate).
+func isUniqueViolation(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+func (a *Archive) loadLast(ctx context.Context) error {
+	var last int64
+	if err := a.db.sql.QueryRowContext(ctx, a.q.maxID).Scan(&last); err != nil {
+		return fmt.Errorf("read the last archive id: %w", err)
+	}
+	a.last = max(a.last, last)
+	return nil
+}
+
+// nextID returns a new id: the current Unix time in microseconds, or one
+// more than the last id when the clock has not moved on (or went back).
+func (a *Archive) nextID() int64 {
+	id := time.Now().UnixMicro()
+	if id <= a.last {
+		id = a.last + 1
+	}
+	a.last = id
+	return id
+}
+
+// tx runs fn in a durable write transaction: through InTx on the server
+// engines (whose commits are durable by default), and on SQLite on the
+// archive's own writer connection (see writer).
+func (a *Archive) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if a.db.d.name != "sqlite" {
+		return a.db.InTx(ctx, fn)
+	}
+	var err error
+	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
+		if err = a.sqliteTx(ctx, fn); err == nil || a.db.d.classify(err) != errConflict {
+			return err
+		}
+		time.Sleep(time.Duration(attempt) * 10 * time.Millisecond)
+	}
+	return err
+}
+
+// writerCacheKiB is the page cache of the SQLite writer connection: the
+// index pages one group commit touches (two per owner in the batch) stay
+// in memory instead of spilling to the log mid-transaction and being read
+// back.
+const writerCacheKiB = 64 << 10
+
+// writer returns the committer's SQLite connection, opening it on first
+// use: a pool of its own (one connection, so the shared pool is never
+// short of one), with synchronous=FULL so that a commit returns after the
+// write-ahead log reached the disk, and a large page cache that stays
+// warm because this connection is the archive's only writer.
+func (a *Archive) writer(ctx context.Context) (*sql.Conn, error) {
+	if a.wconn != nil {
+		return a.wconn, nil
+	}
+	if a.wdb == nil {
+		w, err := sql.Open("sqlite", a.db.sqliteDSN)
+		if err != nil {
+			return nil, err
+		}
+		w.SetMaxOpenConns(1)
+		w.SetMaxIdleConns(1)
+		a.wdb = w
+	}
+	c, err := a.wdb.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// temp_store=MEMORY keeps the statement journals of the multi-row
+	// INSERTs in memory: on disk they cost a write system call per page.
+	// wal_autocheckpoint=0: this connection checkpoints on a timer (see
+	// checkpoint), not every 1000 pages of log.
+	for _, p := range []string{"PRAGMA synchronous=FULL", fmt.Sprintf("PRAGMA cache_size=-%d", writerCacheKiB), "PRAGMA temp_store=MEMORY", "PRAGMA wal_autocheckpoint=0"} {
+		if _, err := c.ExecContext(ctx, p); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	a.wconn = c
+	return c, nil
+}
+
+// dropWriter forgets the writer connection after a failure; the next
+// transaction opens a fresh one.
+func (a *Archive) dropWriter() {
+	if a.wstmt != nil {
+		a.wstmt.Close()
+		a.wstmt = nil
+	}
+	if a.wconn != nil {
+		a.wconn.Close()
+		a.wconn = nil
+	}
+}
+
+func (a *Archive) sqliteTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	conn, err := a.writer(ctx)
+	if err != nil {
+		return fmt.Errorf("archive connection: %w", err)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		a.dropWriter()
+		return fmt.Errorf("begin archive transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		a.dropWriter()
+		return fmt.Errorf("commit archive transaction: %w", err)
+	}
+	a.checkpoint(ctx, conn)
+	return nil
+}
+
+// checkpointEvery is how often the SQLite writer copies the log into the
+// database file. Checkpointing on a timer rather than every 1000 pages
+// (SQLite's default) copies a page that many commits changed (the tail of
+// a busy owner's index) once per period instead of once per commit or two.
+const checkpointEvery = time.Second
+
+// checkpoint runs a passive checkpoint when the last is checkpointEvery
+// old (a failure only means the log grows until the next one).
+func (a *Archive) checkpoint(ctx context.Context, conn *sql.Conn) {
+	if time.Since(a.lastCheckpoint) < checkpointEvery {
+		return
+	}
+	a.lastCheckpoint = time.Now()
+	if _, err := conn.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+		a.db.log.Warn("storage: archive checkpoint failed", "err", err)
+	}
+}
+
+// insert writes the rows of reqs in multi-row INSERTs.
+func (a *Archive) insert(ctx context.Context, tx *sql.Tx, reqs []*appendReq) error {
+	args := make([]any, 0, 6*insertChunk)
+	rows := 0
+	flush := func() error {
+		if rows == 0 {
+			return nil
+		}
+		q := insertSQL(rows)
+		var err error
+		if rows == insertChunk {
+			var st *sql.Stmt
+			if st, err = a.chunkStmt(ctx, tx, q); err == nil {
+				_, err = st.ExecContext(ctx, args...)
+			}
+		} else {
+			_, err = tx.ExecContext(ctx, a.db.Rebind(q), args...)
+		}
+		args, rows = args[:0], 0
+		return err
+	}
+	for _, r := range reqs {
+		for i, e := range r.entries {
+			with := e.With.Bare().String()
+			args = append(args, r.ids[i], e.Owner.String(), withKey(with), with, e.With.Resource(), nonNil(e.Data))
+			if rows++; rows == insertChunk {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return flush()
+}
+
+// chunkStmt returns the prepared INSERT of a full chunk for tx: on
+// SQLite prepared once on the writer connection, elsewhere from the
+// shared statement cache.
+func (a *Archive) chunkStmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
+	if a.wconn == nil {
+		return a.db.TxStmt(ctx, tx, a.db.Rebind(q))
+	}
+	if a.wstmt == nil {
+		st, err := a.wconn.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		a.wstmt = st
+	}
+	return tx.StmtContext(ctx, a.wstmt), nil
+}
+
+var insertSQLs sync.Map // rows → INSERT text
+
+func insertSQL(rows int) string {
+	if q, ok := insertSQLs.Load(rows); ok {
+		return q.(string)
+	}
+	q := "INSERT INTO archive (id, owner, with_key, with_bare, with_resource, data) VALUES (?, ?, ?, ?, ?, ?)" +
+		strings.Repeat(", (?, ?, ?, ?, ?, ?)", rows-1)
+	insertSQLs.Store(rows, q)
+	return q
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// withKey is the indexed hash of a bare JID (FNV-1a, 64 bits).
+func withKey(bare string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(bare))
+	return int64(h.Sum64())
+}
+
+// archiveIDLen is the length of every formatted id.
+const archiveIDLen = 13
+
+// FormatArchiveID renders an archive id as its stanza-id: 13 base-32
+// digits, so that ids sort as text in archive order.
+func FormatArchiveID(id int64) string {
+	s := strconv.FormatUint(uint64(id), 32)
+	if len(s) < archiveIDLen {
+		s = strings.Repeat("0", archiveIDLen-len(s)) + s
+	}
+	return s
+}
+
+// ParseArchiveID is the inverse of FormatArchiveID; ok is false for
+// anything it could not have produced.
+func ParseArchiveID(s string) (id int64, ok bool) {
+	if len(s) != archiveIDLen {
+		return 0, false
+	}
+	u, err := strconv.ParseUint(s, 32, 63)
+	if err != nil || strings.ToLower(s) != s {
+		return 0, false
+	}
+	return int64(u), true
+}
