@@ -386,3 +386,42 @@ func TestRetention(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A page of big messages is shortened to fit the session's output limit
+// instead of closing the session as a slow consumer; paging on from its
+// last id gets the rest.
+func TestBigMessagesPage(t *testing.T) {
+	srv := start(t, func(c *config.Config) { c.Limits.MaxOutboundBytes = 1 << 20 })
+	alice, bob := online(t, srv, "alice"), online(t, srv, "bob")
+	big := strings.Repeat("x", 100<<10)
+	for i := range 12 {
+		alice.Send(t, fmt.Sprintf(`<message type='chat' to='bob@localhost'><body>%d %s</body></message>`, i, big))
+		settle(t, alice, bob)
+		drain(bob)
+	}
+	seen, after := 0, ""
+	for pages := 0; pages < 12; pages++ {
+		inner := rsm(`<max>12</max>`)
+		if after != "" {
+			inner = rsm(`<max>12</max><after>` + after + `</after>`)
+		}
+		rs, fin := query(t, bob, "", inner)
+		if fin.Type != "result" || len(rs) == 0 || len(rs) > 3 {
+			t.Fatalf("page %d: %d results (%s)", pages, len(rs), fin.condition())
+		}
+		for _, r := range rs {
+			if !strings.HasPrefix(r.Result.Forwarded.Message.Body, fmt.Sprintf("%d ", seen)) {
+				t.Fatalf("result %d out of order", seen)
+			}
+			seen++
+		}
+		if fin.Fin.Complete == "true" {
+			break
+		}
+		after = fin.Fin.Set.Last
+	}
+	if seen != 12 {
+		t.Errorf("paged through %d of 12", seen)
+	}
+	settle(t, bob) // still connected
+}
