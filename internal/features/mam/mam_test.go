@@ -92,6 +92,16 @@ func TestWhatIsArchived(t *testing.T) {
 		alice.Send(t, m)
 	}
 	settle(t, alice, bob)
+	// Receipts, markers and hinted messages are routed all the same.
+	var routed string
+	for _, st := range drain(bob) {
+		routed += st.Inner
+	}
+	for _, want := range []string{"no-receipt", "yes-marker", "no-store", "no-permanent-store", "yes-store-hint", "no-chatstate"} {
+		if !strings.Contains(routed, want) {
+			t.Errorf("bob did not receive %s", want)
+		}
+	}
 	for _, c := range []*xmpptest.Client{alice, bob} {
 		rs, fin := query(t, c, "", "")
 		var got []string
