@@ -42,7 +42,10 @@ func (m *Module) inbound(ctx context.Context, ev *module.Event) (bool, error) {
 	if len(entries) == 0 {
 		return false, nil
 	}
-	ids, err := m.archive.Append(ctx, entries...)
+	// Not cancelled with the sender's session: a sender that leaves
+	// while its message is being committed must not leave the outcome
+	// unknown (archived but neither delivered nor bounced).
+	ids, err := m.archive.Append(context.WithoutCancel(ctx), entries...)
 	switch {
 	case errors.Is(err, storage.ErrUnavailable):
 		// The database is down for longer than storage.retry_timeout:
