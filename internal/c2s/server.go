@@ -44,6 +44,9 @@ type Server struct {
 	// startTLS caches tlsConfigFor's answer per domain (string → *tls.Config):
 	// one shared configuration instead of a clone per connection.
 	startTLS sync.Map
+	// infos holds each bound session's Info (*Session → *Info, info.go),
+	// outside the session so that an idle connection stays small.
+	infos sync.Map
 
 	// mu guards conns and closing.
 	mu      sync.Mutex
@@ -129,6 +132,7 @@ func (s *Server) accept(ctx context.Context, c net.Conn, directTLS bool) {
 // counts.)
 func (s *Server) ended(sess *Session) {
 	mConnections.Dec()
+	s.infos.Delete(sess)
 	s.mu.Lock()
 	delete(s.conns, sess)
 	s.mu.Unlock()
