@@ -27,12 +27,15 @@ func (m *Module) inbound(ctx context.Context, ev *module.Event) (bool, error) {
 	}
 	var entries []storage.ArchiveEntry
 	data := storage.EncodeElements(el)
+	recipient := -1
 	if m.localAccount(ctx, from) {
 		if m.wants(ctx, from.Bare(), to) {
+			if toLocal && to.Bare() == from.Bare() {
+				recipient = 0 // a message to oneself: one archive, one stanza-id
+			}
 			entries = append(entries, storage.ArchiveEntry{Owner: from.Bare(), With: to, Data: data})
 		}
 	}
-	recipient := -1
 	if toLocal && to.Bare() != from.Bare() {
 		if m.wants(ctx, to.Bare(), from) {
 			recipient = len(entries)

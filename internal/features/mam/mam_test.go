@@ -435,3 +435,16 @@ func TestBigMessagesPage(t *testing.T) {
 	}
 	settle(t, bob) // still connected
 }
+
+// A message to oneself is archived once, and the copy delivered carries
+// that archive id.
+func TestMessageToSelf(t *testing.T) {
+	srv := start(t)
+	a1, a2 := online(t, srv, "alice"), online(t, srv, "alice")
+	a1.Send(t, fmt.Sprintf(`<message type='chat' to='%s'><body>note to self</body></message>`, a2.JID))
+	got := a2.Expect(t, wait, "the note", func(st xmpptest.Stanza) bool { return strings.Contains(st.Inner, "note to self") })
+	rs, fin := query(t, a1, "", "")
+	if len(rs) != 1 || *fin.Fin.Set.Count != 1 || !strings.Contains(got.Inner, `by="alice@localhost" id="`+rs[0].Result.ID+`"`) {
+		t.Errorf("archive %q; delivered %s", ids(rs), got.Inner)
+	}
+}
