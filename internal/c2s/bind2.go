@@ -28,9 +28,6 @@ func (s *Session) bind2Feature() *stanza.Element {
 	for _, ns := range s.srv.router.Registry().Bind2Features() {
 		inline.Append(stanza.New(NSBind2, "feature").SetAttr("var", ns))
 	}
-	if s.srv.cfg.SM.Enabled {
-		inline.Append(stanza.New(NSBind2, "feature").SetAttr("var", NSSM))
-	}
 	return stanza.New(NSBind2, "bind").Append(inline)
 }
 
@@ -82,17 +79,13 @@ func (s *Session) bind2(ctx context.Context, st *sasl2State) (*stanza.Element, *
 	if err != nil {
 		return nil, clientFailure(sasl.MalformedRequest, "the bind tag makes no valid resource", sasl.ReasonMalformed)
 	}
-	smAnswer := s.bind2SM(st.bind) // before binding: every stanza routed to the session is counted
 	s.bindAs(full)
 	s.notifyBound(ctx)
 	bound := stanza.New(NSBind2, "bound")
-	if smAnswer != nil {
-		bound.Append(smAnswer)
-	}
 	reg := s.srv.router.Registry()
 	for _, c := range st.bind.ChildElements() {
-		if c.Space == NSBind2 || c.Space == NSSM {
-			continue // <tag/>; stream management, done above
+		if c.Space == NSBind2 {
+			continue // <tag/>
 		}
 		h := reg.LookupBind2Inline(c.Space)
 		if h == nil {

@@ -127,103 +127,39 @@ func parseH(v string) (uint32, error) {
 
 // handleEnable answers <enable/> (§3).
 func (s *Session) handleEnable(el *stanza.Element) error {
-	resume, max, ok := parseEnable(el)
-	if !ok {
-		return s.writeElement(smFailed(stanza.BadRequest, 0, false))
-	}
-	s.smEnable(resume, max, nil)
-	return nil
-}
-
-// parseEnable reads <enable resume max/>.
-func parseEnable(el *stanza.Element) (resume bool, max int, ok bool) {
-	resume = el.Attr("resume") == "true" || el.Attr("resume") == "1"
+	resume := el.Attr("resume") == "true" || el.Attr("resume") == "1"
+	max := 0
 	if v := el.Attr("max"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return false, 0, false
+			return s.writeElement(smFailed(stanza.BadRequest, 0, false))
 		}
 		max = n
 	}
-	return resume, max, true
-}
-
-// bind2SM enables stream management as a Bind 2 request's inline <enable/>
-// asks (XEP-0386, XEP-0198 §3) and returns the <enabled/> or <failed/> for
-// its <bound/>, or nil when the request has none. bind2 calls it before
-// binding, while SASL2 holds the output queue until its <success/> is
-// written: every stanza routed to the session is counted and goes out
-// after the <success/> that carries <enabled/>.
-func (s *Session) bind2SM(bind *stanza.Element) *stanza.Element {
-	el := bind.Child(NSSM, "enable")
-	if el == nil {
-		return nil
-	}
-	resume, max, ok := parseEnable(el)
-	if !ok {
-		return smFailed(stanza.BadRequest, 0, false)
-	}
-	en, st := s.smNew(resume, max)
-	if st != nil {
-		s.closeMu.Lock()
-		s.out.mu.Lock()
-		s.sm = st
-		s.out.mu.Unlock()
-		s.closeMu.Unlock()
-		if st.id != "" {
-			s.srv.smRegister(st.id, s)
-		}
-	}
-	return en
+	s.smEnable(resume, max, nil)
+	return nil
 }
 
 // smEnable enables stream management on this bound session and queues the
 // answer: <enabled/> (or <failed/>) passed through wrap, so the counters
 // start exactly after it in the output. The caller is the session's owner;
 // the function does not assume which element asked for it: the classic
-// <enable/> nonza passes wrap nil (the element is written as is), another
-// framing passes a wrap that puts it inside its own reply (Bind 2, whose
-// reply is written outside the queue, uses bind2SM instead). resume asks
+// <enable/> nonza passes wrap nil (the element is written as is), Bind2
+// (XEP-0386) passes a wrap that puts it inside its own reply. resume asks
 // for resumption; max is the client's preferred window in seconds (0: the
 // server's). It reports whether stream management is now enabled.
 func (s *Session) smEnable(resume bool, max int, wrap func(*stanza.Element) *stanza.Element) bool {
+	cfg := s.srv.cfg.SM
 	if wrap == nil {
 		wrap = func(e *stanza.Element) *stanza.Element { return e }
 	}
-	if s.state != stateBound {
-		s.writeElement(wrap(smFailed(stanza.UnexpectedRequest, 0, false)))
-		return false
-	}
-	en, st := s.smNew(resume, max)
-	if st == nil {
-		s.writeElement(wrap(en))
-		return false
-	}
-	b := wrap(en).AppendXML(nil, stanza.NSClient)
-	s.closeMu.Lock()
-	s.out.mu.Lock()
-	s.sm = st
-	err := s.out.queueLocked(b)
-	s.out.mu.Unlock()
-	s.closeMu.Unlock()
-	if err != nil {
-		return false
-	}
-	if resume {
-		s.srv.smRegister(st.id, s)
-	}
-	return true
-}
-
-// smNew makes the state of a session enabling stream management and its
-// <enabled/>, or returns <failed/> and nil.
-func (s *Session) smNew(resume bool, max int) (*stanza.Element, *smState) {
-	cfg := s.srv.cfg.SM
 	switch {
 	case !cfg.Enabled:
-		return smFailed(stanza.ServiceUnavailable, 0, false), nil
-	case s.sm != nil:
-		return smFailed(stanza.UnexpectedRequest, 0, false), nil
+		s.writeElement(wrap(smFailed(stanza.ServiceUnavailable, 0, false)))
+		return false
+	case s.state != stateBound || s.sm != nil:
+		s.writeElement(wrap(smFailed(stanza.UnexpectedRequest, 0, false)))
+		return false
 	}
 	st := &smState{resumable: resume}
 	en := stanza.New(NSSM, "enabled")
@@ -239,7 +175,20 @@ func (s *Session) smNew(resume bool, max int) (*stanza.Element, *smState) {
 			en.SetAttr("location", cfg.Location)
 		}
 	}
-	return en, st
+	b := wrap(en).AppendXML(nil, stanza.NSClient)
+	s.closeMu.Lock()
+	s.out.mu.Lock()
+	s.sm = st
+	err := s.out.queueLocked(b)
+	s.out.mu.Unlock()
+	s.closeMu.Unlock()
+	if err != nil {
+		return false
+	}
+	if resume {
+		s.srv.smRegister(st.id, s)
+	}
+	return true
 }
 
 func newSMID() string {
