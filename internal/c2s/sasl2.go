@@ -221,11 +221,12 @@ func sasl2Data(name string, data []byte) []byte {
 	return append(b, "</"+name+">"...)
 }
 
-// sasl2Success completes the login (XEP-0388 §"Success"): it issues a FAST
-// token if asked, binds inline if asked (Bind 2), then writes <success/>
-// and the features of the authenticated stream. Nothing routed to the new
-// session overtakes the <success/>: the output queue is held until it is
-// written.
+// sasl2Success completes the login (XEP-0388 §"Success"). Without Bind 2
+// it writes <success/> and the features of the authenticated stream. With
+// Bind 2 (XEP-0386) the session is bound first but made routable only
+// after the <success/> is queued, so nothing routed to it can overtake its
+// <success/>; then the SessionBound hooks run. FAST tokens are issued or
+// invalidated (fast.go) once the login is certain.
 func (s *Session) sasl2Success(ctx context.Context, user jid.JID, cb string, final []byte) error {
 	st, mech := s.lg().s2, s.lg().mech
 	s.endSASL2()
@@ -238,39 +239,32 @@ func (s *Session) sasl2Success(ctx context.Context, user jid.JID, cb string, fin
 	if final != nil {
 		success.Append(stanza.New(NSSASL2, "additional-data").AppendText(base64.StdEncoding.EncodeToString(final)))
 	}
-	id := stanza.New(NSSASL2, "authorization-identifier")
-	success.Append(id)
-	held := s.out.hold()
-	defer func() {
-		if held {
-			s.out.release()
+	if st.bind == nil {
+		success.Append(stanza.New(NSSASL2, "authorization-identifier").AppendText(user.String()))
+		if tok := s.fastSuccess(ctx, st); tok != nil {
+			success.Append(tok)
 		}
-	}()
-	var bound *stanza.Element
-	if st.bind != nil {
-		var f *sasl.Failure
-		if bound, f = s.bind2(ctx, st); f != nil {
-			return s.saslFailureAfterLogin(mech, f)
-		}
+		b := success.AppendXML(nil, stanza.NSClient)
+		return s.out.writeNow(stream.Features(s.features()).AppendXML(b, stream.NSClient))
 	}
-	if s.state == stateBound {
-		id.AppendText(s.fullStr)
-	} else {
-		id.AppendText(user.String())
+	full, f := s.bind2Target(st)
+	if f != nil {
+		return s.saslFailureAfterLogin(mech, f)
 	}
-	if bound != nil {
-		success.Append(bound)
-	}
+	s.full, s.fullStr, s.state = full, full.String(), stateBound
+	bound := s.bind2Inline(ctx, st)
+	success.Append(stanza.New(NSSASL2, "authorization-identifier").AppendText(s.fullStr), bound)
 	if tok := s.fastSuccess(ctx, st); tok != nil {
 		success.Append(tok)
 	}
 	b := success.AppendXML(nil, stanza.NSClient)
-	fs := s.features()
-	if s.state == stateBound {
-		fs = s.srv.router.Registry().StreamFeatures(s.user)
+	b = stream.Features(s.srv.router.Registry().StreamFeatures(s.user)).AppendXML(b, stream.NSClient)
+	if err := s.out.queueRaw(b); err != nil {
+		return err
 	}
-	b = stream.Features(fs).AppendXML(b, stream.NSClient)
-	return s.out.writeNow(b)
+	s.enterRouter()
+	s.notifyBound(ctx)
+	return nil
 }
 
 // saslFailureAfterLogin answers a failure found after the mechanism
@@ -306,28 +300,18 @@ func printable(s string) string {
 	}, s)
 }
 
-// hold keeps what is delivered to the session queued and unwritten until
-// release: no flusher starts while a flush is marked in progress. It
-// reports false when a flush is really in progress (never before the
-// session is bound, when SASL2 holds it).
-func (o *output) hold() bool {
+// queueRaw queues b, elements that are not stanzas (a SASL2 <success/>
+// and features), in the output queue.
+func (o *output) queueRaw(b []byte) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.flushing {
-		return false
+	if o.stopped || o.closed {
+		return errClosed
 	}
-	o.flushing = true
-	return true
-}
-
-// release lets what was queued during hold go out.
-func (o *output) release() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.flushing = false
-	if (o.pending != nil && len(*o.pending) > 0) || o.done != nil {
-		o.kickLocked()
-	}
+	p := o.pendingLocked()
+	*p = append(*p, b...)
+	o.kickLocked()
+	return nil
 }
 
 // SetLimits changes the limits of the elements read next without a stream
