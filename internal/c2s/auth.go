@@ -151,6 +151,7 @@ func (s *Session) loggedIn(user jid.JID, cb string) {
 	mAuth.WithLabelValues("success", mechanismLabel(s.lg().mech)).Inc()
 	s.srv.log.Info("authenticated", "jid", user, "peer", s.addr, "stream_id", s.id, "mechanism", s.lg().mech,
 		"channel_binding", cb)
+	s.recordMechanism(mechanismLabel(s.lg().mech))
 	s.login = nil
 }
 

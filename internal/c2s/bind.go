@@ -63,6 +63,7 @@ func (s *Session) bindAs(full jid.JID) {
 
 // enterRouter makes the bound session routable.
 func (s *Session) enterRouter() {
+	s.recordInfo()
 	if old := s.srv.router.Bind(s); old != nil {
 		replace(old)
 	}

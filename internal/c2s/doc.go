@@ -17,6 +17,11 @@
 // goroutine; writes are flushed by a goroutine that exists only while
 // there is something to write.
 //
+// Stream management (XEP-0198 §3–§5: enable, acks, resumption) is
+// session state too (sm.go, resume.go): the counters and the queue of
+// unacknowledged stanzas sit in the session and its output queue, and a
+// session whose transport vanished hibernates until a new connection
+// resumes it or its window ends.
 // Login takes either path: RFC 6120 SASL (auth.go) with a stream restart
 // and resource binding (bind.go), or XEP-0388 SASL2 (sasl2.go) with the
 // same mechanisms and failure accounting and no restart, optionally

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -106,13 +105,6 @@ func classicLogin(b *testing.B, r *xmpptest.Raw, salted map[string][]byte) {
 	}
 	r.Open("localhost")
 	r.Bind("classic")
-}
-
-// processCPU is the CPU time this process used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // delayProxy forwards connections to target, holding every chunk for d
