@@ -29,6 +29,9 @@ func (s *Session) bind2Feature() *stanza.Element {
 	for _, ns := range s.srv.router.Registry().Bind2Features() {
 		inline.Append(stanza.New(NSBind2, "feature").SetAttr("var", ns))
 	}
+	if s.srv.cfg.SM.Enabled {
+		inline.Append(stanza.New(NSBind2, "feature").SetAttr("var", NSSM))
+	}
 	return stanza.New(NSBind2, "bind").Append(inline)
 }
 
@@ -88,8 +91,8 @@ func (s *Session) bind2Inline(ctx context.Context, st *sasl2State) *stanza.Eleme
 	bound := stanza.New(NSBind2, "bound")
 	reg := s.srv.router.Registry()
 	for _, c := range st.bind.ChildElements() {
-		if c.Space == NSBind2 {
-			continue // <tag/>
+		if c.Space == NSBind2 || c.Space == NSSM {
+			continue // <tag/>; stream management is c2s's own (queueBound)
 		}
 		h := reg.LookupBind2Inline(c.Space)
 		if h == nil {

@@ -44,6 +44,8 @@ type sasl2State struct {
 	requestToken string
 	// fast is a token login's outcome (fast.go); nil for other mechanisms.
 	fast *fastLogin
+	// resume is an XEP-0198 <resume/> inside <authenticate/>, nil if none.
+	resume *stanza.Element
 }
 
 // sasl2Feature is the <authentication/> stream feature: the mechanisms of
@@ -56,6 +58,9 @@ func (s *Session) sasl2Feature(opts sasl.Options) *stanza.Element {
 	inline := stanza.New(NSSASL2, "inline").Append(s.bind2Feature())
 	if f := s.fastFeature(opts); f != nil {
 		inline.Append(f)
+	}
+	if s.srv.cfg.SM.Enabled {
+		inline.Append(stanza.New(NSSM, "sm")) // <resume/> inside <authenticate/>
 	}
 	return auth.Append(inline)
 }
@@ -125,7 +130,7 @@ func (s *Session) authenticate(ctx context.Context, el *stanza.Element) error {
 // parseAuthenticate reads what <authenticate/> asks for besides the SASL
 // exchange itself; bad input is malformed-request.
 func parseAuthenticate(el *stanza.Element) (*sasl2State, *sasl.Failure) {
-	st := &sasl2State{bind: el.Child(NSBind2, "bind")}
+	st := &sasl2State{bind: el.Child(NSBind2, "bind"), resume: el.Child(NSSM, "resume")}
 	if el.Attr("mechanism") == "" {
 		return st, clientFailure(sasl.InvalidMechanism, "no mechanism named", sasl.ReasonUnknownMechanism)
 	}
@@ -239,6 +244,9 @@ func (s *Session) sasl2Success(ctx context.Context, user jid.JID, cb string, fin
 	if final != nil {
 		success.Append(stanza.New(NSSASL2, "additional-data").AppendText(base64.StdEncoding.EncodeToString(final)))
 	}
+	if st.resume != nil {
+		return s.sasl2Resume(ctx, st, success)
+	}
 	if st.bind == nil {
 		success.Append(stanza.New(NSSASL2, "authorization-identifier").AppendText(user.String()))
 		if tok := s.fastSuccess(ctx, st); tok != nil {
@@ -257,9 +265,7 @@ func (s *Session) sasl2Success(ctx context.Context, user jid.JID, cb string, fin
 	if tok := s.fastSuccess(ctx, st); tok != nil {
 		success.Append(tok)
 	}
-	b := success.AppendXML(nil, stanza.NSClient)
-	b = stream.Features(s.srv.router.Registry().StreamFeatures(s.user)).AppendXML(b, stream.NSClient)
-	if err := s.out.queueRaw(b); err != nil {
+	if err := s.queueBound(success, bound, st.bind.Child(NSSM, "enable")); err != nil {
 		return err
 	}
 	s.enterRouter()
@@ -300,17 +306,16 @@ func printable(s string) string {
 	}, s)
 }
 
-// queueRaw queues b, elements that are not stanzas (a SASL2 <success/>
-// and features), in the output queue.
-func (o *output) queueRaw(b []byte) error {
+// queueRaw queues bs, elements that are not counted stanzas (a SASL2
+// <success/>, features), in the output queue.
+func (o *output) queueRaw(bs ...[]byte) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.stopped || o.closed {
-		return errClosed
+	for _, b := range bs {
+		if err := o.queueLocked(b); err != nil {
+			return err
+		}
 	}
-	p := o.pendingLocked()
-	*p = append(*p, b...)
-	o.kickLocked()
 	return nil
 }
 
