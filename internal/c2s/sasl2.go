@@ -266,6 +266,10 @@ func (s *Session) sasl2Success(ctx context.Context, user jid.JID, cb string, fin
 		success.Append(tok)
 	}
 	if err := s.queueBound(success, bound, st.bind.Child(NSSM, "enable")); err != nil {
+		// The connection is going: the session ends without entering the
+		// router (and without replacing anyone); endSession still runs the
+		// SessionClosed hooks for what the inline features set up.
+		mSessions.Inc() // endSession counts a bound session out
 		return err
 	}
 	s.enterRouter()
