@@ -326,3 +326,8 @@ func (o *output) queueRaw(bs ...[]byte) error {
 // SetLimits changes the limits of the elements read next without a stream
 // restart (SASL2 authenticates without one).
 func (t *tcpTransport) SetLimits(l xmlstream.Limits) { t.dec.SetLimits(l) }
+
+// SetLimits is tcpTransport's, for XMPP over WebSocket (RFC 7395), which
+// SASL2 also authenticates without a restart. (BOSH reads no element
+// stream of its own: its limits do not change at login.)
+func (t *wsTransport) SetLimits(l xmlstream.Limits) { t.tcp.dec.SetLimits(l) }

@@ -250,3 +250,21 @@ func TestSASL2CSIInline(t *testing.T) {
 	r.Write("<active xmlns='urn:xmpp:csi:0'/>")
 	r.ReadUntil("<status>held</status>", wait)
 }
+
+// TestSASL2FullLimitsAfterLogin: without a stream restart the element
+// limits still switch from the small pre-login ones (8 KiB) to the full
+// ones once SASL2 succeeds.
+func TestSASL2FullLimitsAfterLogin(t *testing.T) {
+	srv := xmpptest.Start(t)
+	srv.AddUser(t, "alice@localhost", "pw")
+	r, _ := srv.OpenTLS(t, "alice@localhost", 0)
+	res := r.SASL2(sasl2Login("PLAIN", "big"))
+	if !res.Success {
+		t.Fatalf("login: %s", res.Raw)
+	}
+	body := strings.Repeat("x", 32<<10)
+	r.Write("<message to='" + res.AuthzID + "' type='chat'><body>" + body + "</body></message>")
+	if out := r.ReadUntil("</message>", wait); !strings.Contains(out, body) {
+		t.Fatalf("a 32 KiB message after SASL2: %.300s", out)
+	}
+}
