@@ -54,45 +54,72 @@ func enableArgs(el *stanza.Element) (resume bool, max int, ok bool) {
 // (<authenticate><resume previd=” h=”/></authenticate>): the <success/>
 // carries <resumed/>, names the resumed session's full JID, and the
 // connection goes on as that session (errResumed ends this one). When the
-// resumption fails the <success/> carries <failed/> and the stream stays
-// authenticated and unbound: the client binds next (classic binding; a
-// Bind 2 request in the same login is not used then).
+// resumption fails the <success/> carries <failed/> and, if the login also
+// asked for Bind 2, the <bound/> of a new session (whose inline stream
+// management <enabled/> then follows the features); without Bind 2 the
+// stream stays authenticated and unbound, and the client binds next.
 func (s *Session) sasl2Resume(ctx context.Context, st *sasl2State, success *stanza.Element) error {
-	id := stanza.New(NSSASL2, "authorization-identifier").AppendText(s.user.String())
+	id := stanza.New(NSSASL2, "authorization-identifier")
+	setID := func(v string) { id.Children = nil; id.AppendText(v) }
+	setID(s.user.String())
 	previd := st.resume.Attr("previd")
 	if old := s.srv.smLookup(previd); old != nil && old.user == s.user {
-		id = stanza.New(NSSASL2, "authorization-identifier").AppendText(old.fullStr)
+		setID(old.fullStr)
 	}
 	success.Append(id)
 	if tok := s.fastSuccess(ctx, st); tok != nil {
 		success.Append(tok)
 	}
-	h, err := parseH(st.resume.Attr("h"))
-	if err != nil {
-		id.Children = nil
-		id.AppendText(s.user.String())
-		success.Append(smFailed(stanza.BadRequest, 0, false))
-		return s.sasl2Unbound(success)
-	}
-	resumed := false
-	err = s.smResume(ctx, previd, h, func(e *stanza.Element) *stanza.Element {
-		if resumed = e.Local == "resumed"; !resumed {
-			id.Children = nil
-			id.AppendText(s.user.String())
+	resumed, bound := false, false
+	orBind := func(failed *stanza.Element) *stanza.Element {
+		setID(s.user.String())
+		success.Append(failed)
+		if st.bind == nil {
+			return success
 		}
-		return success.Append(e)
-	})
-	if err != nil || resumed {
+		full, f := s.bind2Target(st)
+		if f != nil {
+			s.srv.log.Info("bind 2 after a failed resumption", "jid", s.user, "reason", f.Reason)
+			return success
+		}
+		s.full, s.fullStr, s.state, bound = full, full.String(), stateBound, true
+		setID(s.fullStr)
+		return success.Append(s.bind2Inline(ctx, st))
+	}
+	var err error
+	if h, perr := parseH(st.resume.Attr("h")); perr != nil {
+		err = s.writeElement(orBind(smFailed(stanza.BadRequest, 0, false)))
+	} else {
+		err = s.smResume(ctx, previd, h, func(e *stanza.Element) *stanza.Element {
+			if resumed = e.Local == "resumed"; resumed {
+				return success.Append(e)
+			}
+			return orBind(e)
+		})
+	}
+	switch {
+	case resumed:
+		return err
+	case err != nil:
+		if bound {
+			mSessions.Inc() // endSession counts a bound session out
+		}
+		return err
+	case !bound:
+		return s.out.queueRaw(stream.Features(s.features()).AppendXML(nil, stream.NSClient))
+	}
+	if err := s.out.queueRaw(stream.Features(s.srv.router.Registry().StreamFeatures(s.user)).AppendXML(nil, stream.NSClient)); err != nil {
+		mSessions.Inc()
 		return err
 	}
-	return s.out.queueRaw(stream.Features(s.features()).AppendXML(nil, stream.NSClient))
-}
-
-// sasl2Unbound queues success and the features of an authenticated,
-// unbound stream.
-func (s *Session) sasl2Unbound(success *stanza.Element) error {
-	b := success.AppendXML(nil, stanza.NSClient)
-	return s.out.queueRaw(stream.Features(s.features()).AppendXML(b, stream.NSClient))
+	if en := st.bind.Child(NSSM, "enable"); en != nil {
+		if resume, max, ok := enableArgs(en); ok {
+			s.smEnable(resume, max, nil)
+		}
+	}
+	s.enterRouter()
+	s.notifyBound(ctx)
+	return nil
 }
 
 // resumeAnswer serialises the answer to a resumption: <resumed/> itself,

@@ -75,3 +75,23 @@ func TestSASL2ResumeFails(t *testing.T) {
 		t.Fatalf("bind after a failed resume: %s", out)
 	}
 }
+
+// TestSASL2ResumeFailsThenBinds: a login with <resume/> and Bind 2 (as
+// xmpp.js sends once it has a session id) whose resumption fails still
+// binds a new session in the same <success/>, and the stream management
+// requested inside Bind 2 is enabled right after it.
+func TestSASL2ResumeFailsThenBinds(t *testing.T) {
+	srv := xmpptest.Start(t)
+	srv.AddUser(t, "alice@localhost", "pw")
+	r, _ := srv.OpenTLS(t, "alice@localhost", 0)
+	l := sasl2Login("SCRAM-SHA-256", "phone")
+	l.BindInline = "<enable xmlns='urn:xmpp:sm:3' resume='true'/>"
+	l.Extra = "<resume xmlns='urn:xmpp:sm:3' previd='expired' h='3'/>"
+	res := r.SASL2(l)
+	if !res.Success || !strings.Contains(res.Raw, "item-not-found") || res.Bound == "" || !strings.HasPrefix(res.AuthzID, "alice@localhost/test.") {
+		t.Fatalf("failed resumption with Bind 2: %+v", res)
+	}
+	r.ReadUntil(`<enabled xmlns="urn:xmpp:sm:3"`, wait)
+	r.Write("<iq type='get' id='p1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+	r.ReadUntil(`<iq id="p1" type="result"`, wait)
+}
