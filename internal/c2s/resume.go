@@ -337,7 +337,7 @@ func (s *Session) smResume(ctx context.Context, previd string, h uint32, wrap fu
 	mSMResumes.WithLabelValues("resumed").Inc()
 	resumed := stanza.New(NSSM, "resumed").SetAttr("previd", previd).
 		SetAttr("h", strconv.FormatUint(uint64(st.inH), 10))
-	resent := old.smReplay(wrap(resumed).AppendXML(nil, stanza.NSClient))
+	resent := old.smReplay(s.resumeAnswer(wrap(resumed)))
 	s.srv.log.Info("session resumed", "jid", old.fullStr, "peer", s.addr, "resent", resent)
 	old.notify(module.SessionResumed)
 	// This stream's own session never bound: it ends here, quietly;
