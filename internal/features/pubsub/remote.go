@@ -78,6 +78,14 @@ func (m *Module) remotePresence(ctx context.Context, ev *module.Event) {
 		return
 	}
 	ref, ok := parseCaps(ev.Stanza)
+	if ok {
+		// Only a contact in user's roster is followed (whether it may be
+		// notified is decided per publish): a remote room's occupants
+		// and strangers' directed presence are not.
+		if _, inRoster, _, err := m.contacts.Relation(ctx, user, ev.From.Bare()); err != nil || !inRoster {
+			return
+		}
+	}
 	m.mu.Lock()
 	rc := m.remoteEntry(ev.From, ok)
 	if rc == nil {
