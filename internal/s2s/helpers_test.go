@@ -1,7 +1,6 @@
 package s2s_test
 
 import (
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -14,15 +13,7 @@ import (
 const wait = 10 * time.Second
 
 // freeAddr returns a loopback address with a port nobody listens on now.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freeAddr(t testing.TB) string { return xmpptest.FreeAddr(t) }
 
 // fedOpts configures a federating test server for domain, listening on
 // addr, with static routes (domain → addr) to its peers. Certificates are
