@@ -157,15 +157,3 @@ func (t teeHandler) WithAttrs(as []slog.Attr) slog.Handler {
 func (t teeHandler) WithGroup(name string) slog.Handler {
 	return teeHandler{t.a.WithGroup(name), t.b.WithGroup(name)}
 }
-
-// FreeAddr returns a loopback address with a port nobody listens on now
-// (for a listener the test configures, such as a second server's s2s).
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
