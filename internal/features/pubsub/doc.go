@@ -12,14 +12,17 @@
 // (§6.1–§6.3) and owner management (§8.8), affiliations owner, publisher,
 // publish-only, member, outcast (§4.1, §8.9), the access models open,
 // presence, roster, whitelist and authorize (§4.5; the authorization form
-// of §8.6 goes to the owners), max_items and persistence.
+// of §8.6 goes to the owners), max_items and persistence. An items answer
+// stops at 1 MiB of payloads and carries the XEP-0059 set to page on.
 //
 // PEP (pep.go): a publish to one's own account auto-creates the node
 // (XEP-0163 §3); notifications go to the owner's available resources and
 // to those of contacts that receive the owner's presence, when the
 // resource's entity capabilities (XEP-0115 <c/> with a hash, or XEP-0390
 // <c xmlns='urn:xmpp:caps'/>) list node+"+notify" (§4.3.1); a resource
-// that becomes available gets the last item of such nodes (§4.3.2).
+// that becomes available, or whose user's subscription to the owner is
+// just approved, gets the last item of such nodes (§4.3.2). Accounts list
+// the PEP nodes the asker may read as their disco#items.
 // Capabilities come from the presence stanzas (an InboundPresence hook;
 // presence state stays in the presence module): an unknown hash is
 // resolved by one disco#info query to a resource advertising it, verified

@@ -1,7 +1,6 @@
 package pubsub_test
 
 import (
-	"net"
 	"testing"
 	"time"
 
@@ -9,22 +8,12 @@ import (
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // TestPEPAcrossServers: PEP notifications reach a contact on another
 // server (s2s) when that contact's resource advertises +notify in caps
 // the publishing server verified over s2s, both ways; a remote resource
 // coming online later gets the last item.
 func TestPEPAcrossServers(t *testing.T) {
-	addrA, addrB := freeAddr(t), freeAddr(t)
+	addrA, addrB := xmpptest.FreeAddr(t), xmpptest.FreeAddr(t)
 	routes := map[string]string{"a.test": addrA, "b.test": addrB}
 	fed := func(domain, addr string) xmpptest.Option {
 		return func(c *config.Config) {

@@ -70,6 +70,11 @@ func (m *Module) inboundPresence(ctx context.Context, ev *module.Event) (bool, e
 		m.remotePresence(ctx, ev)
 		return false, nil
 	}
+	if ev.Stanza.Attr("type") == "subscribed" && !ev.To.IsZero() {
+		owner, contact := ev.From.Bare(), ev.To.Bare()
+		module.AfterReply(ctx, func() { m.approved(ctx, owner, contact) })
+		return false, nil
+	}
 	if !ev.To.IsZero() || ev.Stanza.Attr("type") != "" {
 		return false, nil
 	}
@@ -82,6 +87,41 @@ func (m *Module) inboundPresence(ctx context.Context, ev *module.Event) (bool, e
 	}
 	m.observeCaps(ctx, conn, ev.Stanza)
 	return false, nil
+}
+
+// approved sends a contact that was just allowed to see owner's presence
+// the last items of owner's nodes its available resources want (XEP-0163
+// §4.3.2: on subscription as on presence).
+func (m *Module) approved(ctx context.Context, owner, contact jid.JID) {
+	if !m.host.IsLocal(contact.Domain()) {
+		m.mu.Lock()
+		var fulls []jid.JID
+		var feats []map[string]bool
+		for full, rc := range m.remote[contact] {
+			if rc.features != nil {
+				fulls, feats = append(fulls, full), append(feats, rc.features)
+			}
+		}
+		m.mu.Unlock()
+		for i, full := range fulls {
+			m.sendLastOf(ctx, owner, full, feats[i])
+		}
+		return
+	}
+	for _, s := range m.host.Sessions(contact) {
+		if avail, _ := s.Presence(); !avail {
+			continue
+		}
+		m.mu.Lock()
+		var feats map[string]bool
+		if sc := m.sessions[s]; sc != nil {
+			feats = sc.features
+		}
+		m.mu.Unlock()
+		if feats != nil {
+			m.sendLastOf(ctx, owner, s.JID(), feats)
+		}
+	}
 }
 
 // observeCaps records the caps a session advertises and, for an unknown
@@ -347,26 +387,33 @@ func (m *Module) sendLast(ctx context.Context, c module.Conn, feats map[string]b
 		}
 	}
 	for _, o := range owners {
-		sp := space{key: o.String(), addr: o, pep: true, owner: o}
-		nodes, err := m.store.Nodes(ctx, sp.key)
-		if err != nil {
-			m.log.Warn("reading PEP nodes failed", "owner", o, "err", err)
+		m.sendLastOf(ctx, o, c.JID(), feats)
+	}
+}
+
+// sendLastOf sends to (a local session or a remote resource) the last item
+// of each of owner's PEP nodes that it wants (node+"+notify" in feats) and
+// may read (XEP-0163 §4.3.2).
+func (m *Module) sendLastOf(ctx context.Context, owner, to jid.JID, feats map[string]bool) {
+	sp := space{key: owner.String(), addr: owner, pep: true, owner: owner}
+	nodes, err := m.store.Nodes(ctx, sp.key)
+	if err != nil {
+		m.log.Warn("reading PEP nodes failed", "owner", owner, "err", err)
+		return
+	}
+	for _, n := range nodes {
+		if !feats[n.Node+"+notify"] || n.Config.SendLastPublished == SendNever || !n.Config.DeliverNotify {
 			continue
 		}
-		for _, n := range nodes {
-			if !feats[n.Node+"+notify"] || n.Config.SendLastPublished == SendNever || !n.Config.DeliverNotify {
-				continue
-			}
-			if o != user && m.mayRead(ctx, sp, n, user) != nil {
-				continue
-			}
-			it, found, err := m.store.Last(ctx, sp.key, n.Node)
-			if err != nil || !found {
-				continue
-			}
-			ev := stanza.New(NSEvent, "event").Append(stanza.New(NSEvent, "items").SetAttr("node", n.Node).
-				Append(itemElement(NSEvent, it, n.Config.DeliverPayloads)))
-			m.send(ctx, sp, n, []target{{to: c.JID()}}, ev)
+		if m.mayRead(ctx, sp, n, to) != nil {
+			continue
 		}
+		it, found, err := m.store.Last(ctx, sp.key, n.Node)
+		if err != nil || !found {
+			continue
+		}
+		ev := stanza.New(NSEvent, "event").Append(stanza.New(NSEvent, "items").SetAttr("node", n.Node).
+			Append(itemElement(NSEvent, it, n.Config.DeliverPayloads)))
+		m.send(ctx, sp, n, []target{{to: to}}, ev)
 	}
 }

@@ -263,3 +263,22 @@ func TestItemsPagedBySize(t *testing.T) {
 		t.Fatalf("pages of %d and %d items, want 5 in all", n, got)
 	}
 }
+
+// TestLastItemOnSubscriptionApproval: a contact whose subscription to the
+// owner's presence is approved gets the last items its resources want
+// (XEP-0163 §4.3.2) without logging in again.
+func TestLastItemOnSubscriptionApproval(t *testing.T) {
+	e := newEnv(t)
+	e.user(t, "alice")
+	e.user(t, "dave")
+	alice := e.dial(t, "alice", notifyFeatures...)
+	dave := e.dial(t, "dave", notifyFeatures...)
+	alice.iq(t, publishNick("Alice before"), "result")
+	dave.ExpectNone(t, 200*time.Millisecond, "a notification before the subscription", isEvent(nsNick, ""))
+	dave.Send(t, `<presence to='alice@localhost' type='subscribe'/>`)
+	alice.Expect(t, wait, "dave's request", func(st xmpptest.Stanza) bool {
+		return st.XMLName.Local == "presence" && st.Attr("type") == "subscribe"
+	})
+	alice.Send(t, `<presence to='dave@localhost' type='subscribed'/>`)
+	dave.Expect(t, wait, "the last item on approval", isEvent(nsNick, "Alice before"))
+}

@@ -157,7 +157,7 @@ func (m *Module) retract(ctx context.Context, sp space, from jid.JID, op *stanza
 		if err != nil {
 			return err
 		}
-		if len(p.Items) == 1 && jid.MustParse(p.Items[0].Publisher).Bare() != from.Bare() {
+		if len(p.Items) == 1 && !samePublisher(p.Items[0].Publisher, from) {
 			return stanza.Errorf(stanza.Auth, stanza.Forbidden, "publish-only entities retract only their own items")
 		}
 	default:
@@ -178,6 +178,12 @@ func (m *Module) retract(ctx context.Context, sp space, from jid.JID, op *stanza
 	}
 	m.published(ctx, sp, n)
 	return nil
+}
+
+// samePublisher reports whether a stored publisher is who (bare JIDs).
+func samePublisher(stored string, who jid.JID) bool {
+	p, err := jid.Parse(stored)
+	return err == nil && p.Bare() == who.Bare()
 }
 
 // items answers an items retrieval (XEP-0060 §6.5), with XEP-0059 paging.

@@ -5,7 +5,6 @@ import (
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/stanza"
 )
 
 // PEP for contacts on other servers (XEP-0163 §4.3.1 over federation):
@@ -78,6 +77,14 @@ func (m *Module) remotePresence(ctx context.Context, ev *module.Event) {
 		return
 	}
 	ref, ok := parseCaps(ev.Stanza)
+	if ok {
+		// Only a contact in user's roster is followed (whether it may be
+		// notified is decided per publish): a remote room's occupants
+		// and strangers' directed presence are not.
+		if _, inRoster, _, err := m.contacts.Relation(ctx, user, ev.From.Bare()); err != nil || !inRoster {
+			return
+		}
+	}
 	m.mu.Lock()
 	rc := m.remoteEntry(ev.From, ok)
 	if rc == nil {
@@ -100,7 +107,7 @@ func (m *Module) remotePresence(ctx context.Context, ev *module.Event) {
 		return
 	}
 	if first {
-		m.sendLastRemote(ctx, ev.From, user, feats)
+		m.sendLastOf(ctx, user, ev.From, feats)
 	}
 }
 
@@ -164,7 +171,7 @@ func (m *Module) remoteCapsKnown(ctx context.Context, key string, feats map[stri
 	m.mu.Unlock()
 	for _, p := range todo {
 		for _, u := range p.users {
-			m.sendLastRemote(ctx, p.full, u, feats)
+			m.sendLastOf(ctx, u, p.full, feats)
 		}
 	}
 }
@@ -185,30 +192,4 @@ func (m *Module) remoteTargets(ctx context.Context, sp space, n StoredNode, cont
 		}
 	}
 	return out
-}
-
-// sendLastRemote sends a remote resource the last items of user's nodes
-// it wants and may read.
-func (m *Module) sendLastRemote(ctx context.Context, full, user jid.JID, feats map[string]bool) {
-	sp := space{key: user.String(), addr: user, pep: true, owner: user}
-	nodes, err := m.store.Nodes(ctx, sp.key)
-	if err != nil {
-		m.log.Warn("reading PEP nodes failed", "owner", user, "err", err)
-		return
-	}
-	for _, n := range nodes {
-		if !feats[n.Node+"+notify"] || n.Config.SendLastPublished == SendNever || !n.Config.DeliverNotify {
-			continue
-		}
-		if m.mayRead(ctx, sp, n, full) != nil {
-			continue
-		}
-		it, found, err := m.store.Last(ctx, sp.key, n.Node)
-		if err != nil || !found {
-			continue
-		}
-		ev := stanza.New(NSEvent, "event").Append(stanza.New(NSEvent, "items").SetAttr("node", n.Node).
-			Append(itemElement(NSEvent, it, n.Config.DeliverPayloads)))
-		m.send(ctx, sp, n, []target{{to: full}}, ev)
-	}
 }

@@ -9,6 +9,8 @@ import (
 
 	mpubsub "mellium.im/xmpp/pubsub"
 
+	"github.com/parleyim/parley/internal/config"
+
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
@@ -228,4 +230,18 @@ func between(s, a, b string) string {
 		return s[:j]
 	}
 	return s
+}
+
+// TestServiceWhoMayCreate: pubsub.create = "admins" lets only the listed
+// JIDs create nodes; others get forbidden, and may still subscribe.
+func TestServiceWhoMayCreate(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.PubSub.Create, c.PubSub.Admins = "admins", []string{"root@localhost"} })
+	e.user(t, "root")
+	e.user(t, "alice")
+	root, alice := e.dial(t, "root"), e.dial(t, "alice")
+	alice.iq(t, set(ps(`<create node='mine'/>`)), "error", "forbidden")
+	root.iq(t, set(ps(`<create node='news'/>`)), "result")
+	alice.iq(t, set(ps(`<subscribe node='news' jid='alice@localhost'/>`)), "result", `subscription="subscribed"`)
+	// PEP is not the service: alice still creates nodes on her account.
+	alice.iq(t, `<iq type='set' id='c'><pubsub xmlns='http://jabber.org/protocol/pubsub'><create node='urn:example:mine'/></pubsub></iq>`, "result")
 }
