@@ -7,6 +7,7 @@ import (
 	"github.com/parleyim/parley/internal/features/entitytime"
 	"github.com/parleyim/parley/internal/features/ping"
 	"github.com/parleyim/parley/internal/features/presence"
+	"github.com/parleyim/parley/internal/features/push"
 	"github.com/parleyim/parley/internal/features/register"
 	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/features/sharedgroup"
@@ -25,14 +26,17 @@ func (s *Server) modules() []module.Registrar {
 		&version.Module{Name: "Parley", Version: Version},
 		&entitytime.Module{},
 		carbons.New(carbons.Config{Host: s.router, Log: s.log}),
+		push.New(push.Config{DB: s.db, Host: s.router, Log: s.log}),
 		csi.New(csi.Config{Log: s.log}),
 		register.New(register.Config{
 			Accounts: s.accounts, Host: s.router, Limiter: s.limiter, Enabled: s.cfg.AllowRegistration, Log: s.log,
 		}),
 	}
+	s.adm.shared = sharedgroup.NewStore(s.db)
 	rosters := roster.New(roster.Deps{
-		Log: s.log, DB: s.db, Host: s.router, Limits: s.cfg.Roster, Shared: sharedgroup.NewStore(s.db),
+		Log: s.log, DB: s.db, Host: s.router, Limits: s.cfg.Roster, Shared: s.adm.shared,
 	})
+	s.adm.rosters = rosters
 	pres := presence.New(presence.Deps{Log: s.log, DB: s.db, Host: s.router, Roster: rosters})
 	mods = append(mods, rosters, pres)
 	mods = append(mods, s.imModules(rosters, pres)...)

@@ -18,6 +18,7 @@ import (
 	"github.com/parleyim/parley/internal/c2s"
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/features/mam"
+	"github.com/parleyim/parley/internal/httpd"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/limits"
 	"github.com/parleyim/parley/internal/memtrim"
@@ -38,10 +39,13 @@ type Server struct {
 	router   *router.Router
 	c2s      *c2s.Server
 	limiter  *limits.IPLimiter
+	adm      adminParts // admin.go
+	started  time.Time
 	mam      *mam.Module // nil when mam.enabled is false
 	fed      federation  // s2s.go
 
 	c2sLn, c2sTLSLn, adminLn net.Listener
+	web                      *httpd.Server // the public HTTP server (http.go)
 	adminSrv                 *http.Server
 	cancel                   context.CancelFunc
 	wg                       sync.WaitGroup
@@ -75,8 +79,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	for _, m := range s.modules() {
 		m.Register(s.reg)
 	}
+	s.started = time.Now()
+	s.adm.console = s.newConsole()
+	s.warnExposedAdmin()
 	s.c2s = c2s.NewServer(c2s.Deps{
 		Config: cfg, Router: s.router, Accounts: s.accounts, Certs: certs, Limiter: s.limiter, Log: log,
+		Tokens: db.FastTokens(),
 	})
 	if err := s.newFederation(); err != nil {
 		db.Close()
@@ -104,12 +112,17 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.adminLn, err = listen(s.cfg.Admin.Addr); err != nil {
 		return s.startFailed(fmt.Errorf("server: admin listener: %w", err))
 	}
+	if err = s.listenHTTP(); err != nil {
+		return s.startFailed(err)
+	}
 	s.serveC2S(ctx, s.c2sLn, false)
 	s.serveC2S(ctx, s.c2sTLSLn, true)
 	if err := s.startFederation(ctx); err != nil {
 		return s.startFailed(err)
 	}
 	s.serveAdmin()
+	s.goTracked(func() { s.adm.console.Run(ctx) })
+	s.web.Serve(ctx)
 	s.goTracked(func() { s.sweepLimits(ctx) })
 	s.goTracked(func() { memtrim.Run(ctx, s.cfg.Limits.MemoryTrimInterval.D(), s.log) })
 	s.startMAM(ctx)
@@ -129,6 +142,7 @@ func (s *Server) startFailed(err error) error {
 			ln.Close()
 		}
 	}
+	s.web.Close()
 	s.cancel()
 	s.db.Close()
 	return err
@@ -155,7 +169,7 @@ func (s *Server) serveAdmin() {
 		return
 	}
 	s.adminSrv = &http.Server{
-		Handler:           s.federationAdmin(admin.Handler(s.health, s.cfg.Admin.Pprof)),
+		Handler:           admin.Protect(s.federationAdmin(s.adm.console.Handler())),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	s.goTracked(func() {
@@ -184,8 +198,8 @@ func (s *Server) sweepLimits(ctx context.Context) {
 	}
 }
 
-// Addr returns the bound address of a listener: "c2s", "c2s-tls" or
-// "admin" ("" when disabled). Tests listen on port 0 and ask here.
+// Addr returns the bound address of a listener: "c2s", "c2s-tls",
+// "admin", "http" or "http-tls" ("" when disabled). Tests listen on port 0 and ask here.
 func (s *Server) Addr(name string) string {
 	var ln net.Listener
 	switch name {
@@ -195,6 +209,8 @@ func (s *Server) Addr(name string) string {
 		ln = s.c2sTLSLn
 	case "admin":
 		ln = s.adminLn
+	case "http", "http-tls":
+		return s.web.Addr(name)
 	default:
 		ln = s.fed.listener(name)
 	}
@@ -216,6 +232,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 	s.c2s.Shutdown(ctx)
 	s.stopFederation(ctx)
 	var errs []error
+	errs = append(errs, s.web.Shutdown(ctx))
 	if s.adminSrv != nil {
 		errs = append(errs, s.adminSrv.Shutdown(ctx))
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -43,6 +44,8 @@ func StartLogged(t testing.TB, h slog.Handler, opts ...Option) *Server {
 	cfg.C2S.Addr = "127.0.0.1:0"
 	cfg.C2S.TLSAddr = "127.0.0.1:0"
 	cfg.Admin.Addr = "127.0.0.1:0"
+	cfg.HTTP.Addr = "127.0.0.1:0"
+	cfg.HTTP.TLSAddr = "127.0.0.1:0"
 	// Federation is off unless a test turns it on (internal/s2s tests):
 	// a stanza to another domain is bounced at once, without DNS.
 	cfg.S2S.Enabled = false
@@ -83,6 +86,19 @@ func StartLogged(t testing.TB, h slog.Handler, opts ...Option) *Server {
 		}
 	})
 	return s
+}
+
+// FreeAddr returns a loopback address with a port nobody listens on at
+// the time of the call (for servers that must know each other's address
+// before they start, such as federating ones).
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("xmpptest: free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // AddUser creates an account and returns its bare JID.
