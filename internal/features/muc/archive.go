@@ -32,7 +32,12 @@ type pendingMsg struct {
 
 // maxPending bounds the messages of one room waiting for the archive;
 // past it senders get resource-constraint until the writer catches up.
-const maxPending = 4096
+// archiveWait bounds one append: past it the batch is broadcast
+// unarchived rather than held back.
+const (
+	maxPending  = 4096
+	archiveWait = 30 * time.Second
+)
 
 // keep sends a groupchat message the room accepted (r.mu held): at once,
 // into the cache, when the room is not archived; otherwise it is queued
@@ -77,7 +82,9 @@ func (r *room) flushArchive(ctx context.Context) {
 		for i, p := range batch {
 			entries[i] = storage.ArchiveEntry{Owner: r.jid, With: p.with, Data: storage.EncodeElements(p.m)}
 		}
-		ids, err := r.svc.archive.Append(ctx, entries...)
+		actx, cancel := context.WithTimeout(ctx, archiveWait)
+		ids, err := r.svc.archive.Append(actx, entries...)
+		cancel()
 		if err != nil {
 			r.svc.log.Error("archiving groupchat messages failed; sent unarchived", "room", r.jidStr, "messages", len(batch), "err", err)
 			mArchiveFailed.Add(float64(len(batch)))
