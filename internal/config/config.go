@@ -34,6 +34,8 @@ type Config struct {
 	// S2S is federation (s2s.go); Components are XEP-0114 components.
 	S2S        S2S        `toml:"s2s"`
 	Components Components `toml:"components"`
+	SM         SM         `toml:"sm"`
+	SASL2      SASL2      `toml:"sasl2"`
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -151,14 +153,6 @@ type Storage struct {
 	// another process (`parley user add`, `parley import`) is seen after
 	// at most this long. The server's own registrations are seen at once.
 	AccountNegativeTTL Duration `toml:"account_negative_ttl"`
-}
-
-// Admin is the admin/metrics HTTP listener.
-type Admin struct {
-	Addr string `toml:"addr"` // default 127.0.0.1:9090; "" disables
-	// Pprof serves Go's runtime profiles under /debug/pprof/ on the admin
-	// listener, answered only to loopback clients.
-	Pprof bool `toml:"pprof"`
 }
 
 // Auth configures password storage.
@@ -285,7 +279,7 @@ func Default() Config {
 		Storage: Storage{Driver: "sqlite", MaxOpenConns: 8, MaxIdleConns: 8,
 			ConnMaxLifetime: Duration(30 * time.Minute), RetryTimeout: Duration(10 * time.Second),
 			AccountCacheSize: 65536, AccountCacheTTL: Duration(time.Minute), AccountNegativeTTL: Duration(5 * time.Second)},
-		Admin: Admin{Addr: "127.0.0.1:9090"},
+		Admin: defaultAdmin(),
 		HTTP:  DefaultHTTP(),
 		Auth: Auth{ScramIterations: 4096, ScramHashes: []string{"SHA-1", "SHA-256", "SHA-512"},
 			ChannelBindingDowngrade: ChannelBindingCompatible},
@@ -299,6 +293,8 @@ func Default() Config {
 		PubSub:     defaultPubSub(),
 		S2S:        defaultS2S(),
 		Components: Components{Secrets: map[string]string{}},
+		SM:         defaultSM(),
+		SASL2:      defaultSASL2(),
 	}
 }
 

@@ -39,6 +39,8 @@ type Server struct {
 	router   *router.Router
 	c2s      *c2s.Server
 	limiter  *limits.IPLimiter
+	adm      adminParts // admin.go
+	started  time.Time
 	mam      *mam.Module // nil when mam.enabled is false
 	fed      federation  // s2s.go
 
@@ -77,8 +79,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	for _, m := range s.modules() {
 		m.Register(s.reg)
 	}
+	s.started = time.Now()
+	s.adm.console = s.newConsole()
+	s.warnExposedAdmin()
 	s.c2s = c2s.NewServer(c2s.Deps{
 		Config: cfg, Router: s.router, Accounts: s.accounts, Certs: certs, Limiter: s.limiter, Log: log,
+		Tokens: db.FastTokens(),
 	})
 	if err := s.newFederation(); err != nil {
 		db.Close()
@@ -115,6 +121,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return s.startFailed(err)
 	}
 	s.serveAdmin()
+	s.goTracked(func() { s.adm.console.Run(ctx) })
 	s.web.Serve(ctx)
 	s.goTracked(func() { s.sweepLimits(ctx) })
 	s.goTracked(func() { memtrim.Run(ctx, s.cfg.Limits.MemoryTrimInterval.D(), s.log) })
@@ -162,7 +169,7 @@ func (s *Server) serveAdmin() {
 		return
 	}
 	s.adminSrv = &http.Server{
-		Handler:           s.federationAdmin(admin.Handler(s.health, s.cfg.Admin.Pprof)),
+		Handler:           admin.Protect(s.federationAdmin(s.adm.console.Handler())),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	s.goTracked(func() {
