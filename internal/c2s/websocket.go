@@ -41,7 +41,14 @@ type wsSession struct {
 	ws  wsTransport
 }
 
-var _ transport = (*wsTransport)(nil)
+var (
+	_ transport    = (*wsTransport)(nil)
+	_ sessionMover = (*wsTransport)(nil)
+)
+
+// moveTo makes the connection carry s, the session a resume took over
+// (XEP-0198, resume.go).
+func (t *wsTransport) moveTo(s *Session) { t.s, t.tcp.s = s, s }
 
 // syntheticHeader opens the decoder's stream: a WebSocket stream has no
 // <stream:stream>, and its elements are read as children of one with
