@@ -124,6 +124,8 @@ func (s *Server) Start(ctx context.Context) error {
 	s.goTracked(func() { s.adm.console.Run(ctx) })
 	s.web.Serve(ctx)
 	s.goTracked(func() { s.sweepLimits(ctx) })
+	stamp := s.certStamp()
+	s.goTracked(func() { s.watchCertificates(ctx, certWatchInterval, stamp) })
 	s.goTracked(func() { memtrim.Run(ctx, s.cfg.Limits.MemoryTrimInterval.D(), s.log) })
 	s.startMAM(ctx)
 	return nil
