@@ -27,6 +27,16 @@ func (s *Server) ReloadCertificates() error {
 // changes (modification time or size) from last (certStamp), until ctx
 // ends.
 func (s *Server) watchCertificates(ctx context.Context, every time.Duration, last string) {
+	tick(ctx, every, func() {
+		if now := s.certStamp(); now != last {
+			last = now
+			s.ReloadCertificates()
+		}
+	})
+}
+
+// tick calls f every interval until ctx ends.
+func tick(ctx context.Context, every time.Duration, f func()) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -34,10 +44,7 @@ func (s *Server) watchCertificates(ctx context.Context, every time.Duration, las
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if now := s.certStamp(); now != last {
-				last = now
-				s.ReloadCertificates()
-			}
+			f()
 		}
 	}
 }

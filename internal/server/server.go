@@ -188,16 +188,7 @@ func (s *Server) health(ctx context.Context) error {
 }
 
 func (s *Server) sweepLimits(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.limiter.Sweep()
-		}
-	}
+	tick(ctx, time.Minute, s.limiter.Sweep)
 }
 
 // Addr returns the bound address of a listener: "c2s", "c2s-tls",
