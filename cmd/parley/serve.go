@@ -109,6 +109,7 @@ func serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 		return err
 	}
 	printBanner(stdout, cfg, srv)
+	reloadOnHUP(ctx, srv)
 	if cfg.C2S.InsecurePlaintext {
 		log.Warn("INSECURE: --insecure-plaintext is on: clients may log in with PLAIN over unencrypted connections; use only for benchmarks or on trusted networks")
 	}
@@ -152,4 +153,22 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// reloadOnHUP reloads the certificates on SIGHUP (after a renewal) until
+// ctx ends; sessions are not touched.
+func reloadOnHUP(ctx context.Context, srv *server.Server) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				srv.ReloadCertificates()
+			}
+		}
+	}()
 }

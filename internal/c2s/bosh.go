@@ -112,7 +112,14 @@ type boshSession struct {
 	bosh boshTransport
 }
 
-var _ transport = (*boshTransport)(nil)
+var (
+	_ transport    = (*boshTransport)(nil)
+	_ sessionMover = (*boshTransport)(nil)
+)
+
+// moveTo makes the BOSH session carry s, the session a resume took over
+// (XEP-0198, resume.go); run goes on with it.
+func (t *boshTransport) moveTo(s *Session) { t.s = s }
 
 // requests is the most requests a client may have open (XEP-0124 §7.1).
 func (t *boshTransport) requests() int { return t.hold + 1 }
@@ -469,17 +476,27 @@ func writeTerminal(w http.ResponseWriter, cond string) {
 	writeBody(w, bodyXML([]byte(" type='terminate' condition='"+cond+"'"), nil))
 }
 
-// run is the session's owner.
+// run is the session's owner. After a resume (XEP-0198) it runs the
+// resumed session; a session that hibernates instead of ending (its client
+// went silent past 'inactivity' with resumption enabled) is ended later by
+// stream management.
 func (t *boshTransport) run() {
 	s := t.s
 	now := time.Now()
 	s.deadline = now.Add(s.srv.cfg.Limits.PreAuthTimeout.D())
 	s.lastRead = now
-	err := s.serve(&s.ctx)
-	hibernated := s.stop(err)
-	t.release()
-	if !hibernated {
-		s.srv.ended(s) // a hibernated session is still the server's (resume.go)
+	for {
+		s = t.s
+		err := s.serve(&s.ctx)
+		if errors.Is(err, errResumed) {
+			continue
+		}
+		kept := s.stop(err)
+		t.release()
+		if !kept {
+			s.srv.ended(s)
+		}
+		return
 	}
 }
 

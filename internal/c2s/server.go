@@ -219,7 +219,7 @@ func (s *Server) tlsConfigFor(domain string) *tls.Config {
 
 func (s *Server) newTLSConfigFor(domain string) *tls.Config {
 	cfg := s.certs.TLSConfig().Clone()
-	cert := s.certs.Certificate(domain)
-	cfg.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return cert, nil }
+	// Asked at each handshake: a reload (tlsutil.Certs.Reload) applies.
+	cfg.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return s.certs.Certificate(domain), nil }
 	return cfg
 }

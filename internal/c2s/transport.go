@@ -18,18 +18,19 @@ import (
 //
 //   - TCP, plaintext with STARTTLS or direct TLS (tcp.go, park.go): today's
 //     only transport. A silent connection parks in netpoll.
-//   - WebSocket (RFC 7395): each message is one element, the stream opens
-//     with <open/> and closes with <close/> (AppendOpen, AppendClose, and
-//     ReadHeader reading <open/>), TLS is below HTTP (no tlsStarter).
-//   - BOSH (XEP-0124/0206): the session outlives each HTTP request; Next
-//     returns the elements of the request bodies in order, Write answers
-//     the oldest held request (or holds the bytes until one arrives), and
-//     Wake answers a held request so the owner can close.
+//   - WebSocket (RFC 7395, websocket.go): each message is one element, the
+//     stream opens with <open/> and closes with <close/> (AppendOpen,
+//     AppendClose, and ReadHeader reading <open/>), TLS is below HTTP (no
+//     tlsStarter); under the framing it is the TCP transport.
+//   - BOSH (XEP-0124/0206, bosh.go): the session outlives each HTTP
+//     request; Next returns the elements of the request bodies in order,
+//     Write answers the oldest held request (or holds the bytes until one
+//     arrives), and Wake answers a held request so the owner can close.
 //   - Stream management resumption (XEP-0198, resume.go): the session
 //     survives the end of its transport for a while; a new transport that
 //     resumes it takes over as owner and the output queue writes to it. A
 //     transport that can carry a resumed session implements sessionMover
-//     (moveTo); TCP does, and WebSocket or BOSH need only that.
+//     (moveTo); TCP, WebSocket and BOSH do.
 //
 // The owner calls every method except Write (the output queue's flusher,
 // one write at a time) and Wake (any goroutine).

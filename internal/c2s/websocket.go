@@ -41,7 +41,10 @@ type wsSession struct {
 	ws  wsTransport
 }
 
-var _ transport = (*wsTransport)(nil)
+var (
+	_ transport    = (*wsTransport)(nil)
+	_ sessionMover = (*wsTransport)(nil)
+)
 
 // syntheticHeader opens the decoder's stream: a WebSocket stream has no
 // <stream:stream>, and its elements are read as children of one with

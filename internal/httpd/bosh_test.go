@@ -129,7 +129,7 @@ func (c *boshClient) create(to string, wait, hold int, extra string) boshResp {
 // (xmpp:restart) and binds a resource.
 func (c *boshClient) login(user, password string) {
 	c.t.Helper()
-	c.loginHold(user, password, 1)
+	c.loginWith(user, password, 1, 1)
 }
 
 // loginHold is login with the session's hold: with 0 (polling) every
@@ -137,7 +137,13 @@ func (c *boshClient) login(user, password string) {
 // responses.
 func (c *boshClient) loginHold(user, password string, hold int) {
 	c.t.Helper()
-	cr := c.create("localhost", 1, hold, "")
+	c.loginWith(user, password, 1, hold)
+}
+
+// loginWith is login with the session's wait and hold.
+func (c *boshClient) loginWith(user, password string, wait, hold int) {
+	c.t.Helper()
+	cr := c.create("localhost", wait, hold, "")
 	if !strings.Contains(cr.inner, "<mechanism>PLAIN</mechanism>") {
 		c.t.Fatalf("bosh: no PLAIN offered: %s", cr.raw)
 	}

@@ -102,14 +102,16 @@ func (s *Server) Close() {
 	}
 }
 
-// Serve serves the bound listeners; requests' contexts derive from ctx.
+// Serve serves the bound listeners; requests' contexts carry ctx's values.
 func (s *Server) Serve(ctx context.Context) {
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		// Requests end with their client, not with the server: a held BOSH
+		// request is answered when shutdown closes its session.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	for _, ln := range []net.Listener{s.plain, s.secure} {
 		if ln == nil {

@@ -359,3 +359,15 @@ func TestWebSocketIdlePing(t *testing.T) {
 		t.Fatalf("unanswered ping ended with %q", e)
 	}
 }
+
+// TestWebSocketPreAuthDeadline: a WebSocket that does not authenticate
+// within limits.preauth_timeout ends with connection-timeout, as on TCP.
+func TestWebSocketPreAuthDeadline(t *testing.T) {
+	srv := xmpptest.Start(t, func(c *config.Config) { c.Limits.PreAuthTimeout = config.Duration(300 * time.Millisecond) })
+	w := dialRaw(t, "ws://"+srv.Addr("http")+"/xmpp-websocket", nil)
+	w.send(openLocalhost)
+	w.until("mechanisms")
+	if e := w.until("stream:error"); !strings.Contains(e, "connection-timeout") {
+		t.Fatalf("an unauthenticated WebSocket ended with %q", e)
+	}
+}

@@ -124,6 +124,8 @@ func (s *Server) Start(ctx context.Context) error {
 	s.goTracked(func() { s.adm.console.Run(ctx) })
 	s.web.Serve(ctx)
 	s.goTracked(func() { s.sweepLimits(ctx) })
+	stamp := s.certStamp()
+	s.goTracked(func() { s.watchCertificates(ctx, certWatchInterval, stamp) })
 	s.goTracked(func() { memtrim.Run(ctx, s.cfg.Limits.MemoryTrimInterval.D(), s.log) })
 	s.startMAM(ctx)
 	return nil
@@ -186,16 +188,7 @@ func (s *Server) health(ctx context.Context) error {
 }
 
 func (s *Server) sweepLimits(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.limiter.Sweep()
-		}
-	}
+	tick(ctx, time.Minute, s.limiter.Sweep)
 }
 
 // Addr returns the bound address of a listener: "c2s", "c2s-tls",

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/idna"
@@ -17,12 +18,25 @@ import (
 	"github.com/parleyim/parley/internal/config"
 )
 
-// Certs holds one certificate per served domain. It is immutable after
-// Load and safe for concurrent use.
+// Certs holds one certificate per served domain. It is safe for
+// concurrent use; Reload replaces the certificates at once (handshakes
+// from then on get the new ones, established connections keep theirs).
 type Certs struct {
-	domains  []string                    // as given to Load; the first is the default
+	domains []string // as given to Load; the first is the default
+	src     source   // where they came from, for Reload
+	cur     atomic.Pointer[certTable]
+}
+
+// certTable is one generation of certificates.
+type certTable struct {
 	byDomain map[string]*tls.Certificate // domain as given → certificate
 	byName   map[string]*tls.Certificate // lower-case ASCII name (SNI form) → certificate
+}
+
+// source is what Load was given.
+type source struct {
+	dataDir string
+	cfg     config.TLS
 }
 
 // Load returns the certificates for domains. For each domain it uses
@@ -35,8 +49,49 @@ func Load(dataDir string, domains []string, cfg config.TLS) (*Certs, error) {
 	if len(domains) == 0 {
 		return nil, errors.New("tlsutil: no domains")
 	}
-	c := &Certs{
-		domains:  append([]string(nil), domains...),
+	c := &Certs{domains: append([]string(nil), domains...), src: source{dataDir, cfg}}
+	t, err := load(dataDir, c.domains, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.cur.Store(t)
+	return c, nil
+}
+
+// Reload reads the certificates again from where Load found them (the
+// configured files, or the self-signed ones, regenerated when expired).
+// On an error the certificates in use stay.
+func (c *Certs) Reload() error {
+	t, err := load(c.src.dataDir, c.domains, c.src.cfg)
+	if err != nil {
+		return err
+	}
+	c.cur.Store(t)
+	return nil
+}
+
+// Files lists the certificate and key files in use, for watching.
+func (c *Certs) Files() []string {
+	var fs []string
+	cfg := c.src.cfg
+	for _, d := range c.domains {
+		switch pair, ok := cfg.Certs[d]; {
+		case ok:
+			fs = append(fs, pair.Cert, pair.Key)
+		case cfg.CertFile != "":
+			fs = append(fs, cfg.CertFile, cfg.KeyFile)
+		default:
+			if name, err := hostName(d); err == nil {
+				cf, kf := certPaths(c.src.dataDir, name)
+				fs = append(fs, cf, kf)
+			}
+		}
+	}
+	return fs
+}
+
+func load(dataDir string, domains []string, cfg config.TLS) (*certTable, error) {
+	c := &certTable{
 		byDomain: make(map[string]*tls.Certificate, len(domains)),
 		byName:   make(map[string]*tls.Certificate, len(domains)),
 	}
@@ -170,31 +225,33 @@ func (c *Certs) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, er
 }
 
 func (c *Certs) forSNI(sni string) *tls.Certificate {
+	t := c.cur.Load()
 	name := strings.ToLower(strings.TrimSuffix(sni, "."))
 	if name != "" {
-		if cert, ok := c.byName[name]; ok {
+		if cert, ok := t.byName[name]; ok {
 			return cert
 		}
 		if _, parent, ok := strings.Cut(name, "."); ok {
-			if cert, ok := c.byName[parent]; ok && cert.Leaf.VerifyHostname(name) == nil {
+			if cert, ok := t.byName[parent]; ok && cert.Leaf.VerifyHostname(name) == nil {
 				return cert
 			}
 		}
 	}
-	return c.byDomain[c.domains[0]]
+	return t.byDomain[c.domains[0]]
 }
 
 // Certificate returns the certificate served for domain, or nil if domain
 // is not one of the domains given to Load.
 func (c *Certs) Certificate(domain string) *tls.Certificate {
-	if cert, ok := c.byDomain[domain]; ok {
+	t := c.cur.Load()
+	if cert, ok := t.byDomain[domain]; ok {
 		return cert
 	}
 	name, err := hostName(domain)
 	if err != nil {
 		return nil
 	}
-	return c.byName[name]
+	return t.byName[name]
 }
 
 // LeafDER returns the DER encoding of the leaf certificate served for

@@ -7,7 +7,9 @@
 // SNI) and hands out the leaf certificate for SCRAM channel binding
 // (tls-server-end-point, RFC 5929).
 //
-// It does not listen, negotiate STARTTLS or decide when TLS is required
-// (c2s does), and it does not watch certificate files for renewal: a new
-// certificate is picked up when Load is called again.
+// Reload reads the certificates again and swaps them in at once (new
+// handshakes get them; connections already open keep theirs); Files lists
+// the files to watch. It does not watch them itself or handle signals
+// (internal/server does, on SIGHUP and on a change), and it does not
+// listen, negotiate STARTTLS or decide when TLS is required (c2s does).
 package tlsutil
