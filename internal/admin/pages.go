@@ -232,7 +232,10 @@ func (c *Console) userPage(w http.ResponseWriter, r *http.Request, lg *login) {
 	}
 	ctx := r.Context()
 	if ok, err := c.Accounts.Exists(ctx, j); err != nil || !ok {
-		c.failed(w, r, lg, errors.Join(err, account.ErrNotFound))
+		if err == nil {
+			err = account.ErrNotFound
+		}
+		c.failed(w, r, lg, err)
 		return
 	}
 	data := map[string]any{"JID": j, "Sessions": c.sessionRows(func(s module.Session) bool { return s.JID().Bare() == j })}
