@@ -46,7 +46,7 @@ func newRootCmd() *cobra.Command {
 		return &usageError{cmd: c, err: err}
 	})
 	root.AddCommand(newServeCmd(), newUserCmd(), newConfigCmd(), newVersionCmd(), newBenchCmd(), newGroupCmd(), newTokenCmd())
-	root.AddCommand(newDBCmd(), newExportCmd(), newImportCmd(), newArchiveCmd())
+	root.AddCommand(newDBCmd(), newExportCmd(), newImportCmd(), newArchiveCmd(), newS2SCmd())
 	return root
 }
 

@@ -80,6 +80,9 @@ func (s *Session) features() stream.Features {
 			stanza.New(NSBind, "bind"),
 			stanza.New(NSSession, "session").Append(stanza.New(NSSession, "optional")),
 		}
+		if s.srv.cfg.SM.Enabled {
+			fs = append(fs, stanza.New(NSSM, "sm"))
+		}
 		return append(fs, s.srv.router.Registry().StreamFeatures(s.user)...)
 	}
 	return nil
@@ -111,6 +114,9 @@ func (s *Session) preAuthFeatures() []*stanza.Element {
 			cb.Append(stanza.New(NSSASLCB, "channel-binding").SetAttr("type", t))
 		}
 		fs = append(fs, cb)
+	}
+	if s.srv.cfg.SASL2.Enabled {
+		fs = append(fs, s.sasl2Feature(opts))
 	}
 	return append(fs, s.srv.router.Registry().PreAuthFeatures(s.preAuth())...)
 }
@@ -147,6 +153,11 @@ func (s *Session) handlePreAuth(ctx context.Context, el *stanza.Element) (bool, 
 			return false, stream.New(stream.PolicyViolation, "STARTTLS is required before authentication")
 		}
 		return s.handleSASL(ctx, el)
+	case el.Space == NSSASL2 && s.srv.cfg.SASL2.Enabled:
+		if s.secure() == nil && s.tlsRequired() {
+			return false, stream.New(stream.PolicyViolation, "STARTTLS is required before authentication")
+		}
+		return s.handleSASL2(ctx, el)
 	case stanza.IsStanza(el):
 		return false, stream.New(stream.NotAuthorized, "authenticate first")
 	}

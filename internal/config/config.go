@@ -27,13 +27,15 @@ type Config struct {
 	Roster            Roster  `toml:"roster"`
 	MUC               MUC     `toml:"muc"`
 	MAM               MAM     `toml:"mam"`
-	// Admins are the server administrators (adhoc.go).
+	// Admins are the server administrators (groupchat.go validates them).
 	Admins []string `toml:"admins"`
 	AdHoc  AdHoc    `toml:"adhoc"`
 	PubSub PubSub   `toml:"pubsub"`
 	// S2S is federation (s2s.go); Components are XEP-0114 components.
 	S2S        S2S        `toml:"s2s"`
 	Components Components `toml:"components"`
+	SM         SM         `toml:"sm"`
+	SASL2      SASL2      `toml:"sasl2"`
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -290,12 +292,14 @@ func Default() Config {
 		Roster:  Roster{MaxItems: 1000, MaxNameBytes: 1024, MaxGroupsPerItem: 64, MaxGroupNameBytes: 1024},
 		MUC: MUC{Enabled: true, Subdomain: "conference", HistorySize: 20, MaxOccupants: 200,
 			Create: "everyone", Admins: []string{},
-			MaxRoomsPerUser: 50, MessageRate: 5, MessageBurst: 20, HistoryBytes: 64 << 10, HistoryTotalBytes: 64 << 20, Archive: true},
+			MaxRoomsPerUser: 50, MessageRate: 0, MessageBurst: 20, HistoryBytes: 64 << 10, HistoryTotalBytes: 64 << 20, Archive: true},
 		MAM:    defaultMAM(),
 		Admins: []string{}, AdHoc: defaultAdHoc(),
 		PubSub:     defaultPubSub(),
 		S2S:        defaultS2S(),
 		Components: Components{Secrets: map[string]string{}},
+		SM:         defaultSM(),
+		SASL2:      defaultSASL2(),
 	}
 }
 

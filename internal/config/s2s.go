@@ -81,7 +81,7 @@ func defaultS2S() S2S {
 		RequireValidCertificates: true, RequireTLS: true, Dialback: true,
 		ConnectTimeout: Duration(30 * time.Second), IdleTimeout: Duration(10 * time.Minute),
 		KeepAlive: Duration(time.Minute), QueueSize: 1000, StreamsPerIP: 16,
-		StanzasPerSecond: 500, StanzaBurst: 2000,
+		StanzasPerSecond: 2000, StanzaBurst: 10000,
 	}
 }
 

@@ -71,12 +71,14 @@ type tables struct {
 	accountIDs     []Identity
 	streamFeatures []func(jid.JID) *stanza.Element
 	serverItems    []func(domain string) []DiscoItem
+	accountItems   []AccountItemsFunc
 	serverNodes    []NodeFunc
 	hooks          map[HookKind][]hookEntry
 	// Extension points for c2s (conn.go, preauth.go).
 	nonzas          map[nsName]NonzaHandler
 	preAuthIQ       map[iqKey]PreAuthIQHandler
 	preAuthFeatures []func(PreAuth) *stanza.Element
+	bind2           map[string]Bind2Handler // XEP-0386 inline features (bind2.go)
 }
 
 // NewRegistry returns an empty registry.
@@ -112,11 +114,13 @@ func (r *Registry) update(change func(t *tables)) {
 		accountIDs:      slices.Clip(old.accountIDs),
 		streamFeatures:  slices.Clip(old.streamFeatures),
 		serverItems:     slices.Clip(old.serverItems),
+		accountItems:    slices.Clip(old.accountItems),
 		serverNodes:     slices.Clip(old.serverNodes),
 		hooks:           maps.Clone(old.hooks),
 		nonzas:          maps.Clone(old.nonzas),
 		preAuthIQ:       maps.Clone(old.preAuthIQ),
 		preAuthFeatures: slices.Clip(old.preAuthFeatures),
+		bind2:           maps.Clone(old.bind2),
 	}
 	change(next)
 	r.t.Store(next)
@@ -189,6 +193,29 @@ func (r *Registry) Items(domain string) []DiscoItem {
 		out = append(out, f(domain)...)
 	}
 	return out
+}
+
+// AccountItemsFunc lists disco#items of an account (XEP-0030 §4) as
+// requester may see them, e.g. its PEP nodes (XEP-0163).
+type AccountItemsFunc func(ctx context.Context, account, requester jid.JID) ([]DiscoItem, error)
+
+// AccountItems declares disco#items of every account.
+func (r *Registry) AccountItems(f AccountItemsFunc) {
+	r.update(func(t *tables) { t.accountItems = append(t.accountItems, f) })
+}
+
+// ItemsOf returns the disco#items of account for requester, in
+// registration order.
+func (r *Registry) ItemsOf(ctx context.Context, account, requester jid.JID) ([]DiscoItem, error) {
+	var out []DiscoItem
+	for _, f := range r.tables().accountItems {
+		items, err := f(ctx, account, requester)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+	}
+	return out, nil
 }
 
 // LookupIQ returns the handler for an iq payload addressed to target, or nil.

@@ -1,13 +1,11 @@
 package s2s_test
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/parleyim/parley/internal/config"
-	"github.com/parleyim/parley/internal/s2s"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
@@ -19,30 +17,10 @@ func withComponent(c *config.Config) {
 	c.Components.Secrets = map[string]string{"bot.a.test": compSecret}
 }
 
-// rawComponent is a component written against XEP-0114 in raw XML.
-type rawComponent struct{ *xmpptest.Raw }
-
-var compID = regexp.MustCompile(`<stream:stream[^>]* id=['"]([^'"]+)['"]`)
-
-// connectComponent opens the component stream for domain and sends the
-// handshake made with secret; it returns what the server answered.
-func connectComponent(t *testing.T, s *xmpptest.Server, domain, secret string) (*rawComponent, string) {
+// connectComponent connects a raw XEP-0114 component (xmpptest.Component).
+func connectComponent(t *testing.T, s *xmpptest.Server, domain, secret string) (*xmpptest.Raw, string) {
 	t.Helper()
-	r := s.RawAt(t, s.Addr("components"))
-	r.Write("<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' to='" + domain + "'>")
-	head := r.ReadUntil("<stream:stream", wait)
-	head += r.ReadUntil(">", wait)
-	m := compID.FindStringSubmatch(head)
-	if m == nil {
-		out, _ := r.ReadToEOF(wait)
-		return &rawComponent{r}, head + out
-	}
-	r.Write("<handshake>" + s2s.ComponentHandshake(m[1], secret) + "</handshake>")
-	got, err := r.ReadUntilAny([]string{"<handshake/>", "</stream:stream>"}, wait)
-	if err != nil {
-		t.Fatalf("handshake answer: %v (%q)", err, got)
-	}
-	return &rawComponent{r}, got
+	return s.Component(t, domain, secret)
 }
 
 // TestComponent: a component connects with the shared secret, receives a

@@ -33,7 +33,7 @@ type dialed struct {
 // works. A connection whose certificate does not verify is refused when
 // require_valid_certificates is on.
 func (s *Server) dial(ctx context.Context, local, remote string) (*dialed, error) {
-	targets, err := resolve(ctx, s.res, s.cfg.Routes, remote)
+	targets, err := resolve(ctx, s.resolver(), s.cfg.Routes, remote)
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", remote, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,16 @@ func TestChatBothWays(t *testing.T) {
 	if len(in) != 1 || in[0].Remote != "a.test" || in[0].Auth != "dialback" {
 		t.Fatalf("b.test's inbound streams: %+v, want one from a.test", in)
 	}
+	// Both servers share this process's registry: one stream each way
+	// between the two domains, in each direction.
+	for _, l := range []map[string]string{
+		{"remote_domain": "b.test", "direction": "out"}, {"remote_domain": "a.test", "direction": "in"},
+		{"remote_domain": "a.test", "direction": "out"}, {"remote_domain": "b.test", "direction": "in"},
+	} {
+		if v := metric(t, "parley_s2s_streams", l); v != 1 {
+			t.Errorf("parley_s2s_streams%v = %v, want 1", l, v)
+		}
+	}
 }
 
 // TestPresenceSubscriptionBothWays: alice and bob subscribe to each other
@@ -70,6 +81,19 @@ func TestPresenceSubscriptionBothWays(t *testing.T) {
 	bob2.Expect(t, wait, "alice's presence answering the probe", isPresence(alice.JID.String(), ""))
 	bob.Close()
 	alice.Expect(t, wait, "bob's first session going away", isPresence(bob.JID.String(), "unavailable"))
+
+	// PEP (XEP-0163) items of alice are readable by her remote contact
+	// (access model presence) across the servers.
+	const nick = "http://jabber.org/protocol/nick"
+	res := alice.IQ(t, `<iq type='set' id='pub'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='`+nick+
+		`'><item id='current'><nick xmlns='`+nick+`'>Alice A.</nick></item></publish></pubsub></iq>`)
+	if res.Attr("type") != "result" {
+		t.Fatalf("publish: %s", res.Inner)
+	}
+	res = bob2.IQ(t, `<iq type='get' id='items' to='alice@a.test'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='`+nick+`'/></pubsub></iq>`)
+	if res.Attr("type") != "result" || !strings.Contains(res.Inner, "Alice A.") {
+		t.Fatalf("bob reading alice's nick across servers: %s", res.Inner)
+	}
 }
 
 // TestBounceRefusingPeer: a domain routed to an address that refuses
@@ -78,6 +102,7 @@ func TestPresenceSubscriptionBothWays(t *testing.T) {
 func TestBounceRefusingPeer(t *testing.T) {
 	p := startPair(t, func(c *config.Config) { c.S2S.Routes["down.test"] = freeAddr(t) })
 	alice := online(t, p.a, "alice@a.test")
+	bounced := metric(t, "parley_s2s_bounces_total", map[string]string{"reason": "remote-server-not-found"})
 	alice.Send(t, `<message to='x@down.test' type='chat' id='m1'><body>anyone?</body></message>`)
 	alice.Expect(t, wait, "the bounce", isErrorFrom("x@down.test", "remote-server-not-found"))
 	got := alice.IQ(t, `<iq type='get' id='p1' to='down.test'><ping xmlns='urn:xmpp:ping'/></iq>`)
@@ -86,6 +111,9 @@ func TestBounceRefusingPeer(t *testing.T) {
 	}
 	alice.Send(t, `<message to='x@down.test' type='error' id='e1'><error type='cancel'><gone xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`)
 	alice.ExpectNone(t, 300*time.Millisecond, "an error answering an error", isErrorFrom("x@down.test", ""))
+	if got := metric(t, "parley_s2s_bounces_total", map[string]string{"reason": "remote-server-not-found"}) - bounced; got != 2 {
+		t.Errorf("bounces counted: %v, want 2 (the message and the ping)", got)
+	}
 }
 
 // TestBounceSilentPeer: a peer that accepts TCP but never speaks makes
@@ -120,6 +148,27 @@ func TestBounceSilentPeer(t *testing.T) {
 			t.Fatalf("bounce %d has id %q", i, st.Attr("id"))
 		}
 	}
+}
+
+// TestQueueBound: past s2s.queue_size, a stanza for a stream that is
+// still connecting is bounced at once with resource-constraint; those
+// queued are not lost (they bounce when the connection attempt fails).
+func TestQueueBound(t *testing.T) {
+	release := make(chan struct{})
+	p := startPairVia(t, func(addrB string) string { return holdingProxy(t, addrB, release) },
+		func(c *config.Config) { c.S2S.QueueSize = 2 })
+	alice := online(t, p.a, "alice@a.test")
+	bob := online(t, p.b, "bob@b.test")
+	for i := range 3 {
+		alice.Send(t, fmt.Sprintf(`<message to='bob@b.test' type='chat' id='b%d'><body>q%d</body></message>`, i, i))
+	}
+	st := alice.Expect(t, wait, "the bounce past the queue", isErrorFrom("bob@b.test", "resource-constraint"))
+	if st.Attr("id") != "b2" {
+		t.Fatalf("bounced %q, want the third message", st.Attr("id"))
+	}
+	close(release)
+	bob.Expect(t, wait, "the first queued message", isMessage("alice@a.test", "q0<"))
+	bob.Expect(t, wait, "the second queued message", isMessage("alice@a.test", "q1<"))
 }
 
 // TestQueueWhileConnecting: stanzas sent while the stream is still being
@@ -230,4 +279,39 @@ func TestCloseDomain(t *testing.T) {
 	})
 	alice.Send(t, `<message to='bob@b.test' type='chat'><body>two</body></message>`)
 	bob.Expect(t, wait, "the message on a new stream", isMessage("alice@a.test", "two"))
+}
+
+// srvTable answers SRV lookups from a table ("service.domain" → records).
+type srvTable map[string][]*net.SRV
+
+func (f srvTable) LookupSRV(_ context.Context, service, _, name string) (string, []*net.SRV, error) {
+	if rs, ok := f[service+"."+name]; ok {
+		return "", rs, nil
+	}
+	return "", nil, &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
+}
+
+// TestDirectTLSOutbound: a.test has no static route to b.test; the SRV
+// record _xmpps-server._tcp.b.test (XEP-0368) points at b.test's direct
+// TLS listener, so the stream starts with TLS there, and messages cross.
+func TestDirectTLSOutbound(t *testing.T) {
+	tlsAddr := freeAddr(t)
+	p := startPair(t, func(c *config.Config) {
+		if c.Domains[0] == "a.test" {
+			delete(c.S2S.Routes, "b.test")
+		} else {
+			c.S2S.TLSAddr = tlsAddr
+		}
+	})
+	_, port, _ := net.SplitHostPort(tlsAddr)
+	n, _ := strconv.Atoi(port)
+	p.a.S2S().SetResolver(srvTable{"xmpps-server.b.test": {{Target: "127.0.0.1.", Port: uint16(n), Priority: 0}}})
+	alice := online(t, p.a, "alice@a.test")
+	bob := online(t, p.b, "bob@b.test")
+	alice.Send(t, `<message to='bob@b.test' type='chat'><body>found by SRV</body></message>`)
+	bob.Expect(t, wait, "the message", isMessage(alice.JID.String(), "found by SRV"))
+	out := streamsOf(p.a, "out")
+	if len(out) != 1 || out[0].Addr != tlsAddr || !out[0].TLS {
+		t.Fatalf("a.test's outbound streams: %+v, want one to %s over TLS", out, tlsAddr)
+	}
 }

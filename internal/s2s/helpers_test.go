@@ -1,12 +1,12 @@
 package s2s_test
 
 import (
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/metrics"
 	"github.com/parleyim/parley/internal/s2s"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
@@ -14,15 +14,7 @@ import (
 const wait = 10 * time.Second
 
 // freeAddr returns a loopback address with a port nobody listens on now.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freeAddr(t testing.TB) string { return xmpptest.FreeAddr(t) }
 
 // fedOpts configures a federating test server for domain, listening on
 // addr, with static routes (domain → addr) to its peers. Certificates are
@@ -48,14 +40,14 @@ type fedPair struct {
 	addrA, addrB string
 }
 
-func startPair(t *testing.T, more ...xmpptest.Option) *fedPair {
+func startPair(t testing.TB, more ...xmpptest.Option) *fedPair {
 	t.Helper()
 	return startPairVia(t, nil, more...)
 }
 
 // startPairVia is startPair where a.test reaches b.test at via(b's
 // address) (a proxy) when via is not nil.
-func startPairVia(t *testing.T, via func(addrB string) string, more ...xmpptest.Option) *fedPair {
+func startPairVia(t testing.TB, via func(addrB string) string, more ...xmpptest.Option) *fedPair {
 	t.Helper()
 	p := &fedPair{addrA: freeAddr(t), addrB: freeAddr(t)}
 	routes := func() map[string]string {
@@ -118,4 +110,32 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// metric returns the value of a series of the process's registry (0 when
+// absent).
+func metric(t *testing.T, name string, labels map[string]string) float64 {
+	t.Helper()
+	fams, err := metrics.Gatherer().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if v, ok := labels[l.GetName()]; ok && v != l.GetValue() {
+					continue series
+				}
+			}
+			if g := m.GetGauge(); g != nil {
+				return g.GetValue()
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
 }

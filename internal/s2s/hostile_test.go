@@ -170,3 +170,32 @@ func TestStreamsPerIP(t *testing.T) {
 		t.Fatalf("third stream got %q", out)
 	}
 }
+
+// TestDirectTLSInbound: on s2s.tls_addr the stream starts inside TLS
+// (XEP-0368): no STARTTLS is offered, dialback is, and a verified peer's
+// stanzas are delivered.
+func TestDirectTLSInbound(t *testing.T) {
+	const secret = "direct secret"
+	p := startPair(t, func(c *config.Config) {
+		c.S2S.DialbackSecret = secret
+		c.S2S.TLSAddr = "127.0.0.1:0"
+	})
+	alice := online(t, p.a, "alice@a.test")
+	c, err := tls.Dial("tcp", p.a.Addr("s2s-tls"), &tls.Config{InsecureSkipVerify: true, ServerName: "a.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := p.a.RawAt(t, p.a.Addr("s2s")) // a Raw to reuse its reader; its own socket is closed
+	raw.Conn.Close()
+	raw.Conn = c
+	peer := &rawPeer{Raw: raw, t: t}
+	feats := peer.open("b.test", "a.test")
+	if strings.Contains(feats, "starttls") || !strings.Contains(feats, "urn:xmpp:features:dialback") {
+		t.Fatalf("features on direct TLS: %s", feats)
+	}
+	if got := peer.dialback("b.test", "a.test", s2s.DialbackKey(secret, "a.test", "b.test", peer.id)); !strings.Contains(got, "type='valid'") {
+		t.Fatalf("dialback: %s", got)
+	}
+	peer.Write("<message from='bob@b.test/x' to='alice@a.test' type='chat'><body>over direct TLS</body></message>")
+	alice.Expect(t, wait, "the message", isMessage("bob@b.test/x", "over direct TLS"))
+}

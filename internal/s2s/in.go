@@ -33,6 +33,7 @@ type inbound struct {
 	auth    map[string]string // authenticated remote domain → method
 	pending int               // dialback verifications in flight
 	failure *stream.Error     // set by a verification before it interrupts the owner
+	removed bool              // the stream left the server: authenticate nothing more
 }
 
 // serveInbound runs one inbound connection to its end.
@@ -100,6 +101,7 @@ func (s *Server) removeInbound(in *inbound) {
 	s.mu.Unlock()
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	in.removed = true
 	for d := range in.auth {
 		streams.WithLabelValues(d, "in").Dec()
 	}
@@ -117,6 +119,9 @@ func (in *inbound) authenticated(domain string) bool {
 func (in *inbound) setAuth(domain, method string) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	if in.removed {
+		return // a verification that finished after the stream ended
+	}
 	if in.auth[domain] == "" {
 		streams.WithLabelValues(domain, "in").Inc()
 	}

@@ -8,14 +8,14 @@ import (
 	"encoding/hex"
 )
 
-// DialbackKey is the dialback key of XEP-0185 §3: the hex HMAC-SHA256,
-// keyed with the SHA-256 of the secret, of "receiving originating
-// streamID". The originating server sends it in <db:result/>; as the
+// DialbackKey is the dialback key of XEP-0185 §2: the hex HMAC-SHA256 of
+// "receiving originating streamID", keyed with the SHA-256 of the secret
+// in hexadecimal. The originating server sends it in <db:result/>; as the
 // authoritative server it computes it again to answer <db:verify/>, so no
 // key is stored.
 func DialbackKey(secret, receiving, originating, streamID string) string {
 	k := sha256.Sum256([]byte(secret))
-	m := hmac.New(sha256.New, k[:])
+	m := hmac.New(sha256.New, []byte(hex.EncodeToString(k[:])))
 	m.Write([]byte(receiving + " " + originating + " " + streamID))
 	return hex.EncodeToString(m.Sum(nil))
 }

@@ -162,7 +162,11 @@ func (o *outStream) run() {
 	d.close()
 	// What was queued but never written goes out on a new stream.
 	for _, el := range left {
-		if err := s.Route(s.ctx, jid.MustParse(el.Attr("to")), el); err != nil {
+		to, err := jid.Parse(el.Attr("to"))
+		if err == nil {
+			err = s.Route(s.ctx, to, el)
+		}
+		if err != nil {
 			s.bounce(el, err)
 		}
 	}
@@ -232,6 +236,7 @@ func (o *outStream) serve(d *dialed, readerDone chan error) string {
 		case <-o.quit:
 			return "closed by request"
 		case <-s.ctx.Done():
+			o.flush(d) // what local sessions sent while closing (their unavailable presence)
 			return "shutdown"
 		}
 	}

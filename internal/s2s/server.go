@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyim/parley/internal/config"
@@ -37,7 +38,7 @@ type Server struct {
 	router    *router.Router
 	certs     *tlsutil.Certs
 	log       *slog.Logger
-	res       Resolver
+	res       atomic.Pointer[Resolver]
 	trust     *trust
 	secret    string
 	tlsServer *tls.Config
@@ -72,19 +73,16 @@ func New(d Deps) (*Server, error) {
 		rand.Read(b[:])
 		secret = hex.EncodeToString(b[:])
 	}
-	res := d.Resolver
-	if res == nil {
-		res = net.DefaultResolver
-	}
 	l := d.Config.Limits
 	s := &Server{
 		cfg: d.Config.S2S, router: d.Router, certs: d.Certs, log: d.Log.With("component", "s2s"),
-		res: res, trust: tr, secret: secret, tlsServer: serverTLS(d.Certs),
+		trust: tr, secret: secret, tlsServer: serverTLS(d.Certs),
 		lim: xmlstream.Limits{MaxElementBytes: l.MaxStanzaBytes, MaxDepth: l.MaxDepth, MaxAttrs: l.MaxAttrs, MaxMemory: l.MaxStanzaMemory},
 		out: map[pair]*outStream{}, in: map[*inbound]struct{}{}, perIP: map[string]int{},
 		components: map[string]*component{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.SetResolver(d.Resolver)
 	for dom, secret := range d.Config.Components.Secrets {
 		c := &component{srv: s, domain: dom, secret: secret}
 		s.components[dom] = c
@@ -92,6 +90,17 @@ func New(d Deps) (*Server, error) {
 	}
 	return s, nil
 }
+
+// SetResolver replaces the SRV resolver (nil: the system's), for a
+// resolver of the operator's choice or a test's.
+func (s *Server) SetResolver(r Resolver) {
+	if r == nil {
+		r = net.DefaultResolver
+	}
+	s.res.Store(&r)
+}
+
+func (s *Server) resolver() Resolver { return *s.res.Load() }
 
 // serves reports whether domain is ours: a user domain or a service
 // domain (group chat, components), which remote servers may address.

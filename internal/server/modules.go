@@ -7,6 +7,7 @@ import (
 	"github.com/parleyim/parley/internal/features/entitytime"
 	"github.com/parleyim/parley/internal/features/ping"
 	"github.com/parleyim/parley/internal/features/presence"
+	"github.com/parleyim/parley/internal/features/push"
 	"github.com/parleyim/parley/internal/features/register"
 	"github.com/parleyim/parley/internal/features/roster"
 	"github.com/parleyim/parley/internal/features/sharedgroup"
@@ -25,6 +26,7 @@ func (s *Server) modules() []module.Registrar {
 		&version.Module{Name: "Parley", Version: Version},
 		&entitytime.Module{},
 		carbons.New(carbons.Config{Host: s.router, Log: s.log}),
+		push.New(push.Config{DB: s.db, Host: s.router, Log: s.log}),
 		csi.New(csi.Config{Log: s.log}),
 		register.New(register.Config{
 			Accounts: s.accounts, Host: s.router, Limiter: s.limiter, Enabled: s.cfg.AllowRegistration, Log: s.log,

@@ -103,12 +103,31 @@ func (s *Server) stopFederation(ctx context.Context) {
 // federationAdmin adds the s2s operations to the admin surface:
 // GET /s2s/streams lists the streams (JSON), POST /s2s/close?domain=D
 // closes those of a remote domain. `parley s2s` talks to them.
+// Like the profiles, they answer loopback clients only.
 func (s *Server) federationAdmin(next http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", next)
+	mux.Handle("/s2s/", loopbackOnly(s2sAdmin(s.fed.srv)))
+	return mux
+}
+
+// loopbackOnly refuses requests from other addresses with 403.
+func loopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			http.Error(w, "the s2s operations answer loopback clients only", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func s2sAdmin(srv *s2s.Server) http.Handler {
+	mux := http.NewServeMux()
 	mux.HandleFunc("GET /s2s/streams", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		list := s.fed.srv.Streams()
+		list := srv.Streams()
 		if list == nil {
 			list = []s2s.StreamInfo{}
 		}
@@ -121,7 +140,7 @@ func (s *Server) federationAdmin(next http.Handler) http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]int{"closed": s.fed.srv.CloseDomain(d)})
+		json.NewEncoder(w).Encode(map[string]int{"closed": srv.CloseDomain(d)})
 	})
 	return mux
 }

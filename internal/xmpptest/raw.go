@@ -8,9 +8,12 @@ import (
 	"io"
 	"net"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parleyim/parley/internal/s2s"
 )
 
 // Raw is a bare socket to the server for scripted and hostile streams.
@@ -189,4 +192,29 @@ func (r *Raw) Login(cfg *tls.Config, user, domain, password, resource string) {
 	if out := r.Bind(resource); !strings.Contains(out, "type='result'") && !strings.Contains(out, `type="result"`) {
 		r.t.Fatalf("xmpptest: bind failed: %s", out)
 	}
+}
+
+var componentID = regexp.MustCompile(`<stream:stream[^>]* id=['"]([^'"]+)['"]`)
+
+// Component connects an external component (XEP-0114) for domain to the
+// server's components.addr and sends the handshake made with secret. It
+// returns the connection and what the server answered (<handshake/> on
+// success, else a stream error and the end of the stream).
+func (s *Server) Component(t testing.TB, domain, secret string) (*Raw, string) {
+	t.Helper()
+	r := s.RawAt(t, s.Addr("components"))
+	r.Write("<stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' to='" + domain + "'>")
+	head := r.ReadUntil("<stream:stream", 10*time.Second)
+	head += r.ReadUntil(">", 10*time.Second)
+	m := componentID.FindStringSubmatch(head)
+	if m == nil {
+		out, _ := r.ReadToEOF(10 * time.Second)
+		return r, head + out
+	}
+	r.Write("<handshake>" + s2s.ComponentHandshake(m[1], secret) + "</handshake>")
+	got, err := r.ReadUntilAny([]string{"<handshake/>", "</stream:stream>"}, 10*time.Second)
+	if err != nil {
+		t.Fatalf("xmpptest: component handshake answer: %v (%q)", err, got)
+	}
+	return r, got
 }

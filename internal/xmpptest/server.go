@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -83,6 +84,19 @@ func StartLogged(t testing.TB, h slog.Handler, opts ...Option) *Server {
 		}
 	})
 	return s
+}
+
+// FreeAddr returns a loopback address with a port nobody listens on at
+// the time of the call (for servers that must know each other's address
+// before they start, such as federating ones).
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("xmpptest: free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // AddUser creates an account and returns its bare JID.

@@ -69,7 +69,17 @@ type Case struct {
 // Cases is the suite, grouped by store. Later stores append their groups.
 func Cases() []Case {
 	var all []Case
-	for _, group := range [][]Case{accountCases, recordCases, queueCases, rosterCases, presenceCases, sharedGroupCases, mucCases, archiveCases, pubsubCases, adminCases, txCases} {
+	groups := [][]Case{
+		accountCases, recordCases, queueCases, rosterCases, presenceCases, sharedGroupCases,
+		mucCases,
+		adhocCases,
+		archiveCases,
+		pubsubCases,
+		adminCases,
+		fastCases,
+		txCases,
+	}
+	for _, group := range groups {
 		all = append(all, group...)
 	}
 	return all

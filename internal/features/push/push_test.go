@@ -1,0 +1,156 @@
+package push_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/xmpptest"
+)
+
+const wait = 10 * time.Second
+
+// appServer serves push.localhost as an XEP-0114 component: the test's
+// app server (XEP-0357 §2), written in raw XML.
+func appServer(c *config.Config) {
+	c.Components.Addr = "127.0.0.1:0"
+	c.Components.Secrets = map[string]string{"push.localhost": "app secret"}
+}
+
+// TestNotifications: alice enables push with the app server and a
+// publish-options secret; while she has no session, a message with a body
+// makes the server publish a notification (summary form, no body, the
+// secret); while she is online, and after she disabled push, none.
+func TestNotifications(t *testing.T) {
+	s := xmpptest.Start(t, appServer)
+	s.AddUser(t, "alice@localhost", "pw")
+	s.AddUser(t, "bob@localhost", "pw")
+	app, got := s.Component(t, "push.localhost", "app secret")
+	if !strings.Contains(got, "<handshake/>") {
+		t.Fatalf("app server refused: %s", got)
+	}
+	bob := s.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
+
+	alice := s.Dial(t, "alice@localhost", "pw", xmpptest.DialOptions{})
+	res := alice.IQ(t, `<iq type='set' id='e1'><enable xmlns='urn:xmpp:push:0' jid='push.localhost' node='device-1'>`+
+		`<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>`+
+		`<field var='secret'><value>s3cr3t</value></field></x></enable></iq>`)
+	if res.Attr("type") != "result" {
+		t.Fatalf("enable: %s", res.Inner)
+	}
+	alice.Send(t, `<presence/>`)
+	bob.Send(t, `<message to='alice@localhost' type='chat'><body>while online</body></message>`)
+	alice.Expect(t, wait, "the message while online", func(st xmpptest.Stanza) bool { return strings.Contains(st.Inner, "while online") })
+	alice.Close()
+	eventually(t, "alice's session to end", func() bool { return len(s.Router().Sessions(jidOf(t, "alice@localhost"))) == 0 })
+
+	bob.Send(t, `<message to='alice@localhost' type='chat'><body>secret plans</body></message>`)
+	n := app.ReadUntil("</iq>", wait)
+	for _, want := range []string{
+		`type="set"`, `from="alice@localhost"`, `to="push.localhost"`, `<publish node="device-1">`,
+		`<notification xmlns="urn:xmpp:push:0">`, `<value>urn:xmpp:push:summary</value>`,
+		`var="message-count"><value>1</value>`, `var="last-message-sender"><value>bob@localhost/`,
+		`<publish-options>`, `<value>s3cr3t</value>`,
+	} {
+		if !strings.Contains(n, want) {
+			t.Errorf("notification lacks %s:\n%s", want, n)
+		}
+	}
+	if strings.Contains(n, "while online") || strings.Contains(n, "secret plans") {
+		t.Errorf("a notification carries a body:\n%s", n)
+	}
+	bob.Send(t, `<message to='alice@localhost' type='chat'><body>second</body></message>`)
+	if n := app.ReadUntil("</iq>", wait); !strings.Contains(n, `var="message-count"><value>2</value>`) {
+		t.Errorf("second notification: %s", n)
+	}
+
+	alice = s.Dial(t, "alice@localhost", "pw", xmpptest.DialOptions{})
+	if res := alice.IQ(t, `<iq type='set' id='d1'><disable xmlns='urn:xmpp:push:0' jid='push.localhost'/></iq>`); res.Attr("type") != "result" {
+		t.Fatalf("disable: %s", res.Inner)
+	}
+	alice.Close()
+	eventually(t, "alice's session to end", func() bool { return len(s.Router().Sessions(jidOf(t, "alice@localhost"))) == 0 })
+	bob.Send(t, `<message to='alice@localhost' type='chat'><body>after disable</body></message>`)
+	if out, _ := app.ReadToEOF(500 * time.Millisecond); strings.Contains(out, "<iq") {
+		t.Fatalf("a notification after disable: %s", out)
+	}
+}
+
+// TestEnableErrors: enable without a node, and for another account, are
+// refused.
+func TestEnableErrors(t *testing.T) {
+	s := xmpptest.Start(t)
+	s.AddUser(t, "alice@localhost", "pw")
+	s.AddUser(t, "bob@localhost", "pw")
+	alice := s.Dial(t, "alice@localhost", "pw", xmpptest.DialOptions{})
+	for _, tc := range []struct{ iq, cond string }{
+		{`<iq type='set' id='x1'><enable xmlns='urn:xmpp:push:0' jid='push.localhost'/></iq>`, "bad-request"},
+		{`<iq type='set' id='x2'><enable xmlns='urn:xmpp:push:0' node='n'/></iq>`, "bad-request"},
+		{`<iq type='set' id='x3' to='bob@localhost'><enable xmlns='urn:xmpp:push:0' jid='push.localhost' node='n'/></iq>`, "forbidden"},
+		{`<iq type='set' id='x4'><disable xmlns='urn:xmpp:push:0'/></iq>`, "bad-request"},
+	} {
+		if res := alice.IQ(t, tc.iq); res.Attr("type") != "error" || !strings.Contains(res.Inner, tc.cond) {
+			t.Errorf("%s: %s", tc.iq, res.Inner)
+		}
+	}
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, wait)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func jidOf(t *testing.T, s string) jid.JID {
+	t.Helper()
+	j, err := jid.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+var iqID = regexp.MustCompile(`<iq[^>]* id="([^"]+)"`)
+
+// TestAppServerErrorDisables: a temporary error (wait) from the app
+// server keeps the registration; a permanent one (item-not-found: the
+// node is gone) disables it, so later messages are not notified.
+func TestAppServerErrorDisables(t *testing.T) {
+	s := xmpptest.Start(t, appServer)
+	s.AddUser(t, "alice@localhost", "pw")
+	s.AddUser(t, "bob@localhost", "pw")
+	app, _ := s.Component(t, "push.localhost", "app secret")
+	alice := s.Dial(t, "alice@localhost", "pw", xmpptest.DialOptions{})
+	if res := alice.IQ(t, `<iq type='set' id='e1'><enable xmlns='urn:xmpp:push:0' jid='push.localhost' node='gone-soon'/></iq>`); res.Attr("type") != "result" {
+		t.Fatalf("enable: %s", res.Inner)
+	}
+	alice.Close()
+	eventually(t, "alice's session to end", func() bool { return len(s.Router().Sessions(jidOf(t, "alice@localhost"))) == 0 })
+	bob := s.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
+	answer := func(cond, typ string) {
+		n := app.ReadUntil("</iq>", wait)
+		m := iqID.FindStringSubmatch(n)
+		if m == nil {
+			t.Fatalf("no id in %s", n)
+		}
+		app.Write("<iq type='error' id='" + m[1] + "' from='push.localhost' to='alice@localhost'><error type='" + typ + "'><" + cond +
+			" xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")
+	}
+	bob.Send(t, `<message to='alice@localhost' type='chat'><body>one</body></message>`)
+	answer("resource-constraint", "wait")
+	bob.Send(t, `<message to='alice@localhost' type='chat'><body>two</body></message>`)
+	answer("item-not-found", "cancel")
+	eventually(t, "the registration to be disabled", func() bool {
+		bob.Send(t, `<message to='alice@localhost' type='chat'><body>probe</body></message>`)
+		out, _ := app.ReadToEOF(200 * time.Millisecond)
+		return !strings.Contains(out, "<iq")
+	})
+}
