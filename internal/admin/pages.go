@@ -325,6 +325,7 @@ type SessionRow struct {
 	Transport  string    `json:"transport"`
 	TLSVersion string    `json:"tls_version"`
 	Mechanism  string    `json:"mechanism"`
+	SM         string    `json:"sm"`
 	Available  bool      `json:"available"`
 	Priority   int       `json:"priority"`
 	Since      time.Time `json:"since"`
@@ -341,6 +342,7 @@ func (c *Console) sessionRows(match func(module.Session) bool) []SessionRow {
 		if i, ok := s.(interface{ Info() c2s.Info }); ok {
 			in := i.Info()
 			row.Address, row.Transport, row.TLSVersion, row.Mechanism, row.Since = in.Addr, in.Transport, in.TLSVersion, in.Mechanism, in.Bound
+			row.SM = in.SM
 		}
 		out = append(out, row)
 	}
