@@ -141,7 +141,7 @@ func (s *Session) saslOptions() sasl.Options {
 func (s *Session) handlePreAuth(ctx context.Context, el *stanza.Element) (bool, error) {
 	if h := s.preAuthIQHandler(el); h != nil {
 		if s.secure() == nil && s.tlsRequired() {
-			return false, stream.New(stream.PolicyViolation, "STARTTLS is required first")
+			return false, stream.New(stream.PolicyViolation, s.tlsFirst("STARTTLS is required first"))
 		}
 		return false, s.handlePreAuthIQ(ctx, el, h)
 	}
@@ -150,7 +150,7 @@ func (s *Session) handlePreAuth(ctx context.Context, el *stanza.Element) (bool, 
 		return true, s.startTLS()
 	case el.Space == NSSASL && (el.Local == "auth" || el.Local == "response" || el.Local == "abort"):
 		if s.secure() == nil && s.tlsRequired() {
-			return false, stream.New(stream.PolicyViolation, "STARTTLS is required before authentication")
+			return false, stream.New(stream.PolicyViolation, s.tlsFirst("STARTTLS is required before authentication"))
 		}
 		return s.handleSASL(ctx, el)
 	case el.Space == NSSASL2 && s.srv.cfg.SASL2.Enabled:

@@ -155,12 +155,6 @@ type Storage struct {
 	AccountNegativeTTL Duration `toml:"account_negative_ttl"`
 }
 
-// HTTP is the public HTTP listener for WebSocket, BOSH and upload, which
-// are not built yet: Validate refuses a non-empty Addr.
-type HTTP struct {
-	Addr string `toml:"addr"` // must be "" until the listener exists
-}
-
 // Auth configures password storage.
 type Auth struct {
 	// ScramIterations is the PBKDF2 iteration count for new passwords.
@@ -286,6 +280,7 @@ func Default() Config {
 			ConnMaxLifetime: Duration(30 * time.Minute), RetryTimeout: Duration(10 * time.Second),
 			AccountCacheSize: 65536, AccountCacheTTL: Duration(time.Minute), AccountNegativeTTL: Duration(5 * time.Second)},
 		Admin: defaultAdmin(),
+		HTTP:  DefaultHTTP(),
 		Auth: Auth{ScramIterations: 4096, ScramHashes: []string{"SHA-1", "SHA-256", "SHA-512"},
 			ChannelBindingDowngrade: ChannelBindingCompatible},
 		Offline: Offline{Enabled: true, MaxMessagesPerUser: 1000},
