@@ -3,6 +3,8 @@ package admin_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/parleyim/parley/internal/xmpptest"
 )
 
 // TestSessionsShowSM: the sessions page and API show a session's stream
@@ -42,4 +44,24 @@ func TestSessionsShowSM(t *testing.T) {
 		}
 		return ""
 	})
+}
+
+// TestSessionsShowWebSocket: a session over WebSocket (RFC 7395) is
+// listed with its transport and counted per transport in the stats.
+func TestSessionsShowWebSocket(t *testing.T) {
+	e := start(t)
+	_, tok := e.token(t, "ws")
+	e.srv.AddUser(t, "wendy@localhost", "pw")
+	c, err := xmpptest.DialWebSocket(t, "wss://"+e.srv.Addr("http-tls")+"/xmpp-websocket", e.srv.TLSConfig(t, "localhost"), "wendy@localhost", "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "websocket session listed", func() string {
+		r := e.api(t, tok, "GET", "/api/v1/sessions", nil)
+		if !strings.Contains(r.body, `"jid":"`+c.JID.String()+`"`) || !strings.Contains(r.body, `"transport":"websocket"`) {
+			return r.body
+		}
+		return ""
+	})
+	e.api(t, tok, "GET", "/api/v1/stats", nil).want(t, "stats", 200, `"sessions_by_transport":{"websocket":1}`)
 }

@@ -80,3 +80,9 @@ func (s *Session) recordInfo() {
 	}
 	s.srv.infos.Store(s, &in)
 }
+
+// Name implements namedTransport: "websocket" (RFC 7395).
+func (t *wsTransport) Name() string { return "websocket" }
+
+// Name implements namedTransport: "bosh" (XEP-0124/0206).
+func (t *boshTransport) Name() string { return "bosh" }
