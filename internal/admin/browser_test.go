@@ -22,7 +22,8 @@ const browserDir = "testdata/browser"
 // chromium, npm playwright-core from testdata/browser, installed by
 // .ci/run): log in by keyboard at a phone's width, create a user, see its
 // session appear when a real XMPP client (mellium) logs in as it, kick it,
-// create a room, reset the password, and save screenshots of the
+// create a room, reset the password, see forms without the CSRF token,
+// without a login and from another origin refused, and save screenshots of the
 // dashboard in the test's artifacts (PARLEY_ARTIFACTS, or a temporary
 // directory). The Go side checks each effect for itself.
 func TestBrowserConsole(t *testing.T) {
@@ -49,11 +50,18 @@ func TestBrowserConsole(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	lines := bufio.NewScanner(stdout)
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
 	expect := func(prefix string) string {
 		t.Helper()
-		for lines.Scan() {
-			if l := lines.Text(); strings.HasPrefix(l, prefix) {
+		for l := range lines {
+			if strings.HasPrefix(l, prefix) {
 				return strings.TrimSpace(strings.TrimPrefix(l, prefix))
 			}
 		}
@@ -64,13 +72,26 @@ func TestBrowserConsole(t *testing.T) {
 	user := expect("CREATED ")
 	c := e.srv.Dial(t, user, "first password", xmpptest.DialOptions{})
 	c.Send(t, `<presence/>`)
-	// Some traffic for the dashboard, all of it before the browser is told
-	// the session exists: from then on it may kick the session at any time.
-	for i := range 200 {
-		c.Send(t, `<message to="`+c.JID.String()+`" type="chat"><body>hello `+strconv.Itoa(i)+`</body></message>`)
-		c.Expect(t, 5*time.Second, "own message", func(s xmpptest.Stanza) bool { return s.XMLName.Local == "message" })
-	}
 	io.WriteString(stdin, "CONNECTED "+c.JID.String()+"\n")
+	// Some traffic for the dashboard while the browser waits for its chart.
+	for i := 0; ; i++ {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				cmd.Wait()
+				t.Fatalf("browser script ended before CHARTED: %s", stderr.String())
+			}
+			if l != "CHARTED" {
+				continue
+			}
+		default:
+			c.Send(t, `<message to="`+c.JID.String()+`" type="chat"><body>hello `+strconv.Itoa(i)+`</body></message>`)
+			c.Expect(t, 5*time.Second, "own message", func(s xmpptest.Stanza) bool { return s.XMLName.Local == "message" })
+			continue
+		}
+		break
+	}
+	io.WriteString(stdin, "GO\n")
 	expect("KICKED")
 	c.Done(t, 10*time.Second)
 	expect("DONE")

@@ -232,7 +232,10 @@ func (c *Console) userPage(w http.ResponseWriter, r *http.Request, lg *login) {
 	}
 	ctx := r.Context()
 	if ok, err := c.Accounts.Exists(ctx, j); err != nil || !ok {
-		c.failed(w, r, lg, errors.Join(err, account.ErrNotFound))
+		if err == nil {
+			err = account.ErrNotFound
+		}
+		c.failed(w, r, lg, err)
 		return
 	}
 	data := map[string]any{"JID": j, "Sessions": c.sessionRows(func(s module.Session) bool { return s.JID().Bare() == j })}
@@ -322,6 +325,7 @@ type SessionRow struct {
 	Transport  string    `json:"transport"`
 	TLSVersion string    `json:"tls_version"`
 	Mechanism  string    `json:"mechanism"`
+	SM         string    `json:"sm"`
 	Available  bool      `json:"available"`
 	Priority   int       `json:"priority"`
 	Since      time.Time `json:"since"`
@@ -338,6 +342,7 @@ func (c *Console) sessionRows(match func(module.Session) bool) []SessionRow {
 		if i, ok := s.(interface{ Info() c2s.Info }); ok {
 			in := i.Info()
 			row.Address, row.Transport, row.TLSVersion, row.Mechanism, row.Since = in.Addr, in.Transport, in.TLSVersion, in.Mechanism, in.Bound
+			row.SM = in.SM
 		}
 		out = append(out, row)
 	}

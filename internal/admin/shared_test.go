@@ -143,3 +143,34 @@ func TestServerAdminsMayLogIn(t *testing.T) {
 	e.srv.AddUser(t, "boss@localhost", "bosspw")
 	e.browser(t, "127.0.0.1").login("boss@localhost", "bosspw").want(t, "server admin", http.StatusSeeOther)
 }
+
+// TestSharedGroupLeaveKeepsSubscription: a member removed from a shared
+// group who is also subscribed the ordinary way stays in the roster with
+// that subscription, and no unavailable presence is sent.
+func TestSharedGroupLeaveKeepsSubscription(t *testing.T) {
+	e := start(t)
+	b := e.loggedIn(t)
+	alice, bob := online(t, e, "alice@localhost"), online(t, e, "bob@localhost")
+	// Mutual subscription (RFC 6121 §3): each asks, the other approves.
+	for _, p := range []struct {
+		from, to *xmpptest.Client
+		toJID    string
+	}{{alice, bob, "bob@localhost"}, {bob, alice, "alice@localhost"}} {
+		p.from.Send(t, `<presence to="`+p.toJID+`" type="subscribe"/>`)
+		req := p.to.Expect(t, 5*time.Second, "subscription request", func(s xmpptest.Stanza) bool { return s.Attr("type") == "subscribe" })
+		p.to.Send(t, `<presence to="`+strings.Split(req.Attr("from"), "/")[0]+`" type="subscribed"/>`)
+	}
+	alice.Expect(t, 5*time.Second, "bob with subscription both", isPush("bob@localhost", "both"))
+	b.post("/groups", url.Values{"name": {"pair"}, "members": {"alice bob"}}).want(t, "create", http.StatusSeeOther)
+	alice.Expect(t, 5*time.Second, "push with the group", func(s xmpptest.Stanza) bool {
+		return isPush("bob@localhost", "both")(s) && strings.Contains(s.Inner, "pair")
+	})
+	b.post("/groups/members/remove", url.Values{"name": {"pair"}, "member": {"bob@localhost"}}).want(t, "remove", http.StatusSeeOther)
+	// The push after removal still says both (the stored item), never remove.
+	alice.Expect(t, 5*time.Second, "push after removal", func(s xmpptest.Stanza) bool {
+		return isPush("bob@localhost", "both")(s) && !strings.Contains(s.Inner, "pair")
+	})
+	alice.ExpectNone(t, 500*time.Millisecond, "unavailable presence or removal", func(s xmpptest.Stanza) bool {
+		return isPresence("bob@localhost", "unavailable")(s) || isPush("bob@localhost", "remove")(s)
+	})
+}

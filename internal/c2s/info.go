@@ -13,6 +13,11 @@ type Info struct {
 	TLSVersion string    // e.g. "TLS 1.3"; "" without TLS
 	Mechanism  string    // the SASL mechanism used
 	Bound      time.Time // when the resource was bound
+	// SM is the stream management state (XEP-0198): "" (not enabled),
+	// "enabled", "resumable", or "hibernated" (waiting for a resumption).
+	SM string
+
+	sm *smState // set by recordSM; read under its hmu
 }
 
 // namedTransport is a transport that names itself for Info (WebSocket,
@@ -22,10 +27,34 @@ type namedTransport interface{ Name() string }
 // Info returns what the session recorded when it bound its resource; before
 // that, only the mechanism once authenticated. Safe from any goroutine.
 func (s *Session) Info() Info {
-	if p, ok := s.srv.infos.Load(s); ok {
-		return *p.(*Info)
+	p, ok := s.srv.infos.Load(s)
+	if !ok {
+		return Info{}
 	}
-	return Info{}
+	in := *p.(*Info)
+	if st := in.sm; st != nil {
+		in.SM = "enabled"
+		if st.resumable {
+			in.SM = "resumable"
+		}
+		st.hmu.Lock()
+		if st.phase == smHibernated {
+			in.SM = "hibernated"
+		}
+		st.hmu.Unlock()
+	}
+	in.sm = nil
+	return in
+}
+
+// recordSM is called by the owner when stream management is enabled.
+func (s *Session) recordSM(st *smState) {
+	in := Info{}
+	if p, ok := s.srv.infos.Load(s); ok {
+		in = *p.(*Info)
+	}
+	in.sm = st
+	s.srv.infos.Store(s, &in)
 }
 
 // recordMechanism is called by the owner at authentication, while the
@@ -51,3 +80,9 @@ func (s *Session) recordInfo() {
 	}
 	s.srv.infos.Store(s, &in)
 }
+
+// Name implements namedTransport: "websocket" (RFC 7395).
+func (t *wsTransport) Name() string { return "websocket" }
+
+// Name implements namedTransport: "bosh" (XEP-0124/0206).
+func (t *boshTransport) Name() string { return "bosh" }

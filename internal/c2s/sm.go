@@ -182,6 +182,7 @@ func (s *Session) smEnable(resume bool, max int, wrap func(*stanza.Element) *sta
 	err := s.out.queueLocked(b)
 	s.out.mu.Unlock()
 	s.closeMu.Unlock()
+	s.recordSM(st)
 	if err != nil {
 		return false
 	}

@@ -6,7 +6,8 @@
 //
 // It talks to the Go test over a line protocol: it prints "CREATED <jid>"
 // once the user exists and waits for "CONNECTED <full jid>" on stdin (the
-// Go test logs that user in with a real XMPP client); it prints "KICKED"
+// Go test logs that user in with a real XMPP client, and sends messages
+// until the script prints "CHARTED" and waits for a line); it prints "KICKED"
 // after disconnecting the session and "DONE" at the end. Any failure
 // exits non-zero with the reason on stderr.
 import { chromium } from "playwright-core";
@@ -24,7 +25,8 @@ const browser = await chromium.launch({
   args: ["--no-sandbox", "--disable-gpu"],
 });
 try {
-  const page = await browser.newPage({ viewport: { width: 390, height: 844 } }); // a phone
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } }); // a phone
+  const page = await context.newPage();
   page.setDefaultTimeout(15000);
   const expectText = async (text) => {
     await page.getByText(text, { exact: false }).first().waitFor();
@@ -69,6 +71,8 @@ try {
   await page.setViewportSize({ width: 1100, height: 760 });
   await page.screenshot({ path: join(artifacts, "dashboard.png"), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
+  console.log("CHARTED");
+  await nextLine(); // the Go test stopped its traffic
 
   await page.getByRole("link", { name: "Sessions" }).click();
   await page.screenshot({ path: join(artifacts, "sessions-phone.png"), fullPage: true });
@@ -92,6 +96,25 @@ try {
   await page.getByRole("button", { name: "Set password" }).click();
   await expectText("The password of browser@localhost was changed.");
 
+  // Forms without the CSRF token, without a login, and from a page of
+  // another origin are refused, and change nothing.
+  const noToken = await page.request.post(base + "/users", { form: { jid: "forged1@localhost", password: "x" }, maxRedirects: 0 });
+  if (noToken.status() !== 403) { throw new Error("POST without CSRF token: " + noToken.status()); }
+  const anon = await browser.newContext();
+  const noLogin = await anon.request.post(base + "/users", { form: { jid: "forged2@localhost", password: "x" }, maxRedirects: 0 });
+  if (noLogin.status() !== 403) { throw new Error("POST without login: " + noLogin.status()); }
+  await anon.close();
+  const evil = await context.newPage();
+  evil.setDefaultTimeout(15000);
+  await evil.setContent(`<form method="post" action="${base}/users"><input name="jid" value="forged3@localhost"><input name="password" value="x"><button>go</button></form>`);
+  const [answer] = await Promise.all([evil.waitForResponse((r) => r.url().startsWith(base + "/users")), evil.click("button")]);
+  if (answer.status() !== 403) { throw new Error("cross-origin form: " + answer.status()); }
+  await evil.close();
+  await page.goto(base + "/users?q=forged");
+  await page.getByText("No accounts.").waitFor();
+  if (await page.getByRole("link", { name: /forged/ }).count() !== 0) {
+    throw new Error("a refused form created an account");
+  }
   console.log("DONE");
 } finally {
   await browser.close();
