@@ -7,7 +7,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -86,17 +88,24 @@ func StartLogged(t testing.TB, h slog.Handler, opts ...Option) *Server {
 	return s
 }
 
-// FreeAddr returns a loopback address with a port nobody listens on at
-// the time of the call (for servers that must know each other's address
-// before they start, such as federating ones).
+// FreeAddr returns an address nobody listens on, for servers that must
+// know each other's address before they start (federating ones): a random
+// address of its own in 127.0.0.0/8 (outside 127.0.0.0/16, which the
+// interop tests use) with port 5269. An ephemeral port of 127.0.0.1 could
+// be taken by another test between this call and the server's listen; a
+// random loopback address is not.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("xmpptest: free port: %v", err)
+	for range 100 {
+		ip := netip.AddrFrom4([4]byte{127, byte(1 + rand.IntN(254)), byte(rand.IntN(256)), byte(1 + rand.IntN(254))})
+		addr := netip.AddrPortFrom(ip, 5269).String()
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			ln.Close()
+			return addr
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatalf("xmpptest: no free loopback address for port 5269")
+	return ""
 }
 
 // AddUser creates an account and returns its bare JID.
