@@ -26,6 +26,7 @@ type benchFlags struct {
 	addr, mech, caFile, prefix, password, label, jsonOut, keyCache, mucService, via  string
 	mode, to                                                                         string
 	starttls, directTLS, insecure, noProgress                                        bool
+	persistentRooms                                                                  bool
 	n, concurrency, pairs, window, rooms, roomSize, contacts, bodySize, pid, sources int
 	duration, timeout                                                                time.Duration
 	rate                                                                             float64
@@ -105,6 +106,7 @@ func (f *benchFlags) register(cmd *cobra.Command) {
 	pf.StringVar(&f.to, "to", loadtest.ToBare, "chat: address messages to the peer's bare JID (bare) or its bound resource (full)")
 	pf.IntVar(&f.rooms, "rooms", 10, "muc: rooms")
 	pf.IntVar(&f.roomSize, "room-size", 10, "muc: occupants per room")
+	pf.BoolVar(&f.persistentRooms, "persistent-rooms", false, "muc: configure created rooms as persistent (Parley archives them, XEP-0313)")
 	pf.StringVar(&f.mucService, "muc-service", "", "muc: the MUC service's domain (default conference.DOMAIN)")
 	pf.IntVar(&f.contacts, "contacts", 10, "presence: mutual contacts per user")
 	pf.IntVar(&f.bodySize, "body-size", 64, "message body size in bytes")
@@ -183,7 +185,7 @@ func (f *benchFlags) options(cmd *cobra.Command) (loadtest.Options, error) {
 	o := loadtest.Options{
 		Target: t, Prefix: f.prefix, Password: f.password, N: f.n, Concurrency: f.concurrency,
 		Duration: f.duration, Rate: f.rate, Window: f.window, Pairs: f.pairs, To: f.to,
-		Rooms: f.rooms, RoomSize: f.roomSize, MUCService: f.mucService, Contacts: f.contacts,
+		Rooms: f.rooms, RoomSize: f.roomSize, MUCService: f.mucService, Contacts: f.contacts, PersistentRooms: f.persistentRooms,
 		BodySize: f.bodySize, Server: loadtest.Proc{PID: f.pid}, UnauthMode: f.mode,
 	}
 	if o.MUCService == "" {

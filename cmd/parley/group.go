@@ -24,7 +24,9 @@ rosters (subscription "both", under the group's display name) and get each
 other's presence, without asking. Members are accounts (user@domain, or
 just user for the first configured domain).
 
-Changes made while the server runs take effect when a member next logs in.`,
+Changes made with this command while the server runs take effect when a
+member next logs in; changes made in the admin console or its REST API
+reach online members at once.`,
 		RunE: groupRun,
 	}
 	cmd.AddCommand(newGroupCreateCmd(), newGroupAddCmd(), newGroupRemoveCmd(), newGroupListCmd(), newGroupDeleteCmd())

@@ -45,7 +45,7 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{cmd: c, err: err}
 	})
-	root.AddCommand(newServeCmd(), newUserCmd(), newConfigCmd(), newVersionCmd(), newBenchCmd(), newGroupCmd())
+	root.AddCommand(newServeCmd(), newUserCmd(), newConfigCmd(), newVersionCmd(), newBenchCmd(), newGroupCmd(), newTokenCmd())
 	root.AddCommand(newDBCmd(), newExportCmd(), newImportCmd(), newArchiveCmd(), newS2SCmd())
 	return root
 }

@@ -1,7 +1,3 @@
-// Package admin serves the administrative HTTP surface: Prometheus
-// /metrics and /healthz, optionally Go's /debug/pprof/ profiles (loopback
-// clients only); the web console and REST API later. It
-// listens on loopback by default.
 package admin
 
 import (

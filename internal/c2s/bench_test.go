@@ -50,7 +50,7 @@ func (r *repeater) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func boundSession(b *testing.B, srv *Server, full string) (*Session, *discardConn) {
+func boundSession(b testing.TB, srv *Server, full string) (*Session, *discardConn) {
 	conn := &discardConn{}
 	s, _ := newTCPSession(context.Background(), srv, conn, netip.IPv6Loopback(), false)
 	s.full = jid.MustParse(full)

@@ -40,6 +40,7 @@ func (s *Session) handleBind(ctx context.Context, el *stanza.Element) error {
 	}
 	s.full, s.fullStr = full, full.String()
 	s.state = stateBound
+	s.recordInfo()
 	if old := s.srv.router.Bind(s); old != nil {
 		replace(old)
 	}

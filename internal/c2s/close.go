@@ -50,8 +50,8 @@ func (s *Session) Close(cond, text string) {
 	if cond != "" {
 		req.err = stream.New(cond, text)
 	}
-	if s.request(req) {
-		s.tr.Wake()
+	if tr := s.request(req); tr != nil {
+		tr.Wake()
 	}
 }
 
@@ -60,21 +60,36 @@ func (s *Session) Close(cond, text string) {
 // so that nothing the owner does can block on it.
 func (s *Session) abort() {
 	s.request(&closeRequest{silent: true})
-	s.tr.Close()
-	s.tr.Wake()
+	tr := s.transport()
+	tr.Close()
+	tr.Wake()
 }
 
-// request records req if it is the first, and reports whether it was.
-func (s *Session) request(req *closeRequest) bool {
+// transport reads the session's transport from any goroutine (a resumed
+// session changes it, resume.go).
+func (s *Session) transport() transport {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	return s.tr
+}
+
+// request records req if it is the first, and returns the transport to
+// wake if it was (nil otherwise). A Close that finds only a silent request
+// (the transport failing) is kept for stream management, which must then
+// end the session rather than hibernate it (resume.go).
+func (s *Session) request(req *closeRequest) transport {
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
 	if s.closeReq != nil {
-		return false
+		if s.closeReq.silent && !req.silent && s.sm != nil && s.sm.endReq == nil {
+			s.sm.endReq = req
+		}
+		return nil
 	}
 	s.closeReq = req
 	s.closing.Store(true)
 	s.out.stop()
-	return true
+	return s.tr
 }
 
 func (s *Session) closeRequest() *closeRequest {
@@ -108,9 +123,14 @@ func (s *Session) reasonFor(err error) *closeRequest {
 	return s.closeRequest()
 }
 
-// stop ends the session after the owner stopped running it with err.
-func (s *Session) stop(err error) {
+// stop ends the session after the owner stopped running it with err. It
+// reports true when the session hibernated instead (XEP-0198 resumption,
+// resume.go): it lives on without this transport.
+func (s *Session) stop(err error) (kept bool) {
 	req := s.reasonFor(err)
+	if s.smHibernate(err, req) {
+		return true
+	}
 	s.endSession()
 	s.ctx.cancel()
 	if !req.silent && s.tr.Writable() {
@@ -120,6 +140,7 @@ func (s *Session) stop(err error) {
 		}
 	}
 	s.tr.Close()
+	return false
 }
 
 // endSession ends the session's state where it changes, once: a bound
@@ -130,8 +151,10 @@ func (s *Session) endSession() {
 	}
 	s.srv.router.Unbind(s)
 	mSessions.Dec()
+	ctx := context.WithoutCancel(&s.ctx)
+	s.smEnd(ctx) // unacknowledged stanzas are routed again before the unavailable presence
 	ev := &module.Event{From: s.full, Session: s.full, Conn: s}
-	if err := s.srv.router.Registry().Notify(context.WithoutCancel(&s.ctx), module.SessionClosed, ev); err != nil {
+	if err := s.srv.router.Registry().Notify(ctx, module.SessionClosed, ev); err != nil {
 		s.srv.log.Warn("session-closed hooks failed", "jid", s.fullStr, "err", err)
 	}
 }

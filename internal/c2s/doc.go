@@ -17,6 +17,12 @@
 // goroutine; writes are flushed by a goroutine that exists only while
 // there is something to write.
 //
+// Stream management (XEP-0198 §3–§5: enable, acks, resumption) is
+// session state too (sm.go, resume.go): the counters and the queue of
+// unacknowledged stanzas sit in the session and its output queue, and a
+// session whose transport vanished hibernates until a new connection
+// resumes it or its window ends.
+//
 // Protocol values of the stream itself (header, features, the stream
 // error type) are internal/stream's. Modules reach c2s through
 // module.Registry: nonzas from bound sessions, the few iqs accepted before

@@ -41,3 +41,29 @@ func StreamErrorCount(t testing.TB, cond string) float64 {
 	}
 	return 0
 }
+
+// SMUnacked returns how many stanzas rs holds unacknowledged (stream
+// management), or -1 without stream management.
+func SMUnacked(rs router.Session) int {
+	s := rs.(*Session)
+	s.out.mu.Lock()
+	defer s.out.mu.Unlock()
+	if s.sm == nil {
+		return -1
+	}
+	return len(s.sm.items)
+}
+
+// SMHibernated reports whether rs is waiting for a resumption.
+func SMHibernated(rs router.Session) bool {
+	s := rs.(*Session)
+	s.closeMu.Lock()
+	st := s.sm
+	s.closeMu.Unlock()
+	if st == nil {
+		return false
+	}
+	st.hmu.Lock()
+	defer st.hmu.Unlock()
+	return st.phase == smHibernated
+}

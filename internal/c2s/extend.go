@@ -18,6 +18,9 @@ import (
 // module registered for it; an unknown one ends the stream (RFC 6120
 // §4.9.3.22).
 func (s *Session) handleNonza(ctx context.Context, el *stanza.Element) error {
+	if el.Space == NSSM {
+		return s.handleSM(ctx, el)
+	}
 	h := s.srv.router.Registry().LookupNonza(el.Space, el.Local)
 	if h == nil {
 		return stream.New(stream.UnsupportedStanzaType, "only message, presence and iq are allowed")

@@ -29,6 +29,7 @@ func (s *Session) handleStanza(ctx context.Context, el *stanza.Element) error {
 	}
 	ctx = s.stanzaContext(ctx)
 	defer s.scope.Run()
+	defer s.smHandled() // counted once Route returned: see sm.go
 	start := time.Now()
 	if f := el.Attr("from"); f != "" && f != s.fullStr {
 		if fj, err := jid.Parse(f); err != nil || (fj != s.full && fj != s.user) {

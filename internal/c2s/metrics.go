@@ -43,3 +43,15 @@ var (
 var mParked = metrics.Register(prometheus.NewGauge(prometheus.GaugeOpts{
 	Name: "parley_c2s_parked_connections", Help: "Client connections waiting in the shared poller without a reading goroutine (c2s.park_after).",
 }))
+
+var (
+	mSMSlow = metrics.Register(prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "parley_sm_slow_consumers_total", Help: "Stream-management sessions ended because the client acknowledged too little (sm.max_unacked).",
+	}))
+	mSMHibernated = metrics.Register(prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "parley_sm_hibernated_sessions", Help: "Sessions waiting for a stream-management resumption (sm.resume_window).",
+	}))
+	mSMResumes = metrics.Register(prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "parley_sm_resumes_total", Help: "Stream-management resumption attempts by result.",
+	}, []string{"result"}))
+)

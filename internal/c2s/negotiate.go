@@ -80,6 +80,9 @@ func (s *Session) features() stream.Features {
 			stanza.New(NSBind, "bind"),
 			stanza.New(NSSession, "session").Append(stanza.New(NSSession, "optional")),
 		}
+		if s.srv.cfg.SM.Enabled {
+			fs = append(fs, stanza.New(NSSM, "sm"))
+		}
 		return append(fs, s.srv.router.Registry().StreamFeatures(s.user)...)
 	}
 	return nil

@@ -30,30 +30,60 @@ type output struct {
 	flushing bool
 	stopped  bool          // no more stanzas: the session is closing
 	closed   bool          // nothing more at all: the final bytes are queued, or a write failed
+	gen      uint32        // flusher generation: a resumption or hibernation retires the running flusher
 	done     chan struct{} // closed when the final flush after close ends
 	// wmu serialises writes to the connection.
 	wmu sync.Mutex
 }
 
-// deliver serialises el into the queue.
+// deliver serialises el into the queue. With stream management the
+// stanza is also kept until the client acknowledges it (deliverSM).
 func (o *output) deliver(el *stanza.Element) error {
 	o.mu.Lock()
 	if o.stopped || o.closed {
 		o.mu.Unlock()
 		return errClosed
 	}
+	if o.s.sm != nil {
+		return o.deliverSM(el) // unlocks
+	}
 	p := o.pendingLocked()
 	*p = el.AppendXML(*p, stanza.NSClient)
 	if max := o.s.srv.cfg.Limits.MaxOutboundBytes; max > 0 && len(*p) > max {
-		o.stopped = true
-		putBuf(o.pending)
-		o.pending = nil
-		o.mu.Unlock()
-		o.s.Close(stream.PolicyViolation, "slow consumer: too much data queued")
+		o.slowLocked() // unlocks
 		return errClosed
 	}
 	o.kickLocked()
 	o.mu.Unlock()
+	return nil
+}
+
+// slowLocked ends a slow consumer: nothing more is queued, what is not
+// written is dropped (with stream management it is still held and routed
+// again when the session ends), and the session is asked to close. It
+// unlocks o.mu before the Close.
+func (o *output) slowLocked() {
+	o.stopped = true
+	if o.pending != nil {
+		putBuf(o.pending)
+		o.pending = nil
+	}
+	o.mu.Unlock()
+	o.s.Close(stream.PolicyViolation, "slow consumer: too much data queued")
+}
+
+// queueLocked appends bytes that are not a counted stanza (a nonza, an
+// ack) to the queue.
+func (o *output) queueLocked(b []byte) error {
+	if o.closed {
+		return errClosed
+	}
+	if o.s.sm != nil && o.s.sm.detached {
+		return nil // nobody to write to; the next transport gets fresh state
+	}
+	p := o.pendingLocked()
+	*p = append(*p, b...)
+	o.kickLocked()
 	return nil
 }
 
@@ -93,14 +123,21 @@ func (o *output) pendingLocked() *[]byte {
 func (o *output) kickLocked() {
 	if !o.flushing {
 		o.flushing = true
-		go o.flush()
+		go o.flush(o.gen)
 	}
 }
 
 // flush writes until the queue is empty, then exits.
-func (o *output) flush() {
+func (o *output) flush(gen uint32) {
 	for {
 		o.mu.Lock()
+		if o.gen != gen {
+			o.mu.Unlock()
+			return // retired: the session hibernated or moved to a new transport
+		}
+		if o.s.sm != nil {
+			o.s.sm.aQueued = false
+		}
 		buf := o.pending
 		o.pending = nil
 		if buf == nil || len(*buf) == 0 {
@@ -119,7 +156,7 @@ func (o *output) flush() {
 		err := o.write(*buf)
 		putBuf(buf)
 		if err != nil {
-			o.fail()
+			o.fail(gen)
 			return
 		}
 	}
@@ -134,8 +171,12 @@ func (o *output) write(b []byte) error {
 
 // fail marks the queue dead after a write error, unblocks waiters and
 // ends the session: nothing more can reach the client.
-func (o *output) fail() {
+func (o *output) fail(gen uint32) {
 	o.mu.Lock()
+	if o.gen != gen {
+		o.mu.Unlock()
+		return // a write to a transport the session no longer has
+	}
 	o.closed = true
 	o.flushing = false
 	if o.pending != nil {
@@ -155,13 +196,13 @@ func (o *output) fail() {
 // wire before the TLS handshake starts).
 func (o *output) writeNow(b []byte) error {
 	o.mu.Lock()
-	closed := o.closed
+	closed, gen := o.closed, o.gen
 	o.mu.Unlock()
 	if closed {
 		return errClosed
 	}
 	if err := o.write(b); err != nil {
-		o.fail()
+		o.fail(gen)
 		return err
 	}
 	return nil

@@ -58,11 +58,15 @@ func (t *tcpTransport) start() {
 func (t *tcpTransport) loop(why wakeReason) {
 	for {
 		err := t.step(why)
+		if errors.Is(err, errResumed) {
+			why = wakeReadable // this connection now carries the resumed session, t.s (resume.go)
+			continue
+		}
 		if !errors.Is(err, errPark) {
-			t.s.stop(err)
-			t.end()
+			t.end(t.s.stop(err))
 			return
 		}
+		t.s.smBeforePark()
 		if t.park() {
 			return
 		}
@@ -166,8 +170,9 @@ func (t *tcpTransport) wake() {
 
 // end gives back what the connection held once the session ended: its
 // poller registration, its timer, its per-address slot and its place in
-// the server's connections.
-func (t *tcpTransport) end() {
+// the server's connections (unless the session hibernated: it is still
+// the server's, resume.go).
+func (t *tcpTransport) end(hibernated bool) {
 	t.Close()
 	if t.poll != nil {
 		t.poll.Close()
@@ -180,5 +185,7 @@ func (t *tcpTransport) end() {
 	if t.slot != nil {
 		t.slot()
 	}
-	t.s.srv.ended(t.s)
+	if !hibernated {
+		t.s.srv.ended(t.s)
+	}
 }

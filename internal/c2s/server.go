@@ -44,12 +44,17 @@ type Server struct {
 	// startTLS caches tlsConfigFor's answer per domain (string → *tls.Config):
 	// one shared configuration instead of a clone per connection.
 	startTLS sync.Map
+	// infos holds each bound session's Info (*Session → *Info, info.go),
+	// outside the session so that an idle connection stays small.
+	infos sync.Map
 
 	// mu guards conns and closing.
 	mu      sync.Mutex
 	conns   map[*Session]struct{}
 	closing bool
 	wg      sync.WaitGroup
+
+	sm smRegistry // resumable sessions by id (resume.go)
 }
 
 // NewServer returns a client service.
@@ -129,6 +134,7 @@ func (s *Server) accept(ctx context.Context, c net.Conn, directTLS bool) {
 // counts.)
 func (s *Server) ended(sess *Session) {
 	mConnections.Dec()
+	s.infos.Delete(sess)
 	s.mu.Lock()
 	delete(s.conns, sess)
 	s.mu.Unlock()

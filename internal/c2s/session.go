@@ -56,13 +56,17 @@ type Session struct {
 	deadline    time.Time // absolute pre-auth deadline, or the ping's
 	lastRead    time.Time // when the client last sent bytes
 	pingPending bool
-	pingSeq     int
+	pingSeq     int32 // beside pingPending: no padding (TestIdleConnectionSize)
 
 	scope    module.Scope    // work after the current stanza (module.AfterReply)
 	scopeCtx context.Context // the run context carrying scope, made on first use
 
 	available atomic.Bool
 	priority  atomic.Int32
+
+	// sm is the stream management state (sm.go, resume.go), nil until
+	// <enable/>; set by the owner under closeMu and out.mu.
+	sm *smState
 
 	// Closing (close.go): closeMu guards the first close request, which
 	// wins; closing is set once there is one.
@@ -168,6 +172,9 @@ func (s *Session) handle(ctx context.Context, el *stanza.Element) (restart bool,
 	case stateConnected:
 		return s.handlePreAuth(ctx, el)
 	case stateAuthenticated:
+		if el.Space == NSSM {
+			return false, s.handleSMUnbound(ctx, el)
+		}
 		return false, s.handleBind(ctx, el)
 	default:
 		return false, s.handleStanza(ctx, el)
@@ -217,7 +224,7 @@ func (s *Session) pingIdle() bool {
 	s.deadline = time.Now().Add(s.srv.cfg.C2S.PingTimeout.D())
 	ping := stanza.New(stanza.NSClient, stanza.KindIQ).
 		SetAttr("type", stanza.Get).
-		SetAttr("id", "ping-"+strconv.Itoa(s.pingSeq)).
+		SetAttr("id", "ping-"+strconv.Itoa(int(s.pingSeq))).
 		SetAttr("from", s.domain).
 		SetAttr("to", s.fullStr).
 		Append(stanza.New(NSPing, "ping"))

@@ -25,9 +25,11 @@ import (
 //     returns the elements of the request bodies in order, Write answers
 //     the oldest held request (or holds the bytes until one arrives), and
 //     Wake answers a held request so the owner can close.
-//   - Stream management resumption (XEP-0198): the session survives the
-//     end of its transport for a while; a new transport that resumes it
-//     takes over as owner and the output queue writes to it.
+//   - Stream management resumption (XEP-0198, resume.go): the session
+//     survives the end of its transport for a while; a new transport that
+//     resumes it takes over as owner and the output queue writes to it. A
+//     transport that can carry a resumed session implements sessionMover
+//     (moveTo); TCP does, and WebSocket or BOSH need only that.
 //
 // The owner calls every method except Write (the output queue's flusher,
 // one write at a time) and Wake (any goroutine).

@@ -27,13 +27,14 @@ type Config struct {
 	Roster            Roster  `toml:"roster"`
 	MUC               MUC     `toml:"muc"`
 	MAM               MAM     `toml:"mam"`
-	// Admins are the server administrators (adhoc.go).
+	// Admins are the server administrators (groupchat.go validates them).
 	Admins []string `toml:"admins"`
 	AdHoc  AdHoc    `toml:"adhoc"`
 	PubSub PubSub   `toml:"pubsub"`
 	// S2S is federation (s2s.go); Components are XEP-0114 components.
 	S2S        S2S        `toml:"s2s"`
 	Components Components `toml:"components"`
+	SM         SM         `toml:"sm"`
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -151,14 +152,6 @@ type Storage struct {
 	// another process (`parley user add`, `parley import`) is seen after
 	// at most this long. The server's own registrations are seen at once.
 	AccountNegativeTTL Duration `toml:"account_negative_ttl"`
-}
-
-// Admin is the admin/metrics HTTP listener.
-type Admin struct {
-	Addr string `toml:"addr"` // default 127.0.0.1:9090; "" disables
-	// Pprof serves Go's runtime profiles under /debug/pprof/ on the admin
-	// listener, answered only to loopback clients.
-	Pprof bool `toml:"pprof"`
 }
 
 // HTTP is the public HTTP listener for WebSocket, BOSH and upload, which
@@ -291,19 +284,20 @@ func Default() Config {
 		Storage: Storage{Driver: "sqlite", MaxOpenConns: 8, MaxIdleConns: 8,
 			ConnMaxLifetime: Duration(30 * time.Minute), RetryTimeout: Duration(10 * time.Second),
 			AccountCacheSize: 65536, AccountCacheTTL: Duration(time.Minute), AccountNegativeTTL: Duration(5 * time.Second)},
-		Admin: Admin{Addr: "127.0.0.1:9090"},
+		Admin: defaultAdmin(),
 		Auth: Auth{ScramIterations: 4096, ScramHashes: []string{"SHA-1", "SHA-256", "SHA-512"},
 			ChannelBindingDowngrade: ChannelBindingCompatible},
 		Offline: Offline{Enabled: true, MaxMessagesPerUser: 1000},
 		Roster:  Roster{MaxItems: 1000, MaxNameBytes: 1024, MaxGroupsPerItem: 64, MaxGroupNameBytes: 1024},
 		MUC: MUC{Enabled: true, Subdomain: "conference", HistorySize: 20, MaxOccupants: 200,
 			Create: "everyone", Admins: []string{},
-			MaxRoomsPerUser: 50, MessageRate: 5, MessageBurst: 20, HistoryBytes: 64 << 10, HistoryTotalBytes: 64 << 20, Archive: true},
+			MaxRoomsPerUser: 50, MessageRate: 0, MessageBurst: 20, HistoryBytes: 64 << 10, HistoryTotalBytes: 64 << 20, Archive: true},
 		MAM:    defaultMAM(),
 		Admins: []string{}, AdHoc: defaultAdHoc(),
 		PubSub:     defaultPubSub(),
 		S2S:        defaultS2S(),
 		Components: Components{Secrets: map[string]string{}},
+		SM:         defaultSM(),
 	}
 }
 

@@ -61,10 +61,12 @@ func (c *Config) Validate() error {
 	}
 	v.roster()
 	v.muc()
+	v.admin()
 	v.mam()
 	v.groupchat()
 	v.pubsub()
 	v.s2s()
+	v.sm()
 	v.scramHashes()
 	if d := c.Auth.ChannelBindingDowngrade; d != ChannelBindingCompatible && d != ChannelBindingStrict {
 		v.add("auth.channel_binding_downgrade", fmt.Sprintf(`is %q; must be %q (the default: refuse the SCRAM "y" flag only where tls-unique is offered) or %q (refuse it wherever channel binding is offered, RFC 5802)`,
@@ -443,7 +445,7 @@ func (c Config) Source() string {
 // that Validate does not blame the file's line for their values.
 func (c *Config) MarkOverridden(keys ...string) {
 	if c.src == nil {
-		return
+		c.src = &source{} // built in code: remember the flags all the same
 	}
 	src := *c.src // copy: other copies of the Config share the original
 	src.overridden = maps.Clone(src.overridden)

@@ -41,6 +41,15 @@ const (
 	// checked its type and id and before it is dispatched or delivered
 	// (blocking). ev.To is the parsed 'to' (zero when absent).
 	InboundIQ
+	// SessionHibernated runs (every hook, see Notify) when a session with
+	// XEP-0198 resumption loses its connection without a close and waits
+	// for the client to resume it: it stays bound and available, and
+	// stanzas for it are kept, not written (push notifications, XEP-0357,
+	// start here). ev.Conn is the session. SessionResumed runs when a new
+	// connection took it over; if the window ends first, SessionClosed
+	// runs as for any other end (once).
+	SessionHibernated
+	SessionResumed
 )
 
 // Hook is one step. It returns handled=true when it took care of the stanza

@@ -71,6 +71,7 @@ type tables struct {
 	accountIDs     []Identity
 	streamFeatures []func(jid.JID) *stanza.Element
 	serverItems    []func(domain string) []DiscoItem
+	accountItems   []AccountItemsFunc
 	serverNodes    []NodeFunc
 	hooks          map[HookKind][]hookEntry
 	// Extension points for c2s (conn.go, preauth.go).
@@ -112,6 +113,7 @@ func (r *Registry) update(change func(t *tables)) {
 		accountIDs:      slices.Clip(old.accountIDs),
 		streamFeatures:  slices.Clip(old.streamFeatures),
 		serverItems:     slices.Clip(old.serverItems),
+		accountItems:    slices.Clip(old.accountItems),
 		serverNodes:     slices.Clip(old.serverNodes),
 		hooks:           maps.Clone(old.hooks),
 		nonzas:          maps.Clone(old.nonzas),
@@ -189,6 +191,29 @@ func (r *Registry) Items(domain string) []DiscoItem {
 		out = append(out, f(domain)...)
 	}
 	return out
+}
+
+// AccountItemsFunc lists disco#items of an account (XEP-0030 §4) as
+// requester may see them, e.g. its PEP nodes (XEP-0163).
+type AccountItemsFunc func(ctx context.Context, account, requester jid.JID) ([]DiscoItem, error)
+
+// AccountItems declares disco#items of every account.
+func (r *Registry) AccountItems(f AccountItemsFunc) {
+	r.update(func(t *tables) { t.accountItems = append(t.accountItems, f) })
+}
+
+// ItemsOf returns the disco#items of account for requester, in
+// registration order.
+func (r *Registry) ItemsOf(ctx context.Context, account, requester jid.JID) ([]DiscoItem, error) {
+	var out []DiscoItem
+	for _, f := range r.tables().accountItems {
+		items, err := f(ctx, account, requester)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+	}
+	return out, nil
 }
 
 // LookupIQ returns the handler for an iq payload addressed to target, or nil.

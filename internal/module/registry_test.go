@@ -138,3 +138,20 @@ func BenchmarkRegistryLookup(b *testing.B) {
 		}
 	})
 }
+
+// TestAccountIdentities: identities declared for accounts are kept apart
+// from the server's, in registration order.
+func TestAccountIdentities(t *testing.T) {
+	r := NewRegistry()
+	r.Identity(Identity{Category: "server", Type: "im"})
+	r.AccountIdentity(Identity{Category: "pubsub", Type: "pep"})
+	r.AccountIdentity(Identity{Category: "x", Type: "y"})
+	got := r.AccountIdentities()
+	if len(got) != 2 || got[0].Type != "pep" || got[1].Type != "y" || len(r.Identities()) != 1 {
+		t.Fatalf("account identities %v, server %v", got, r.Identities())
+	}
+	got[0].Type = "changed"
+	if r.AccountIdentities()[0].Type != "pep" {
+		t.Fatal("the returned slice aliases the registry's")
+	}
+}

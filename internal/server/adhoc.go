@@ -12,7 +12,7 @@ func (s *Server) adhocModules() []module.Registrar {
 		return nil
 	}
 	return []module.Registrar{adhoc.New(adhoc.Config{
-		Host: s.router, Log: s.log, Accounts: s.accounts, Online: s.router.All,
+		Host: s.router, DB: s.db, Log: s.log, Accounts: s.accounts, Online: s.router.All,
 		Admins: s.cfg.Admins, SessionTimeout: s.cfg.AdHoc.SessionTimeout.D(),
 	})}
 }

@@ -19,11 +19,12 @@ func (s *Server) groupchatModules() []module.Registrar {
 	if m.Archive {
 		archive = s.db.Archive()
 	}
-	return []module.Registrar{muc.New(muc.Config{
+	s.adm.muc = muc.New(muc.Config{
 		Host: s.router, DB: s.db, Log: s.log, Domains: s.cfg.Domains, Subdomain: m.Subdomain,
 		HistorySize: m.HistorySize, MaxOccupants: m.MaxOccupants, Create: m.Create,
 		Admins:          slices.Concat(m.Admins, s.cfg.Admins),
 		MaxRoomsPerUser: m.MaxRoomsPerUser, MessageRate: m.MessageRate, MessageBurst: m.MessageBurst,
 		HistoryBytes: m.HistoryBytes, HistoryTotalBytes: m.HistoryTotalBytes, Archive: archive,
-	})}
+	})
+	return []module.Registrar{s.adm.muc} // s.adm: the admin console's rooms (admin.go)
 }

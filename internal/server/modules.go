@@ -32,9 +32,11 @@ func (s *Server) modules() []module.Registrar {
 			Accounts: s.accounts, Host: s.router, Limiter: s.limiter, Enabled: s.cfg.AllowRegistration, Log: s.log,
 		}),
 	}
+	s.adm.shared = sharedgroup.NewStore(s.db)
 	rosters := roster.New(roster.Deps{
-		Log: s.log, DB: s.db, Host: s.router, Limits: s.cfg.Roster, Shared: sharedgroup.NewStore(s.db),
+		Log: s.log, DB: s.db, Host: s.router, Limits: s.cfg.Roster, Shared: s.adm.shared,
 	})
+	s.adm.rosters = rosters
 	pres := presence.New(presence.Deps{Log: s.log, DB: s.db, Host: s.router, Roster: rosters})
 	mods = append(mods, rosters, pres)
 	mods = append(mods, s.imModules(rosters, pres)...)

@@ -38,6 +38,8 @@ type Server struct {
 	router   *router.Router
 	c2s      *c2s.Server
 	limiter  *limits.IPLimiter
+	adm      adminParts // admin.go
+	started  time.Time
 	mam      *mam.Module // nil when mam.enabled is false
 	fed      federation  // s2s.go
 
@@ -75,6 +77,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	for _, m := range s.modules() {
 		m.Register(s.reg)
 	}
+	s.started = time.Now()
+	s.adm.console = s.newConsole()
+	s.warnExposedAdmin()
 	s.c2s = c2s.NewServer(c2s.Deps{
 		Config: cfg, Router: s.router, Accounts: s.accounts, Certs: certs, Limiter: s.limiter, Log: log,
 	})
@@ -110,6 +115,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return s.startFailed(err)
 	}
 	s.serveAdmin()
+	s.goTracked(func() { s.adm.console.Run(ctx) })
 	s.goTracked(func() { s.sweepLimits(ctx) })
 	s.goTracked(func() { memtrim.Run(ctx, s.cfg.Limits.MemoryTrimInterval.D(), s.log) })
 	s.startMAM(ctx)
@@ -155,7 +161,7 @@ func (s *Server) serveAdmin() {
 		return
 	}
 	s.adminSrv = &http.Server{
-		Handler:           s.federationAdmin(admin.Handler(s.health, s.cfg.Admin.Pprof)),
+		Handler:           admin.Protect(s.federationAdmin(s.adm.console.Handler())),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	s.goTracked(func() {

@@ -107,6 +107,12 @@ type Archive struct {
 
 	// last is the last id the committer assigned (committer-owned).
 	last int64
+	// wdb and wconn are the SQLite writer (committer-owned, see writer).
+	wdb   *sql.DB
+	wconn *sql.Conn
+	wstmt *sql.Stmt
+	// lastCheckpoint is when the writer last checkpointed.
+	lastCheckpoint time.Time
 
 	batches, messages atomic.Int64
 
@@ -218,6 +224,12 @@ func checkArchiveOwner(owner jid.JID) error {
 // run is the committer.
 func (a *Archive) run() {
 	defer close(a.done)
+	defer func() {
+		a.dropWriter()
+		if a.wdb != nil {
+			a.wdb.Close()
+		}
+	}()
 	var batch []*appendReq
 	for {
 		select {
@@ -343,9 +355,8 @@ func (a *Archive) nextID() int64 {
 }
 
 // tx runs fn in a durable write transaction: through InTx on the server
-// engines (whose commits are durable by default), and on SQLite on one
-// connection switched to synchronous=FULL for the transaction, so that
-// the commit returns after the write-ahead log reached the disk.
+// engines (whose commits are durable by default), and on SQLite on the
+// archive's own writer connection (see writer).
 func (a *Archive) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if a.db.d.name != "sqlite" {
 		return a.db.InTx(ctx, fn)
@@ -360,18 +371,69 @@ func (a *Archive) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return err
 }
 
+// writerCacheKiB is the page cache of the SQLite writer connection: the
+// index pages one group commit touches (two per owner in the batch) stay
+// in memory instead of spilling to the log mid-transaction and being read
+// back.
+const writerCacheKiB = 64 << 10
+
+// writer returns the committer's SQLite connection, opening it on first
+// use: a pool of its own (one connection, so the shared pool is never
+// short of one), with synchronous=FULL so that a commit returns after the
+// write-ahead log reached the disk, and a large page cache that stays
+// warm because this connection is the archive's only writer.
+func (a *Archive) writer(ctx context.Context) (*sql.Conn, error) {
+	if a.wconn != nil {
+		return a.wconn, nil
+	}
+	if a.wdb == nil {
+		w, err := sql.Open("sqlite", a.db.sqliteDSN)
+		if err != nil {
+			return nil, err
+		}
+		w.SetMaxOpenConns(1)
+		w.SetMaxIdleConns(1)
+		a.wdb = w
+	}
+	c, err := a.wdb.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// temp_store=MEMORY keeps the statement journals of the multi-row
+	// INSERTs in memory: on disk they cost a write system call per page.
+	// wal_autocheckpoint=0: this connection checkpoints on a timer (see
+	// checkpoint), not every 1000 pages of log.
+	for _, p := range []string{"PRAGMA synchronous=FULL", fmt.Sprintf("PRAGMA cache_size=-%d", writerCacheKiB), "PRAGMA temp_store=MEMORY", "PRAGMA wal_autocheckpoint=0"} {
+		if _, err := c.ExecContext(ctx, p); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	a.wconn = c
+	return c, nil
+}
+
+// dropWriter forgets the writer connection after a failure; the next
+// transaction opens a fresh one.
+func (a *Archive) dropWriter() {
+	if a.wstmt != nil {
+		a.wstmt.Close()
+		a.wstmt = nil
+	}
+	if a.wconn != nil {
+		a.wconn.Close()
+		a.wconn = nil
+	}
+}
+
 func (a *Archive) sqliteTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	conn, err := a.db.sql.Conn(ctx)
+	conn, err := a.writer(ctx)
 	if err != nil {
 		return fmt.Errorf("archive connection: %w", err)
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=FULL"); err != nil {
-		return fmt.Errorf("archive connection: %w", err)
-	}
-	defer conn.ExecContext(ctx, "PRAGMA synchronous=NORMAL")
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
+		a.dropWriter()
 		return fmt.Errorf("begin archive transaction: %w", err)
 	}
 	if err := fn(tx); err != nil {
@@ -379,9 +441,29 @@ func (a *Archive) sqliteTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		a.dropWriter()
 		return fmt.Errorf("commit archive transaction: %w", err)
 	}
+	a.checkpoint(ctx, conn)
 	return nil
+}
+
+// checkpointEvery is how often the SQLite writer copies the log into the
+// database file. Checkpointing on a timer rather than every 1000 pages
+// (SQLite's default) copies a page that many commits changed (the tail of
+// a busy owner's index) once per period instead of once per commit or two.
+const checkpointEvery = time.Second
+
+// checkpoint runs a passive checkpoint when the last is checkpointEvery
+// old (a failure only means the log grows until the next one).
+func (a *Archive) checkpoint(ctx context.Context, conn *sql.Conn) {
+	if time.Since(a.lastCheckpoint) < checkpointEvery {
+		return
+	}
+	a.lastCheckpoint = time.Now()
+	if _, err := conn.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+		a.db.log.Warn("storage: archive checkpoint failed", "err", err)
+	}
 }
 
 // insert writes the rows of reqs in multi-row INSERTs.
@@ -396,7 +478,7 @@ func (a *Archive) insert(ctx context.Context, tx *sql.Tx, reqs []*appendReq) err
 		var err error
 		if rows == insertChunk {
 			var st *sql.Stmt
-			if st, err = a.db.TxStmt(ctx, tx, a.db.Rebind(q)); err == nil {
+			if st, err = a.chunkStmt(ctx, tx, q); err == nil {
 				_, err = st.ExecContext(ctx, args...)
 			}
 		} else {
@@ -417,6 +499,23 @@ func (a *Archive) insert(ctx context.Context, tx *sql.Tx, reqs []*appendReq) err
 		}
 	}
 	return flush()
+}
+
+// chunkStmt returns the prepared INSERT of a full chunk for tx: on
+// SQLite prepared once on the writer connection, elsewhere from the
+// shared statement cache.
+func (a *Archive) chunkStmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
+	if a.wconn == nil {
+		return a.db.TxStmt(ctx, tx, a.db.Rebind(q))
+	}
+	if a.wstmt == nil {
+		st, err := a.wconn.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		a.wstmt = st
+	}
+	return tx.StmtContext(ctx, a.wstmt), nil
 }
 
 var insertSQLs sync.Map // rows → INSERT text

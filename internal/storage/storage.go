@@ -40,6 +40,9 @@ type DB struct {
 	// use (see DB.Archive) and stopped by Close.
 	archive     atomic.Pointer[Archive]
 	archiveOnce sync.Once
+	// sqliteDSN is the SQLite connection string, for the archive's own
+	// writer connection ("" on the other engines).
+	sqliteDSN string
 }
 
 // Open opens the database that cfg.Storage selects and applies any pending
@@ -99,6 +102,7 @@ func openDB(ctx context.Context, cfg config.Config) (*DB, error) {
 	}
 	db := &DB{sql: sqlDB, d: d, desc: desc, migrator: p, retryTimeout: retry, log: slog.With("storage", d.name)}
 	if d.name == "sqlite" {
+		db.sqliteDSN, _ = sqliteDSN(cfg) // succeeded in d.open
 		var mode string
 		if err := sqlDB.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err == nil && !strings.EqualFold(mode, "wal") {
 			db.log.Warn("storage: SQLite is not in WAL mode; the CLI and the server may block each other", "journal_mode", mode)

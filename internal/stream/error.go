@@ -39,6 +39,9 @@ const (
 type Error struct {
 	Condition string // one of the constants above
 	Text      string // optional, human-readable, in English
+	// App is an optional application-specific condition (RFC 6120
+	// §4.9.4), e.g. XEP-0198's <handled-count-too-high/>.
+	App *stanza.Element
 }
 
 // New returns a stream error with condition cond and optional text.
@@ -61,6 +64,9 @@ func (e *Error) AppendXML(b []byte) []byte {
 		b = append(b, "<text xmlns='"+NSStreams+"' xml:lang='en'>"...)
 		b = stanza.AppendEscapedText(b, e.Text)
 		b = append(b, "</text>"...)
+	}
+	if e.App != nil {
+		b = e.App.AppendXML(b, "")
 	}
 	return append(b, "</stream:error>"...)
 }

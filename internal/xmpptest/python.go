@@ -34,6 +34,10 @@ func RequireCommand(t testing.TB, name, pkg string) string {
 	return path
 }
 
+// Missing skips the test because pkg is not installed, or fails it under
+// PARLEY_REQUIRE_INTEROP.
+func Missing(t testing.TB, pkg string, err error) { t.Helper(); missing(t, pkg, err) }
+
 func missing(t testing.TB, pkg string, err error) {
 	t.Helper()
 	if os.Getenv("PARLEY_REQUIRE_INTEROP") != "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/stanza"
+	"github.com/parleyim/parley/internal/storage"
 )
 
 // NS is the namespace of XEP-0050.
@@ -24,6 +25,7 @@ const maxSessions = 16
 // Config is what the module needs.
 type Config struct {
 	Host     module.Host
+	DB       *storage.DB // the message of the day; nil: no MOTD commands
 	Log      *slog.Logger
 	Accounts Accounts
 	// Online returns every bound session (for the online-user commands
@@ -52,6 +54,8 @@ type Module struct {
 	log    *slog.Logger
 	admins map[jid.JID]bool
 
+	motd *motd // nil without a database
+
 	mu       sync.Mutex
 	commands []Command // in the order added (listed so)
 	sessions map[string]*session
@@ -78,7 +82,11 @@ func New(c Config) *Module {
 			m.admins[j.Bare()] = true
 		}
 	}
+	if c.DB != nil {
+		m.motd = &motd{store: NewMOTDStore(c.DB), host: c.Host, cache: map[string]string{}}
+	}
 	m.addAdminCommands()
+	m.addMOTDCommands()
 	return m
 }
 
@@ -102,6 +110,9 @@ func (m *Module) Register(reg *module.Registry) {
 	reg.Feature(NS)
 	reg.IQ(module.Server, stanza.Set, NS, "command", m.handle)
 	reg.ServerNodes(m.discoNode)
+	if m.motd != nil {
+		reg.Hook(module.Available, 0, m.motd.available)
+	}
 }
 
 // IsAdmin reports whether j's bare JID is an admin.
@@ -133,8 +144,8 @@ func (m *Module) command(node string) (Command, bool) {
 	return Command{}, false
 }
 
-// discoNode lists the commands from may run (§2.2) and describes each
-// command's node (§2.3); a command from may not run is not there for it.
+// discoNode lists the commands from may run and describes each
+// command's node; a command from may not run is not there for it.
 func (m *Module) discoNode(_ context.Context, from jid.JID, domain, node string) (module.DiscoNode, bool) {
 	cmds := m.allowed(from)
 	if node == NS {
@@ -155,7 +166,7 @@ func (m *Module) discoNode(_ context.Context, from jid.JID, domain, node string)
 	return module.DiscoNode{}, false
 }
 
-// commandError is a XEP-0050 §4.6 error: a condition with the commands
+// commandError is a XEP-0050 error: a condition with the commands
 // namespace's specific condition.
 func commandError(cond, specific, text string) *stanza.Error {
 	e := stanza.Errorf(stanza.DefaultType(cond), cond, "%s", text)
@@ -165,7 +176,7 @@ func commandError(cond, specific, text string) *stanza.Error {
 	return e
 }
 
-// handle answers a <command/> (§4).
+// handle answers a <command/>.
 func (m *Module) handle(ctx context.Context, iq stanza.IQ) (*stanza.Element, error) {
 	p := iq.Payload
 	node, action, sid := p.Attr("node"), p.Attr("action"), p.Attr("sessionid")

@@ -45,10 +45,10 @@ func execute(c *xmpptest.Client, t *testing.T, node string) xmpptest.Stanza {
 	return c.IQ(t, `<iq type='set' id='x' to='localhost'><command xmlns='`+nsCmd+`' node='`+node+`' action='execute'/></iq>`)
 }
 
-// TestAddUserByAdmin: an admin finds the commands by disco (§2.2), runs
+// TestAddUserByAdmin: an admin finds the commands by disco, runs
 // add-user through its form in two stages (XEP-0133 §4.1), and the new
 // account can log in; a wrong sessionid and an unknown action get the
-// XEP-0050 §4.6 errors; cancel ends a session.
+// XEP-0050 errors; cancel ends a session.
 func TestAddUserByAdmin(t *testing.T) {
 	srv, root, _ := start(t)
 	items := root.IQ(t, `<iq type='get' id='d' to='localhost'><query xmlns='http://jabber.org/protocol/disco#items' node='`+nsCmd+`'/></iq>`)
@@ -94,7 +94,7 @@ func TestAddUserByAdmin(t *testing.T) {
 	}
 	srv.Dial(t, "newbie@localhost", "s3cret pw", xmpptest.DialOptions{})
 
-	// Cancel (§4.4).
+	// Cancel.
 	sid = attr(t, execute(root, t, addUser).Inner, "<command", "sessionid")
 	c := root.IQ(t, `<iq type='set' id='c' to='localhost'><command xmlns='`+nsCmd+`' node='`+addUser+`' sessionid='`+sid+`' action='cancel'/></iq>`)
 	if !strings.Contains(c.Inner, `status="canceled"`) {
@@ -122,6 +122,10 @@ func TestAdminCommands(t *testing.T) {
 	if res := run("http://jabber.org/protocol/admin#get-online-users-list", ""); !strings.Contains(res.Inner, ">joe@localhost</value>") ||
 		!strings.Contains(res.Inner, ">root@localhost</value>") {
 		t.Errorf("online users: %s", res.Inner)
+	}
+	stats := run("http://jabber.org/protocol/admin#user-stats", `<field var='accountjid'><value>joe@localhost</value></field>`)
+	if !strings.Contains(stats.Inner, ">"+joe.JID.String()+"</value>") {
+		t.Errorf("user stats: %s", stats.Inner)
 	}
 	res := run("http://jabber.org/protocol/admin#announce", `<field var='subject'><value>Maintenance</value></field><field var='announcement'><value>Down at noon</value></field>`)
 	if !strings.Contains(res.Inner, `status="completed"`) {
@@ -161,4 +165,34 @@ func TestNonAdminRefused(t *testing.T) {
 	if res := execute(joe, t, "urn:nope"); !isErr(res, "item-not-found") {
 		t.Errorf("unknown command: %s", res.Inner)
 	}
+}
+
+// TestMessageOfTheDay: an admin sets the message of the day (XEP-0133
+// §4.24); a session sending its initial presence gets it; edit shows the
+// current text; after delete nobody gets it.
+func TestMessageOfTheDay(t *testing.T) {
+	srv, root, _ := start(t)
+	sid := attr(t, execute(root, t, "http://jabber.org/protocol/admin#set-motd").Inner, "<command", "sessionid")
+	res := root.IQ(t, `<iq type='set' id='m' to='localhost'><command xmlns='`+nsCmd+`' node='http://jabber.org/protocol/admin#set-motd' sessionid='`+sid+`'>`+
+		`<x xmlns='jabber:x:data' type='submit'><field var='motd'><value>Welcome</value><value>to Parley</value></field></x></command></iq>`)
+	if !strings.Contains(res.Inner, `status="completed"`) {
+		t.Fatalf("set-motd: %s", res.Inner)
+	}
+	joe := srv.Dial(t, "joe@localhost", "pw", xmpptest.DialOptions{})
+	joe.Send(t, `<presence/>`)
+	joe.Expect(t, wait, "message of the day", func(s xmpptest.Stanza) bool {
+		return s.XMLName.Local == "message" && s.Attr("from") == "localhost" && strings.Contains(s.Inner, "Welcome\nto Parley")
+	})
+	edit := execute(root, t, "http://jabber.org/protocol/admin#edit-motd")
+	if !strings.Contains(edit.Inner, ">Welcome</value>") {
+		t.Errorf("edit form lacks the current text: %s", edit.Inner)
+	}
+	if res := execute(root, t, "http://jabber.org/protocol/admin#delete-motd"); !strings.Contains(res.Inner, `status="completed"`) {
+		t.Fatalf("delete-motd: %s", res.Inner)
+	}
+	joe2 := srv.Dial(t, "joe@localhost", "pw", xmpptest.DialOptions{})
+	joe2.Send(t, `<presence/>`)
+	joe2.ExpectNone(t, 300*time.Millisecond, "message of the day", func(s xmpptest.Stanza) bool {
+		return s.XMLName.Local == "message" && strings.Contains(s.Inner, "Welcome")
+	})
 }

@@ -27,6 +27,7 @@ const (
 	NodeRegisteredList = NSAdmin + "#get-registered-users-list"
 	NodeOnlineList     = NSAdmin + "#get-online-users-list"
 	NodeAnnounce       = NSAdmin + "#announce"
+	NodeUserStats      = NSAdmin + "#user-stats"
 )
 
 // addAdminCommands adds the XEP-0133 commands.
@@ -53,6 +54,7 @@ func (m *Module) addAdminCommands() {
 		{Node: NodeOnlineNum, Name: "Get the number of online users", Submit: m.onlineNum},
 		{Node: NodeRegisteredList, Name: "Get the list of registered users", Submit: m.registeredList},
 		{Node: NodeOnlineList, Name: "Get the list of online users", Submit: m.onlineList},
+		{Node: NodeUserStats, Name: "Get user statistics", Submit: m.userStats, Form: form("Getting user statistics", accountJID)},
 		{Node: NodeAnnounce, Name: "Send an announcement to online users", Submit: m.announce, Form: form("Making an announcement",
 			func(f *Form) { f.Field("subject", "text-single", "Subject", false) },
 			func(f *Form) { f.Field("announcement", "text-multi", "Announcement", true) })},
@@ -193,6 +195,29 @@ func (m *Module) online(domain string) []jid.JID {
 	}
 	slices.SortFunc(out, jid.JID.Compare)
 	return slices.Compact(out)
+}
+
+// userStats reports an account's online resources (XEP-0133 §4.10); the
+// other statistics of the XEP (roster size, addresses, message count)
+// are not kept where this package can see them.
+func (m *Module) userStats(ctx context.Context, _ jid.JID, _ string, f map[string][]string) (Result, error) {
+	j, err := m.localAccount(one(f, "accountjid"))
+	if err != nil {
+		return Result{}, err
+	}
+	if ok, err := m.cfg.Accounts.Exists(ctx, j.Bare()); err != nil {
+		return Result{}, accountError("look up", j, err)
+	} else if !ok {
+		return Result{}, commandError(stanza.ItemNotFound, "", fmt.Sprintf("the account %s does not exist", j.Bare()))
+	}
+	var res []string
+	for _, s := range m.cfg.Host.Sessions(j.Bare()) {
+		res = append(res, s.JID().String())
+	}
+	slices.Sort(res)
+	form := NewForm("result", "", NSAdmin).Field("accountjid", "jid-single", "The Jabber ID of the account", false, j.Bare().String())
+	form.Field("onlineresources", "text-multi", "Online resources", false, res...)
+	return Result{Form: form.X}, nil
 }
 
 func resultForm(field, label string, typ string, values ...string) *stanza.Element {

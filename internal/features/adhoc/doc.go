@@ -3,10 +3,10 @@
 // configuration.
 //
 // It owns the command registry and the sessions of multi-stage commands:
-// an execute without a sessionid starts a command (§4.1); a command with a
-// form answers status="executing" with a sessionid and the form, and the
-// submitted form completes it (§4.3, action complete, or execute, the
-// default action); cancel ends a session (§4.4). Errors are those of §4.6:
+// an execute without a sessionid starts a command; a command with a form
+// answers status="executing" with a sessionid and the form, and the
+// submitted form completes it (action complete, or execute, the default
+// action); cancel ends a session. Errors are the XEP's own conditions:
 // bad-request with <malformed-action/> for an unknown action, <bad-action/>
 // for one not allowed at the stage, <bad-sessionid/> for a session that is
 // not the requester's or does not exist, <bad-payload/> for a form of the
@@ -15,17 +15,21 @@
 // run; item-not-found for an unknown node.
 //
 // Commands are listed by disco#items on the node
-// http://jabber.org/protocol/commands of the server, filtered by who asks
-// (§2.2), and each command node answers disco#info (§2.3). Other features
+// http://jabber.org/protocol/commands of the server, filtered by who asks,
+// and each command node answers disco#info (identity automation/
+// command-node). Other features
 // add commands through Module.Add with the Command type of seam.go.
 //
 // Of XEP-0133 it implements add-user (§4.1), delete-user (§4.2),
-// end-user-session (§4.5), change-user-password (§4.7),
-// get-registered-users-num (§4.15), get-online-users-num (§4.17),
-// get-registered-users-list (§4.19), get-online-users-list (§4.21) and
-// announce (§4.23). It does not implement disable/re-enable user (the
-// account store has no disabled state), user statistics, or the message of
-// the day.
+// end-user-session (§4.5), change-user-password (§4.7), user-stats
+// (§4.10, online resources only),
+// get-registered-users-num (§4.13), get-online-users-num (§4.15),
+// get-registered-users-list (§4.18), get-online-users-list (§4.20),
+// announce (§4.23) and set, edit and delete the message of the day
+// (§4.24-§4.26: stored per domain, sent as a headline to each session at
+// its initial presence). It does not implement disable/re-enable user (the
+// account store has no disabled state), nor the user statistics other
+// than the online resources.
 //
 // It does not own accounts or sessions: it changes accounts through the
 // Accounts interface and reaches sessions through module.Host and the

@@ -22,7 +22,7 @@ type Command struct {
 	Submit func(ctx context.Context, from jid.JID, domain string, fields map[string][]string) (Result, error)
 }
 
-// Result is what a completed command answers: a note (§4.3, type info,
+// Result is what a completed command answers: a note (type info,
 // warn or error) and/or a result form.
 type Result struct {
 	Note     string

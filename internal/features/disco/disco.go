@@ -69,7 +69,14 @@ func (m *Module) items(ctx context.Context, iq stanza.IQ) (*stanza.Element, erro
 	case node != "":
 		return nil, stanza.NewError(stanza.ItemNotFound)
 	case !iq.To.IsDomain():
-		return q, nil // accounts list no items
+		account := iq.From.Bare()
+		if !iq.To.IsZero() {
+			account = iq.To.Bare()
+		}
+		var err error
+		if items, err = m.reg.ItemsOf(ctx, account, iq.From); err != nil {
+			return nil, err
+		}
 	default:
 		items = m.reg.Items(iq.To.Domain())
 	}

@@ -18,7 +18,12 @@
 // lists; never wins) say otherwise. The hook returns only once the
 // archive commit is durable (storage.Archive's group commit), so a
 // message the server routed or acknowledged is never lost; a failed
-// commit bounces the message with internal-server-error.
+// commit bounces the message with internal-server-error. One exception:
+// while the database is unreachable for longer than storage.retry_timeout
+// (storage.ErrUnavailable), messages are delivered without being archived
+// (logged as a warning), so that connected users keep chatting through a
+// database outage as they do without an archive; such a message is in no
+// archive. The same holds for a user whose preferences cannot be read.
 //
 // The recipient's copy gets <stanza-id xmlns='urn:xmpp:sid:0'
 // by='recipient bare JID' id='…'/> (XEP-0359 §3) before delivery, which

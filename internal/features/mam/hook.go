@@ -2,6 +2,7 @@ package mam
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/parleyim/parley/internal/jid"
@@ -27,21 +28,13 @@ func (m *Module) inbound(ctx context.Context, ev *module.Event) (bool, error) {
 	var entries []storage.ArchiveEntry
 	data := storage.EncodeElements(el)
 	if m.localAccount(ctx, from) {
-		ok, err := m.wants(ctx, from.Bare(), to)
-		if err != nil {
-			return false, err
-		}
-		if ok {
+		if m.wants(ctx, from.Bare(), to) {
 			entries = append(entries, storage.ArchiveEntry{Owner: from.Bare(), With: to, Data: data})
 		}
 	}
 	recipient := -1
 	if toLocal && to.Bare() != from.Bare() {
-		ok, err := m.wants(ctx, to.Bare(), from)
-		if err != nil {
-			return false, err
-		}
-		if ok {
+		if m.wants(ctx, to.Bare(), from) {
 			recipient = len(entries)
 			entries = append(entries, storage.ArchiveEntry{Owner: to.Bare(), With: from, Data: data})
 		}
@@ -50,7 +43,14 @@ func (m *Module) inbound(ctx context.Context, ev *module.Event) (bool, error) {
 		return false, nil
 	}
 	ids, err := m.archive.Append(ctx, entries...)
-	if err != nil {
+	switch {
+	case errors.Is(err, storage.ErrUnavailable):
+		// The database is down for longer than storage.retry_timeout:
+		// chat goes on as it does without an archive (delivered, not
+		// archived) rather than stopping for the outage.
+		m.log.Warn("archive unavailable; the message is delivered without being archived", "from", from, "to", to, "err", err)
+		return false, nil
+	case err != nil:
 		m.log.Error("archiving failed; the message is bounced", "from", from, "to", to, "err", err)
 		return false, stanza.Errorf(stanza.Wait, stanza.InternalServerError, "the message could not be archived")
 	}
@@ -69,9 +69,21 @@ func (m *Module) localAccount(ctx context.Context, j jid.JID) bool {
 	return err == nil && ok
 }
 
-// wants applies owner's preferences to a message exchanged with contact
-// (XEP-0313 §6: the never list, then the always list, then the default).
-func (m *Module) wants(ctx context.Context, owner, contact jid.JID) (bool, error) {
+// wants applies owner's preferences to a message exchanged with contact.
+// When they cannot be read (the database is down), the message is not
+// archived for owner (a "never" must not be overridden) and is delivered.
+func (m *Module) wants(ctx context.Context, owner, contact jid.JID) bool {
+	ok, err := m.prefer(ctx, owner, contact)
+	if err != nil {
+		m.log.Warn("archive preferences unreadable; the message is not archived for this user", "owner", owner, "err", err)
+		return false
+	}
+	return ok
+}
+
+// prefer applies XEP-0313 §6: the never list, then the always list, then
+// the default.
+func (m *Module) prefer(ctx context.Context, owner, contact jid.JID) (bool, error) {
 	p, err := m.prefs.get(ctx, owner)
 	if err != nil {
 		return false, fmt.Errorf("mam: preferences of %s: %w", owner, err)

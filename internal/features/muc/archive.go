@@ -30,22 +30,30 @@ type pendingMsg struct {
 	at   time.Time
 }
 
+// maxPending bounds the messages of one room waiting for the archive;
+// past it senders get resource-constraint until the writer catches up.
+const maxPending = 4096
+
 // keep sends a groupchat message the room accepted (r.mu held): at once,
 // into the cache, when the room is not archived; otherwise it is queued
 // for the archive and the caller that finds no writer at work becomes it
 // (unlock writes after releasing the lock, see flushArchive).
-func (r *room) keep(ctx context.Context, m *stanza.Element, o *occupant) {
+func (r *room) keep(ctx context.Context, m *stanza.Element, o *occupant) error {
 	if !r.svc.archiving(r) {
 		id := r.svc.newID()
 		m.Append(stanza.New(nsStanzaID, "stanza-id").SetAttr("by", r.jidStr).SetAttr("id", id))
 		r.hist.add(m, stampNow(), id)
 		r.fanOut(ctx, m)
-		return
+		return nil
+	}
+	if len(r.apending) >= maxPending {
+		return errorf(stanza.ResourceConstraint, "the room's archive is behind; send again shortly")
 	}
 	r.apending = append(r.apending, &pendingMsg{m: m, with: o.nickJID, at: stampNow()})
 	if !r.aflushing {
 		r.aflushing, r.flushMine = true, true
 	}
+	return nil
 }
 
 // flushArchive writes the room's queued messages to the archive, without
@@ -81,8 +89,8 @@ func (r *room) flushArchive(ctx context.Context) {
 				id = ids[i]
 			}
 			p.m.Append(stanza.New(nsStanzaID, "stanza-id").SetAttr("by", r.jidStr).SetAttr("id", id))
-			r.hist.add(p.m, p.at, id)
-			if !r.gone {
+			if !r.gone { // a destroyed room's cache was given back already
+				r.hist.add(p.m, p.at, id)
 				r.fanOut(ctx, p.m)
 			}
 		}

@@ -36,7 +36,7 @@
 //   - XEP-0410 self-pings answered by the room for its occupants
 //     (not-acceptable for anyone else);
 //   - limits: rooms created per user (resource-constraint), occupants per
-//     room (service-unavailable, §7.2.9), groupchat messages per occupant
+//     room (service-unavailable, §7.2 "Max Users"), groupchat messages per occupant
 //     (a token bucket; resource-constraint).
 //
 // Persistent rooms (muc#roomconfig_persistentroom) keep their configuration,

@@ -134,8 +134,7 @@ func (r *room) groupchat(ctx context.Context, from jid.JID, el *stanza.Element) 
 	if subj != nil && el.Child("", "body") == nil && el.Child("", "thread") == nil {
 		return r.changeSubject(ctx, o, el, subj.Text())
 	}
-	r.keep(ctx, r.stamp(el, o), o)
-	return nil
+	return r.keep(ctx, r.stamp(el, o), o)
 }
 
 // stamp turns a client's message into the room's: from the nickname,

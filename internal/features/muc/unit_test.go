@@ -189,6 +189,24 @@ func TestOddStanzas(t *testing.T) {
 		{"admin item with a bad jid", roomJID, el("iq type=set id=1").Append(stanza.New(NSAdmin, "query").Append(stanza.New(NSAdmin, "item").SetAttr("jid", "a@@b").SetAttr("affiliation", "member"))), stanza.JIDMalformed},
 		{"owner set without form", roomJID, el("iq type=set id=1").Append(stanza.New(NSOwner, "query")), stanza.BadRequest},
 		{"invite without to", roomJID, el("message id=1").Append(stanza.New(NSUser, "x").Append(stanza.New(NSUser, "invite"))), stanza.JIDMalformed},
+		{"decline without to", roomJID, el("message id=1").Append(stanza.New(NSUser, "x").Append(stanza.New(NSUser, "decline"))), stanza.JIDMalformed},
+		{"register set without a form", roomJID, el("iq type=set id=1").Append(stanza.New(nsIQRegister, "query")), stanza.BadRequest},
+		{"register with an empty nick", roomJID, el("iq type=set id=1").Append(stanza.New(nsIQRegister, "query").Append(
+			stanza.New(nsData, "x").SetAttr("type", "submit").Append(
+				stanza.New(nsData, "field").SetAttr("var", "FORM_TYPE").Append(stanza.New(nsData, "value").AppendText(NSRegister)),
+				stanza.New(nsData, "field").SetAttr("var", fRoomNick).Append(stanza.New(nsData, "value"))))), stanza.NotAcceptable},
+		{"voice request for a role other than participant", roomJID, el("message id=1").Append(stanza.New(nsData, "x").SetAttr("type", "submit").Append(
+			stanza.New(nsData, "field").SetAttr("var", "FORM_TYPE").Append(stanza.New(nsData, "value").AppendText(NSRequest)),
+			stanza.New(nsData, "field").SetAttr("var", "muc#role").Append(stanza.New(nsData, "value").AppendText("moderator")))), stanza.BadRequest},
+		{"voice approval naming an unknown nick", roomJID, el("message id=1").Append(stanza.New(nsData, "x").SetAttr("type", "submit").Append(
+			stanza.New(nsData, "field").SetAttr("var", "FORM_TYPE").Append(stanza.New(nsData, "value").AppendText(NSRequest)),
+			stanza.New(nsData, "field").SetAttr("var", "muc#roomnick").Append(stanza.New(nsData, "value").AppendText("ghost")),
+			stanza.New(nsData, "field").SetAttr("var", "muc#request_allow").Append(stanza.New(nsData, "value").AppendText("1")))), stanza.ItemNotFound},
+		{"voice approval with a bad boolean", roomJID, el("message id=1").Append(stanza.New(nsData, "x").SetAttr("type", "submit").Append(
+			stanza.New(nsData, "field").SetAttr("var", "FORM_TYPE").Append(stanza.New(nsData, "value").AppendText(NSRequest)),
+			stanza.New(nsData, "field").SetAttr("var", "muc#request_allow").Append(stanza.New(nsData, "value").AppendText("perhaps")))), stanza.BadRequest},
+		{"archive query to an unarchived room", roomJID, el("iq type=set id=1").Append(stanza.New(NSMAM, "query")), stanza.ServiceUnavailable},
+		{"ping to another occupant is forwarded", jid.MustParse(roomJID.String() + "/n1"), el("iq type=get id=1").Append(stanza.New(nsPing, "ping")), ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -56,6 +56,7 @@ func New(d Deps) *Module {
 		sessions: map[module.Conn]*session{},
 	}
 	d.Roster.SetRemovalHook(m.removed)
+	d.Roster.SetSharedHook(m.sharedChanged)
 	return m
 }
 

@@ -160,3 +160,22 @@ func (m *Module) removed(ctx context.Context, user, contact jid.JID, r roster.Re
 		m.sendUnavailable(ctx, contact, user)
 	}
 }
+
+// sharedChanged is the roster's shared hook: an administrator's change put
+// the online user and contact in a shared group together (added), so the
+// user gets the contact's current presence at once; or it parted them,
+// and unless the user still subscribes to the contact otherwise, the user
+// gets the contact's unavailable presence. The contact's side is the same
+// call with the two swapped (when the contact is online).
+func (m *Module) sharedChanged(ctx context.Context, user, contact jid.JID, added bool) {
+	if added {
+		m.sendCurrent(ctx, contact, user)
+		return
+	}
+	if v := m.view(ctx, user); v != nil {
+		if sub, _ := v.Sub(contact); sub.HasTo() {
+			return
+		}
+	}
+	m.sendUnavailable(ctx, contact, user)
+}

@@ -111,8 +111,8 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	alice.iq(t, set(ps(`<publish node='kept'>`+item("1", "kept item")+`</publish>`)), "result")
 	alice.iq(t, set(owner(`<affiliations node='kept'><affiliation jid='bob@localhost' affiliation='member'/></affiliations>`)), "result")
 	bob.iq(t, set(ps(`<subscribe node='kept' jid='bob@localhost'/>`)), "result")
-	if alice.asked != 1 {
-		t.Fatalf("alice was asked %d times for her caps", alice.asked)
+	if alice.asked.Load() != 1 {
+		t.Fatalf("alice was asked %d times for her caps", alice.asked.Load())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10e9)
 	defer cancel()
@@ -124,8 +124,8 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	// The same caps hash is known: no query, and the last item comes.
 	alice = e.dial(t, "alice", notifyFeatures...)
 	alice.Expect(t, wait, "last item after restart", isEvent(nsNick, "Persistent Alice"))
-	if alice.asked != 0 {
-		t.Errorf("the caps cache did not survive the restart: asked %d times", alice.asked)
+	if alice.asked.Load() != 0 {
+		t.Errorf("the caps cache did not survive the restart: asked %d times", alice.asked.Load())
 	}
 	bob = e.dial(t, "bob")
 	bob.iq(t, get(ps(`<items node='kept'/>`)), "result", "kept item")

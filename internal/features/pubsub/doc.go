@@ -34,8 +34,11 @@
 // OMEMO (XEP-0384), XEP-0084 avatars and XEP-0172 nicknames need nothing
 // beyond PEP with publish-options.
 //
-// It does not own presence, rosters (Contacts), vCards or private XML, and
-// does not send notifications to other servers' users' resources (it does
-// not know their capabilities); a subscriber on another server of the
-// service is sent its notifications like a local one.
+// Contacts on other servers are served the same way (remote.go): their
+// resources' presence to local users carries their capabilities, verified
+// by a disco#info query over s2s and kept per remote full JID until it goes
+// unavailable (bounded); a subscriber on another server of the service is
+// sent its notifications like a local one.
+//
+// It does not own presence, rosters (Contacts), vCards or private XML.
 package pubsub

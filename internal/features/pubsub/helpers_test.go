@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,12 +38,12 @@ func capsVer(features []string) string {
 
 // discoAnswer answers disco#info queries with features (and the caps
 // node), recording how many it answered in *asked.
-func discoAnswer(features []string, asked *int, lie bool) func(xmpptest.Stanza) string {
+func discoAnswer(features []string, asked *atomic.Int32, lie bool) func(xmpptest.Stanza) string {
 	return func(st xmpptest.Stanza) string {
 		if !strings.Contains(st.Inner, "http://jabber.org/protocol/disco#info") {
 			return ""
 		}
-		*asked = *asked + 1
+		asked.Add(1)
 		var b strings.Builder
 		fmt.Fprintf(&b, `<iq type='result' id='%s' to='%s'><query xmlns='http://jabber.org/protocol/disco#info' node='%s#%s'>`,
 			st.Attr("id"), st.Attr("from"), capsNode, capsVer(features))
@@ -74,7 +75,7 @@ func (e *env) user(t *testing.T, name string) {
 // client is a test client with entity capabilities.
 type client struct {
 	*xmpptest.Client
-	asked int
+	asked atomic.Int32 // disco#info queries answered (on mellium's goroutine)
 }
 
 // dial logs name in and sends available presence; with features it answers disco#info with them and

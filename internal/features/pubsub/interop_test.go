@@ -63,3 +63,25 @@ func TestPEPInteropSlixmppXmppJS(t *testing.T) {
 		t.Errorf("slixmpp did not get @xmpp/client's item: %v\n%s", errs[1], outs[1])
 	}
 }
+
+// TestServiceInteropSlixmpp: slixmpp's XEP-0060 plugin subscribes to a
+// node on pubsub.localhost and publishes to it; a mellium subscriber gets
+// its item, and slixmpp gets the mellium client's.
+func TestServiceInteropSlixmpp(t *testing.T) {
+	xmpptest.RequirePython(t, "slixmpp", "python3-slixmpp")
+	e := newEnv(t)
+	e.user(t, "alice")
+	e.srv.AddUser(t, "slix@localhost", "slix pw")
+	alice := e.dial(t, "alice")
+	alice.iq(t, set(ps(`<create node='interop'/><configure>`+configForm(map[string]string{"pubsub#publish_model": "open"})+`</configure>`)), "result")
+	alice.iq(t, set(ps(`<subscribe node='interop' jid='alice@localhost'/>`)), "result")
+	cafile := filepath.Join(e.srv.Config.DataDir, "certs", "localhost.crt")
+	host, port, _ := strings.Cut(e.srv.Addr("c2s"), ":")
+	_, script := xmpptest.StartPython(t, alice.In, isEvent("interop", "from slixmpp"), "testdata/slixmpp_pubsub.py",
+		"slix@localhost/slix", "slix pw", host, port, cafile, svc, "interop")
+	alice.iq(t, set(ps(`<publish node='interop'>`+item("m", "from mellium")+`</publish>`)), "result")
+	out, err := script.Wait()
+	if err != nil || !strings.Contains(out, "OK from mellium") || !strings.Contains(out, "SUBSCRIBED") {
+		t.Fatalf("slixmpp: %v\n%s", err, out)
+	}
+}

@@ -33,7 +33,8 @@ type sessionCaps struct {
 // capsQuery is an outstanding disco#info query.
 type capsQuery struct {
 	ref  capsRef
-	conn module.Conn
+	conn module.Conn // the local session asked, or nil
+	to   jid.JID     // the full JID asked
 }
 
 var queryIDs atomic.Uint64
@@ -65,7 +66,11 @@ func (m *Module) state(c module.Conn) *sessionCaps {
 // available presence of a local session (and adds the XEP-0153 avatar
 // hash). It never handles the stanza: the presence module does.
 func (m *Module) inboundPresence(ctx context.Context, ev *module.Event) (bool, error) {
-	if !ev.To.IsZero() || ev.Stanza.Attr("type") != "" || !m.host.IsLocal(ev.From.Domain()) {
+	if !m.host.IsLocal(ev.From.Domain()) {
+		m.remotePresence(ctx, ev)
+		return false, nil
+	}
+	if !ev.To.IsZero() || ev.Stanza.Attr("type") != "" {
 		return false, nil
 	}
 	if m.avatars != nil {
@@ -128,18 +133,30 @@ func (m *Module) query(ctx context.Context, conn module.Conn, ref capsRef) {
 	}
 	sc.waiting, sc.tried = true, ref.key
 	sc.asked++
-	id := "caps" + strconv.FormatUint(queryIDs.Add(1), 36)
-	p.byID[id] = &capsQuery{ref: ref, conn: conn}
-	p.byKey[ref.key] = true
+	id := m.addQuery(p, &capsQuery{ref: ref, conn: conn, to: conn.JID()})
 	m.mu.Unlock()
+	m.sendQuery(ctx, id, conn.JID().Domain(), conn.JID(), ref)
+}
+
+// addQuery registers an outstanding query and returns its iq id; call
+// with m.mu held.
+func (m *Module) addQuery(p *pendingQueries, q *capsQuery) string {
+	id := "caps" + strconv.FormatUint(queryIDs.Add(1), 36)
+	p.byID[id] = q
+	p.byKey[q.ref.key] = true
+	return id
+}
+
+// sendQuery sends the disco#info query id for ref from our domain to a
+// full JID, and forgets it after queryTimeout.
+func (m *Module) sendQuery(ctx context.Context, id, from string, to jid.JID, ref capsRef) {
 	time.AfterFunc(queryTimeout, func() {
-		if q := m.finishQuery(id); q != nil {
+		if q := m.finishQuery(id); q != nil && q.conn != nil {
 			m.askAnother(context.Background(), q.ref)
 		}
 	})
-	to := conn.JID()
 	iq := stanza.New(stanza.NSClient, stanza.KindIQ).SetAttr("type", stanza.Get).SetAttr("id", id).
-		SetAttr("from", to.Domain()).SetAttr("to", to.String())
+		SetAttr("from", from).SetAttr("to", to.String())
 	iq.Append(stanza.New(nsInfo, "query").SetAttr("node", ref.node))
 	m.host.Deliver(ctx, to, iq)
 }
@@ -156,7 +173,9 @@ func (m *Module) finishQuery(id string) *capsQuery {
 	}
 	delete(p.byID, id)
 	delete(p.byKey, q.ref.key)
-	if sc := m.sessions[q.conn]; sc != nil {
+	if q.conn == nil {
+		m.remoteAnswered(q.to)
+	} else if sc := m.sessions[q.conn]; sc != nil {
 		sc.waiting = false
 	}
 	return q
@@ -169,14 +188,14 @@ func (m *Module) inboundIQ(ctx context.Context, ev *module.Event) (bool, error) 
 		m.vcardChanged(ctx, ev)
 		return false, nil
 	}
-	if !ev.To.IsZero() && !(ev.To.IsDomain() && ev.To.Domain() == ev.From.Domain()) {
+	if !ev.To.IsZero() && !(ev.To.IsDomain() && m.host.IsLocal(ev.To.Domain())) {
 		return false, nil
 	}
 	id := ev.Stanza.Attr("id")
 	m.mu.Lock()
 	q := m.pending().byID[id]
 	m.mu.Unlock()
-	if q == nil || q.conn.JID() != ev.From {
+	if q == nil || q.to != ev.From {
 		return false, nil
 	}
 	m.finishQuery(id)
@@ -185,7 +204,9 @@ func (m *Module) inboundIQ(ctx context.Context, ev *module.Event) (bool, error) 
 		// Not cached; another session advertising the same hash may
 		// answer truly, so one of them is asked next.
 		m.log.Debug("capability hash not verified", "jid", ev.From, "hash", q.ref.key)
-		m.askAnother(ctx, q.ref)
+		if q.conn != nil {
+			m.askAnother(ctx, q.ref)
+		}
 		return true, nil
 	}
 	if err := m.caps.put(ctx, q.ref.key, info); err != nil {
@@ -232,6 +253,7 @@ func (m *Module) capsKnown(ctx context.Context, key string) {
 	for _, c := range late {
 		m.sendLast(ctx, c, feats)
 	}
+	m.remoteCapsKnown(ctx, key, feats)
 }
 
 // available sends a session that just became available the last items
@@ -292,7 +314,11 @@ func (m *Module) pepRecipients(ctx context.Context, sp space, n StoredNode) []ta
 		return out
 	}
 	for _, w := range watchers {
-		if !m.host.IsLocal(w.Domain()) || w.Bare() == sp.owner || len(m.host.Sessions(w)) == 0 {
+		if !m.host.IsLocal(w.Domain()) {
+			out = append(out, m.remoteTargets(ctx, sp, n, w.Bare(), notify)...)
+			continue
+		}
+		if w.Bare() == sp.owner || len(m.host.Sessions(w)) == 0 {
 			continue
 		}
 		if n.Config.AccessModel != AccessPresence && n.Config.AccessModel != AccessOpen {

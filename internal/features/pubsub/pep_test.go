@@ -1,6 +1,9 @@
 package pubsub_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,10 +43,10 @@ func TestPEPNotifyFilteredByCaps(t *testing.T) {
 	dave := e.dial(t, "dave", "http://jabber.org/protocol/disco#info")
 	befriend(t, alice, "alice@localhost", bob, "bob@localhost")
 	befriend(t, alice, "alice@localhost", dave, "dave@localhost")
-	if alice.asked != 1 || bob.asked != 0 || carol.asked != 0 {
+	if alice.asked.Load() != 1 || bob.asked.Load() != 0 || carol.asked.Load() != 0 {
 		// alice was asked; bob and carol advertise the same hash, which
 		// the server knew by then.
-		t.Errorf("disco#info queries: alice %d, bob %d, carol %d; want 1, 0, 0", alice.asked, bob.asked, carol.asked)
+		t.Errorf("disco#info queries: alice %d, bob %d, carol %d; want 1, 0, 0", alice.asked.Load(), bob.asked.Load(), carol.asked.Load())
 	}
 
 	alice.iq(t, publishNick("Alice"), "result", `id="current"`)
@@ -86,8 +89,8 @@ func TestCapsUnverifiedIsNotUsed(t *testing.T) {
 	alice.iq(t, publishNick("A"), "result")
 	alice.Expect(t, wait, "own notification", isEvent(nsNick, ">A<"))
 	m.ExpectNone(t, 300*time.Millisecond, "notification on an unverified hash", isEvent(nsNick, ""))
-	if m.asked != 1 {
-		t.Errorf("mallory was asked %d times, want 1", m.asked)
+	if m.asked.Load() != 1 {
+		t.Errorf("mallory was asked %d times, want 1", m.asked.Load())
 	}
 }
 
@@ -102,8 +105,8 @@ func TestCapsFloodIsBounded(t *testing.T) {
 		eve.Send(t, `<presence><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='x' ver='flood`+strings.Repeat("a", i%7)+string(rune('A'+i%26))+`'/></presence>`)
 	}
 	eve.sync(t)
-	if eve.asked == 0 || eve.asked > 8 {
-		t.Fatalf("the server sent %d disco#info queries for 200 unknown hashes; want between 1 and 8", eve.asked)
+	if eve.asked.Load() == 0 || eve.asked.Load() > 8 {
+		t.Fatalf("the server sent %d disco#info queries for 200 unknown hashes; want between 1 and 8", eve.asked.Load())
 	}
 }
 
@@ -163,5 +166,100 @@ func TestPEPLimits(t *testing.T) {
 	for _, i := range []int{0, 19} {
 		alice.iq(t, `<iq type='get' id='g'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:example:n`+itoa(i)+`'/></pubsub></iq>`,
 			"result", ">"+itoa(i)+"<")
+	}
+}
+
+// caps2Hash computes a XEP-0390 §4.1 SHA-256 capability hash for the
+// identity client/pc/parley-test and features (written from the XEP).
+func caps2Hash(features []string) string {
+	var fs []string
+	for _, f := range features {
+		fs = append(fs, f+"\x1f")
+	}
+	slices.Sort(fs)
+	in := strings.Join(fs, "") + "\x1c" + "client\x1fpc\x1f\x1fparley-test\x1f\x1e\x1c" + "\x1c"
+	sum := sha256.Sum256([]byte(in))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// TestPEPNodeManagement: XEP-0390 caps, XEP-0084 avatars, and the owner's
+// configure, purge and delete on a PEP node, each notified to a contact
+// asking for it.
+func TestPEPNodeManagement(t *testing.T) {
+	e := newEnv(t)
+	for _, u := range []string{"alice", "bob", "carol"} {
+		e.user(t, u)
+	}
+	alice := e.dial(t, "alice", notifyFeatures...)
+	carol := e.dial(t, "carol")
+	// bob's client advertises XEP-0390 caps only.
+	bob := &client{}
+	bob.Client = e.srv.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{Answer: discoAnswer(notifyFeatures, &bob.asked, false)})
+	bob.Send(t, `<presence><c xmlns='urn:xmpp:caps'><hash xmlns='urn:xmpp:hashes:2' algo='sha-256'>`+caps2Hash(notifyFeatures)+`</hash></c></presence>`)
+	bob.sync(t)
+	befriend(t, alice, "alice@localhost", bob, "bob@localhost")
+	if bob.asked.Load() != 1 {
+		t.Fatalf("bob's XEP-0390 hash: asked %d times, want 1", bob.asked.Load())
+	}
+
+	// XEP-0084: data, then metadata, both open.
+	open := `<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>` +
+		`<field var='pubsub#access_model'><value>open</value></field></x></publish-options>`
+	alice.iq(t, `<iq type='set' id='d'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='urn:xmpp:avatar:data'><item id='abc'><data xmlns='urn:xmpp:avatar:data'>iVBORw0KGgo=</data></item></publish>`+open+`</pubsub></iq>`, "result")
+	alice.iq(t, `<iq type='set' id='m'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='`+nsAvatarMeta+`'><item id='abc'><metadata xmlns='`+nsAvatarMeta+`'><info id='abc' bytes='8' type='image/png'/></metadata></item></publish>`+open+`</pubsub></iq>`, "result")
+	bob.Expect(t, wait, "avatar metadata (XEP-0390 caps)", isEvent(nsAvatarMeta, `id="abc"`))
+	carol.iq(t, `<iq type='get' id='g' to='alice@localhost'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:avatar:data'><item id='abc'/></items></pubsub></iq>`,
+		"result", "iVBORw0KGgo=")
+
+	// disco#items of the account lists the nodes the asker may read.
+	carol.iq(t, `<iq type='get' id='i' to='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`, "result",
+		`node="urn:xmpp:avatar:data"`, `node="`+nsAvatarMeta+`"`)
+	alice.iq(t, publishNick("A"), "result") // presence access
+	if r := carol.iq(t, `<iq type='get' id='i' to='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`, "result"); strings.Contains(r.Inner, nsNick) {
+		t.Fatalf("a stranger sees a presence-only node: %s", r.Inner)
+	}
+	bob.iq(t, `<iq type='get' id='i' to='alice@localhost'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`, "result", `node="`+nsNick+`"`)
+
+	// The owner closes the metadata node to contacts and opens it again.
+	form := func(access string) string {
+		return `<iq type='set' id='c'><pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><configure node='` + nsAvatarMeta + `'><x xmlns='jabber:x:data' type='submit'>` +
+			`<field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#node_config</value></field>` +
+			`<field var='pubsub#access_model'><value>` + access + `</value></field></x></configure></pubsub></iq>`
+	}
+	alice.iq(t, form("whitelist"), "result")
+	carol.iq(t, `<iq type='get' id='g' to='alice@localhost'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='`+nsAvatarMeta+`'/></pubsub></iq>`, "error", "closed-node")
+	bob.iq(t, strings.Replace(form("open"), "id='c'", "id='c' to='alice@localhost'", 1), "error", "forbidden")
+
+	alice.iq(t, `<iq type='set' id='p'><pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><purge node='urn:xmpp:avatar:data'/></pubsub></iq>`, "result")
+	alice.iq(t, `<iq type='get' id='g'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:avatar:data'/></pubsub></iq>`, "result")
+	alice.iq(t, form("open"), "result")
+	alice.iq(t, `<iq type='set' id='x'><pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><delete node='`+nsAvatarMeta+`'/></pubsub></iq>`, "result")
+	bob.Expect(t, wait, "node deletion", isEvent(nsAvatarMeta, "<delete"))
+	alice.iq(t, `<iq type='get' id='g'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='`+nsAvatarMeta+`'/></pubsub></iq>`, "error", "item-not-found")
+	carol.iq(t, `<iq type='set' id='x' to='alice@localhost'><pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><delete node='urn:xmpp:avatar:data'/></pubsub></iq>`, "error", "forbidden")
+}
+
+// TestItemsPagedBySize: an items request without a limit on a node of
+// large items is answered in pages that fit a session's queue, with the
+// XEP-0059 set that lets the client page on to the rest.
+func TestItemsPagedBySize(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.PubSub.MaxItemBytes = 400 << 10; c.Limits.MaxStanzaBytes = 512 << 10 })
+	e.user(t, "alice")
+	alice := e.dial(t, "alice")
+	big := strings.Repeat("y", 300<<10)
+	opts := `<publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>` +
+		`<field var='pubsub#max_items'><value>10</value></field></x></publish-options>`
+	for i := range 5 {
+		alice.iq(t, `<iq type='set' id='b'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='urn:example:big'><item id='i`+itoa(i)+`'><x xmlns='urn:example'>`+big+`</x></item></publish>`+opts+`</pubsub></iq>`, "result")
+	}
+	res := alice.iq(t, `<iq type='get' id='g'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:example:big'/></pubsub></iq>`, "result", ">5</count>")
+	n := strings.Count(res.Inner, "<item ")
+	if n == 0 || n >= 5 || len(res.Inner) > 2<<20 {
+		t.Fatalf("first answer has %d items, %d bytes", n, len(res.Inner))
+	}
+	last := between(res.Inner, `<last xmlns="http://jabber.org/protocol/rsm">`, "<")
+	rest := alice.iq(t, `<iq type='get' id='g'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:example:big'/><set xmlns='http://jabber.org/protocol/rsm'><after>`+last+`</after></set></pubsub></iq>`, "result", `id="i0"`)
+	if got := strings.Count(rest.Inner, "<item "); n+got != 5 {
+		t.Fatalf("pages of %d and %d items, want 5 in all", n, got)
 	}
 }

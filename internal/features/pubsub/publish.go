@@ -193,7 +193,7 @@ func (m *Module) items(ctx context.Context, sp space, from jid.JID, op, rsm *sta
 	if err := m.mayRead(ctx, sp, n, from); err != nil {
 		return nil, err
 	}
-	q := ItemQuery{}
+	q := ItemQuery{MaxBytes: maxPageBytes}
 	for _, it := range op.ChildElements() {
 		if it.Local == "item" && it.Attr("id") != "" {
 			q.IDs = append(q.IDs, it.Attr("id"))
@@ -221,11 +221,19 @@ func (m *Module) items(ctx context.Context, sp space, from jid.JID, op, rsm *sta
 		out.Append(itemElement(NS, it, true))
 	}
 	res := stanza.New(NS, "pubsub").Append(out)
-	if rsm != nil {
+	truncated := len(q.IDs) == 0 && len(page.Items) < page.Count && (q.Max == 0 || len(page.Items) < q.Max) && q.After == "" && q.Before == ""
+	if rsm != nil || truncated {
+		// A page cut short by size says so, so that the client pages on
+		// (XEP-0060 §6.5.7 with XEP-0059).
 		res.Append(pageResult(page))
 	}
 	return res, nil
 }
+
+// maxPageBytes bounds the payloads of one items answer: a node of large
+// items is answered in pages (the rest is paged to with RSM) instead of in
+// one stanza that could exceed what the session may queue.
+const maxPageBytes = 1 << 20
 
 // pageQuery reads a XEP-0059 <set/> into q.
 func pageQuery(rsm *stanza.Element, q *ItemQuery) error {

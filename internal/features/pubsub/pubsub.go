@@ -82,10 +82,12 @@ type Module struct {
 	admins   map[jid.JID]bool
 	avatars  *avatars
 
-	// mu guards sessions and queries.
-	mu       sync.Mutex
-	sessions map[module.Conn]*sessionCaps
-	queries  *pendingQueries
+	// mu guards sessions, queries and remote.
+	mu          sync.Mutex
+	sessions    map[module.Conn]*sessionCaps
+	queries     *pendingQueries
+	remote      map[jid.JID]map[jid.JID]*remoteCaps // bare → full → caps
+	remoteCount int
 }
 
 // New returns the module.
@@ -105,6 +107,7 @@ func New(cfg Config) *Module {
 	m := &Module{
 		cfg: cfg, log: cfg.Log.With("component", "pubsub"), host: cfg.Host, contacts: cfg.Contacts,
 		store: NewStore(cfg.DB), admins: map[jid.JID]bool{}, sessions: map[module.Conn]*sessionCaps{},
+		remote: map[jid.JID]map[jid.JID]*remoteCaps{},
 	}
 	for _, a := range cfg.Admins {
 		if j, err := jid.Parse(a); err == nil {
@@ -143,6 +146,7 @@ func (m *Module) Register(reg *module.Registry) {
 		reg.IQ(module.Account, typ, NS, "pubsub", m.pepIQ)
 		reg.IQ(module.Account, typ, NSOwner, "pubsub", m.pepIQ)
 	}
+	reg.AccountItems(m.pepItems)
 	reg.Hook(module.InboundPresence, 50, m.inboundPresence)
 	reg.Hook(module.Available, -10, m.available)
 	reg.Hook(module.SessionClosed, 0, m.sessionClosed)
@@ -161,6 +165,23 @@ func (m *Module) pepIQ(ctx context.Context, iq stanza.IQ) (*stanza.Element, erro
 	}
 	sp := space{key: owner.String(), addr: owner, pep: true, owner: owner}
 	return m.handle(ctx, sp, iq.From, iq.Type, iq.Payload)
+}
+
+// pepItems lists an account's PEP nodes that requester may read, as
+// disco#items of the account (XEP-0060 §5.2 on a PEP service).
+func (m *Module) pepItems(ctx context.Context, account, requester jid.JID) ([]module.DiscoItem, error) {
+	sp := space{key: account.String(), addr: account, pep: true, owner: account}
+	nodes, err := m.store.Nodes(ctx, sp.key)
+	if err != nil {
+		return nil, err
+	}
+	var out []module.DiscoItem
+	for _, n := range nodes {
+		if m.mayRead(ctx, sp, n, requester) == nil {
+			out = append(out, module.DiscoItem{JID: account.String(), Node: n.Node, Name: n.Config.Title})
+		}
+	}
+	return out, nil
 }
 
 // space is one publish-subscribe service: a PEP account or the service on

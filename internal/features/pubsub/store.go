@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/storage"
 )
 
@@ -67,7 +68,7 @@ type Store struct {
 func NewStore(db *storage.DB) *Store {
 	s := &Store{db: db}
 	r := db.Rebind
-	s.q.putNode = r("INSERT INTO pubsub_nodes (service, node, creator, config, created_at) VALUES (?, ?, ?, ?, ?)")
+	s.q.putNode = r("INSERT INTO pubsub_nodes (service, node, creator, config, created_at, owner_domain, owner_user) VALUES (?, ?, ?, ?, ?, ?, ?)")
 	s.q.node = r("SELECT creator, config, created_at FROM pubsub_nodes WHERE service = ? AND node = ?")
 	s.q.nodes = r("SELECT node, creator, config, created_at FROM pubsub_nodes WHERE service = ? ORDER BY node")
 	s.q.countNodes = r("SELECT count(*) FROM pubsub_nodes WHERE service = ? AND creator = ?")
@@ -124,7 +125,8 @@ func (s *Store) CreateNode(ctx context.Context, n StoredNode, limit int) error {
 				return fmt.Errorf("%w (%d nodes, at most %d)", storage.ErrLimit, count, limit)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, s.q.putNode, n.Service, n.Node, n.Creator, cfg, n.Created.UnixMilli()); err != nil {
+		domain, user := pepAccount(n.Service)
+		if _, err := tx.ExecContext(ctx, s.q.putNode, n.Service, n.Node, n.Creator, cfg, n.Created.UnixMilli(), domain, user); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, s.q.putAff, n.Service, n.Node, n.Creator, AffOwner)
@@ -134,6 +136,17 @@ func (s *Store) CreateNode(ctx context.Context, n StoredNode, limit int) error {
 		return fmt.Errorf("pubsub: create %s/%s: %w", n.Service, n.Node, err)
 	}
 	return nil
+}
+
+// pepAccount returns the account owning a PEP service (a bare JID with a
+// localpart) as the owner columns, so that deleting the account deletes
+// its nodes; NULLs for the service on a domain.
+func pepAccount(service string) (domain, user any) {
+	j, err := jid.Parse(service)
+	if err != nil || j.Local() == "" || !j.IsBare() {
+		return nil, nil
+	}
+	return j.Domain(), j.Local()
 }
 
 func (s *Store) nodeTx(ctx context.Context, tx *sql.Tx, service, node string) (StoredNode, bool, error) {
@@ -286,11 +299,14 @@ func (s *Store) trimTx(ctx context.Context, tx *sql.Tx, service, node string, ma
 // ItemQuery selects items of a node, newest first. IDs, when set, selects
 // those items only. Otherwise Max bounds how many (0: all), and After or
 // Before (item ids, XEP-0059) page: After gives the items older than that
-// one, Before the ones newer (the newest page before it).
+// one, Before the ones newer (the newest page before it). MaxBytes, when
+// set, ends the page early once the payloads read reach it (at least one
+// item is returned), so one answer stays within what a session may queue.
 type ItemQuery struct {
 	IDs           []string
 	Max           int
 	After, Before string
+	MaxBytes      int
 }
 
 // Page is a result of Items: the items newest first and the node's item
@@ -341,7 +357,7 @@ func (s *Store) Items(ctx context.Context, service, node string, q ItemQuery) (p
 			return Page{}, false, err
 		}
 	}
-	items, err := s.scanItems(ctx, query, service, node, bound, limit)
+	items, err := s.scanItemsUpTo(ctx, q.MaxBytes, query, service, node, bound, limit)
 	if err != nil {
 		return Page{}, false, err
 	}
@@ -355,19 +371,29 @@ func (s *Store) Items(ctx context.Context, service, node string, q ItemQuery) (p
 }
 
 func (s *Store) scanItems(ctx context.Context, query string, args ...any) ([]Item, error) {
+	return s.scanItemsUpTo(ctx, 0, query, args...)
+}
+
+// scanItemsUpTo reads items until their payloads reach maxBytes (0: all).
+func (s *Store) scanItemsUpTo(ctx context.Context, maxBytes int, query string, args ...any) ([]Item, error) {
 	rows, err := s.db.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []Item
+	total := 0
 	for rows.Next() {
+		if maxBytes > 0 && total >= maxBytes {
+			break
+		}
 		var it Item
 		var ms, seq int64
 		if err := rows.Scan(&it.ID, &it.Publisher, &it.Payload, &ms, &seq); err != nil {
 			return nil, err
 		}
 		it.Published = time.UnixMilli(ms)
+		total += len(it.Payload)
 		out = append(out, it)
 	}
 	return out, rows.Err()

@@ -57,6 +57,7 @@ type Module struct {
 	interested map[module.Conn]bool // session → asked with 'ver' (XEP-0237)
 
 	onRemove atomic.Pointer[RemovalHook]
+	onShared atomic.Pointer[SharedHook]
 	pushSeq  atomic.Uint64
 }
 

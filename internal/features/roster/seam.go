@@ -34,6 +34,9 @@ type Rosters interface {
 	Subscribed(ctx context.Context, owner, requester jid.JID) (bool, error)
 	// SetRemovalHook installs the function told about removed items.
 	SetRemovalHook(h RemovalHook)
+	// SetSharedHook installs the function told about shared-group
+	// contacts an online user gained or lost (RefreshShared).
+	SetSharedHook(h SharedHook)
 }
 
 var _ Rosters = (*Module)(nil)
@@ -41,6 +44,10 @@ var _ Rosters = (*Module)(nil)
 // RemovalHook is told, after the commit, that user removed contact's item
 // (see Rosters.SetRemovalHook).
 type RemovalHook func(ctx context.Context, user, contact jid.JID, r Removal)
+
+// SharedHook is told, after Module.RefreshShared pushed the change, that
+// the online user gained (added) or lost a shared-group contact.
+type SharedHook func(ctx context.Context, user, contact jid.JID, added bool)
 
 // Sub is the 'subscription' of a roster item (RFC 6121 §2.1.2.5).
 type Sub uint8

@@ -7,8 +7,11 @@
 //
 // It stores the groups and answers "whom does this user share a group
 // with" (ContactsOf). It does not build rosters or send presence: package
-// roster merges the result into the user's roster (refreshed at each
-// login, so changes made while the server runs take effect at the members'
-// next login) and package presence acts on it. No XEP defines shared
+// roster merges the result into the user's roster (read at each login;
+// changes made through the admin console or REST API are applied to the
+// online members at once by roster.Module.RefreshShared, with roster
+// pushes and presence; changes made with `parley group` from another
+// process take effect at the members' next login) and package presence
+// acts on it. No XEP defines shared
 // groups; the items they contribute are ordinary RFC 6121 roster items.
 package sharedgroup

@@ -41,7 +41,7 @@ type Group struct {
 type Store struct {
 	db *storage.DB
 	q  struct {
-		exists, create, del, addMember, delMember, list, members, accountExists, contacts string
+		exists, create, del, addMember, delMember, list, members, accountExists, contacts, display string
 	}
 }
 
@@ -52,6 +52,7 @@ func NewStore(db *storage.DB) *Store {
 	s.q.exists = r("SELECT display FROM shared_groups WHERE name = ?")
 	s.q.create = r("INSERT INTO shared_groups (name, display, created_at) VALUES (?, ?, ?)")
 	s.q.del = r("DELETE FROM shared_groups WHERE name = ?")
+	s.q.display = r("UPDATE shared_groups SET display = ? WHERE name = ?")
 	s.q.addMember = db.Upsert("shared_group_members", []string{"grp", "domain", "username"}, nil)
 	s.q.delMember = r("DELETE FROM shared_group_members WHERE grp = ? AND domain = ? AND username = ?")
 	s.q.list = r("SELECT name, display FROM shared_groups ORDER BY name")
@@ -129,6 +130,26 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("sharedgroup: delete %q: %w", name, err)
+	}
+	return nil
+}
+
+// SetDisplay changes the name members see as the roster group.
+func (s *Store) SetDisplay(ctx context.Context, name, display string) error {
+	if err := CheckName(display); err != nil {
+		return fmt.Errorf("sharedgroup: rename %q: %w", name, err)
+	}
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if found, err := s.groupExists(ctx, tx, name); err != nil {
+			return err
+		} else if !found {
+			return ErrNotFound
+		}
+		_, err := tx.ExecContext(ctx, s.q.display, display, name)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sharedgroup: rename %q: %w", name, err)
 	}
 	return nil
 }

@@ -13,7 +13,7 @@ import (
 var pubsubCases = []Case{
 	{"pubsub/nodes create limit config delete", func(t *testing.T, e *Env) {
 		s := pubsub.NewStore(e.DB)
-		svc, other := "alice@"+e.Domain, "pubsub."+e.Domain
+		svc, other := e.User(t, "alice").String(), "pubsub."+e.Domain
 		cfg := pubsub.NodeConfig{AccessModel: "open", PublishModel: "publishers", MaxItems: 5, PersistItems: true, Title: "Tïtle"}
 		for _, n := range []string{"urn:xmpp:avatar:metadata", "eu.siacs.conversations.axolotl.devicelist"} {
 			if err := s.CreateNode(e.Ctx, pubsub.StoredNode{Service: svc, Node: n, Creator: svc, Config: cfg}, 2); err != nil {
@@ -57,6 +57,23 @@ var pubsubCases = []Case{
 		if _, found, _ := s.Node(e.Ctx, svc, "urn:xmpp:avatar:metadata"); found {
 			t.Fatal("deleted node still there")
 		}
+		// Deleting the account deletes its PEP nodes with their items, not
+		// the nodes it created on the service.
+		if err := s.Publish(e.Ctx, svc, "eu.siacs.conversations.axolotl.devicelist", pubsub.Item{ID: "current", Payload: []byte("<x xmlns='u'/>")}, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Accounts.Delete(e.Ctx, e.JID(t, "alice@D")); err != nil {
+			t.Fatal(err)
+		}
+		if nodes, err := s.Nodes(e.Ctx, svc); err != nil || len(nodes) != 0 {
+			t.Fatalf("PEP nodes after the account's deletion: %+v %v", nodes, err)
+		}
+		if p, _, err := s.Items(e.Ctx, svc, "eu.siacs.conversations.axolotl.devicelist", pubsub.ItemQuery{}); err != nil || p.Count != 0 {
+			t.Fatalf("PEP items after the account's deletion: %d %v", p.Count, err)
+		}
+		if _, found, _ := s.Node(e.Ctx, other, "third"); !found {
+			t.Fatal("the service node went with its creator's account")
+		}
 	}},
 	{"pubsub/items publish trim page retract purge", func(t *testing.T, e *Env) {
 		s := pubsub.NewStore(e.DB)
@@ -83,6 +100,9 @@ var pubsubCases = []Case{
 		}
 		if page, _, _ = s.Items(e.Ctx, svc, "n", pubsub.ItemQuery{Max: 2, Before: "i2"}); ids(page) != "i5 i4" {
 			t.Errorf("before i2: %s", ids(page))
+		}
+		if page, _, _ = s.Items(e.Ctx, svc, "n", pubsub.ItemQuery{MaxBytes: 30}); ids(page) != "i3 i5" || page.Count != 4 {
+			t.Errorf("up to 30 bytes: %s (%d)", ids(page), page.Count)
 		}
 		if page, _, _ = s.Items(e.Ctx, svc, "n", pubsub.ItemQuery{IDs: []string{"i4", "nope", "i2"}}); ids(page) != "i4 i2" {
 			t.Errorf("by id: %s", ids(page))

@@ -195,6 +195,18 @@ var sharedGroupCases = []Case{
 		if err != nil || len(contacts) != 2 || !slices.Equal(contacts[b], []string{"Staff"}) {
 			t.Errorf("ContactsOf = %v, %v", contacts, err)
 		}
+		if err := s.SetDisplay(e.Ctx, name, "Crew"); err != nil {
+			t.Fatal(err)
+		}
+		if contacts, err := s.ContactsOf(e.Ctx, a); err != nil || !slices.Equal(contacts[b], []string{"Crew"}) {
+			t.Errorf("after SetDisplay: ContactsOf = %v, %v", contacts, err)
+		}
+		if err := s.SetDisplay(e.Ctx, "nope-"+e.Domain, "X"); !errors.Is(err, sharedgroup.ErrNotFound) {
+			t.Errorf("SetDisplay of a missing group = %v", err)
+		}
+		if err := s.SetDisplay(e.Ctx, name, " "); !errors.Is(err, sharedgroup.ErrInvalidName) {
+			t.Errorf("SetDisplay blank = %v", err)
+		}
 		if err := e.Accounts.Delete(e.Ctx, c); err != nil {
 			t.Fatal(err)
 		}

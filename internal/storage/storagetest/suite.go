@@ -69,7 +69,16 @@ type Case struct {
 // Cases is the suite, grouped by store. Later stores append their groups.
 func Cases() []Case {
 	var all []Case
-	for _, group := range [][]Case{accountCases, recordCases, queueCases, rosterCases, presenceCases, sharedGroupCases, mucCases, archiveCases, pubsubCases, txCases} {
+	groups := [][]Case{
+		accountCases, recordCases, queueCases, rosterCases, presenceCases, sharedGroupCases,
+		mucCases,
+		adhocCases,
+		archiveCases,
+		pubsubCases,
+		adminCases,
+		txCases,
+	}
+	for _, group := range groups {
 		all = append(all, group...)
 	}
 	return all

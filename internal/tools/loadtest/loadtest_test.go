@@ -415,6 +415,31 @@ func TestMUCOnParley(t *testing.T) {
 	}
 }
 
+// TestMUCPersistentOnParley: with --persistent-rooms the scenario makes
+// the rooms it creates persistent, which Parley archives; every message
+// still reaches every occupant.
+func TestMUCPersistentOnParley(t *testing.T) {
+	srv := start(t)
+	createUsers(t, srv, "muc", 4)
+	tg := target(t, srv, loadtest.MechPLAIN, false)
+	tg.StepTimeout = time.Second
+	o := options(tg, "muc")
+	o.Rooms, o.RoomSize, o.Rate, o.Duration, o.Window = 2, 2, 0, 300*time.Millisecond, 8
+	o.MUCService, o.PersistentRooms = "conference.localhost", true
+	r, err := loadtest.MUC(context.Background(), o)
+	if err != nil {
+		t.Fatalf("%v: %+v", err, r.Metrics)
+	}
+	if sent := get(t, r, "sent"); sent == 0 || get(t, r, "deliveries") != 2*sent || r.Params["persistent"] != "true" {
+		t.Fatalf("sent %v, %v deliveries in rooms of 2, params %v", sent, get(t, r, "deliveries"), r.Params)
+	}
+	disco := srv.Dial(t, "muc0@localhost", password, xmpptest.DialOptions{})
+	items := disco.IQ(t, `<iq type='get' id='i' to='bench0@conference.localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)
+	if !strings.Contains(items.Inner, "muc_persistent") || !strings.Contains(items.Inner, "urn:xmpp:mam:2") {
+		t.Errorf("the room is not persistent and archived: %s", items.Inner)
+	}
+}
+
 // TestPresence runs the presence scenario once the server keeps rosters;
 // until then the roster get fails and the test says so.
 func TestPresence(t *testing.T) {

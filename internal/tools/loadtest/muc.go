@@ -19,6 +19,7 @@ type mucMember struct {
 	nick     string
 	joined   chan struct{}
 	tokens   chan struct{} // the sender's window: taken per message, returned by its echo
+	persist  bool          // configure a room this member creates as persistent
 	joinOnce sync.Once
 	joinErr  atomic.Pointer[error]
 }
@@ -53,12 +54,15 @@ func MUC(ctx context.Context, o Options) (Result, error) {
 	r.param("room_size", o.RoomSize)
 	r.param("rate", o.rateParam())
 	r.param("duration", o.Duration)
+	if o.PersistentRooms {
+		r.param("persistent", "true")
+	}
 	r.transport(o.Target)
 	n := o.Rooms * o.RoomSize
 	members := make([]*mucMember, n)
 	for i := range members {
 		members[i] = &mucMember{room: "bench" + strconv.Itoa(i/o.RoomSize) + "@" + o.MUCService,
-			nick: o.user(i), joined: make(chan struct{}), tokens: make(chan struct{}, o.window())}
+			nick: o.user(i), joined: make(chan struct{}), tokens: make(chan struct{}, o.window()), persist: o.PersistentRooms}
 		for range o.window() {
 			members[i].tokens <- struct{}{}
 		}
@@ -144,7 +148,7 @@ func mucReceive(s *session, m *mucMember, el *stanza.Element, st *msgStats) {
 			return
 		}
 		if hasStatus(el, "201") {
-			go unlockRoom(s.conn, m)
+			go unlockRoom(s.conn, m, m.persist)
 			return
 		}
 		m.markJoined(nil)
@@ -167,11 +171,16 @@ func hasStatus(el *stanza.Element, code string) bool {
 }
 
 // unlockRoom accepts the default configuration of a room we created
-// (XEP-0045 §10.1.2, instant room).
-func unlockRoom(c *Conn, m *mucMember) {
+// (XEP-0045 §10.1.2, instant room), made persistent when asked (§10.2).
+func unlockRoom(c *Conn, m *mucMember, persistent bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.t.timeout())
 	defer cancel()
-	_, err := c.IQ(ctx, "set", m.room, "<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query>")
+	form := "<x xmlns='jabber:x:data' type='submit'/>"
+	if persistent {
+		form = "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>" +
+			"<field var='muc#roomconfig_persistentroom'><value>1</value></field></x>"
+	}
+	_, err := c.IQ(ctx, "set", m.room, "<query xmlns='http://jabber.org/protocol/muc#owner'>"+form+"</query>")
 	m.markJoined(err)
 }
 

@@ -47,6 +47,9 @@ type Options struct {
 	// Rooms of RoomSize occupants each, on the MUC service MUCService.
 	Rooms, RoomSize int
 	MUCService      string
+	// PersistentRooms configures the rooms muc creates as persistent
+	// (muc#roomconfig_persistentroom), which Parley archives (XEP-0313).
+	PersistentRooms bool
 	// Contacts is the number of mutual contacts each user has (presence).
 	Contacts int
 	// BodySize pads message bodies to about this many bytes.

@@ -10,7 +10,10 @@ CREATE TABLE pubsub_nodes (
     creator    VARBINARY(1024) NOT NULL,
     config     LONGBLOB        NOT NULL,
     created_at BIGINT          NOT NULL,
-    PRIMARY KEY (service, node)
+    owner_domain VARBINARY(512)  NULL,
+    owner_user   VARBINARY(512)  NULL,
+    PRIMARY KEY (service, node),
+    FOREIGN KEY (owner_domain, owner_user) REFERENCES accounts (domain, username) ON DELETE CASCADE
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
 CREATE INDEX pubsub_nodes_creator ON pubsub_nodes (service, creator);

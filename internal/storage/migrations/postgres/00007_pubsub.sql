@@ -8,7 +8,10 @@ CREATE TABLE pubsub_nodes (
     creator    TEXT COLLATE "C" NOT NULL,
     config     BYTEA  NOT NULL,
     created_at BIGINT NOT NULL,
-    PRIMARY KEY (service, node)
+    owner_domain TEXT COLLATE "C" NULL,
+    owner_user   TEXT COLLATE "C" NULL,
+    PRIMARY KEY (service, node),
+    FOREIGN KEY (owner_domain, owner_user) REFERENCES accounts (domain, username) ON DELETE CASCADE
 );
 
 CREATE INDEX pubsub_nodes_creator ON pubsub_nodes (service, creator);

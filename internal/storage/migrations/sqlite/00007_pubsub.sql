@@ -11,7 +11,10 @@ CREATE TABLE pubsub_nodes (
     creator    TEXT    NOT NULL, -- bare JID that created it
     config     BLOB    NOT NULL, -- JSON owned by the pubsub package
     created_at INTEGER NOT NULL, -- Unix time, milliseconds
-    PRIMARY KEY (service, node)
+    owner_domain TEXT NULL, -- the PEP account (NULL on the service): deleting it deletes its nodes
+    owner_user   TEXT NULL,
+    PRIMARY KEY (service, node),
+    FOREIGN KEY (owner_domain, owner_user) REFERENCES accounts (domain, username) ON DELETE CASCADE
 ) WITHOUT ROWID;
 
 CREATE INDEX pubsub_nodes_creator ON pubsub_nodes (service, creator);

@@ -1,5 +1,5 @@
--- Room registrations and occupant-id secrets: the PostgreSQL form of
--- sqlite/00008_muc_registrations.sql.
+-- Room registrations, occupant-id secrets and the message of the day: the PostgreSQL form of
+-- sqlite/00008_muc_adhoc.sql.
 
 -- +goose Up
 CREATE TABLE muc_registrations (
@@ -19,6 +19,13 @@ CREATE TABLE muc_room_secrets (
     FOREIGN KEY (service, name) REFERENCES muc_rooms (service, name) ON DELETE CASCADE
 );
 
+CREATE TABLE adhoc_motd (
+    domain     TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+    body       TEXT   NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+
 -- +goose Down
+DROP TABLE adhoc_motd;
 DROP TABLE muc_room_secrets;
 DROP TABLE muc_registrations;
