@@ -8,8 +8,10 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,7 +51,28 @@ func requirePeer(t *testing.T, name string) string {
 		t.Skip("interop with real servers is skipped in -short mode")
 	}
 	ensureHosts(t)
+	lockInterop(t)
 	return path
+}
+
+// lockInterop serialises the interop tests of every test process on the
+// machine (several checkouts may run them at once): they all need the
+// same addresses. The lock is released when the test ends.
+func lockInterop(t *testing.T) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "parley-s2s-interop.lock"), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		t.Fatalf("interop lock: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		if time.Now().After(deadline) {
+			f.Close()
+			t.Fatal("another test process held the interop lock for 5 minutes")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Cleanup(func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() })
 }
 
 // ensureHosts adds the test domains to /etc/hosts (as root, or with

@@ -89,22 +89,23 @@ func StartLogged(t testing.TB, h slog.Handler, opts ...Option) *Server {
 }
 
 // FreeAddr returns an address nobody listens on, for servers that must
-// know each other's address before they start (federating ones): a random
-// address of its own in 127.0.0.0/8 (outside 127.0.0.0/16, which the
-// interop tests use) with port 5269. An ephemeral port of 127.0.0.1 could
-// be taken by another test between this call and the server's listen; a
-// random loopback address is not.
+// know each other's address before they start (federating ones): a free
+// port of a random address of its own in 127.0.0.0/8 (outside
+// 127.0.0.0/16, which the interop tests use). A released port of
+// 127.0.0.1 could be taken by another test before the server listens;
+// one of a random loopback address is taken only by a listener on all
+// addresses that happens to get the same port.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
 	for range 100 {
 		ip := netip.AddrFrom4([4]byte{127, byte(1 + rand.IntN(254)), byte(rand.IntN(256)), byte(1 + rand.IntN(254))})
-		addr := netip.AddrPortFrom(ip, 5269).String()
-		if ln, err := net.Listen("tcp", addr); err == nil {
+		if ln, err := net.Listen("tcp", netip.AddrPortFrom(ip, 0).String()); err == nil {
+			addr := ln.Addr().String()
 			ln.Close()
 			return addr
 		}
 	}
-	t.Fatalf("xmpptest: no free loopback address for port 5269")
+	t.Fatalf("xmpptest: no free loopback address")
 	return ""
 }
 
