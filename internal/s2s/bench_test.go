@@ -3,6 +3,7 @@ package s2s_test
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,6 +21,7 @@ func BenchmarkS2SMessages(b *testing.B) {
 	p := startPair(b, func(c *config.Config) {
 		c.S2S.QueueSize = 1 << 20
 		c.S2S.StanzasPerSecond, c.S2S.StanzaBurst = 1<<30, 1<<30 // the flood limit is not what is measured
+		c.MAM.Enabled = benchMAM()                               // nor, by default, the archive
 	})
 	sender := p.a.Raw(b)
 	sender.Login(p.a.TLSConfig(b, "a.test"), "alice", "a.test", "pw", "bench")
@@ -40,7 +42,7 @@ func BenchmarkS2SMessages(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	done := make(chan error, 1)
-	receiver.Conn.SetReadDeadline(time.Time{})
+	receiver.Conn.SetReadDeadline(time.Now().Add(5 * time.Minute)) // fail, not hang, if messages are lost
 	go func() { done <- countMessages(receiver.Conn, b.N) }()
 	for sent := 0; sent < b.N; sent += batch {
 		n := min(batch, b.N-sent)
@@ -60,6 +62,10 @@ func BenchmarkS2SMessages(b *testing.B) {
 		b.Fatalf("outbound streams: %+v, want one", out)
 	}
 }
+
+// benchMAM is whether the benchmarks archive messages (XEP-0313, on in a
+// default configuration): PARLEY_BENCH_MAM=1 measures with the archive.
+func benchMAM() bool { return os.Getenv("PARLEY_BENCH_MAM") == "1" }
 
 // countMessages reads until n messages arrived.
 func countMessages(c interface{ Read([]byte) (int, error) }, n int) error {
