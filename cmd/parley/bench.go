@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ import (
 // benchFlags are the flags every `parley bench` scenario shares.
 type benchFlags struct {
 	addr, mech, caFile, prefix, password, label, jsonOut, keyCache, mucService, via  string
+	websocket                                                                        string
 	mode, to                                                                         string
 	starttls, directTLS, insecure, noProgress                                        bool
 	persistentRooms                                                                  bool
@@ -89,6 +91,7 @@ func plain(fn func(context.Context, loadtest.Options) (loadtest.Result, error)) 
 func (f *benchFlags) register(cmd *cobra.Command) {
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&f.addr, "addr", "127.0.0.1:5222", "the server's client (STARTTLS) listener; loopback only")
+	pf.StringVar(&f.websocket, "websocket", "", "connect over XMPP over WebSocket (RFC 7395) at this `URL` (ws://127.0.0.1:5280/xmpp-websocket, or wss://) instead of --addr; loopback only")
 	pf.BoolVar(&f.starttls, "starttls", false, "negotiate STARTTLS before authenticating")
 	pf.BoolVar(&f.directTLS, "direct-tls", false, "--addr is a direct TLS listener (XEP-0368): TLS before the stream")
 	pf.StringVar(&f.caFile, "ca-file", "", "PEM `FILE` of certificates to trust for STARTTLS")
@@ -201,6 +204,9 @@ func (f *benchFlags) target(cmd *cobra.Command) (*loadtest.Target, error) {
 	if err := checkLoopback(f.addr); err != nil {
 		return nil, err
 	}
+	if err := checkWebSocket(f.websocket); err != nil {
+		return nil, err
+	}
 	domain := "localhost"
 	if d, ok := globalFlag(cmd, flagDomain); ok {
 		domain = strings.Trim(strings.Split(strings.Trim(d, "[]"), ",")[0], " ")
@@ -217,12 +223,28 @@ func (f *benchFlags) target(cmd *cobra.Command) (*loadtest.Target, error) {
 	}
 	t := &loadtest.Target{
 		Addr: f.addr, Domain: domain, StartTLS: f.starttls, DirectTLS: f.directTLS, TLS: tlsCfg,
-		Mechanism: f.mech, Keys: keys, StepTimeout: f.timeout,
+		Mechanism: f.mech, Keys: keys, StepTimeout: f.timeout, WebSocket: f.websocket,
 	}
 	for i := range f.sources {
 		t.Sources = append(t.Sources, netip.AddrFrom4([4]byte{127, 0, 0, byte(1 + i)}))
 	}
 	return t, nil
+}
+
+// checkWebSocket applies checkLoopback to a --websocket URL.
+func checkWebSocket(u string) error {
+	if u == "" {
+		return nil
+	}
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "ws" && p.Scheme != "wss") {
+		return &usageError{err: fmt.Errorf("--websocket %q: write a ws:// or wss:// URL", u)}
+	}
+	host := p.Host
+	if p.Port() == "" {
+		host = net.JoinHostPort(p.Hostname(), "80")
+	}
+	return checkLoopback(host)
 }
 
 // checkLoopback refuses targets that are not on this machine: the tool

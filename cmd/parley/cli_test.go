@@ -269,14 +269,14 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-// TestHTTPAddrRefused: the public HTTP listener is not built, so asking for
-// it fails at start with a message saying what exists instead of starting a
-// server on whose documented HTTP port nothing listens.
-func TestHTTPAddrRefused(t *testing.T) {
+// TestHTTPAddrChecked: a public HTTP address that is not host:port is
+// refused at start, naming the key.
+func TestHTTPAddrChecked(t *testing.T) {
 	dir := t.TempDir()
-	r := cli(t, "", "serve", "--data-dir", dir, "--c2s-addr", "127.0.0.1:0", "--c2s-tls-addr", "", "--admin-addr", "", "--s2s-addr", "", "--http-addr", "127.0.0.1:0")
+	r := cli(t, "", "serve", "--data-dir", dir, "--c2s-addr", "127.0.0.1:0", "--c2s-tls-addr", "", "--admin-addr", "", "--s2s-addr", "",
+		"--http-addr", "127.0.0.1:http", "--http-tls-addr", "")
 	r.fails(t, "http.addr")
-	if !strings.Contains(r.stderr, "no public HTTP listener yet") || !strings.Contains(r.stderr, "c2s.addr") {
-		t.Errorf("stderr does not say what exists: %q", r.stderr)
+	if !strings.Contains(r.stderr, `has port "http"`) {
+		t.Errorf("stderr does not say what is wrong: %q", r.stderr)
 	}
 }

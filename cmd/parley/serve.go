@@ -18,9 +18,9 @@ import (
 
 // serveFlags are the flags only `serve` has; each overrides its config key.
 type serveFlags struct {
-	c2sAddr, c2sTLSAddr, adminAddr, httpAddr, logLevel, s2sAddr string
-	allowRegistration, insecurePlaintext                        bool
-	admins                                                      []string
+	c2sAddr, c2sTLSAddr, adminAddr, httpAddr, httpTLSAddr, logLevel, s2sAddr string
+	allowRegistration, insecurePlaintext                                     bool
+	admins                                                                   []string
 }
 
 func newServeCmd() *cobra.Command {
@@ -50,7 +50,8 @@ servers on :5269 (federation), and serves
 	fl.StringVar(&f.c2sTLSAddr, "c2s-tls-addr", "", "client direct-TLS listener address (config c2s.tls_addr, default :5223)")
 	fl.StringVar(&f.s2sAddr, "s2s-addr", "", "server-to-server listener address (config s2s.addr, default :5269; \"\" accepts no inbound federation)")
 	fl.StringVar(&f.adminAddr, "admin-addr", "", "admin/metrics HTTP address (config admin.addr, default 127.0.0.1:9090)")
-	fl.StringVar(&f.httpAddr, "http-addr", "", "public HTTP address for WebSocket/BOSH (config http.addr): not built yet, any address is refused")
+	fl.StringVar(&f.httpAddr, "http-addr", "", "public HTTP address for WebSocket and BOSH (config http.addr, default :5280; \"\" disables)")
+	fl.StringVar(&f.httpTLSAddr, "http-tls-addr", "", "public HTTPS address for WebSocket and BOSH (config http.tls_addr, default :5281; \"\" disables)")
 	fl.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (config log.level)")
 	fl.BoolVar(&f.allowRegistration, "allow-registration", false, "allow in-band registration (XEP-0077)")
 	fl.StringArrayVar(&f.admins, "admin", nil, "a server administrator's bare `JID`, added to the config's admins (repeatable)")
@@ -74,6 +75,9 @@ func (f *serveFlags) apply(cmd *cobra.Command, cfg *config.Config) error {
 	}
 	if ch("http-addr") {
 		cfg.HTTP.Addr = f.httpAddr
+	}
+	if ch("http-tls-addr") {
+		cfg.HTTP.TLSAddr = f.httpTLSAddr
 	}
 	if ch("log-level") {
 		cfg.Log.Level = f.logLevel
@@ -128,6 +132,8 @@ func printBanner(w io.Writer, cfg config.Config, srv *server.Server) {
 		{"s2s-tls", "servers, direct TLS"},
 		{"components", "components (XEP-0114)"},
 		{"admin", "admin: /metrics /healthz"},
+		{"http", "web clients: /xmpp-websocket /http-bind"},
+		{"http-tls", "web clients over HTTPS"},
 	} {
 		if a := srv.Addr(l.name); a != "" {
 			fmt.Fprintf(w, "  listening on %-22s (%s)\n", a, l.what)

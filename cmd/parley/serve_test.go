@@ -29,7 +29,8 @@ func TestServeSignal(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "serve", "--data-dir", filepath.Join(dir, "data"),
-		"--c2s-addr", "127.0.0.1:0", "--c2s-tls-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--s2s-addr", "127.0.0.1:0")
+		"--c2s-addr", "127.0.0.1:0", "--c2s-tls-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--s2s-addr", "127.0.0.1:0",
+		"--http-addr", "127.0.0.1:0", "--http-tls-addr", "127.0.0.1:0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

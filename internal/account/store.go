@@ -172,7 +172,8 @@ func (s *Store) Create(ctx context.Context, j jid.JID, password string) error {
 // SetPassword replaces the credentials of j with ones derived from
 // password (fresh salts, the Store's iteration count and hashes; stored
 // credentials of other hashes are removed, as they were derived from the
-// old password). It returns ErrNotFound if there is no such account.
+// old password), and removes the account's XEP-0484 FAST tokens in the
+// same transaction. It returns ErrNotFound if there is no such account.
 func (s *Store) SetPassword(ctx context.Context, j jid.JID, password string) error {
 	if err := checkJID(j); err != nil {
 		return fmt.Errorf("account: set password of %s: %w", j, err)
@@ -190,6 +191,10 @@ func (s *Store) SetPassword(ctx context.Context, j jid.JID, password string) err
 			return ErrNotFound
 		}
 		if _, err := tx.ExecContext(ctx, s.q.deleteCreds, j.Domain(), j.Local()); err != nil {
+			return err
+		}
+		// FAST tokens were granted on the old password: they go with it.
+		if _, err := s.db.FastTokens().DeleteAllTx(ctx, tx, j); err != nil {
 			return err
 		}
 		return s.putCredentials(ctx, tx, j, creds)

@@ -23,6 +23,25 @@ import (
 // are bounded by limits.preauth_elements, like everything before login.
 const maxAuthAttempts = 3
 
+// loginState is what the stream keeps while it is not logged in: the
+// exchange in progress and what failed before. It is dropped at login, so
+// a bound session does not carry it (idle memory, TestIdleConnectionSize).
+type loginState struct {
+	sasl  *sasl.Server
+	mech  string      // as the client named it; see mechanismLabel
+	user  string      // the username of the current or last exchange, for logs
+	fails int         // failed logins on this stream
+	s2    *sasl2State // a SASL2 exchange in progress (sasl2.go), else nil
+}
+
+// lg returns the login state, made on first use.
+func (s *Session) lg() *loginState {
+	if s.login == nil {
+		s.login = &loginState{}
+	}
+	return s.login
+}
+
 // lookupCredentials adapts the account store to SASL.
 func (s *Session) lookupCredentials(ctx context.Context, username string, h sasl.Hash) (sasl.Credentials, error) {
 	j, err := jid.New(username, s.domain, "")
@@ -44,33 +63,33 @@ func (s *Session) lookupCredentials(ctx context.Context, username string, h sasl
 func (s *Session) handleSASL(ctx context.Context, el *stanza.Element) (bool, error) {
 	switch el.Local {
 	case "abort":
-		s.sasl = nil
+		s.lg().sasl = nil
 		return false, s.saslFailure(clientFailure(sasl.Aborted, "", sasl.ReasonAborted))
 	case "auth":
-		if s.sasl != nil {
-			s.sasl = nil
+		if s.lg().sasl != nil {
+			s.lg().sasl = nil
 			return false, s.saslFailure(clientFailure(sasl.MalformedRequest, "an exchange is already in progress", sasl.ReasonOutOfOrder))
 		}
-		s.saslMech, s.saslUser = el.Attr("mechanism"), ""
-		srv, err := sasl.NewServer(s.saslMech, s.saslOptions())
+		s.lg().mech, s.lg().user = el.Attr("mechanism"), ""
+		srv, err := sasl.NewServer(s.lg().mech, s.saslOptions())
 		if err != nil {
 			return false, s.saslError(err)
 		}
-		s.sasl = srv
+		s.lg().sasl = srv
 	case "response":
-		if s.sasl == nil {
+		if s.lg().sasl == nil {
 			return false, s.saslFailure(clientFailure(sasl.MalformedRequest, "no exchange in progress", sasl.ReasonOutOfOrder))
 		}
 	}
 	in, err := decodeSASL(el.Text(), el.Local == "auth")
 	if err != nil {
-		s.sasl = nil
+		s.lg().sasl = nil
 		return false, s.saslFailure(clientFailure(sasl.IncorrectEncoding, "", sasl.ReasonIncorrectEncoding))
 	}
-	out, done, err := s.sasl.Step(ctx, in)
-	s.saslUser = s.sasl.Username()
+	out, done, err := s.lg().sasl.Step(ctx, in)
+	s.lg().user = s.lg().sasl.Username()
 	if err != nil {
-		s.sasl = nil
+		s.lg().sasl = nil
 		return false, s.saslError(err)
 	}
 	if !done {
@@ -108,26 +127,43 @@ func saslElement(name string, data []byte) []byte {
 	return append(b, "</"+name+">"...)
 }
 
-func (s *Session) saslSuccess(final []byte) (bool, error) {
-	user, err := jid.New(s.sasl.Username(), s.domain, "")
+// authenticated checks the identity the finished exchange proved (the
+// account, and the authorization identity if the client gave one) and
+// returns the account's bare JID.
+func (s *Session) authenticated() (jid.JID, *sasl.Failure) {
+	user, err := jid.New(s.lg().sasl.Username(), s.domain, "")
 	if err != nil {
-		s.sasl = nil
-		return false, s.saslFailure(clientFailure(sasl.NotAuthorized, "", sasl.ReasonUnknownUser))
+		return jid.JID{}, clientFailure(sasl.NotAuthorized, "", sasl.ReasonUnknownUser)
 	}
-	if az := s.sasl.Authzid(); az != "" {
+	if az := s.lg().sasl.Authzid(); az != "" {
 		if a, err := jid.Parse(az); err != nil || a != user {
-			s.sasl = nil
-			return false, s.saslFailure(clientFailure(sasl.InvalidAuthzid,
-				"you may only act as the account you authenticated as", sasl.ReasonInvalidAuthzid))
+			return jid.JID{}, clientFailure(sasl.InvalidAuthzid,
+				"you may only act as the account you authenticated as", sasl.ReasonInvalidAuthzid)
 		}
 	}
-	cb := s.sasl.ChannelBinding()
-	s.sasl = nil
+	return user, nil
+}
+
+// loggedIn records that the stream is authenticated as user.
+func (s *Session) loggedIn(user jid.JID, cb string) {
 	s.user = user
 	s.state = stateAuthenticated
-	mAuth.WithLabelValues("success", s.saslMech).Inc()
-	s.srv.log.Info("authenticated", "jid", user, "peer", s.addr, "stream_id", s.id, "mechanism", s.saslMech,
+	mAuth.WithLabelValues("success", mechanismLabel(s.lg().mech)).Inc()
+	s.srv.log.Info("authenticated", "jid", user, "peer", s.addr, "stream_id", s.id, "mechanism", s.lg().mech,
 		"channel_binding", cb)
+	s.recordMechanism(mechanismLabel(s.lg().mech))
+	s.login = nil
+}
+
+func (s *Session) saslSuccess(final []byte) (bool, error) {
+	user, f := s.authenticated()
+	if f != nil {
+		s.lg().sasl = nil
+		return false, s.saslFailure(f)
+	}
+	cb := s.lg().sasl.ChannelBinding()
+	s.lg().sasl = nil
+	s.loggedIn(user, cb)
 	if err := s.out.writeNow(saslElement("success", final)); err != nil {
 		return false, err
 	}
@@ -155,7 +191,7 @@ func (s *Session) saslError(err error) error {
 // logins wait a uniform delay first, count against the address and, past
 // the limits, close the stream.
 func (s *Session) saslFailure(f *sasl.Failure) error {
-	mech := mechanismLabel(s.saslMech)
+	mech := mechanismLabel(s.lg().mech)
 	login := f.FailedLogin()
 	// Failed logins and downgrades at info; the rest (a binding type or
 	// mechanism the client cannot use here, malformed input) at debug, as
@@ -165,7 +201,7 @@ func (s *Session) saslFailure(f *sasl.Failure) error {
 		level = slog.LevelInfo
 	}
 	s.srv.log.Log(context.Background(), level, "sasl failure", "peer", s.addr, "stream_id", s.id, "mechanism", mech,
-		"user", s.saslUser, "reason", f.Reason, "condition", f.Condition, "text", f.Text, "failed_login", login)
+		"user", s.lg().user, "reason", f.Reason, "condition", f.Condition, "text", f.Text, "failed_login", login)
 	mSASLFailures.WithLabelValues(f.Reason, mech).Inc()
 	if login {
 		mAuth.WithLabelValues("failure", mech).Inc()
@@ -177,12 +213,12 @@ func (s *Session) saslFailure(f *sasl.Failure) error {
 		return err
 	}
 	if login {
-		s.authFail++
+		s.lg().fails++
 		if err := s.srv.limiter.AuthFailed(s.addr); errors.Is(err, limits.ErrBanned) {
 			s.srv.log.Warn("address banned after failed logins", "peer", s.addr, "stream_id", s.id)
 			return stream.New(stream.PolicyViolation, "too many failed logins from your address")
 		}
-		if s.authFail >= max(maxAuthAttempts, len(sasl.Mechanisms(s.saslOptions()))) {
+		if s.lg().fails >= max(maxAuthAttempts, len(sasl.Mechanisms(s.saslOptions()))) {
 			return stream.New(stream.PolicyViolation, "too many failed login attempts")
 		}
 	}
@@ -197,10 +233,16 @@ func mechanismLabel(m string) string {
 		sasl.ScramSHA1Plus, sasl.ScramSHA256Plus, sasl.ScramSHA512Plus:
 		return m
 	}
+	if sasl.IsHT(m) {
+		return m
+	}
 	return "other"
 }
 
 func (s *Session) sendSASLFailure(cond, text string) error {
+	if s.lg().s2 != nil {
+		return s.sendSASL2Failure(cond, text)
+	}
 	b := []byte("<failure xmlns='" + NSSASL + "'><" + cond + "/>")
 	if text != "" {
 		b = append(b, "<text xml:lang='en'>"...)

@@ -35,9 +35,27 @@ func (s *Session) handleBind(ctx context.Context, el *stanza.Element) error {
 			return s.replyError(el, stanza.NewError(stanza.InternalServerError))
 		}
 	}
-	if max := s.srv.cfg.Limits.MaxSessionsPerUser; max > 0 && len(s.srv.router.Sessions(s.user)) >= max {
+	if s.tooManySessions() {
 		return s.replyError(el, stanza.Errorf(stanza.Wait, stanza.ResourceConstraint, "too many sessions for this account"))
 	}
+	s.bindAs(full)
+	result := stanza.New(NSBind, "bind").Append(stanza.New(NSBind, "jid").AppendText(s.fullStr))
+	if err := s.Deliver(stanza.IQResult(el, result, jid.JID{}, s.full)); err != nil {
+		return err
+	}
+	s.notifyBound(ctx)
+	return nil
+}
+
+// tooManySessions reports whether the account has limits.max_sessions_per_user.
+func (s *Session) tooManySessions() bool {
+	max := s.srv.cfg.Limits.MaxSessionsPerUser
+	return max > 0 && len(s.srv.router.Sessions(s.user)) >= max
+}
+
+// bindAs binds the session to full in the router, replacing a session
+// with the same resource (RFC 6120 §7.7.2.2).
+func (s *Session) bindAs(full jid.JID) {
 	s.full, s.fullStr = full, full.String()
 	s.state = stateBound
 	s.recordInfo()
@@ -46,15 +64,14 @@ func (s *Session) handleBind(ctx context.Context, el *stanza.Element) error {
 	}
 	mSessions.Inc()
 	s.srv.log.Info("session bound", "jid", s.fullStr, "peer", s.addr)
-	result := stanza.New(NSBind, "bind").Append(stanza.New(NSBind, "jid").AppendText(s.fullStr))
-	if err := s.Deliver(stanza.IQResult(el, result, jid.JID{}, s.full)); err != nil {
-		return err
-	}
+}
+
+// notifyBound runs the SessionBound hooks.
+func (s *Session) notifyBound(ctx context.Context) {
 	ev := &module.Event{From: s.full, Session: s.full, Conn: s}
 	if err := s.srv.router.Registry().Notify(ctx, module.SessionBound, ev); err != nil {
 		s.srv.log.Warn("session-bound hooks failed", "jid", s.fullStr, "err", err)
 	}
-	return nil
 }
 
 func randomResource() string {

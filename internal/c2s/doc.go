@@ -22,6 +22,12 @@
 // unacknowledged stanzas sit in the session and its output queue, and a
 // session whose transport vanished hibernates until a new connection
 // resumes it or its window ends.
+// Login takes either path: RFC 6120 SASL (auth.go) with a stream restart
+// and resource binding (bind.go), or XEP-0388 SASL2 (sasl2.go) with the
+// same mechanisms and failure accounting and no restart, optionally
+// binding inline with XEP-0386 Bind 2 (bind2.go, whose inline features
+// modules register with module.Registry.Bind2Inline) and using or asking
+// for XEP-0484 FAST tokens (fast.go; stored hashed in storage.FastTokens).
 //
 // Protocol values of the stream itself (header, features, the stream
 // error type) are internal/stream's. Modules reach c2s through

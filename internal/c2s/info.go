@@ -19,8 +19,8 @@ type Info struct {
 // BOSH); the TCP transport says "tcp" or "tls".
 type namedTransport interface{ Name() string }
 
-// Info returns what the session recorded when it bound its resource; the
-// zero Info before that. Safe from any goroutine.
+// Info returns what the session recorded when it bound its resource; before
+// that, only the mechanism once authenticated. Safe from any goroutine.
 func (s *Session) Info() Info {
 	if p, ok := s.srv.infos.Load(s); ok {
 		return *p.(*Info)
@@ -28,9 +28,18 @@ func (s *Session) Info() Info {
 	return Info{}
 }
 
+// recordMechanism is called by the owner at authentication, while the
+// login state (which holds the mechanism) still exists; recordInfo keeps it.
+func (s *Session) recordMechanism(mech string) {
+	s.srv.infos.Store(s, &Info{Mechanism: mech})
+}
+
 // recordInfo is called by the owner when the resource is bound.
 func (s *Session) recordInfo() {
-	in := Info{Addr: s.addr.String(), Transport: "tcp", Mechanism: s.saslMech, Bound: time.Now()}
+	in := Info{Addr: s.addr.String(), Transport: "tcp", Bound: time.Now()}
+	if p, ok := s.srv.infos.Load(s); ok {
+		in.Mechanism = p.(*Info).Mechanism
+	}
 	st, direct := s.tr.TLS()
 	if n, ok := s.tr.(namedTransport); ok {
 		in.Transport = n.Name()

@@ -115,6 +115,9 @@ func (s *Session) preAuthFeatures() []*stanza.Element {
 		}
 		fs = append(fs, cb)
 	}
+	if s.srv.cfg.SASL2.Enabled {
+		fs = append(fs, s.sasl2Feature(opts))
+	}
 	return append(fs, s.srv.router.Registry().PreAuthFeatures(s.preAuth())...)
 }
 
@@ -138,7 +141,7 @@ func (s *Session) saslOptions() sasl.Options {
 func (s *Session) handlePreAuth(ctx context.Context, el *stanza.Element) (bool, error) {
 	if h := s.preAuthIQHandler(el); h != nil {
 		if s.secure() == nil && s.tlsRequired() {
-			return false, stream.New(stream.PolicyViolation, "STARTTLS is required first")
+			return false, stream.New(stream.PolicyViolation, s.tlsFirst("STARTTLS is required first"))
 		}
 		return false, s.handlePreAuthIQ(ctx, el, h)
 	}
@@ -147,9 +150,14 @@ func (s *Session) handlePreAuth(ctx context.Context, el *stanza.Element) (bool, 
 		return true, s.startTLS()
 	case el.Space == NSSASL && (el.Local == "auth" || el.Local == "response" || el.Local == "abort"):
 		if s.secure() == nil && s.tlsRequired() {
-			return false, stream.New(stream.PolicyViolation, "STARTTLS is required before authentication")
+			return false, stream.New(stream.PolicyViolation, s.tlsFirst("STARTTLS is required before authentication"))
 		}
 		return s.handleSASL(ctx, el)
+	case el.Space == NSSASL2 && s.srv.cfg.SASL2.Enabled:
+		if s.secure() == nil && s.tlsRequired() {
+			return false, stream.New(stream.PolicyViolation, "STARTTLS is required before authentication")
+		}
+		return s.handleSASL2(ctx, el)
 	case stanza.IsStanza(el):
 		return false, stream.New(stream.NotAuthorized, "authenticate first")
 	}

@@ -42,7 +42,7 @@ func (t *tcpTransport) start() {
 	s.lastRead = now
 	if s.srv.cfg.C2S.ParkAfter > 0 {
 		if p, err := netpoll.Default(); err == nil {
-			t.poll, _ = p.Register(t.c, t.onReadable)
+			t.poll, _ = p.Register(rawConn(t.c), t.onReadable)
 		}
 	}
 	if t.poll == nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/parleyim/parley/internal/limits"
 	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/sockio"
+	"github.com/parleyim/parley/internal/storage"
 	"github.com/parleyim/parley/internal/stream"
 	"github.com/parleyim/parley/internal/tlsutil"
 )
@@ -27,6 +28,8 @@ type Deps struct {
 	Certs    *tlsutil.Certs
 	Limiter  *limits.IPLimiter
 	Log      *slog.Logger
+	// Tokens stores XEP-0484 FAST tokens; nil offers no FAST.
+	Tokens *storage.FastTokens
 }
 
 // Server accepts client connections on any number of listeners.
@@ -37,6 +40,7 @@ type Server struct {
 	certs    *tlsutil.Certs
 	limiter  *limits.IPLimiter
 	log      *slog.Logger
+	tokens   *storage.FastTokens
 	domains  map[string]bool
 	// directTLS is the configuration of the XEP-0368 port: SNI picks the
 	// certificate and ALPN announces xmpp-client.
@@ -61,7 +65,7 @@ type Server struct {
 func NewServer(d Deps) *Server {
 	s := &Server{
 		cfg: d.Config, router: d.Router, accounts: d.Accounts, certs: d.Certs,
-		limiter: d.Limiter, log: d.Log.With("component", "c2s"),
+		limiter: d.Limiter, log: d.Log.With("component", "c2s"), tokens: d.Tokens,
 		domains: map[string]bool{}, conns: map[*Session]struct{}{},
 	}
 	for _, dom := range d.Config.Domains {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
-	"github.com/parleyim/parley/internal/sasl"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/stream"
 	"github.com/parleyim/parley/internal/xmlstream"
@@ -44,10 +43,7 @@ type Session struct {
 	user     jid.JID // bare JID after SASL
 	full     jid.JID // full JID after bind; immutable once bound (read by router)
 	fullStr  string
-	sasl     *sasl.Server
-	saslMech string // as the client named it; see mechanismLabel
-	saslUser string // the username of the current or last exchange, for logs
-	authFail int    // failed logins on this stream (auth.go)
+	login    *loginState // SASL before login (auth.go); nil once logged in
 	preAuthN int
 
 	// ctx is the session's context (context.go), ended when the session

@@ -71,7 +71,7 @@ func startParley(t *testing.T) *parley {
 	p := &parley{dataDir: t.TempDir(), log: &syncBuffer{}, exited: make(chan error, 1)}
 	p.cmd = exec.Command(parleyBin, "serve", "--data-dir", p.dataDir,
 		"--c2s-addr", "127.0.0.1:0", "--c2s-tls-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--s2s-addr", "127.0.0.1:0",
-		"--log-level", "debug")
+		"--http-addr", "", "--http-tls-addr", "", "--log-level", "debug")
 	p.cmd.Stderr = p.log
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {

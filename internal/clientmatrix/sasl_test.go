@@ -14,9 +14,20 @@ type authAttempt struct {
 	Mechanism string
 	Binding   string // the cb-name after "p=", or "" when none was used
 	Flag      string // "p", "n", "y", or "" (not SCRAM)
+	SASL2     bool   // sent as XEP-0388 <authenticate/>
+}
+
+// withoutSASL2 is a as the server logs it: the log does not say whether
+// the login came by SASL2 or the classic path.
+func (a authAttempt) withoutSASL2() authAttempt {
+	a.SASL2 = false
+	return a
 }
 
 func (a authAttempt) String() string {
+	if a.SASL2 {
+		return "SASL2 " + a.withoutSASL2().String()
+	}
 	switch a.Flag {
 	case "p":
 		return a.Mechanism + " (p=" + a.Binding + ")"
@@ -55,16 +66,22 @@ func gs2Attempt(mech, flag string) authAttempt {
 }
 
 // authElem matches an <auth/> element as clients log it: either quote, any
-// attribute order, escaped quotes in Python reprs.
-var authElem = regexp.MustCompile(`<auth\b[^>]*?\bmechanism=\\?["']([A-Z0-9-]+)\\?["'][^>]*>([A-Za-z0-9+/=]*)</auth>`)
+// attribute order, escaped quotes in Python reprs; or a SASL2 (XEP-0388)
+// <authenticate/> and its <initial-response/>.
+var authElem = regexp.MustCompile(`<auth\b[^>]*?\bmechanism=\\?["']([A-Z0-9-]+)\\?["'][^>]*>([A-Za-z0-9+/=]*)</auth>` +
+	`|<authenticate\b[^>]*?\bmechanism=\\?["']([A-Z0-9-]+)\\?["'][^>]*>\s*<initial-response>([A-Za-z0-9+/=]*)</initial-response>`)
 
 // authAttempts reads every <auth/> from a client's log, in order.
 func authAttempts(clientLog string) ([]authAttempt, error) {
 	var out []authAttempt
 	for _, m := range authElem.FindAllStringSubmatch(clientLog, -1) {
-		a := authAttempt{Mechanism: m[1]}
+		mech, ir, sasl2 := m[1], m[2], m[3] != ""
+		if sasl2 {
+			mech, ir = m[3], m[4]
+		}
+		a := authAttempt{Mechanism: mech}
 		if strings.HasPrefix(a.Mechanism, "SCRAM-") {
-			first, err := base64.StdEncoding.DecodeString(m[2])
+			first, err := base64.StdEncoding.DecodeString(ir)
 			if err != nil {
 				return nil, fmt.Errorf("auth %s: initial response not base64: %w", a.Mechanism, err)
 			}
@@ -76,6 +93,7 @@ func authAttempts(clientLog string) ([]authAttempt, error) {
 				return nil, fmt.Errorf("auth %s: bad GS2 flag %q", a.Mechanism, flag)
 			}
 		}
+		a.SASL2 = sasl2
 		out = append(out, a)
 	}
 	return out, nil
@@ -86,12 +104,13 @@ func TestAuthAttempts(t *testing.T) {
 	log := `SEND: <auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="SCRAM-SHA-512-PLUS">` + b64("p=tls-unique,,n=a,r=x") + `</auth>
 DEBUG b'<auth xmlns=\'urn:ietf:params:xml:ns:xmpp-sasl\' mechanism=\'SCRAM-SHA-1\'>` + b64("y,,n=a,r=x") + `</auth>'
 <auth mechanism='SCRAM-SHA-256'>` + b64("n,,n=a,r=x") + `</auth>
-conn: SENT: <auth mechanism="PLAIN" xmlns="urn:ietf:params:xml:ns:xmpp-sasl">` + b64("\x00a\x00pw") + `</auth>`
+conn: SENT: <auth mechanism="PLAIN" xmlns="urn:ietf:params:xml:ns:xmpp-sasl">` + b64("\x00a\x00pw") + `</auth>
+SEND: <authenticate xmlns="urn:xmpp:sasl:2" mechanism="SCRAM-SHA-1"><initial-response>` + b64("n,,n=a,r=x") + `</initial-response><user-agent id="u"/></authenticate>`
 	got, err := authAttempts(log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"SCRAM-SHA-512-PLUS (p=tls-unique)", "SCRAM-SHA-1 (y)", "SCRAM-SHA-256 (n)", "PLAIN"}
+	want := []string{"SCRAM-SHA-512-PLUS (p=tls-unique)", "SCRAM-SHA-1 (y)", "SCRAM-SHA-256 (n)", "PLAIN", "SASL2 SCRAM-SHA-1 (n)"}
 	if len(got) != len(want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}

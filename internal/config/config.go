@@ -35,6 +35,7 @@ type Config struct {
 	S2S        S2S        `toml:"s2s"`
 	Components Components `toml:"components"`
 	SM         SM         `toml:"sm"`
+	SASL2      SASL2      `toml:"sasl2"`
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -152,12 +153,6 @@ type Storage struct {
 	// another process (`parley user add`, `parley import`) is seen after
 	// at most this long. The server's own registrations are seen at once.
 	AccountNegativeTTL Duration `toml:"account_negative_ttl"`
-}
-
-// HTTP is the public HTTP listener for WebSocket, BOSH and upload, which
-// are not built yet: Validate refuses a non-empty Addr.
-type HTTP struct {
-	Addr string `toml:"addr"` // must be "" until the listener exists
 }
 
 // Auth configures password storage.
@@ -285,6 +280,7 @@ func Default() Config {
 			ConnMaxLifetime: Duration(30 * time.Minute), RetryTimeout: Duration(10 * time.Second),
 			AccountCacheSize: 65536, AccountCacheTTL: Duration(time.Minute), AccountNegativeTTL: Duration(5 * time.Second)},
 		Admin: defaultAdmin(),
+		HTTP:  DefaultHTTP(),
 		Auth: Auth{ScramIterations: 4096, ScramHashes: []string{"SHA-1", "SHA-256", "SHA-512"},
 			ChannelBindingDowngrade: ChannelBindingCompatible},
 		Offline: Offline{Enabled: true, MaxMessagesPerUser: 1000},
@@ -298,6 +294,7 @@ func Default() Config {
 		S2S:        defaultS2S(),
 		Components: Components{Secrets: map[string]string{}},
 		SM:         defaultSM(),
+		SASL2:      defaultSASL2(),
 	}
 }
 

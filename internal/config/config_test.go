@@ -236,7 +236,10 @@ func TestValidate(t *testing.T) {
 		{"addr no port", func(c *Config) { c.C2S.Addr = "localhost" }, []string{`c2s.addr: "localhost" is not host:port`}},
 		{"addr bad port", func(c *Config) { c.Admin.Addr = "127.0.0.1:http" }, []string{`admin.addr: "127.0.0.1:http" has port "http"`}},
 		{"addr port range", func(c *Config) { c.Admin.Addr = ":70000" }, []string{`admin.addr: ":70000" has port "70000"`}},
-		{"http not built", func(c *Config) { c.HTTP.Addr = ":5280" }, []string{`http.addr: is ":5280", but this version of Parley has no public HTTP listener yet`}},
+		{"http clash", func(c *Config) { c.HTTP.TLSAddr = ":5280" }, []string{`http.tls_addr: ":5280" uses the same port as http.addr`}},
+		{"http origins", func(c *Config) { c.HTTP.CORSOrigins = []string{"*", "chat.example.org"} }, []string{`http.cors_origins: entry 2 ("chat.example.org") is not a web origin`}},
+		{"http urls", func(c *Config) { c.HTTP.WebSocketURL = "https://x/ws"; c.HTTP.BOSHURL = "/http-bind" }, []string{`http.websocket_url: "https://x/ws" is not an absolute ws://`, `http.bosh_url: "/http-bind" is not an absolute http://`}},
+		{"bosh hold", func(c *Config) { c.HTTP.BOSH.MaxHold = 17 }, []string{`http.bosh.max_hold: is 17; must be 0 to 16`}},
 		{"addr clash", func(c *Config) { c.C2S.TLSAddr = "127.0.0.1:5222" }, []string{`c2s.tls_addr: "127.0.0.1:5222" uses the same port as c2s.addr`}},
 		{"addr no clash", func(c *Config) { c.C2S.Addr = "127.0.0.1:0"; c.C2S.TLSAddr = ":0"; c.Admin.Addr = "" }, nil},
 		{"durations", func(c *Config) { c.C2S.PingInterval = 0; c.Limits.AuthBanDuration = -1 }, []string{

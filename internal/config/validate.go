@@ -67,6 +67,7 @@ func (c *Config) Validate() error {
 	v.pubsub()
 	v.s2s()
 	v.sm()
+	v.sasl2()
 	v.scramHashes()
 	if d := c.Auth.ChannelBindingDowngrade; d != ChannelBindingCompatible && d != ChannelBindingStrict {
 		v.add("auth.channel_binding_downgrade", fmt.Sprintf(`is %q; must be %q (the default: refuse the SCRAM "y" flag only where tls-unique is offered) or %q (refuse it wherever channel binding is offered, RFC 5802)`,
@@ -204,18 +205,6 @@ func (v *validator) log() {
 	}
 }
 
-// http refuses http.addr: the public HTTP listener (WebSocket, BOSH, file
-// upload) is not built yet, and a documented address on which nothing
-// listens would leave the operator guessing why browsers cannot connect.
-func (v *validator) http() {
-	if v.c.HTTP.Addr == "" {
-		return
-	}
-	v.add("http.addr", fmt.Sprintf("is %q, but this version of Parley has no public HTTP listener yet (WebSocket, BOSH and "+
-		"file upload are not built), so nothing would listen there; remove http.addr (or --http-addr). Clients connect "+
-		"on c2s.addr (STARTTLS) and c2s.tls_addr (direct TLS); metrics and health are on admin.addr", v.c.HTTP.Addr))
-}
-
 type listener struct {
 	key, addr  string
 	host, port string
@@ -228,6 +217,8 @@ func (v *validator) listeners() {
 		{"c2s.addr", v.c.C2S.Addr, ":5222"},
 		{"c2s.tls_addr", v.c.C2S.TLSAddr, ":5223"},
 		{"admin.addr", v.c.Admin.Addr, "127.0.0.1:9090"},
+		{"http.addr", v.c.HTTP.Addr, ":5280"},
+		{"http.tls_addr", v.c.HTTP.TLSAddr, ":5281"},
 		{"s2s.addr", v.c.S2S.Addr, ":5269"}, {"s2s.tls_addr", v.c.S2S.TLSAddr, ":5270"},
 		{"components.addr", v.c.Components.Addr, "127.0.0.1:5347"},
 	}

@@ -6,7 +6,8 @@
 //
 // Besides stanzas, modules may handle nonzas (top-level elements that are
 // not stanzas, per bound session: Nonza, Conn), iqs before authentication
-// (PreAuthIQ, PreAuthFeature; XEP-0077) and work to do after a stanza's
+// (PreAuthIQ, PreAuthFeature; XEP-0077), features enabled inline in an
+// XEP-0386 Bind 2 request (Bind2Inline) and work to do after a stanza's
 // reply is queued (AfterReply). Per-session state lives in the module, in
 // a map keyed by Conn and cleaned at SessionClosed.
 //

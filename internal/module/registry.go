@@ -78,6 +78,7 @@ type tables struct {
 	nonzas          map[nsName]NonzaHandler
 	preAuthIQ       map[iqKey]PreAuthIQHandler
 	preAuthFeatures []func(PreAuth) *stanza.Element
+	bind2           map[string]Bind2Handler // XEP-0386 inline features (bind2.go)
 }
 
 // NewRegistry returns an empty registry.
@@ -119,6 +120,7 @@ func (r *Registry) update(change func(t *tables)) {
 		nonzas:          maps.Clone(old.nonzas),
 		preAuthIQ:       maps.Clone(old.preAuthIQ),
 		preAuthFeatures: slices.Clip(old.preAuthFeatures),
+		bind2:           maps.Clone(old.bind2),
 	}
 	change(next)
 	r.t.Store(next)

@@ -137,13 +137,14 @@ const (
 )
 
 // FailedLogin reports whether f counts as a failed login, that is, the
-// client proved nothing or proved the wrong thing about a password: a wrong
-// password, an unknown user, or channel binding data that do not match.
+// client proved nothing or proved the wrong thing about a password or a
+// FAST token: a wrong password, an unknown user, channel binding data that
+// do not match, a token proof nothing matches or a replayed one.
 // Other failures (a binding type or mechanism the client cannot use here, a
 // malformed message) do not: the client may go on to the next mechanism.
 func (f *Failure) FailedLogin() bool {
 	switch f.Reason {
-	case ReasonWrongPassword, ReasonUnknownUser, ReasonBindingMismatch:
+	case ReasonWrongPassword, ReasonUnknownUser, ReasonBindingMismatch, ReasonBadToken, ReasonTokenReplay:
 		return true
 	}
 	return false

@@ -18,6 +18,7 @@ import (
 	"github.com/parleyim/parley/internal/c2s"
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/features/mam"
+	"github.com/parleyim/parley/internal/httpd"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/limits"
 	"github.com/parleyim/parley/internal/memtrim"
@@ -44,6 +45,7 @@ type Server struct {
 	fed      federation  // s2s.go
 
 	c2sLn, c2sTLSLn, adminLn net.Listener
+	web                      *httpd.Server // the public HTTP server (http.go)
 	adminSrv                 *http.Server
 	cancel                   context.CancelFunc
 	wg                       sync.WaitGroup
@@ -82,6 +84,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.warnExposedAdmin()
 	s.c2s = c2s.NewServer(c2s.Deps{
 		Config: cfg, Router: s.router, Accounts: s.accounts, Certs: certs, Limiter: s.limiter, Log: log,
+		Tokens: db.FastTokens(),
 	})
 	if err := s.newFederation(); err != nil {
 		db.Close()
@@ -109,6 +112,9 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.adminLn, err = listen(s.cfg.Admin.Addr); err != nil {
 		return s.startFailed(fmt.Errorf("server: admin listener: %w", err))
 	}
+	if err = s.listenHTTP(); err != nil {
+		return s.startFailed(err)
+	}
 	s.serveC2S(ctx, s.c2sLn, false)
 	s.serveC2S(ctx, s.c2sTLSLn, true)
 	if err := s.startFederation(ctx); err != nil {
@@ -116,6 +122,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.serveAdmin()
 	s.goTracked(func() { s.adm.console.Run(ctx) })
+	s.web.Serve(ctx)
 	s.goTracked(func() { s.sweepLimits(ctx) })
 	s.goTracked(func() { memtrim.Run(ctx, s.cfg.Limits.MemoryTrimInterval.D(), s.log) })
 	s.startMAM(ctx)
@@ -135,6 +142,7 @@ func (s *Server) startFailed(err error) error {
 			ln.Close()
 		}
 	}
+	s.web.Close()
 	s.cancel()
 	s.db.Close()
 	return err
@@ -190,8 +198,8 @@ func (s *Server) sweepLimits(ctx context.Context) {
 	}
 }
 
-// Addr returns the bound address of a listener: "c2s", "c2s-tls" or
-// "admin" ("" when disabled). Tests listen on port 0 and ask here.
+// Addr returns the bound address of a listener: "c2s", "c2s-tls",
+// "admin", "http" or "http-tls" ("" when disabled). Tests listen on port 0 and ask here.
 func (s *Server) Addr(name string) string {
 	var ln net.Listener
 	switch name {
@@ -201,6 +209,8 @@ func (s *Server) Addr(name string) string {
 		ln = s.c2sTLSLn
 	case "admin":
 		ln = s.adminLn
+	case "http", "http-tls":
+		return s.web.Addr(name)
 	default:
 		ln = s.fed.listener(name)
 	}
@@ -222,6 +232,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 	s.c2s.Shutdown(ctx)
 	s.stopFederation(ctx)
 	var errs []error
+	errs = append(errs, s.web.Shutdown(ctx))
 	if s.adminSrv != nil {
 		errs = append(errs, s.adminSrv.Shutdown(ctx))
 	}

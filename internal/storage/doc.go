@@ -18,12 +18,14 @@
 // It hides the SQL differences between engines behind a small dialect
 // table (placeholder style, upsert syntax, which errors to retry) so that
 // the stores built on it write portable SQL: see DB.Rebind and DB.Upsert.
-// It also provides three shared stores, Records (small per-user keyed
-// records), Queue (per-user ordered queues) and Archive (the XEP-0313
+// It also provides four shared stores, Records (small per-user keyed
+// records), Queue (per-user ordered queues), Archive (the XEP-0313
 // message archive of any owner JID: server-assigned time-ordered ids,
 // filtered and paged queries, purge and retention, and appends made
 // durable by group commit: one committer goroutine writes every waiting
-// append in one transaction, on SQLite with synchronous=FULL), the
+// append in one transaction, on SQLite with synchronous=FULL) and
+// FastTokens (XEP-0484 FAST tokens, stored only as hashes, per account and
+// user agent, with replay counters, rotation and a limit per account), the
 // stored-XML codec, an
 // online backup of SQLite databases (DB.Backup), and a cache of prepared
 // statements for the stores' fixed queries (DB.Query, QueryRow, Exec and,

@@ -46,6 +46,8 @@ func StartLogged(t testing.TB, h slog.Handler, opts ...Option) *Server {
 	cfg.C2S.Addr = "127.0.0.1:0"
 	cfg.C2S.TLSAddr = "127.0.0.1:0"
 	cfg.Admin.Addr = "127.0.0.1:0"
+	cfg.HTTP.Addr = "127.0.0.1:0"
+	cfg.HTTP.TLSAddr = "127.0.0.1:0"
 	// Federation is off unless a test turns it on (internal/s2s tests):
 	// a stanza to another domain is bounced at once, without DNS.
 	cfg.S2S.Enabled = false

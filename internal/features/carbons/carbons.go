@@ -2,6 +2,7 @@ package carbons
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -51,6 +52,7 @@ func (m *Module) Register(reg *module.Registry) {
 	reg.Feature(NS)
 	reg.IQ(module.Server|module.Account, stanza.Set, NS, "enable", m.enable)
 	reg.IQ(module.Server|module.Account, stanza.Set, NS, "disable", m.disable)
+	reg.Bind2Inline(NS, m.bind2)
 	reg.Hook(module.InboundMessage, hookPrio, m.inbound)
 	reg.Hook(module.SessionClosed, 0, m.closed)
 }
@@ -78,13 +80,28 @@ func (m *Module) enable(_ context.Context, iq stanza.IQ) (*stanza.Element, error
 	if err != nil {
 		return nil, err
 	}
+	m.add(c)
+	return nil, nil
+}
+
+// add enables carbons for c (idempotent: enabling twice is fine, §10.1).
+func (m *Module) add(c module.Conn) {
 	user := c.JID().Bare()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !slices.Contains(m.byUser[user], c) { // enabling twice is fine (§10.1)
+	if !slices.Contains(m.byUser[user], c) {
 		m.byUser[user] = append(m.byUser[user], c)
 		m.n.Add(1)
 	}
+}
+
+// bind2 enables carbons for c inline in its XEP-0386 Bind 2 request
+// (<enable xmlns='urn:xmpp:carbons:2'/>, XEP-0280 §"Bind 2").
+func (m *Module) bind2(_ context.Context, c module.Conn, el *stanza.Element) (*stanza.Element, error) {
+	if el.Local != "enable" {
+		return nil, fmt.Errorf("carbons: unknown Bind 2 request <%s/>", el.Local)
+	}
+	m.add(c)
 	return nil, nil
 }
 

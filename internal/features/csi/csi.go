@@ -2,6 +2,7 @@ package csi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,7 @@ func (m *Module) Register(reg *module.Registry) {
 	reg.StreamFeature(func(jid.JID) *stanza.Element { return stanza.New(NS, "csi") })
 	reg.Nonza(NS, "inactive", m.setInactive)
 	reg.Nonza(NS, "active", m.setActive)
+	reg.Bind2Inline(NS, m.bind2)
 	reg.Hook(module.Filter, filterPrio, m.filter)
 	reg.Hook(module.SessionClosed, 0, m.closed)
 }
@@ -63,6 +65,18 @@ func (m *Module) setInactive(_ context.Context, c module.Conn, _ *stanza.Element
 		m.n.Add(1)
 	}
 	return nil
+}
+
+// bind2 takes <inactive/> (or <active/>, the default) inline in an
+// XEP-0386 Bind 2 request: the session starts inactive.
+func (m *Module) bind2(ctx context.Context, c module.Conn, el *stanza.Element) (*stanza.Element, error) {
+	switch el.Local {
+	case "inactive":
+		return nil, m.setInactive(ctx, c, el)
+	case "active":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("csi: unknown Bind 2 request <%s/>", el.Local)
 }
 
 // setActive flushes what c held and forgets it: active is the default.

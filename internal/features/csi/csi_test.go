@@ -96,7 +96,7 @@ func TestStreamFeature(t *testing.T) {
 	srv.AddUser(t, "alice@localhost", "pw")
 	r := srv.Raw(t)
 	r.Open("localhost")
-	if f := r.StartTLS(srv.TLSConfig(t, "localhost"), "localhost"); strings.Contains(f, "urn:xmpp:csi:0") {
+	if f := r.StartTLS(srv.TLSConfig(t, "localhost"), "localhost"); strings.Contains(f, `<csi xmlns="urn:xmpp:csi:0"/>`) {
 		t.Fatalf("csi offered before authentication: %s", f)
 	}
 	r.Plain("", "alice", "pw")

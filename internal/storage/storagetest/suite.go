@@ -76,6 +76,7 @@ func Cases() []Case {
 		archiveCases,
 		pubsubCases,
 		adminCases,
+		fastCases,
 		txCases,
 	}
 	for _, group := range groups {

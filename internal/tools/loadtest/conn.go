@@ -42,6 +42,10 @@ type Target struct {
 	// negotiated before the stream opens, and StartTLS is ignored.
 	DirectTLS bool
 	TLS       *tls.Config
+	// WebSocket, when set, is the URL of an RFC 7395 endpoint
+	// (ws://127.0.0.1:5280/xmpp-websocket) to use instead of Addr
+	// (websocket.go); TLS then verifies a wss:// server.
+	WebSocket string
 	// Mechanism is PLAIN, SCRAM-SHA-1 or SCRAM-SHA-256 (default SCRAM-SHA-256).
 	Mechanism string
 	// Sources are the local addresses connections are made from, in turn
@@ -77,6 +81,7 @@ type Conn struct {
 	tcp  net.Conn
 	dec  *xmlstream.Decoder
 	feat *stanza.Element
+	ws   bool // XMPP over WebSocket (websocket.go)
 
 	// JID is the full JID bound to the stream ("" before binding).
 	JID string
@@ -92,6 +97,9 @@ type Conn struct {
 // connect opens a TCP connection (and, for a DirectTLS target, completes
 // the TLS handshake) with the step deadline set, sending no XML.
 func (t *Target) connect(ctx context.Context) (*Conn, error) {
+	if t.WebSocket != "" {
+		return t.connectWS(ctx)
+	}
 	d := net.Dialer{Timeout: t.timeout()}
 	if len(t.Sources) > 0 {
 		src := t.Sources[t.next.Add(1)%uint64(len(t.Sources))]
@@ -127,7 +135,7 @@ func (t *Target) dial(ctx context.Context) (*Conn, error) {
 		c.tcp.Close()
 		return nil, err
 	}
-	if t.StartTLS && !t.DirectTLS {
+	if t.StartTLS && !t.DirectTLS && !c.ws {
 		if err := c.startTLS(); err == nil {
 			err = c.open()
 		}
@@ -159,7 +167,9 @@ func (c *Conn) login(user, password, resource string) error {
 	if err := c.authenticate(user, password); err != nil {
 		return err
 	}
-	c.dec.Restart()
+	if !c.ws {
+		c.dec.Restart()
+	}
 	if err := c.open(); err != nil {
 		return err
 	}
@@ -173,6 +183,9 @@ func streamHeader(domain string) string {
 
 // open sends our stream header and reads the server's header and features.
 func (c *Conn) open() error {
+	if c.ws {
+		return c.openWS()
+	}
 	if err := c.write([]byte(streamHeader(c.t.Domain))); err != nil {
 		return err
 	}
@@ -422,7 +435,7 @@ func (c *Conn) Send(b []byte) error { return c.write(b) }
 // Close ends the stream politely and closes the connection.
 func (c *Conn) Close() error {
 	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-	c.write([]byte("</stream:stream>"))
+	c.write([]byte(c.closeTag()))
 	return c.nc.Close()
 }
 
