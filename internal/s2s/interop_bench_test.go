@@ -41,25 +41,8 @@ func BenchmarkInteropEjabberd(b *testing.B) {
 	receiver.ReadUntil("warm</body>", 30*time.Second)
 	beam := beamPID(b)
 
-	const batch = 64
-	msg := []byte("<message to='carol@ejabberd.test/bench' type='chat'><body>benchmark message of a typical length, about this long</body></message>")
-	all := bytes.Repeat(msg, batch)
 	ru0, ej0 := rusage(), procCPU(b, beam)
-	b.ResetTimer()
-	start := time.Now()
-	done := make(chan error, 1)
-	receiver.Conn.SetReadDeadline(time.Now().Add(5 * time.Minute)) // fail, not hang, if messages are lost
-	go func() { done <- countMessages(receiver.Conn, b.N) }()
-	for sent := 0; sent < b.N; sent += batch {
-		if err := sender.TryWrite(all[:min(batch, b.N-sent)*len(msg)]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := <-done; err != nil {
-		b.Fatal(err)
-	}
-	elapsed := time.Since(start)
-	b.StopTimer()
+	elapsed := blast(b, sender, receiver, "carol@ejabberd.test/bench")
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
 	b.ReportMetric(float64((rusage()-ru0).Microseconds())/float64(b.N), "parley-cpu-µs/msg")
 	b.ReportMetric(float64((procCPU(b, beam)-ej0).Microseconds())/float64(b.N), "ejabberd-cpu-µs/msg")
