@@ -95,7 +95,7 @@ func withCert(ca *testCA, domain, cert, key string) xmpptest.Option {
 }
 
 // onlineCA logs user in, verifying the server's certificate with ca.
-func onlineCA(t *testing.T, s *xmpptest.Server, ca *testCA, user, domain string) *xmpptest.Client {
+func onlineCA(t testing.TB, s *xmpptest.Server, ca *testCA, user, domain string) *xmpptest.Client {
 	t.Helper()
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.cert)

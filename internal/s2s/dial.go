@@ -274,7 +274,7 @@ func (s *Server) verifyKey(ctx context.Context, receiving, originating, id, key 
 	}
 }
 
-// tlsState reports the TLS state of a finished handshake (for logs).
+// tlsVersion names the TLS version of a connection (for logs).
 func tlsVersion(st *tls.ConnectionState) string {
 	if st == nil {
 		return "none"

@@ -303,9 +303,9 @@ func TestDirectTLSOutbound(t *testing.T) {
 			c.S2S.TLSAddr = tlsAddr
 		}
 	})
-	_, port, _ := net.SplitHostPort(tlsAddr)
+	host, port, _ := net.SplitHostPort(tlsAddr)
 	n, _ := strconv.Atoi(port)
-	p.a.S2S().SetResolver(srvTable{"xmpps-server.b.test": {{Target: "127.0.0.1.", Port: uint16(n), Priority: 0}}})
+	p.a.S2S().SetResolver(srvTable{"xmpps-server.b.test": {{Target: host + ".", Port: uint16(n), Priority: 0}}})
 	alice := online(t, p.a, "alice@a.test")
 	bob := online(t, p.b, "bob@b.test")
 	alice.Send(t, `<message to='bob@b.test' type='chat'><body>found by SRV</body></message>`)

@@ -13,7 +13,7 @@ import (
 
 const wait = 10 * time.Second
 
-// freeAddr returns a loopback address with a port nobody listens on now.
+// freeAddr returns a loopback address nobody listens on (xmpptest.FreeAddr).
 func freeAddr(t testing.TB) string { return xmpptest.FreeAddr(t) }
 
 // fedOpts configures a federating test server for domain, listening on

@@ -19,27 +19,25 @@ const ejabberdNode = "parley-s2s-test@localhost"
 // to the domain's address (from /etc/hosts) on port 5269.
 func TestInteropEjabberd(t *testing.T) {
 	requirePeer(t, "ejabberdctl")
-	mustBeFree(t, "127.0.0.3:5269", "127.0.0.3:5222", parleyS2S)
 	ca := newTestCA(t)
-	other := newTestCA(t) // ejabberd's certificate comes from a CA Parley does not trust
+	other := startEjabberd(t)
+	parley := interopParley(t, ca, map[string]string{})
+	alice := onlineCA(t, parley, ca, "alice@parley.test", "parley.test")
+	carol := peerClient(t, "127.0.0.3:5222", "carol@ejabberd.test", other, "ejabberd.test")
+	interopScenario(t, alice, carol, "ejabberd.test")
+	checkAuth(t, parley, "dialback")
+}
+
+// startEjabberd runs ejabberd for ejabberd.test on 127.0.0.3 with the
+// user carol, until the test ends; it returns the CA of its certificate
+// (one Parley does not trust).
+func startEjabberd(t testing.TB) *testCA {
+	t.Helper()
+	mustBeFree(t, "127.0.0.3:5269", "127.0.0.3:5222", parleyS2S)
+	other := newTestCA(t)
 	dir := ejabberdDir(t)
 	cert, key := other.issue(t, "ejabberd.test", "conference.ejabberd.test")
-	pem := concatFiles(t, cert, key)
-	files := map[string]string{
-		"ejabberd.yml":    ejabberdConfig(dir),
-		"ejabberdctl.cfg": fmt.Sprintf("ERLANG_NODE=%s\nEJABBERD_PID_PATH=%s/ejabberd.pid\nERL_OPTIONS=\"-env ERL_CRASH_DUMP_BYTES 0\"\n", ejabberdNode, dir),
-		"inetrc":          "{lookup,[\"file\",\"native\"]}.\n{file, resolv, \"/etc/resolv.conf\"}.\n",
-		"ejabberd.pem":    pem,
-		"logs/.keep":      "",
-		"spool/.keep":     "",
-	}
-	for name, content := range files {
-		path := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(path), 0o755)
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeEjabberdFiles(t, dir, concatFiles(t, cert, key))
 	chownEjabberd(t, dir)
 	epmdBefore := exec.Command("pgrep", "-x", "epmd").Run() == nil
 	p := startPeer(t, "ejabberd", ejabberdctl(dir, "foreground"))
@@ -59,20 +57,42 @@ func TestInteropEjabberd(t *testing.T) {
 		}
 	})
 	waitListening(t, "127.0.0.3:5269", p)
-	if out, err := ejabberdctl(dir, "register", "carol", "ejabberd.test", peerPass).CombinedOutput(); err != nil {
-		t.Fatalf("ejabberdctl register: %v\n%s", err, out)
+	// The node may answer ejabberdctl a moment after its listeners.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := ejabberdctl(dir, "register", "carol", "ejabberd.test", peerPass).CombinedOutput()
+		if err == nil {
+			return other
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ejabberdctl register: %v\n%s", err, out)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
+}
 
-	parley := interopParley(t, ca, map[string]string{})
-	alice := onlineCA(t, parley, ca, "alice@parley.test", "parley.test")
-	carol := peerClient(t, "127.0.0.3:5222", "carol@ejabberd.test", other, "ejabberd.test")
-	interopScenario(t, alice, carol, "ejabberd.test")
-	checkAuth(t, parley, "dialback")
+func writeEjabberdFiles(t testing.TB, dir, pem string) {
+	t.Helper()
+	files := map[string]string{
+		"ejabberd.yml":    ejabberdConfig(dir),
+		"ejabberdctl.cfg": fmt.Sprintf("ERLANG_NODE=%s\nEJABBERD_PID_PATH=%s/ejabberd.pid\nERL_OPTIONS=\"-env ERL_CRASH_DUMP_BYTES 0\"\n", ejabberdNode, dir),
+		"inetrc":          "{lookup,[\"file\",\"native\"]}.\n{file, resolv, \"/etc/resolv.conf\"}.\n",
+		"ejabberd.pem":    pem,
+		"logs/.keep":      "",
+		"spool/.keep":     "",
+	}
+	for name, content := range files {
+		path := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // ejabberdDir makes a directory the ejabberd user can use (t.TempDir's
 // parents are private to us).
-func ejabberdDir(t *testing.T) string {
+func ejabberdDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "parley-ejabberd-")
 	if err != nil {
@@ -100,7 +120,7 @@ func asRoot(name string, args ...string) *exec.Cmd {
 	return exec.Command("sudo", append([]string{"-n", name}, args...)...)
 }
 
-func chownEjabberd(t *testing.T, dir string) {
+func chownEjabberd(t testing.TB, dir string) {
 	t.Helper()
 	u, err := user.Lookup("ejabberd")
 	if err != nil {
@@ -111,7 +131,7 @@ func chownEjabberd(t *testing.T, dir string) {
 	}
 }
 
-func concatFiles(t *testing.T, paths ...string) string {
+func concatFiles(t testing.TB, paths ...string) string {
 	t.Helper()
 	var s string
 	for _, p := range paths {

@@ -8,8 +8,10 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -36,7 +38,7 @@ const (
 
 // requirePeer returns the path of a peer's binary, or skips the test (a
 // failure when PARLEY_REQUIRE_INTEROP=1, as in CI).
-func requirePeer(t *testing.T, name string) string {
+func requirePeer(t testing.TB, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
@@ -49,12 +51,33 @@ func requirePeer(t *testing.T, name string) string {
 		t.Skip("interop with real servers is skipped in -short mode")
 	}
 	ensureHosts(t)
+	lockInterop(t)
 	return path
+}
+
+// lockInterop serialises the interop tests of every test process on the
+// machine (several checkouts may run them at once): they all need the
+// same addresses. The lock is released when the test ends.
+func lockInterop(t testing.TB) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "parley-s2s-interop.lock"), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		t.Fatalf("interop lock: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		if time.Now().After(deadline) {
+			f.Close()
+			t.Fatal("another test process held the interop lock for 5 minutes")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Cleanup(func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() })
 }
 
 // ensureHosts adds the test domains to /etc/hosts (as root, or with
 // sudo -n) if they are missing.
-func ensureHosts(t *testing.T) {
+func ensureHosts(t testing.TB) {
 	t.Helper()
 	hosts, _ := os.ReadFile("/etc/hosts")
 	var missing []string
@@ -84,20 +107,21 @@ func ensureHosts(t *testing.T) {
 // interopParley starts Parley for parley.test on 127.0.0.4:5269 with a
 // certificate of ca (covering conference.parley.test too) and ca trusted
 // for peers; peers whose certificates do not verify use dialback.
-func interopParley(t *testing.T, ca *testCA, routes map[string]string) *xmpptest.Server {
+func interopParley(t testing.TB, ca *testCA, routes map[string]string, more ...xmpptest.Option) *xmpptest.Server {
 	t.Helper()
 	cert, key := ca.issue(t, "parley.test", "conference.parley.test")
-	s := xmpptest.Start(t, fedOpts("parley.test", parleyS2S, routes, withCert(ca, "parley.test", cert, key), func(c *config.Config) {
+	more = append([]xmpptest.Option{withCert(ca, "parley.test", cert, key), func(c *config.Config) {
 		c.S2S.RequireValidCertificates = false
 		c.S2S.ConnectTimeout = config.Duration(15 * time.Second)
-	}))
+	}}, more...)
+	s := xmpptest.Start(t, fedOpts("parley.test", parleyS2S, routes, more...))
 	s.AddUser(t, "alice@parley.test", "pw")
 	return s
 }
 
 // peerClient logs a user of a peer server in with mellium over STARTTLS,
 // verifying the peer's certificate with ca, and sends initial presence.
-func peerClient(t *testing.T, addr, user string, ca *testCA, domain string) *xmpptest.Client {
+func peerClient(t testing.TB, addr, user string, ca *testCA, domain string) *xmpptest.Client {
 	t.Helper()
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.cert)
@@ -122,7 +146,7 @@ func peerClient(t *testing.T, addr, user string, ca *testCA, domain string) *xmp
 
 // mustBeFree fails when something already listens on addr (a system
 // instance of the peer on all addresses would take our test's place).
-func mustBeFree(t *testing.T, addrs ...string) {
+func mustBeFree(t testing.TB, addrs ...string) {
 	t.Helper()
 	for _, a := range addrs {
 		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
@@ -133,7 +157,7 @@ func mustBeFree(t *testing.T, addrs ...string) {
 }
 
 // waitListening polls until addr accepts connections.
-func waitListening(t *testing.T, addr string, p *peerProc) {
+func waitListening(t testing.TB, addr string, p *peerProc) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -157,7 +181,7 @@ type peerProc struct {
 	done chan struct{}
 }
 
-func startPeer(t *testing.T, name string, cmd *exec.Cmd) *peerProc {
+func startPeer(t testing.TB, name string, cmd *exec.Cmd) *peerProc {
 	t.Helper()
 	p := &peerProc{name: name, cmd: cmd, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = &p.out, &p.out

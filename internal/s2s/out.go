@@ -256,15 +256,13 @@ func (o *outStream) flush(d *dialed) (int, error) {
 	for _, el := range batch {
 		b = appendStanza(b, el)
 	}
-	if err := o.srv.writeTimed(d, b); err != nil {
+	if err := d.write(b); err != nil {
 		o.srv.bounceAll(batch, stanza.Errorf(stanza.Wait, stanza.RemoteServerTimeout, "the stream to %s broke", o.p.remote), stanza.RemoteServerTimeout)
 		return 0, err
 	}
 	sent.Add(float64(len(batch)))
 	return len(batch), nil
 }
-
-func (s *Server) writeTimed(d *dialed, b []byte) error { return d.write(b) }
 
 // read consumes what the peer sends on our outbound stream until it
 // ends: white space, stream errors, and nothing else we use (a peer that

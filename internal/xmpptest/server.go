@@ -7,7 +7,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -88,17 +90,25 @@ func StartLogged(t testing.TB, h slog.Handler, opts ...Option) *Server {
 	return s
 }
 
-// FreeAddr returns a loopback address with a port nobody listens on at
-// the time of the call (for servers that must know each other's address
-// before they start, such as federating ones).
+// FreeAddr returns an address nobody listens on, for servers that must
+// know each other's address before they start (federating ones): a free
+// port of a random address of its own in 127.0.0.0/8 (outside
+// 127.0.0.0/16, which the interop tests use). A released port of
+// 127.0.0.1 could be taken by another test before the server listens;
+// one of a random loopback address is taken only by a listener on all
+// addresses that happens to get the same port.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("xmpptest: free port: %v", err)
+	for range 100 {
+		ip := netip.AddrFrom4([4]byte{127, byte(1 + rand.IntN(254)), byte(rand.IntN(256)), byte(1 + rand.IntN(254))})
+		if ln, err := net.Listen("tcp", netip.AddrPortFrom(ip, 0).String()); err == nil {
+			addr := ln.Addr().String()
+			ln.Close()
+			return addr
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatalf("xmpptest: no free loopback address")
+	return ""
 }
 
 // AddUser creates an account and returns its bare JID.

@@ -3,7 +3,10 @@
 // JID and node (§5, with an optional publish-options form such as a
 // secret) and disables them (§6); when a message with a body reaches the
 // user while no resource is available (the Offline hook: the session is
-// gone), the server publishes a notification to every registration (§7):
+// gone) or is kept for a session in stream-management hibernation
+// (XEP-0198: the connection dropped, the session waits to be resumed; the
+// SessionHibernated hook and a delivery filter), the server publishes a
+// notification to every registration (§7):
 // an iq set with a pubsub <publish/> to the node, whose item carries the
 // urn:xmpp:push:summary form (message-count since the user was last
 // available, last-message-sender) and never the body, and the
@@ -12,6 +15,5 @@
 //
 // Registrations are per account in the records store (kind "push"), so
 // they survive restarts and go with the account. The module does not
-// implement an app server (APNs, FCM) and does not notify for sessions
-// in stream-management hibernation (no such event exists yet).
+// implement an app server (APNs, FCM).
 package push

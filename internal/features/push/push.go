@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
@@ -47,6 +48,8 @@ type Module struct {
 	missed  map[jid.JID]int    // messages notified since the user was last available
 	pending map[string]pending // notifications sent and not answered, by iq id
 	order   []string           // pending ids, oldest first (bounded by maxPending)
+	asleep  map[module.Conn]bool
+	nAsleep atomic.Int32 // len(asleep), read without the lock on every delivery
 }
 
 // pending is a notification waiting for the app server's answer.
@@ -61,7 +64,8 @@ const maxPending = 4096
 
 // New returns the module.
 func New(cfg Config) *Module {
-	return &Module{cfg: cfg, recs: cfg.DB.Records(kind), missed: map[jid.JID]int{}, pending: map[string]pending{}}
+	return &Module{cfg: cfg, recs: cfg.DB.Records(kind), missed: map[jid.JID]int{}, pending: map[string]pending{},
+		asleep: map[module.Conn]bool{}}
 }
 
 // Register declares the iq handlers, the account feature and the hooks.
@@ -72,7 +76,15 @@ func (m *Module) Register(reg *module.Registry) {
 	reg.Hook(module.Offline, 10, m.offline) // before the offline store, which handles the message
 	reg.Hook(module.Available, 0, m.available)
 	reg.Hook(module.InboundIQ, 0, m.answer)
+	reg.Hook(module.SessionHibernated, 0, m.sleep)
+	reg.Hook(module.SessionResumed, 0, m.wake)
+	reg.Hook(module.SessionClosed, 0, m.wake)
+	reg.Hook(module.Filter, filterPrio, m.filter)
 }
+
+// filterPrio runs the hibernation check after the other delivery filters
+// (blocking drops a blocked sender's message first: no notification).
+const filterPrio = -100
 
 // name is the record name of a registration.
 func name(service jid.JID, node string) string { return service.String() + " " + node }
@@ -170,27 +182,68 @@ func (m *Module) registrations(ctx context.Context, user jid.JID) ([]registratio
 // a body that found no available resource. It never handles the message:
 // the offline store (or the bounce) still does.
 func (m *Module) offline(ctx context.Context, ev *module.Event) (bool, error) {
-	if ev.Stanza.Child(ev.Stanza.Space, "body") == nil {
+	if ev.Stanza.Child(ev.Stanza.Space, "body") != nil {
+		m.notify(ctx, ev.To.Bare(), ev.From)
+	}
+	return false, nil
+}
+
+// sleep and wake track the sessions in stream-management hibernation
+// (XEP-0198): the phone lost its connection, the session waits for it.
+func (m *Module) sleep(_ context.Context, ev *module.Event) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.asleep[ev.Conn] {
+		m.asleep[ev.Conn] = true
+		m.nAsleep.Add(1)
+	}
+	return false, nil
+}
+
+func (m *Module) wake(_ context.Context, ev *module.Event) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.asleep[ev.Conn] {
+		delete(m.asleep, ev.Conn)
+		m.nAsleep.Add(-1)
+	}
+	return false, nil
+}
+
+// filter notifies for a message with a body kept for a hibernated
+// session; the session still gets it when it resumes.
+func (m *Module) filter(ctx context.Context, ev *module.Event) (bool, error) {
+	if m.nAsleep.Load() == 0 || ev.Stanza.Local != stanza.KindMessage || ev.Stanza.Child(ev.Stanza.Space, "body") == nil {
 		return false, nil
 	}
-	user := ev.To.Bare()
+	m.mu.Lock()
+	asleep := m.asleep[ev.Conn]
+	m.mu.Unlock()
+	if asleep {
+		m.notify(ctx, ev.To.Bare(), ev.From)
+	}
+	return false, nil
+}
+
+// notify publishes a notification to every registration of user for a
+// message from sender.
+func (m *Module) notify(ctx context.Context, user, sender jid.JID) {
 	regs, err := m.registrations(ctx, user)
 	if err != nil || len(regs) == 0 {
 		if err != nil {
 			m.cfg.Log.Warn("push: cannot read registrations", "user", user, "err", err)
 		}
-		return false, nil
+		return
 	}
 	m.mu.Lock()
 	m.missed[user]++
 	count := m.missed[user]
 	m.mu.Unlock()
 	for _, r := range regs {
-		n := notification(user, r, count, ev.From)
+		n := notification(user, r, count, sender)
 		m.await(n.Attr("id"), pending{user: user, service: r.service, name: name(r.service, r.node)})
 		m.cfg.Host.Deliver(ctx, r.service, n)
 	}
-	return false, nil
 }
 
 // await remembers a notification until its answer arrives.

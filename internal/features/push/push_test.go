@@ -154,3 +154,49 @@ func TestAppServerErrorDisables(t *testing.T) {
 		return !strings.Contains(out, "<iq")
 	})
 }
+
+// TestHibernatedSession: alice's phone enables stream management with
+// resumption and push, then loses its connection; while the session is
+// hibernated (XEP-0198), messages for it are notified; once resumed, they
+// are not.
+func TestHibernatedSession(t *testing.T) {
+	s := xmpptest.Start(t, appServer)
+	s.AddUser(t, "alice@localhost", "pw")
+	s.AddUser(t, "bob@localhost", "pw")
+	app, _ := s.Component(t, "push.localhost", "app secret")
+	phone := s.SMLogin(t, "alice", "localhost", "pw", "phone")
+	if st := phone.Enable(true, 300); st.XMLName.Local != "enabled" {
+		t.Fatalf("enable stream management: %s", st.Inner)
+	}
+	phone.Send(`<iq type='set' id='e1'><enable xmlns='urn:xmpp:push:0' jid='push.localhost' node='phone'/></iq>`)
+	phone.Expect(wait, "push enabled", func(st xmpptest.Stanza) bool { return st.Attr("id") == "e1" && st.Attr("type") == "result" })
+	phone.Send(`<presence/>`)
+	bob := s.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
+	h := phone.H()
+	phone.Kill()
+
+	// Until the server has seen the connection drop, a message may still
+	// be written to the dead socket; keep sending until one is kept for
+	// the hibernated session and notified.
+	var n string
+	eventually(t, "a notification for the hibernated session", func() bool {
+		bob.Send(t, `<message to='alice@localhost/phone' type='chat'><body>are you there?</body></message>`)
+		out, _ := app.ReadToEOF(200 * time.Millisecond)
+		n = out
+		return strings.Contains(out, `<publish node="phone">`)
+	})
+	if !strings.Contains(n, `var="last-message-sender"><value>bob@localhost/`) || strings.Contains(n, "are you there") {
+		t.Fatalf("notification: %s", n)
+	}
+
+	back := s.SMLogin(t, "alice", "localhost", "pw", "-")
+	if st := back.Resume(phone.ID, h); st.XMLName.Local != "resumed" {
+		t.Fatalf("resume: %s", st.Inner)
+	}
+	back.Expect(wait, "the kept message", func(st xmpptest.Stanza) bool { return strings.Contains(st.Inner, "are you there?") })
+	bob.Send(t, `<message to='alice@localhost/phone' type='chat'><body>welcome back</body></message>`)
+	back.Expect(wait, "the message after resuming", func(st xmpptest.Stanza) bool { return strings.Contains(st.Inner, "welcome back") })
+	if out, _ := app.ReadToEOF(300 * time.Millisecond); strings.Contains(out, "<iq") {
+		t.Fatalf("a notification for a resumed session: %s", out)
+	}
+}
