@@ -431,9 +431,13 @@ func (t *boshTransport) signalLocked() {
 }
 
 // await holds the HTTP request until it is answered, or answers it empty
-// after 'wait'; a request whose client went away stays held (its answer is
-// kept for the client's retry).
+// after 'wait'. A request whose client went away stays held (its answer is
+// kept for the client's retry) until its 'wait' is over all the same: a
+// client that vanished leaves no request held for ever, so its session's
+// inactivity counts from then and it ends, or hibernates with stream
+// management (XEP-0198), instead of waiting for the next stanza.
 func (t *boshTransport) await(w http.ResponseWriter, r *http.Request, req *boshRequest) {
+	deadline := time.Now().Add(t.wait)
 	timer := time.NewTimer(t.wait)
 	defer timer.Stop()
 	select {
@@ -446,6 +450,7 @@ func (t *boshTransport) await(w http.ResponseWriter, r *http.Request, req *boshR
 			return
 		}
 	case <-r.Context().Done():
+		time.AfterFunc(time.Until(deadline), func() { t.expire(req) })
 		return
 	}
 	writeBody(w, req.resp)

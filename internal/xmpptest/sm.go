@@ -28,6 +28,8 @@ type SMClient struct {
 	done chan struct{}
 	err  error // why reading stopped, once done is closed
 
+	kill func() // drops the connection without a close; nil: a TCP reset
+
 	mu        sync.Mutex
 	h         uint32 // stanzas received
 	acked     uint32 // the server's last h
@@ -67,10 +69,24 @@ func SMLoginAt(t testing.TB, addr string, cfg *tls.Config, user, domain, passwor
 		}
 	}
 	r.Conn.SetReadDeadline(time.Time{}) // the reader waits as long as the stream lasts
-	sc := &SMClient{t: t, Raw: r, in: make(chan Stanza, 4096), done: make(chan struct{})}
 	leftover := bytes.Clone(r.got.Bytes())
 	r.got.Reset()
-	go sc.read(io.MultiReader(bytes.NewReader(leftover), r.Conn))
+	return newSMClient(t, r, io.MultiReader(bytes.NewReader(leftover), r.Conn), nil)
+}
+
+// NewSMClient runs the stream-management client on conn, a stream that
+// is past authentication (and binding, unless the caller resumes): every
+// Write on conn is one or more whole elements, and reading it yields the
+// server's elements one after another (for XMPP over WebSocket or BOSH,
+// the frames' or bodies' payloads). kill drops the transport without
+// closing the stream (Kill); nil means a TCP reset of conn.
+func NewSMClient(t testing.TB, conn net.Conn, kill func()) *SMClient {
+	return newSMClient(t, &Raw{t: t, Conn: conn}, conn, kill)
+}
+
+func newSMClient(t testing.TB, r *Raw, src io.Reader, kill func()) *SMClient {
+	sc := &SMClient{t: t, Raw: r, kill: kill, in: make(chan Stanza, 4096), done: make(chan struct{})}
+	go sc.read(src)
 	return sc
 }
 
@@ -290,7 +306,9 @@ func (c *SMClient) RequestAck(timeout time.Duration, keep func(Stanza)) uint32 {
 // Kill drops the connection without closing the stream: a TCP reset, as
 // when a phone loses its network.
 func (c *SMClient) Kill() {
-	if tc, ok := underlyingTCP(c.Raw.Conn); ok {
+	if c.kill != nil {
+		c.kill()
+	} else if tc, ok := underlyingTCP(c.Raw.Conn); ok {
 		tc.SetLinger(0)
 		tc.Close()
 	} else {

@@ -1,0 +1,145 @@
+package httpd_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyim/parley/internal/c2s"
+	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/xmpptest"
+)
+
+// smTransport logs a user in over one transport and returns its
+// stream-management client.
+type smTransport struct {
+	name  string
+	login func(t *testing.T, srv *xmpptest.Server, user, password, resource string) *xmpptest.SMClient
+}
+
+var smTransports = []smTransport{
+	{"tcp", func(t *testing.T, srv *xmpptest.Server, user, password, resource string) *xmpptest.SMClient {
+		return srv.SMLogin(t, user, "localhost", password, resource)
+	}},
+	{"websocket", smOverWebSocket},
+	{"bosh", smOverBOSH},
+}
+
+// TestSMResumeAcrossTransports: a session with stream management that
+// loses its transport abruptly (a TCP reset, a WebSocket whose TCP
+// connection drops, a BOSH client that stops sending requests) is resumed
+// by a new connection over any transport (XEP-0198 §5 over RFC 7395 and
+// XEP-0206). Messages sent before, during the gap and after arrive
+// exactly once and in order, and the session is the same one.
+func TestSMResumeAcrossTransports(t *testing.T) {
+	for _, from := range smTransports {
+		for _, to := range smTransports {
+			if from.name == "tcp" && to.name == "tcp" {
+				continue // c2s's TestSMResumeAfterAbruptClose
+			}
+			t.Run(from.name+"→"+to.name, func(t *testing.T) {
+				t.Parallel()
+				resumeAcross(t, from, to)
+			})
+		}
+	}
+}
+
+func resumeAcross(t *testing.T, from, to smTransport) {
+	srv := xmpptest.Start(t, func(c *config.Config) { c.HTTP.BOSH.Inactivity = config.Duration(time.Second) })
+	srv.AddUser(t, "alice@localhost", "pw")
+	srv.AddUser(t, "bob@localhost", "pw")
+	alice := srv.SMLogin(t, "alice", "localhost", "pw", "desk")
+	alice.Enable(false, 0)
+	bob := from.login(t, srv, "bob", "pw", "phone")
+	if st := bob.Enable(true, 0); st.XMLName.Local != "enabled" || bob.ID == "" {
+		t.Fatalf("enable over %s: %s %s", from.name, st.XMLName.Local, st.Inner)
+	}
+	bob.Send("<presence/>")
+	sessions := srv.Router().Sessions(mustBare("bob@localhost"))
+	if len(sessions) != 1 {
+		t.Fatalf("bob has %d sessions", len(sessions))
+	}
+
+	var got []string
+	send := func(from, to int) {
+		for i := from; i < to; i++ {
+			alice.Send(fmt.Sprintf("<message to='bob@localhost/phone' type='chat'><body>m%d</body></message>", i))
+		}
+	}
+	send(0, 10)
+	got = readBodies(t, bob, got, 5) // some arrive, maybe all; none acknowledged
+	bob.Kill()
+	waitFor(t, "bob's session to hibernate", func() bool { return sessions[0].(*c2s.Session).Info().SM == "hibernated" })
+	send(10, 20) // in the gap
+	if h := alice.RequestAck(wait, nil); h != 20 {
+		t.Fatalf("alice's 20 stanzas acknowledged as %d", h)
+	}
+	got = drain(bob, got)
+
+	bob2 := to.login(t, srv, "bob", "pw", "-")
+	st := bob2.Resume(bob.ID, bob.H())
+	if st.XMLName.Local != "resumed" || st.Attr("h") != "1" {
+		t.Fatalf("resume over %s: %s h=%s %s (want resumed, h=1: bob's presence)", to.name, st.XMLName.Local, st.Attr("h"), st.Inner)
+	}
+	got = readBodies(t, bob2, got, 20)
+	send(20, 25) // after the resume
+	got = readBodies(t, bob2, got, 25)
+	if h := bob2.RequestAck(wait, func(st xmpptest.Stanza) { got = appendBody(got, st) }); h != 1 {
+		t.Errorf("server's h after the resume = %d, want 1", h)
+	}
+	inOrderOnce(t, got, 25)
+	if after := srv.Router().Sessions(mustBare("bob@localhost")); len(after) != 1 || after[0] != sessions[0] {
+		t.Errorf("after the resume bob has %d sessions, the same one: %v", len(after), len(after) == 1 && after[0] == sessions[0])
+	}
+}
+
+// readBodies reads c until got holds n message bodies.
+func readBodies(t *testing.T, c *xmpptest.SMClient, got []string, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for len(got) < n {
+		st, err := c.Next(time.Until(deadline))
+		if err != nil {
+			t.Fatalf("waiting for %d messages: %v; got %v", n, err, got)
+		}
+		got = appendBody(got, st)
+	}
+	return got
+}
+
+// drain reads what a killed client received before its end.
+func drain(c *xmpptest.SMClient, got []string) []string {
+	for {
+		st, err := c.Next(wait)
+		if err != nil {
+			return got
+		}
+		got = appendBody(got, st)
+	}
+}
+
+func appendBody(got []string, st xmpptest.Stanza) []string {
+	if st.XMLName.Local != "message" {
+		return got
+	}
+	_, rest, ok := strings.Cut(st.Inner, "<body")
+	if _, rest, ok = strings.Cut(rest, ">"); !ok {
+		return got
+	}
+	body, _, _ := strings.Cut(rest, "<")
+	return append(got, body)
+}
+
+// inOrderOnce fails unless got is m0 … m(n-1), each once, in order.
+func inOrderOnce(t *testing.T, got []string, n int) {
+	t.Helper()
+	ok := len(got) == n
+	for i := 0; ok && i < n; i++ {
+		ok = got[i] == fmt.Sprintf("m%d", i)
+	}
+	if !ok {
+		t.Errorf("messages received %v, want m0 … m%d each once in order", got, n-1)
+	}
+}
