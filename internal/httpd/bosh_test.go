@@ -2,12 +2,14 @@ package httpd_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"strings"
 	"sync"
@@ -345,6 +347,35 @@ func TestBOSHInactivity(t *testing.T) {
 	if r := c.send(""); r.attrs["condition"] != "item-not-found" {
 		t.Fatalf("request after inactivity answered %s", r.raw)
 	}
+}
+
+// TestBOSHInactivityAfterAbandonedRequest: a client that vanishes while
+// a request of its is held (the tab closed, the network gone) leaves no
+// request held for ever: it ends at its 'wait', and the session after
+// 'inactivity', though nothing is sent to it meanwhile.
+func TestBOSHInactivityAfterAbandonedRequest(t *testing.T) {
+	srv := xmpptest.Start(t, func(c *config.Config) { c.HTTP.BOSH.Inactivity = config.Duration(time.Second) })
+	srv.AddUser(t, "alice@localhost", "pw-alice")
+	c := newBOSHClient(t, boshURL(srv), srv.TLSConfig(t, "localhost"))
+	c.loginWith("alice", "pw-alice", 1, 1)
+	wrote := make(chan struct{})
+	ctx, cancel := context.WithCancel(httptrace.WithClientTrace(context.Background(),
+		&httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { close(wrote) }}))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, strings.NewReader(c.body(c.nextRid(), "", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if resp, err := c.http.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-wrote  // the request is out; with nothing to send, the server holds it
+	cancel() // the client goes away with the request held
+	<-done
+	waitGone(t, srv, "alice@localhost")
 }
 
 // TestBOSHBadRequests: what is not a BOSH body, and an unknown sid, get
