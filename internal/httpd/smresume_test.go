@@ -46,15 +46,27 @@ func TestSMResumeAcrossTransports(t *testing.T) {
 	}
 }
 
-func resumeAcross(t *testing.T, from, to smTransport) {
+// TestSMResumeChain: one session hops transport after transport, each
+// hop an abrupt loss and a resume, with messages in every gap.
+func TestSMResumeChain(t *testing.T) {
+	tcp, ws, bosh := smTransports[0], smTransports[1], smTransports[2]
+	resumeAcross(t, bosh, ws, bosh, tcp, ws, tcp)
+}
+
+// resumeAcross logs bob in over the first hop with resumable stream
+// management, then for each further hop drops his transport while
+// messages are on their way, sends more in the gap and resumes over the
+// hop's transport; alice's messages must reach bob exactly once, in order,
+// and bob's session must stay the same one.
+func resumeAcross(t *testing.T, hops ...smTransport) {
 	srv := xmpptest.Start(t, func(c *config.Config) { c.HTTP.BOSH.Inactivity = config.Duration(time.Second) })
 	srv.AddUser(t, "alice@localhost", "pw")
 	srv.AddUser(t, "bob@localhost", "pw")
 	alice := srv.SMLogin(t, "alice", "localhost", "pw", "desk")
 	alice.Enable(false, 0)
-	bob := from.login(t, srv, "bob", "pw", "phone")
+	bob := hops[0].login(t, srv, "bob", "pw", "phone")
 	if st := bob.Enable(true, 0); st.XMLName.Local != "enabled" || bob.ID == "" {
-		t.Fatalf("enable over %s: %s %s", from.name, st.XMLName.Local, st.Inner)
+		t.Fatalf("enable over %s: %s %s", hops[0].name, st.XMLName.Local, st.Inner)
 	}
 	bob.Send("<presence/>")
 	sessions := srv.Router().Sessions(mustBare("bob@localhost"))
@@ -63,35 +75,40 @@ func resumeAcross(t *testing.T, from, to smTransport) {
 	}
 
 	var got []string
-	send := func(from, to int) {
-		for i := from; i < to; i++ {
-			alice.Send(fmt.Sprintf("<message to='bob@localhost/phone' type='chat'><body>m%d</body></message>", i))
+	n := 0
+	send := func(k int) {
+		for range k {
+			alice.Send(fmt.Sprintf("<message to='bob@localhost/phone' type='chat'><body>m%d</body></message>", n))
+			n++
 		}
 	}
-	send(0, 10)
-	got = readBodies(t, bob, got, 5) // some arrive, maybe all; none acknowledged
-	bob.Kill()
-	waitFor(t, "bob's session to hibernate", func() bool { return sessions[0].(*c2s.Session).Info().SM == "hibernated" })
-	send(10, 20) // in the gap
-	if h := alice.RequestAck(wait, nil); h != 20 {
-		t.Fatalf("alice's 20 stanzas acknowledged as %d", h)
-	}
-	got = drain(bob, got)
+	for _, to := range hops[1:] {
+		send(10)
+		got = readBodies(t, bob, got, n-5) // some arrive, maybe all; the rest is on its way
+		bob.Kill()
+		waitFor(t, "bob's session to hibernate", func() bool { return sessions[0].(*c2s.Session).Info().SM == "hibernated" })
+		send(10) // in the gap
+		if h := alice.RequestAck(wait, nil); h != uint32(n) {
+			t.Fatalf("alice's %d stanzas acknowledged as %d", n, h)
+		}
+		got = drain(bob, got)
 
-	bob2 := to.login(t, srv, "bob", "pw", "-")
-	st := bob2.Resume(bob.ID, bob.H())
-	if st.XMLName.Local != "resumed" || st.Attr("h") != "1" {
-		t.Fatalf("resume over %s: %s h=%s %s (want resumed, h=1: bob's presence)", to.name, st.XMLName.Local, st.Attr("h"), st.Inner)
+		bob2 := to.login(t, srv, "bob", "pw", "-")
+		st := bob2.Resume(bob.ID, bob.H())
+		if st.XMLName.Local != "resumed" || st.Attr("h") != "1" {
+			t.Fatalf("resume over %s: %s h=%s %s (want resumed, h=1: bob's presence)", to.name, st.XMLName.Local, st.Attr("h"), st.Inner)
+		}
+		bob = bob2
+		got = readBodies(t, bob, got, n)
 	}
-	got = readBodies(t, bob2, got, 20)
-	send(20, 25) // after the resume
-	got = readBodies(t, bob2, got, 25)
-	if h := bob2.RequestAck(wait, func(st xmpptest.Stanza) { got = appendBody(got, st) }); h != 1 {
-		t.Errorf("server's h after the resume = %d, want 1", h)
+	send(5) // after the last resume
+	got = readBodies(t, bob, got, n)
+	if h := bob.RequestAck(wait, func(st xmpptest.Stanza) { got = appendBody(got, st) }); h != 1 {
+		t.Errorf("server's h after the resumes = %d, want 1", h)
 	}
-	inOrderOnce(t, got, 25)
+	inOrderOnce(t, got, n)
 	if after := srv.Router().Sessions(mustBare("bob@localhost")); len(after) != 1 || after[0] != sessions[0] {
-		t.Errorf("after the resume bob has %d sessions, the same one: %v", len(after), len(after) == 1 && after[0] == sessions[0])
+		t.Errorf("after the resumes bob has %d sessions, the same one: %v", len(after), len(after) == 1 && after[0] == sessions[0])
 	}
 }
 
