@@ -160,3 +160,53 @@ func inOrderOnce(t *testing.T, got []string, n int) {
 		t.Errorf("messages received %v, want m0 … m%d each once in order", got, n-1)
 	}
 }
+
+// TestSMResumeHalfOpenAcrossTransports: a client resumes over a new
+// transport while the server still holds its old one open (a phone that
+// changed networks): the old transport is closed (a BOSH session's
+// requests answered with a terminal body), and the resumed stream gets
+// what the client had not acknowledged, then new messages, once each.
+func TestSMResumeHalfOpenAcrossTransports(t *testing.T) {
+	for _, from := range smTransports {
+		for _, to := range smTransports {
+			if from.name == "tcp" && to.name == "tcp" {
+				continue // c2s's TestSMResumeHalfOpen
+			}
+			t.Run(from.name+"→"+to.name, func(t *testing.T) {
+				t.Parallel()
+				resumeHalfOpen(t, from, to)
+			})
+		}
+	}
+}
+
+func resumeHalfOpen(t *testing.T, from, to smTransport) {
+	srv := xmpptest.Start(t)
+	srv.AddUser(t, "alice@localhost", "pw")
+	srv.AddUser(t, "bob@localhost", "pw")
+	alice := srv.SMLogin(t, "alice", "localhost", "pw", "desk")
+	bob := from.login(t, srv, "bob", "pw", "phone")
+	bob.SetAutoAck(false)
+	if st := bob.Enable(true, 0); st.XMLName.Local != "enabled" {
+		t.Fatalf("enable over %s: %s", from.name, st.Inner)
+	}
+	for i := range 4 {
+		alice.Send(fmt.Sprintf("<message to='bob@localhost/phone' type='chat'><body>m%d</body></message>", i))
+	}
+	readBodies(t, bob, nil, 4)
+
+	bob2 := to.login(t, srv, "bob", "pw", "-")
+	if st := bob2.Resume(bob.ID, 2); st.XMLName.Local != "resumed" { // as if m2 and m3 never arrived
+		t.Fatalf("resume over %s of a live %s session: %s", to.name, from.name, st.Inner)
+	}
+	select {
+	case <-bob.Done():
+	case <-time.After(wait):
+		t.Fatalf("the old %s transport was not closed", from.name)
+	}
+	got := readBodies(t, bob2, []string{"m0", "m1"}, 4)
+	alice.Send("<message to='bob@localhost/phone' type='chat'><body>m4</body></message>")
+	got = readBodies(t, bob2, got, 5)
+	bob2.RequestAck(wait, func(st xmpptest.Stanza) { got = appendBody(got, st) })
+	inOrderOnce(t, got, 5)
+}
