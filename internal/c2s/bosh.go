@@ -118,8 +118,13 @@ var (
 )
 
 // moveTo makes the BOSH session carry s, the session a resume took over
-// (XEP-0198, resume.go); run goes on with it.
-func (t *boshTransport) moveTo(s *Session) { t.s = s }
+// (XEP-0198, resume.go); run goes on with it. The owner calls it; the
+// request handlers read t.s under mu (kill, Write).
+func (t *boshTransport) moveTo(s *Session) {
+	t.mu.Lock()
+	t.s = s
+	t.mu.Unlock()
+}
 
 // requests is the most requests a client may have open (XEP-0124 §7.1).
 func (t *boshTransport) requests() int { return t.hold + 1 }
@@ -666,7 +671,10 @@ func (t *boshTransport) Finish(time.Duration) { t.draining = true }
 // unknown from now on, and the session is asked to close.
 func (t *boshTransport) kill() {
 	t.forget()
-	t.s.Close("", "")
+	t.mu.Lock()
+	s := t.s
+	t.mu.Unlock()
+	s.Close("", "")
 }
 
 // forget removes the session from the table: its sid is unknown.
