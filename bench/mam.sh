@@ -66,4 +66,5 @@ for driver in $DRIVERS; do
 		wait $pid || true
 	done
 done
+if [[ -n ${name:-} ]]; then psql "$PARLEY_TEST_POSTGRES_DSN" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null; fi
 echo "work directory: $W"

@@ -28,7 +28,7 @@ type benchFlags struct {
 	websocket                                                                        string
 	mode, to                                                                         string
 	starttls, directTLS, insecure, noProgress                                        bool
-	persistentRooms                                                                  bool
+	persistentRooms, sm                                                              bool
 	n, concurrency, pairs, window, rooms, roomSize, contacts, bodySize, pid, sources int
 	duration, timeout                                                                time.Duration
 	rate                                                                             float64
@@ -55,6 +55,8 @@ line per run. --server-pid makes it read the server's CPU time and memory from
             on --muc-service
   presence  -n users with --contacts mutual contacts log in: time until all
             contacts' presence has arrived
+  resume    -n sessions enable stream management (XEP-0198), drop their connections
+            at once and resume at --concurrency: rate, latency, server CPU per resume
   report    turn JSON lines into the Markdown tables of docs/benchmarks.md
 
 bench/compare.sh runs them all against Parley, Prosody and ejabberd.`,
@@ -72,6 +74,7 @@ bench/compare.sh runs them all against Parley, Prosody and ejabberd.`,
 		{"chat", "Measure one-to-one messages", plain(loadtest.Chat)},
 		{"muc", "Measure group chat (XEP-0045)", plain(loadtest.MUC)},
 		{"presence", "Measure presence broadcast to contacts", plain(loadtest.Presence)},
+		{"resume", "Measure a resume storm (XEP-0198 stream management)", plain(loadtest.Resume)},
 	} {
 		cmd.AddCommand(&cobra.Command{
 			Use: s.name, Short: s.short, Args: noArgs,
@@ -120,6 +123,7 @@ func (f *benchFlags) register(cmd *cobra.Command) {
 	pf.StringVar(&f.jsonOut, "json", "", "append one JSON line per run to `FILE` (- for standard output)")
 	pf.StringVar(&f.keyCache, "key-cache", "", "`FILE` caching SCRAM salted passwords between runs")
 	pf.BoolVar(&f.noProgress, "no-progress", false, "do not print the progress line on standard error")
+	pf.BoolVar(&f.sm, "sm", false, "idle: enable stream management (XEP-0198) with resumption on each session")
 	pf.StringVar(&f.via, "via", "ibr", "register: ibr (XEP-0077, any server) or store (Parley's database: --config/--data-dir)")
 }
 
@@ -189,7 +193,7 @@ func (f *benchFlags) options(cmd *cobra.Command) (loadtest.Options, error) {
 		Target: t, Prefix: f.prefix, Password: f.password, N: f.n, Concurrency: f.concurrency,
 		Duration: f.duration, Rate: f.rate, Window: f.window, Pairs: f.pairs, To: f.to,
 		Rooms: f.rooms, RoomSize: f.roomSize, MUCService: f.mucService, Contacts: f.contacts, PersistentRooms: f.persistentRooms,
-		BodySize: f.bodySize, Server: loadtest.Proc{PID: f.pid}, UnauthMode: f.mode,
+		BodySize: f.bodySize, Server: loadtest.Proc{PID: f.pid}, UnauthMode: f.mode, SM: f.sm,
 	}
 	if o.MUCService == "" {
 		o.MUCService = "conference." + t.Domain

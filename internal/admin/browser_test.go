@@ -64,12 +64,13 @@ func TestBrowserConsole(t *testing.T) {
 	user := expect("CREATED ")
 	c := e.srv.Dial(t, user, "first password", xmpptest.DialOptions{})
 	c.Send(t, `<presence/>`)
-	io.WriteString(stdin, "CONNECTED "+c.JID.String()+"\n")
-	// Some traffic for the dashboard while the browser waits for its chart.
+	// Some traffic for the dashboard, all of it before the browser is told
+	// the session exists: from then on it may kick the session at any time.
 	for i := range 200 {
 		c.Send(t, `<message to="`+c.JID.String()+`" type="chat"><body>hello `+strconv.Itoa(i)+`</body></message>`)
 		c.Expect(t, 5*time.Second, "own message", func(s xmpptest.Stanza) bool { return s.XMLName.Local == "message" })
 	}
+	io.WriteString(stdin, "CONNECTED "+c.JID.String()+"\n")
 	expect("KICKED")
 	c.Done(t, 10*time.Second)
 	expect("DONE")

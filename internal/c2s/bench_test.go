@@ -69,13 +69,24 @@ func boundSession(b testing.TB, srv *Server, full string) (*Session, *discardCon
 // between two local sessions: parse from the socket bytes, stamp and check
 // the sender, route, and serialise into the recipient's output queue (the
 // write itself goes to a discarding connection).
-func BenchmarkChatMessage(b *testing.B) {
+func BenchmarkChatMessage(b *testing.B) { benchChat(b, false) }
+
+// benchChat runs the chat benchmark, with stream management on both
+// sessions when sm (BenchmarkChatMessageSM).
+func benchChat(b *testing.B, sm bool) {
 	cfg := config.Default()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	r := router.New(log, module.NewRegistry(), cfg.Domains)
 	srv := &Server{cfg: cfg, router: r, log: log, domains: map[string]bool{"localhost": true}}
 	alice, _ := boundSession(b, srv, "alice@localhost/phone")
-	_, bobConn := boundSession(b, srv, "bob@localhost/laptop")
+	bob, bobConn := boundSession(b, srv, "bob@localhost/laptop")
+	if sm {
+		for _, s := range []*Session{alice, bob} {
+			if !s.smEnable(true, 0, nil) {
+				b.Fatal("enable failed")
+			}
+		}
+	}
 	msg := []byte(`<message to='bob@localhost/laptop' type='chat' id='a1b2c3d4'><body>Hello Bob, how are you today?</body></message>`)
 	dec := xmlstream.NewDecoder(&repeater{prefix: []byte(`<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`), msg: msg}, xmlstream.Limits{})
 	if _, err := dec.ReadHeader(); err != nil {
@@ -93,6 +104,9 @@ func BenchmarkChatMessage(b *testing.B) {
 		if err := alice.handleStanza(ctx, el); err != nil {
 			b.Fatal(err)
 		}
+		if sm && i%32 == 31 {
+			ackAll(b, bob)
+		}
 	}
 	b.StopTimer()
 	deadline := time.Now().Add(5 * time.Second)
@@ -101,5 +115,8 @@ func BenchmarkChatMessage(b *testing.B) {
 	}
 	if bobConn.written.Load() == 0 {
 		b.Fatal("nothing delivered to bob")
+	}
+	if sm && alice.sm.inH != uint32(b.N) {
+		b.Fatalf("alice's h = %d after %d stanzas", alice.sm.inH, b.N)
 	}
 }

@@ -58,6 +58,11 @@ func (s *Session) tooManySessions() bool {
 func (s *Session) bindAs(full jid.JID) {
 	s.full, s.fullStr = full, full.String()
 	s.state = stateBound
+	s.enterRouter()
+}
+
+// enterRouter makes the bound session routable.
+func (s *Session) enterRouter() {
 	s.recordInfo()
 	if old := s.srv.router.Bind(s); old != nil {
 		replace(old)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/sasl"
 	"github.com/parleyim/parley/internal/stanza"
 )
@@ -27,6 +28,9 @@ func (s *Session) bind2Feature() *stanza.Element {
 	inline := stanza.New(NSBind2, "inline")
 	for _, ns := range s.srv.router.Registry().Bind2Features() {
 		inline.Append(stanza.New(NSBind2, "feature").SetAttr("var", ns))
+	}
+	if s.srv.cfg.SM.Enabled {
+		inline.Append(stanza.New(NSBind2, "feature").SetAttr("var", NSSM))
 	}
 	return stanza.New(NSBind2, "bind").Append(inline)
 }
@@ -67,25 +71,28 @@ func (s *Session) bind2Resource(tag, agentID string) string {
 	return tag + "." + suffix
 }
 
-// bind2 binds the session as the request st.bind asks, runs the
-// SessionBound hooks and then the inline features the request names, and
-// returns the <bound/> for the <success/>.
-func (s *Session) bind2(ctx context.Context, st *sasl2State) (*stanza.Element, *sasl.Failure) {
+// bind2Target is the full JID a Bind 2 request binds, or the failure
+// that keeps the login from succeeding.
+func (s *Session) bind2Target(st *sasl2State) (jid.JID, *sasl.Failure) {
 	if s.tooManySessions() {
-		return nil, clientFailure(sasl.TemporaryAuthFailure, "too many sessions for this account", reasonTooManySessions)
+		return jid.JID{}, clientFailure(sasl.TemporaryAuthFailure, "too many sessions for this account", reasonTooManySessions)
 	}
 	tag, _ := bindTag(st.bind) // checked in parseAuthenticate
 	full, err := s.user.WithResource(s.bind2Resource(tag, st.agent.id))
 	if err != nil {
-		return nil, clientFailure(sasl.MalformedRequest, "the bind tag makes no valid resource", sasl.ReasonMalformed)
+		return jid.JID{}, clientFailure(sasl.MalformedRequest, "the bind tag makes no valid resource", sasl.ReasonMalformed)
 	}
-	s.bindAs(full)
-	s.notifyBound(ctx)
+	return full, nil
+}
+
+// bind2Inline runs the inline features the request names, for the session
+// bound (not yet routable), and returns the <bound/> for the <success/>.
+func (s *Session) bind2Inline(ctx context.Context, st *sasl2State) *stanza.Element {
 	bound := stanza.New(NSBind2, "bound")
 	reg := s.srv.router.Registry()
 	for _, c := range st.bind.ChildElements() {
-		if c.Space == NSBind2 {
-			continue // <tag/>
+		if c.Space == NSBind2 || c.Space == NSSM {
+			continue // <tag/>; stream management is c2s's own (queueBound)
 		}
 		h := reg.LookupBind2Inline(c.Space)
 		if h == nil {
@@ -101,5 +108,5 @@ func (s *Session) bind2(ctx context.Context, st *sasl2State) (*stanza.Element, *
 			bound.Append(out)
 		}
 	}
-	return bound, nil
+	return bound
 }

@@ -155,7 +155,7 @@ func (s *Session) handlePreAuth(ctx context.Context, el *stanza.Element) (bool, 
 		return s.handleSASL(ctx, el)
 	case el.Space == NSSASL2 && s.srv.cfg.SASL2.Enabled:
 		if s.secure() == nil && s.tlsRequired() {
-			return false, stream.New(stream.PolicyViolation, "STARTTLS is required before authentication")
+			return false, stream.New(stream.PolicyViolation, s.tlsFirst("STARTTLS is required before authentication"))
 		}
 		return s.handleSASL2(ctx, el)
 	case stanza.IsStanza(el):

@@ -178,6 +178,14 @@ func (o *output) fail(gen uint32) {
 		return // a write to a transport the session no longer has
 	}
 	o.closed = true
+	o.dropLocked()
+	o.mu.Unlock()
+	o.s.abort()
+}
+
+// dropLocked forgets what is queued and that a flusher runs, and releases
+// whoever waits for the final flush.
+func (o *output) dropLocked() {
 	o.flushing = false
 	if o.pending != nil {
 		putBuf(o.pending)
@@ -187,8 +195,6 @@ func (o *output) fail(gen uint32) {
 		close(o.done)
 		o.done = nil
 	}
-	o.mu.Unlock()
-	o.s.abort()
 }
 
 // writeNow writes b synchronously, bypassing the queue; only the owner

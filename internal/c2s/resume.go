@@ -125,15 +125,7 @@ func (s *Session) smHibernate(err error, req *closeRequest) bool {
 	o := &s.out
 	o.mu.Lock()
 	o.gen++ // the running flusher, if any, retires
-	o.flushing = false
-	if o.pending != nil {
-		putBuf(o.pending)
-		o.pending = nil
-	}
-	if o.done != nil {
-		close(o.done)
-		o.done = nil
-	}
+	o.dropLocked()
 	o.stopped, o.closed = false, false
 	st.detached, st.rOut, st.aQueued, st.sinceR = true, false, false, 0
 	held := len(st.items)
@@ -345,7 +337,7 @@ func (s *Session) smResume(ctx context.Context, previd string, h uint32, wrap fu
 	mSMResumes.WithLabelValues("resumed").Inc()
 	resumed := stanza.New(NSSM, "resumed").SetAttr("previd", previd).
 		SetAttr("h", strconv.FormatUint(uint64(st.inH), 10))
-	resent := old.smReplay(wrap(resumed).AppendXML(nil, stanza.NSClient))
+	resent := old.smReplay(s.resumeAnswer(wrap(resumed)))
 	s.srv.log.Info("session resumed", "jid", old.fullStr, "peer", s.addr, "resent", resent)
 	old.notify(module.SessionResumed)
 	// This stream's own session never bound: it ends here, quietly;

@@ -44,6 +44,8 @@ type sasl2State struct {
 	requestToken string
 	// fast is a token login's outcome (fast.go); nil for other mechanisms.
 	fast *fastLogin
+	// resume is an XEP-0198 <resume/> inside <authenticate/>, nil if none.
+	resume *stanza.Element
 }
 
 // sasl2Feature is the <authentication/> stream feature: the mechanisms of
@@ -56,6 +58,9 @@ func (s *Session) sasl2Feature(opts sasl.Options) *stanza.Element {
 	inline := stanza.New(NSSASL2, "inline").Append(s.bind2Feature())
 	if f := s.fastFeature(opts); f != nil {
 		inline.Append(f)
+	}
+	if s.srv.cfg.SM.Enabled {
+		inline.Append(stanza.New(NSSM, "sm")) // <resume/> inside <authenticate/>
 	}
 	return auth.Append(inline)
 }
@@ -125,7 +130,7 @@ func (s *Session) authenticate(ctx context.Context, el *stanza.Element) error {
 // parseAuthenticate reads what <authenticate/> asks for besides the SASL
 // exchange itself; bad input is malformed-request.
 func parseAuthenticate(el *stanza.Element) (*sasl2State, *sasl.Failure) {
-	st := &sasl2State{bind: el.Child(NSBind2, "bind")}
+	st := &sasl2State{bind: el.Child(NSBind2, "bind"), resume: el.Child(NSSM, "resume")}
 	if el.Attr("mechanism") == "" {
 		return st, clientFailure(sasl.InvalidMechanism, "no mechanism named", sasl.ReasonUnknownMechanism)
 	}
@@ -221,11 +226,12 @@ func sasl2Data(name string, data []byte) []byte {
 	return append(b, "</"+name+">"...)
 }
 
-// sasl2Success completes the login (XEP-0388 §"Success"): it issues a FAST
-// token if asked, binds inline if asked (Bind 2), then writes <success/>
-// and the features of the authenticated stream. Nothing routed to the new
-// session overtakes the <success/>: the output queue is held until it is
-// written.
+// sasl2Success completes the login (XEP-0388 §"Success"). Without Bind 2
+// it writes <success/> and the features of the authenticated stream. With
+// Bind 2 (XEP-0386) the session is bound first but made routable only
+// after the <success/> is queued, so nothing routed to it can overtake its
+// <success/>; then the SessionBound hooks run. FAST tokens are issued or
+// invalidated (fast.go) once the login is certain.
 func (s *Session) sasl2Success(ctx context.Context, user jid.JID, cb string, final []byte) error {
 	st, mech := s.lg().s2, s.lg().mech
 	s.endSASL2()
@@ -238,39 +244,37 @@ func (s *Session) sasl2Success(ctx context.Context, user jid.JID, cb string, fin
 	if final != nil {
 		success.Append(stanza.New(NSSASL2, "additional-data").AppendText(base64.StdEncoding.EncodeToString(final)))
 	}
-	id := stanza.New(NSSASL2, "authorization-identifier")
-	success.Append(id)
-	held := s.out.hold()
-	defer func() {
-		if held {
-			s.out.release()
+	if st.resume != nil {
+		return s.sasl2Resume(ctx, st, success)
+	}
+	if st.bind == nil {
+		success.Append(stanza.New(NSSASL2, "authorization-identifier").AppendText(user.String()))
+		if tok := s.fastSuccess(ctx, st); tok != nil {
+			success.Append(tok)
 		}
-	}()
-	var bound *stanza.Element
-	if st.bind != nil {
-		var f *sasl.Failure
-		if bound, f = s.bind2(ctx, st); f != nil {
-			return s.saslFailureAfterLogin(mech, f)
-		}
+		b := success.AppendXML(nil, stanza.NSClient)
+		return s.out.writeNow(stream.Features(s.features()).AppendXML(b, stream.NSClient))
 	}
-	if s.state == stateBound {
-		id.AppendText(s.fullStr)
-	} else {
-		id.AppendText(user.String())
+	full, f := s.bind2Target(st)
+	if f != nil {
+		return s.saslFailureAfterLogin(mech, f)
 	}
-	if bound != nil {
-		success.Append(bound)
-	}
+	s.full, s.fullStr, s.state = full, full.String(), stateBound
+	bound := s.bind2Inline(ctx, st)
+	success.Append(stanza.New(NSSASL2, "authorization-identifier").AppendText(s.fullStr), bound)
 	if tok := s.fastSuccess(ctx, st); tok != nil {
 		success.Append(tok)
 	}
-	b := success.AppendXML(nil, stanza.NSClient)
-	fs := s.features()
-	if s.state == stateBound {
-		fs = s.srv.router.Registry().StreamFeatures(s.user)
+	if err := s.queueBound(success, bound, st.bind.Child(NSSM, "enable")); err != nil {
+		// The connection is going: the session ends without entering the
+		// router (and without replacing anyone); endSession still runs the
+		// SessionClosed hooks for what the inline features set up.
+		mSessions.Inc() // endSession counts a bound session out
+		return err
 	}
-	b = stream.Features(fs).AppendXML(b, stream.NSClient)
-	return s.out.writeNow(b)
+	s.enterRouter()
+	s.notifyBound(ctx)
+	return nil
 }
 
 // saslFailureAfterLogin answers a failure found after the mechanism
@@ -306,30 +310,24 @@ func printable(s string) string {
 	}, s)
 }
 
-// hold keeps what is delivered to the session queued and unwritten until
-// release: no flusher starts while a flush is marked in progress. It
-// reports false when a flush is really in progress (never before the
-// session is bound, when SASL2 holds it).
-func (o *output) hold() bool {
+// queueRaw queues bs, elements that are not counted stanzas (a SASL2
+// <success/>, features), in the output queue.
+func (o *output) queueRaw(bs ...[]byte) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.flushing {
-		return false
+	for _, b := range bs {
+		if err := o.queueLocked(b); err != nil {
+			return err
+		}
 	}
-	o.flushing = true
-	return true
-}
-
-// release lets what was queued during hold go out.
-func (o *output) release() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.flushing = false
-	if (o.pending != nil && len(*o.pending) > 0) || o.done != nil {
-		o.kickLocked()
-	}
+	return nil
 }
 
 // SetLimits changes the limits of the elements read next without a stream
 // restart (SASL2 authenticates without one).
 func (t *tcpTransport) SetLimits(l xmlstream.Limits) { t.dec.SetLimits(l) }
+
+// SetLimits is tcpTransport's, for XMPP over WebSocket (RFC 7395), which
+// SASL2 also authenticates without a restart. (BOSH reads no element
+// stream of its own: its limits do not change at login.)
+func (t *wsTransport) SetLimits(l xmlstream.Limits) { t.tcp.dec.SetLimits(l) }

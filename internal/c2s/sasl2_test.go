@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/xmpptest"
@@ -223,5 +224,47 @@ func TestSASL2CarbonsInline(t *testing.T) {
 	out := withCarbons.ReadUntil("</received>", wait)
 	if !strings.Contains(out, `<received xmlns="urn:xmpp:carbons:2">`) || !strings.Contains(out, "to the laptop") {
 		t.Fatalf("no carbon copy of a message to another resource: %s", out)
+	}
+}
+
+// TestSASL2CSIInline: <inactive/> inside Bind 2 makes the session start
+// inactive (XEP-0352 through the CSI module's Bind 2 handler): a presence
+// for it is held until it says <active/>.
+func TestSASL2CSIInline(t *testing.T) {
+	srv := xmpptest.Start(t)
+	srv.AddUser(t, "alice@localhost", "pw")
+	srv.AddUser(t, "bob@localhost", "pw")
+	r, _ := srv.OpenTLS(t, "alice@localhost", 0)
+	l := sasl2Login("SCRAM-SHA-256", "phone")
+	l.BindInline = "<inactive xmlns='urn:xmpp:csi:0'/>"
+	res := r.SASL2(l)
+	if !res.Success {
+		t.Fatalf("login: %s", res.Raw)
+	}
+	bob := srv.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
+	bob.Send(t, "<presence to='"+res.AuthzID+"'><status>held</status></presence>")
+	bob.IQ(t, "<iq type='get' to='localhost' id='b1'><ping xmlns='urn:xmpp:ping'/></iq>") // the presence was routed
+	if out, _ := r.ReadUntilAny([]string{"<status>held</status>"}, 500*time.Millisecond); strings.Contains(out, "held") {
+		t.Fatalf("an inactive session got a presence at once: %s", out)
+	}
+	r.Write("<active xmlns='urn:xmpp:csi:0'/>")
+	r.ReadUntil("<status>held</status>", wait)
+}
+
+// TestSASL2FullLimitsAfterLogin: without a stream restart the element
+// limits still switch from the small pre-login ones (8 KiB) to the full
+// ones once SASL2 succeeds.
+func TestSASL2FullLimitsAfterLogin(t *testing.T) {
+	srv := xmpptest.Start(t)
+	srv.AddUser(t, "alice@localhost", "pw")
+	r, _ := srv.OpenTLS(t, "alice@localhost", 0)
+	res := r.SASL2(sasl2Login("PLAIN", "big"))
+	if !res.Success {
+		t.Fatalf("login: %s", res.Raw)
+	}
+	body := strings.Repeat("x", 32<<10)
+	r.Write("<message to='" + res.AuthzID + "' type='chat'><body>" + body + "</body></message>")
+	if out := r.ReadUntil("</message>", wait); !strings.Contains(out, body) {
+		t.Fatalf("a 32 KiB message after SASL2: %.300s", out)
 	}
 }

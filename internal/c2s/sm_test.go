@@ -554,3 +554,37 @@ func syncIQ(t *testing.T, c *xmpptest.SMClient, keep func(xmpptest.Stanza)) {
 		return false
 	})
 }
+
+// TestSMBind2Inline: stream management enabled inside a Bind 2 request
+// (XEP-0386 with SASL2, one round trip): <enabled/> comes in <bound/>,
+// the counters start after <success/>, and the session resumes later on
+// the classic path.
+func TestSMBind2Inline(t *testing.T) {
+	srv := smServer(t)
+	r, feats := srv.OpenTLS(t, "alice@localhost", 0)
+	if !strings.Contains(feats, `<feature var="urn:xmpp:sm:3"/>`) {
+		t.Fatalf("Bind 2 does not offer stream management inline: %s", feats)
+	}
+	l := xmpptest.SASL2Login{Mechanism: "SCRAM-SHA-256", User: "alice", Password: "pw", Bind: true, Tag: "sm", Count: -1,
+		BindInline: "<enable xmlns='urn:xmpp:sm:3' resume='true'/>"}
+	res := r.SASL2(l)
+	if !res.Success || !strings.Contains(res.Bound, "<enabled") || !strings.Contains(res.Bound, `resume="true"`) {
+		t.Fatalf("login: %s", res.Raw)
+	}
+	id := res.Bound[strings.Index(res.Bound, `id="`)+4:]
+	id = id[:strings.Index(id, `"`)]
+	r.Write("<iq type='get' id='p1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq><r xmlns='urn:xmpp:sm:3'/>")
+	r.ReadUntil(`<iq id="p1" type="result"`, 5*time.Second)
+	r.ReadUntil(`<a xmlns='urn:xmpp:sm:3' h='1'/>`, 5*time.Second)
+	sess := onlySession(t, srv, "alice@localhost")
+	r.Conn.Close()
+	pollUntil(t, "hibernation", func() bool { return c2s.SMHibernated(sess) })
+	c := srv.SMLogin(t, "alice", "localhost", "pw", "-")
+	// alice received one stanza (the ping's result) and sent one (the ping).
+	if st := c.Resume(id, 1); st.XMLName.Local != "resumed" || st.Attr("h") != "1" {
+		t.Fatalf("resume of a Bind 2 session: %s, want <resumed h='1'/>", st.Inner)
+	}
+	if onlySession(t, srv, "alice@localhost") != sess {
+		t.Fatal("a new session after resume")
+	}
+}

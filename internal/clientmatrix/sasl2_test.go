@@ -18,7 +18,8 @@ var onlineLine = regexp.MustCompile(`ONLINE([12]) (\S+)`)
 // `parley serve` with SASL2 (XEP-0388), binds with Bind 2 (XEP-0386) and
 // asks for a FAST token (XEP-0484); after a clean stop the same client
 // object logs in again with that token (HT-SHA-256-NONE) and gets the same
-// resource back (Bind 2 derives it from its user-agent id).
+// resource back (Bind 2 derives it from its user-agent id). Both logins
+// enable stream management inside Bind 2.
 func TestXmppJSSASL2FAST(t *testing.T) {
 	requireXmppJS(t)
 	srv := startParley(t)
@@ -61,7 +62,9 @@ func TestXmppJSSASL2FAST(t *testing.T) {
 		attempts[1].String() != "SASL2 HT-SHA-256-NONE" {
 		t.Errorf("authentications sent: %v; want a SASL2 SCRAM login, then SASL2 HT-SHA-256-NONE", names)
 	}
-	for _, want := range []string{`<bind xmlns="urn:xmpp:bind:0"`, `<request-token xmlns="urn:xmpp:fast:0" mechanism="HT-SHA-256-NONE"`, `<fast xmlns="urn:xmpp:fast:0"`} {
+	// Stream management (XEP-0198) is enabled inside Bind 2, as xmpp.js
+	// does when the server offers it there.
+	for _, want := range []string{`<bind xmlns="urn:xmpp:bind:0"`, `<request-token xmlns="urn:xmpp:fast:0" mechanism="HT-SHA-256-NONE"`, `<fast xmlns="urn:xmpp:fast:0"`, `<enable xmlns="urn:xmpp:sm:3"`} {
 		if !strings.Contains(sent, want) {
 			t.Errorf("xmpp.js never sent %s", want)
 		}

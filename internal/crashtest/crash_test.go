@@ -88,7 +88,8 @@ func (in *instance) start() {
 	in.exited = make(chan error, 1)
 	in.log = &strings.Builder{}
 	in.cmd = exec.Command(parleyBin, "--config", in.config, "serve",
-		"--c2s-addr", "127.0.0.1:0", "--c2s-tls-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--log-level", "warn")
+		"--c2s-addr", "127.0.0.1:0", "--c2s-tls-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
+		"--s2s-addr", "", "--http-addr", "", "--http-tls-addr", "", "--log-level", "warn")
 	stdout, err := in.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -11,12 +11,14 @@ import (
 // Bind2Handler enables a feature inline in an XEP-0386 Bind 2 request, for
 // the session c that the request has just bound: el is the request's
 // child in the feature's namespace (carbons' <enable/>, CSI's
-// <inactive/>, stream management's <enable/>). It returns an element for
-// the <bound/> of the login's <success/> (nil for none). It runs on the
-// session's goroutine before the client receives <success/>, so nothing
-// the feature then delivers to c overtakes it. An error is logged and the
-// feature left off; the login still succeeds (the client can enable the
-// feature the ordinary way).
+// <inactive/>). It returns an element for the <bound/> of the login's
+// <success/> (nil for none). It runs on the session's goroutine once the
+// session has its full JID, before its <success/> is queued and before the
+// router can reach it: it must not deliver to c itself (the client must
+// see <success/> first); what the feature delivers to c later goes out
+// after the <success/>. An error is logged and the feature left off; the
+// login still succeeds (the client can enable the feature the ordinary
+// way). (Stream management, which lives in c2s, is handled there.)
 type Bind2Handler func(ctx context.Context, c Conn, el *stanza.Element) (*stanza.Element, error)
 
 // Bind2Inline registers h for Bind 2 requests' children in namespace ns,

@@ -40,6 +40,7 @@ type SASL2Login struct {
 	BindInline string // raw XML children of <bind/> (inline features)
 
 	RequestToken string // <request-token mechanism=''/>
+	Extra        string // raw XML children of <authenticate/> (an XEP-0198 <resume/>)
 	Token        string // HT: the token
 	Count        int64  // HT: <fast count=''/>; < 0 sends none
 	Invalidate   bool   // HT: <fast invalidate='true'/>
@@ -139,6 +140,7 @@ func (l SASL2Login) xml(first []byte) string {
 		}
 		b.WriteString(l.BindInline + "</bind>")
 	}
+	b.WriteString(l.Extra)
 	if l.RequestToken != "" {
 		fmt.Fprintf(&b, "<request-token xmlns='%s' mechanism='%s'/>", nsFAST, l.RequestToken)
 	}

@@ -38,8 +38,13 @@
 // archive is forbidden. The data form's fields are FORM_TYPE, with, start,
 // end, after-id, before-id and ids (XEP-0313 #extended); an unknown field,
 // a malformed date or JID, or start after end is bad-request. RSM <max/>
-// is capped at mam.max_page_size; <after/>, <before/> page forwards and
-// backwards; <flip-page/> reverses a page. Unknown ids are item-not-found.
+// is capped at mam.max_page_size, and a page is also cut to a quarter of
+// limits.max_outbound_bytes of stored messages (so a page of big messages
+// never makes the querying session a slow consumer; it is then not
+// complete); <after/>, <before/> page forwards and backwards;
+// <flip-page/> reverses a page. Unknown ids are item-not-found. The RSM
+// <count/> is given up to 10,000 messages and left out above (counting
+// a huge archive would cost a scan per query).
 // Results are <message><result queryid id><forwarded><delay/>…</forwarded>
 // </result></message> to the querying resource, then the iq result with
 // <fin complete='true'?> and the RSM <set/> (first, last, count). The

@@ -27,12 +27,15 @@ func (m *Module) inbound(ctx context.Context, ev *module.Event) (bool, error) {
 	}
 	var entries []storage.ArchiveEntry
 	data := storage.EncodeElements(el)
+	recipient := -1
 	if m.localAccount(ctx, from) {
 		if m.wants(ctx, from.Bare(), to) {
+			if toLocal && to.Bare() == from.Bare() {
+				recipient = 0 // a message to oneself: one archive, one stanza-id
+			}
 			entries = append(entries, storage.ArchiveEntry{Owner: from.Bare(), With: to, Data: data})
 		}
 	}
-	recipient := -1
 	if toLocal && to.Bare() != from.Bare() {
 		if m.wants(ctx, to.Bare(), from) {
 			recipient = len(entries)
@@ -42,7 +45,10 @@ func (m *Module) inbound(ctx context.Context, ev *module.Event) (bool, error) {
 	if len(entries) == 0 {
 		return false, nil
 	}
-	ids, err := m.archive.Append(ctx, entries...)
+	// Not cancelled with the sender's session: a sender that leaves
+	// while its message is being committed must not leave the outcome
+	// unknown (archived but neither delivered nor bounced).
+	ids, err := m.archive.Append(context.WithoutCancel(ctx), entries...)
 	switch {
 	case errors.Is(err, storage.ErrUnavailable):
 		// The database is down for longer than storage.retry_timeout:

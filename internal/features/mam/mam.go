@@ -39,6 +39,11 @@ type Config struct {
 	// InRoster reports whether contact is in owner's roster, for the
 	// "roster" preference; nil means nobody is.
 	InRoster func(ctx context.Context, owner, contact jid.JID) (bool, error)
+	// MaxPageBytes bounds the stored bytes of one page of results, well
+	// below a session's output limit (limits.max_outbound_bytes), so that
+	// a page of big messages is shortened (RSM allows fewer than max)
+	// instead of closing the session as a slow consumer; 0 means 1 MiB.
+	MaxPageBytes int
 }
 
 // Module archives messages and answers archive queries.

@@ -92,6 +92,16 @@ func TestWhatIsArchived(t *testing.T) {
 		alice.Send(t, m)
 	}
 	settle(t, alice, bob)
+	// Receipts, markers and hinted messages are routed all the same.
+	var routed string
+	for _, st := range drain(bob) {
+		routed += st.Inner
+	}
+	for _, want := range []string{"no-receipt", "yes-marker", "no-store", "no-permanent-store", "yes-store-hint", "no-chatstate"} {
+		if !strings.Contains(routed, want) {
+			t.Errorf("bob did not receive %s", want)
+		}
+	}
 	for _, c := range []*xmpptest.Client{alice, bob} {
 		rs, fin := query(t, c, "", "")
 		var got []string
@@ -384,5 +394,57 @@ func TestRetention(t *testing.T) {
 			t.Fatalf("archive still %q", bodies(rs))
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A page of big messages is shortened to fit the session's output limit
+// instead of closing the session as a slow consumer; paging on from its
+// last id gets the rest.
+func TestBigMessagesPage(t *testing.T) {
+	srv := start(t, func(c *config.Config) { c.Limits.MaxOutboundBytes = 1 << 20 })
+	alice, bob := online(t, srv, "alice"), online(t, srv, "bob")
+	big := strings.Repeat("x", 100<<10)
+	for i := range 12 {
+		alice.Send(t, fmt.Sprintf(`<message type='chat' to='bob@localhost'><body>%d %s</body></message>`, i, big))
+		settle(t, alice, bob)
+		drain(bob)
+	}
+	seen, after := 0, ""
+	for pages := 0; pages < 12; pages++ {
+		inner := rsm(`<max>12</max>`)
+		if after != "" {
+			inner = rsm(`<max>12</max><after>` + after + `</after>`)
+		}
+		rs, fin := query(t, bob, "", inner)
+		if fin.Type != "result" || len(rs) == 0 || len(rs) > 3 {
+			t.Fatalf("page %d: %d results (%s)", pages, len(rs), fin.condition())
+		}
+		for _, r := range rs {
+			if !strings.HasPrefix(r.Result.Forwarded.Message.Body, fmt.Sprintf("%d ", seen)) {
+				t.Fatalf("result %d out of order", seen)
+			}
+			seen++
+		}
+		if fin.Fin.Complete == "true" {
+			break
+		}
+		after = fin.Fin.Set.Last
+	}
+	if seen != 12 {
+		t.Errorf("paged through %d of 12", seen)
+	}
+	settle(t, bob) // still connected
+}
+
+// A message to oneself is archived once, and the copy delivered carries
+// that archive id.
+func TestMessageToSelf(t *testing.T) {
+	srv := start(t)
+	a1, a2 := online(t, srv, "alice"), online(t, srv, "alice")
+	a1.Send(t, fmt.Sprintf(`<message type='chat' to='%s'><body>note to self</body></message>`, a2.JID))
+	got := a2.Expect(t, wait, "the note", func(st xmpptest.Stanza) bool { return strings.Contains(st.Inner, "note to self") })
+	rs, fin := query(t, a1, "", "")
+	if len(rs) != 1 || *fin.Fin.Set.Count != 1 || !strings.Contains(got.Inner, `by="alice@localhost" id="`+rs[0].Result.ID+`"`) {
+		t.Errorf("archive %q; delivered %s", ids(rs), got.Inner)
 	}
 }

@@ -88,6 +88,7 @@ func (m *Module) query(ctx context.Context, iq stanza.IQ) (*stanza.Element, erro
 	if err != nil {
 		return nil, queryError(err)
 	}
+	trimPage(&page, req.q.Backward, m.pageBytes())
 	msgs := page.Messages
 	if req.flip {
 		msgs = slices.Clone(msgs)
@@ -97,6 +98,40 @@ func (m *Module) query(ctx context.Context, iq stanza.IQ) (*stanza.Element, erro
 		return nil, err
 	}
 	return fin(page, page.Messages), nil
+}
+
+// defaultPageBytes bounds the stored bytes of one page of results when
+// Config.MaxPageBytes is 0.
+const defaultPageBytes = 1 << 20
+
+// trimPage shortens page to what fits in limit bytes (at least one
+// message), keeping the end the paging comes from: the oldest messages
+// of a forward page, the newest of a backward one. A shortened page is
+// not complete; the client pages on from its first or last id.
+func trimPage(page *storage.ArchivePage, backward bool, limit int) {
+	msgs, size := page.Messages, 0
+	for i := range msgs {
+		j := i
+		if backward {
+			j = len(msgs) - 1 - i
+		}
+		if size += len(msgs[j].Data); size > limit && i > 0 {
+			if backward {
+				page.Messages = msgs[j+1:]
+			} else {
+				page.Messages = msgs[:j]
+			}
+			page.Complete = false
+			return
+		}
+	}
+}
+
+func (m *Module) pageBytes() int {
+	if n := m.cfg.MaxPageBytes; n > 0 {
+		return n
+	}
+	return defaultPageBytes
 }
 
 func queryError(err error) error {

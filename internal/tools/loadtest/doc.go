@@ -13,7 +13,8 @@
 // room joins. It spreads connections over several loopback source
 // addresses.
 //
-// The scenarios (register, login, idle, unauth, chat, muc, presence) each
+// The scenarios (register, login, idle, unauth, chat, muc, presence,
+// resume: a XEP-0198 resume storm) each
 // return a Result: absolute figures (rates, latency percentiles from a
 // log-linear Histogram, delivered and lost counts) plus the server's CPU
 // time and resident memory read from /proc/PID/stat and /proc/PID/status,

@@ -469,3 +469,42 @@ func TestPresence(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestResume: the resume storm's sessions really resume: the server counts
+// as many resumptions as the tool reports.
+func TestResume(t *testing.T) {
+	srv := start(t)
+	createUsers(t, srv, "resume", 10)
+	o := options(target(t, srv, loadtest.MechPLAIN, true), "resume")
+	o.N = 10
+	resumed := `parley_sm_resumes_total{result="resumed"}`
+	before := metric(t, srv, resumed)
+	t0 := time.Now()
+	r, err := loadtest.Resume(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if get(t, r, "resumes") != 10 || get(t, r, "failed") != 0 {
+		t.Fatalf("resumes: %+v", r.Metrics)
+	}
+	if got := metric(t, srv, resumed) - before; got != 10 {
+		t.Fatalf("the server counted %v resumptions, the tool 10", got)
+	}
+	checkLatencies(t, r, []string{"p50", "p99", "max"}, time.Since(t0))
+}
+
+// TestIdleSM: idle with stream management enables it on every session and
+// keeps them all up.
+func TestIdleSM(t *testing.T) {
+	srv := start(t)
+	createUsers(t, srv, "idlesm", 10)
+	o := options(target(t, srv, loadtest.MechSCRAMSHA256, true), "idlesm")
+	o.N, o.Duration, o.SM = 10, 200*time.Millisecond, true
+	r, err := loadtest.Idle(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if get(t, r, "sessions") != 10 || get(t, r, "up_after_hold") != 10 || get(t, r, "sm_enabled") != 10 {
+		t.Fatalf("sessions: %+v", r.Metrics)
+	}
+}

@@ -61,6 +61,9 @@ type Options struct {
 	// Drain is how long to wait for messages in flight after sending
 	// stops (default 10 s).
 	Drain time.Duration
+	// SM makes idle enable stream management (XEP-0198) with resumption
+	// on each session and answer the server's ack requests.
+	SM bool
 }
 
 func (o *Options) user(i int) string {
@@ -166,6 +169,7 @@ func forEach(ctx context.Context, n, c int, fn func(i int)) {
 // session is a logged-in client of a scenario.
 type session struct {
 	idx  int
+	h    atomic.Uint32 // stanzas received that Serve passed on (stream management's h)
 	conn *Conn
 	done chan struct{} // closed when Serve returns
 	err  error         // what ended Serve (read after done)
