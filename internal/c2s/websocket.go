@@ -246,10 +246,3 @@ func (t *wsTransport) writeFrame(opcode byte, payload []byte) error {
 }
 
 func (t *wsTransport) Close() { t.tcp.Close() }
-
-// moveTo makes the connection carry s, a session it resumed (XEP-0198,
-// resume.go): the frames and the TCP loop are s's from now on.
-func (t *wsTransport) moveTo(s *Session) {
-	t.s = s
-	t.tcp.moveTo(s)
-}
