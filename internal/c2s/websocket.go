@@ -46,6 +46,13 @@ var (
 	_ sessionMover = (*wsTransport)(nil)
 )
 
+// moveTo makes the connection carry s, a session it resumed (XEP-0198,
+// resume.go): the frames and the TCP loop are s's from now on.
+func (t *wsTransport) moveTo(s *Session) {
+	t.s = s
+	t.tcp.moveTo(s)
+}
+
 // syntheticHeader opens the decoder's stream: a WebSocket stream has no
 // <stream:stream>, and its elements are read as children of one with
 // jabber:client as the default namespace and the stream prefix declared.
@@ -246,10 +253,3 @@ func (t *wsTransport) writeFrame(opcode byte, payload []byte) error {
 }
 
 func (t *wsTransport) Close() { t.tcp.Close() }
-
-// moveTo makes the connection carry s, a session it resumed (XEP-0198,
-// resume.go): the frames and the TCP loop are s's from now on.
-func (t *wsTransport) moveTo(s *Session) {
-	t.s = s
-	t.tcp.moveTo(s)
-}
