@@ -33,14 +33,20 @@ var smTransports = []smTransport{
 // XEP-0206). Messages sent before, during the gap and after arrive
 // exactly once and in order, and the session is the same one.
 func TestSMResumeAcrossTransports(t *testing.T) {
+	eachPair(t, func(t *testing.T, from, to smTransport) { resumeAcross(t, from, to) }) // tcp→tcp: c2s's TestSMResumeAfterAbruptClose
+}
+
+// eachPair runs test in parallel for every pair of transports but TCP to
+// TCP (c2s's tests).
+func eachPair(t *testing.T, test func(t *testing.T, from, to smTransport)) {
 	for _, from := range smTransports {
 		for _, to := range smTransports {
 			if from.name == "tcp" && to.name == "tcp" {
-				continue // c2s's TestSMResumeAfterAbruptClose
+				continue
 			}
 			t.Run(from.name+"→"+to.name, func(t *testing.T) {
 				t.Parallel()
-				resumeAcross(t, from, to)
+				test(t, from, to)
 			})
 		}
 	}
@@ -167,17 +173,7 @@ func inOrderOnce(t *testing.T, got []string, n int) {
 // requests answered with a terminal body), and the resumed stream gets
 // what the client had not acknowledged, then new messages, once each.
 func TestSMResumeHalfOpenAcrossTransports(t *testing.T) {
-	for _, from := range smTransports {
-		for _, to := range smTransports {
-			if from.name == "tcp" && to.name == "tcp" {
-				continue // c2s's TestSMResumeHalfOpen
-			}
-			t.Run(from.name+"→"+to.name, func(t *testing.T) {
-				t.Parallel()
-				resumeHalfOpen(t, from, to)
-			})
-		}
-	}
+	eachPair(t, resumeHalfOpen) // tcp→tcp: c2s's TestSMResumeHalfOpen
 }
 
 func resumeHalfOpen(t *testing.T, from, to smTransport) {
