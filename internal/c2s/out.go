@@ -3,6 +3,7 @@ package c2s
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/stream"
@@ -34,6 +35,21 @@ type output struct {
 	done     chan struct{} // closed when the final flush after close ends
 	// wmu serialises writes to the connection.
 	wmu sync.Mutex
+	// trGen counts the session's transport swaps (setTransport, under
+	// wmu): a batch taken for one transport is never written to the next.
+	trGen atomic.Uint32
+}
+
+// setTransport swaps the session's transport (hibernation, resumption).
+// A flusher that took its batch before the swap, and writes only after
+// it, drops the batch instead of writing it to the new transport ahead of
+// the resumption's answer (what it held of stanzas is still in the
+// stream-management queue and is replayed in order).
+func (s *Session) setTransport(tr transport) {
+	s.out.wmu.Lock()
+	s.tr = tr
+	s.out.trGen.Add(1)
+	s.out.wmu.Unlock()
 }
 
 // deliver serialises el into the queue. With stream management the
@@ -140,6 +156,7 @@ func (o *output) flush(gen uint32) {
 		}
 		buf := o.pending
 		o.pending = nil
+		trGen := o.trGen.Load()
 		if buf == nil || len(*buf) == 0 {
 			o.flushing = false
 			if o.closed && o.done != nil {
@@ -153,7 +170,7 @@ func (o *output) flush(gen uint32) {
 			return
 		}
 		o.mu.Unlock()
-		err := o.write(*buf)
+		err := o.write(*buf, trGen)
 		putBuf(buf)
 		if err != nil {
 			o.fail(gen)
@@ -162,10 +179,15 @@ func (o *output) flush(gen uint32) {
 	}
 }
 
-// write writes b within c2s.write_timeout.
-func (o *output) write(b []byte) error {
+// write writes b within c2s.write_timeout to the transport the session
+// had when b was taken from the queue (trGen); b is dropped if the
+// transport has been swapped since.
+func (o *output) write(b []byte, trGen uint32) error {
 	o.wmu.Lock()
 	defer o.wmu.Unlock()
+	if o.trGen.Load() != trGen {
+		return nil
+	}
 	return o.s.tr.Write(b, o.s.srv.cfg.C2S.WriteTimeout.D())
 }
 
@@ -202,12 +224,12 @@ func (o *output) dropLocked() {
 // wire before the TLS handshake starts).
 func (o *output) writeNow(b []byte) error {
 	o.mu.Lock()
-	closed, gen := o.closed, o.gen
+	closed, gen, trGen := o.closed, o.gen, o.trGen.Load()
 	o.mu.Unlock()
 	if closed {
 		return errClosed
 	}
-	if err := o.write(b); err != nil {
+	if err := o.write(b, trGen); err != nil {
 		o.fail(gen)
 		return err
 	}

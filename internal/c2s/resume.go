@@ -119,9 +119,7 @@ func (s *Session) smHibernate(err error, req *closeRequest) bool {
 		s.closeMu.Unlock()
 		return false
 	}
-	s.out.wmu.Lock()
-	s.tr = detachedTransport{s}
-	s.out.wmu.Unlock()
+	s.setTransport(detachedTransport{s})
 	o := &s.out
 	o.mu.Lock()
 	o.gen++ // the running flusher, if any, retires
@@ -385,9 +383,7 @@ func (s *Session) smTakeover(st *smState) bool {
 // its stream id, peer address and timers now are that connection's.
 func (s *Session) smAttach(from *Session, mover sessionMover) {
 	s.closeMu.Lock()
-	s.out.wmu.Lock()
-	s.tr = from.tr
-	s.out.wmu.Unlock()
+	s.setTransport(from.tr)
 	mover.moveTo(s)
 	s.id, s.addr = from.id, from.addr
 	s.headerOut.Store(true)
