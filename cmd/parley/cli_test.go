@@ -74,6 +74,23 @@ func checkPassword(t *testing.T, dataDir, j, pw string) bool {
 	return bytes.Equal(want.StoredKey, c.StoredKey)
 }
 
+// isDisabled reads the disabled state of account j in dataDir.
+func isDisabled(t *testing.T, dataDir, j string) bool {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DataDir = dataDir
+	db, err := storage.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	d, err := account.NewStore(db, 0).Disabled(context.Background(), jid.MustParse(j))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 func TestUserRoundTrip(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	dd := "--data-dir=" + dir
@@ -103,6 +120,15 @@ func TestUserRoundTrip(t *testing.T) {
 		t.Error("password not changed")
 	}
 
+	r = cli(t, "", "user", "disable", "alice@localhost", dd).ok(t)
+	if r.stdout != "user alice@localhost disabled\n" || !isDisabled(t, dir, "alice@localhost") {
+		t.Errorf("disable output = %q, or not disabled", r.stdout)
+	}
+	r = cli(t, "", "user", "enable", "alice@localhost", dd).ok(t)
+	if r.stdout != "user alice@localhost enabled\n" || isDisabled(t, dir, "alice@localhost") {
+		t.Errorf("enable output = %q, or still disabled", r.stdout)
+	}
+
 	r = cli(t, "", "user", "del", "alice@localhost", dd).ok(t)
 	if r.stdout != "user alice@localhost deleted\n" {
 		t.Errorf("del output = %q", r.stdout)
@@ -114,6 +140,7 @@ func TestUserRoundTrip(t *testing.T) {
 
 	cli(t, "", "user", "del", "alice@localhost", dd).fails(t, "parley: user alice@localhost does not exist")
 	cli(t, "x\n", "user", "passwd", "alice@localhost", dd).fails(t, "user alice@localhost does not exist")
+	cli(t, "", "user", "disable", "alice@localhost", dd).fails(t, "user alice@localhost does not exist")
 }
 
 func TestUserErrors(t *testing.T) {
