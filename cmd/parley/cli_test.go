@@ -53,7 +53,8 @@ func (r result) fails(t *testing.T, wantErr string) result {
 
 // checkPassword opens the data dir's database and checks pw against the
 // stored SCRAM-SHA-256 credentials of j.
-func checkPassword(t *testing.T, dataDir, j, pw string) bool {
+// accountStore opens the account store of dataDir for the test.
+func accountStore(t *testing.T, dataDir string) *account.Store {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = dataDir
@@ -61,8 +62,13 @@ func checkPassword(t *testing.T, dataDir, j, pw string) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	c, err := account.NewStore(db, 0).Credentials(context.Background(), jid.MustParse(j), sasl.SHA256)
+	t.Cleanup(func() { db.Close() })
+	return account.NewStore(db, 0)
+}
+
+func checkPassword(t *testing.T, dataDir, j, pw string) bool {
+	t.Helper()
+	c, err := accountStore(t, dataDir).Credentials(context.Background(), jid.MustParse(j), sasl.SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,14 +83,7 @@ func checkPassword(t *testing.T, dataDir, j, pw string) bool {
 // isDisabled reads the disabled state of account j in dataDir.
 func isDisabled(t *testing.T, dataDir, j string) bool {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = dataDir
-	db, err := storage.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	d, err := account.NewStore(db, 0).Disabled(context.Background(), jid.MustParse(j))
+	d, err := accountStore(t, dataDir).Disabled(context.Background(), jid.MustParse(j))
 	if err != nil {
 		t.Fatal(err)
 	}

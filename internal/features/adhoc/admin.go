@@ -50,8 +50,8 @@ func (m *Module) addAdminCommands() {
 		{Node: NodeAddUser, Name: "Add a user", Submit: m.addUser, Form: form("Adding a user", accountJID, password,
 			func(f *Form) { f.Field("password-verify", "text-private", "Retype password", true) })},
 		{Node: NodeDeleteUser, Name: "Delete users", Submit: m.deleteUsers, Form: form("Deleting users", accountJIDs)},
-		{Node: NodeDisableUser, Name: "Disable users", Submit: m.disableUsers, Form: form("Disabling users", accountJIDs)},
-		{Node: NodeReenableUser, Name: "Re-enable users", Submit: m.reenableUsers, Form: form("Re-enabling users", accountJIDs)},
+		{Node: NodeDisableUser, Name: "Disable users", Submit: m.setDisabled(true), Form: form("Disabling users", accountJIDs)},
+		{Node: NodeReenableUser, Name: "Re-enable users", Submit: m.setDisabled(false), Form: form("Re-enabling users", accountJIDs)},
 		{Node: NodeEndSession, Name: "End user sessions", Submit: m.endSessions, Form: form("Ending user sessions", accountJIDs)},
 		{Node: NodeChangePassword, Name: "Change a user's password", Submit: m.changePassword, Form: form("Changing a password", accountJID, password)},
 		{Node: NodeRegisteredNum, Name: "Get the number of registered users", Submit: m.registeredNum},
@@ -169,38 +169,33 @@ func (m *Module) deleteUsers(ctx context.Context, from jid.JID, _ string, f map[
 	return Result{Note: strconv.Itoa(len(js)) + " account(s) deleted."}, nil
 }
 
-// disableUsers disables each account (XEP-0133 §4.3): it cannot log in
-// (account-disabled) and its sessions are ended.
-func (m *Module) disableUsers(ctx context.Context, from jid.JID, _ string, f map[string][]string) (Result, error) {
-	js, err := m.accounts(f)
-	if err != nil {
-		return Result{}, err
+// setDisabled returns the Submit of disable-user (disable true, XEP-0133
+// §4.3: the account cannot log in, account-disabled, and its sessions
+// end) or reenable-user (§4.4: it can log in again).
+func (m *Module) setDisabled(disable bool) func(context.Context, jid.JID, string, map[string][]string) (Result, error) {
+	op, done := "re-enable", "re-enabled"
+	if disable {
+		op, done = "disable", "disabled"
 	}
-	for _, j := range js {
-		if err := m.cfg.Accounts.SetDisabled(ctx, j.Bare(), true); err != nil {
-			return Result{}, accountError("disable", j, err)
+	return func(ctx context.Context, from jid.JID, _ string, f map[string][]string) (Result, error) {
+		js, err := m.accounts(f)
+		if err != nil {
+			return Result{}, err
 		}
-		m.log.Info("account disabled by an admin", "jid", j.Bare(), "admin", from.Bare())
-		for _, s := range m.cfg.Host.Sessions(j.Bare()) {
-			s.Close(stream.PolicyViolation, "an administrator disabled this account")
+		for _, j := range js {
+			if err := m.cfg.Accounts.SetDisabled(ctx, j.Bare(), disable); err != nil {
+				return Result{}, accountError(op, j, err)
+			}
+			m.log.Info("account "+done+" by an admin", "jid", j.Bare(), "admin", from.Bare())
+			if !disable {
+				continue
+			}
+			for _, s := range m.cfg.Host.Sessions(j.Bare()) {
+				s.Close(stream.PolicyViolation, "an administrator disabled this account")
+			}
 		}
+		return Result{Note: strconv.Itoa(len(js)) + " account(s) " + done + "."}, nil
 	}
-	return Result{Note: strconv.Itoa(len(js)) + " account(s) disabled."}, nil
-}
-
-// reenableUsers lets each disabled account log in again (XEP-0133 §4.4).
-func (m *Module) reenableUsers(ctx context.Context, from jid.JID, _ string, f map[string][]string) (Result, error) {
-	js, err := m.accounts(f)
-	if err != nil {
-		return Result{}, err
-	}
-	for _, j := range js {
-		if err := m.cfg.Accounts.SetDisabled(ctx, j.Bare(), false); err != nil {
-			return Result{}, accountError("re-enable", j, err)
-		}
-		m.log.Info("account re-enabled by an admin", "jid", j.Bare(), "admin", from.Bare())
-	}
-	return Result{Note: strconv.Itoa(len(js)) + " account(s) re-enabled."}, nil
 }
 
 // endSessions closes the sessions of each JID: one resource for a full
