@@ -53,7 +53,8 @@ func (r result) fails(t *testing.T, wantErr string) result {
 
 // checkPassword opens the data dir's database and checks pw against the
 // stored SCRAM-SHA-256 credentials of j.
-func checkPassword(t *testing.T, dataDir, j, pw string) bool {
+// accountStore opens the account store of dataDir for the test.
+func accountStore(t *testing.T, dataDir string) *account.Store {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = dataDir
@@ -61,8 +62,13 @@ func checkPassword(t *testing.T, dataDir, j, pw string) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	c, err := account.NewStore(db, 0).Credentials(context.Background(), jid.MustParse(j), sasl.SHA256)
+	t.Cleanup(func() { db.Close() })
+	return account.NewStore(db, 0)
+}
+
+func checkPassword(t *testing.T, dataDir, j, pw string) bool {
+	t.Helper()
+	c, err := accountStore(t, dataDir).Credentials(context.Background(), jid.MustParse(j), sasl.SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +78,16 @@ func checkPassword(t *testing.T, dataDir, j, pw string) bool {
 		t.Fatal(err)
 	}
 	return bytes.Equal(want.StoredKey, c.StoredKey)
+}
+
+// isDisabled reads the disabled state of account j in dataDir.
+func isDisabled(t *testing.T, dataDir, j string) bool {
+	t.Helper()
+	d, err := accountStore(t, dataDir).Disabled(context.Background(), jid.MustParse(j))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func TestUserRoundTrip(t *testing.T) {
@@ -103,6 +119,15 @@ func TestUserRoundTrip(t *testing.T) {
 		t.Error("password not changed")
 	}
 
+	r = cli(t, "", "user", "disable", "alice@localhost", dd).ok(t)
+	if r.stdout != "user alice@localhost disabled\n" || !isDisabled(t, dir, "alice@localhost") {
+		t.Errorf("disable output = %q, or not disabled", r.stdout)
+	}
+	r = cli(t, "", "user", "enable", "alice@localhost", dd).ok(t)
+	if r.stdout != "user alice@localhost enabled\n" || isDisabled(t, dir, "alice@localhost") {
+		t.Errorf("enable output = %q, or still disabled", r.stdout)
+	}
+
 	r = cli(t, "", "user", "del", "alice@localhost", dd).ok(t)
 	if r.stdout != "user alice@localhost deleted\n" {
 		t.Errorf("del output = %q", r.stdout)
@@ -114,6 +139,7 @@ func TestUserRoundTrip(t *testing.T) {
 
 	cli(t, "", "user", "del", "alice@localhost", dd).fails(t, "parley: user alice@localhost does not exist")
 	cli(t, "x\n", "user", "passwd", "alice@localhost", dd).fails(t, "user alice@localhost does not exist")
+	cli(t, "", "user", "disable", "alice@localhost", dd).fails(t, "user alice@localhost does not exist")
 }
 
 func TestUserErrors(t *testing.T) {

@@ -29,7 +29,8 @@ domain. The domain must be one the server serves (domains in the config, or
 used while it runs.`,
 		RunE: groupRun,
 	}
-	cmd.AddCommand(newUserAddCmd(), newUserPasswdCmd(), newUserDelCmd(), newUserListCmd())
+	cmd.AddCommand(newUserAddCmd(), newUserPasswdCmd(), newUserDelCmd(), newUserListCmd(),
+		newUserDisableCmd(true), newUserDisableCmd(false))
 	return cmd
 }
 
@@ -108,15 +109,36 @@ func newUserDelCmd() *cobra.Command {
 		Short: "Delete an account and its credentials",
 		Args:  exactArgs("JID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withAccounts(cmd, func(ctx context.Context, cfg config.Config, s *account.Store) error {
-				j, err := accountJID(cfg, args[0])
-				if err != nil {
-					return err
-				}
+			return withAccount(cmd, args[0], func(ctx context.Context, s *account.Store, j jid.JID) error {
 				if err := s.Delete(ctx, j); err != nil {
 					return userError(j, err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "user %s deleted\n", j)
+				return nil
+			})
+		},
+	}
+}
+
+// newUserDisableCmd is `user disable` (disable true) or `user enable`: a
+// disabled account cannot log in (account-disabled). Sessions it has on a
+// running server stay until they end; the XEP-0133 disable-user command
+// ends them too.
+func newUserDisableCmd(disable bool) *cobra.Command {
+	use, short, done := "enable JID", "Let a disabled account log in again", "enabled"
+	if disable {
+		use, short, done = "disable JID", "Disable an account: it cannot log in until enabled again", "disabled"
+	}
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  exactArgs("JID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withAccount(cmd, args[0], func(ctx context.Context, s *account.Store, j jid.JID) error {
+				if err := s.SetDisabled(ctx, j, disable); err != nil {
+					return userError(j, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "user %s %s\n", j, done)
 				return nil
 			})
 		},
@@ -176,6 +198,18 @@ func withAccounts(cmd *cobra.Command, fn func(context.Context, config.Config, *a
 // accountJID parses the JID argument of a user command: user@domain or a
 // bare user for the default domain; bare, with a localpart, on a served
 // domain. The result is normalised (Alice@LOCALHOST → alice@localhost).
+// withAccount is withAccounts for a command on the one account named by
+// arg.
+func withAccount(cmd *cobra.Command, arg string, fn func(context.Context, *account.Store, jid.JID) error) error {
+	return withAccounts(cmd, func(ctx context.Context, cfg config.Config, s *account.Store) error {
+		j, err := accountJID(cfg, arg)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, s, j)
+	})
+}
+
 func accountJID(cfg config.Config, arg string) (jid.JID, error) {
 	var j jid.JID
 	var err error

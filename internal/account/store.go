@@ -26,6 +26,7 @@ type Store struct {
 
 type queries struct {
 	exists, insertAccount, deleteAccount, upsertCreds, deleteCreds, credentials, listAll, listDomain string
+	disabled, setDisabled                                                                            string
 }
 
 // NewStore returns a Store over db that derives new credentials with the
@@ -49,6 +50,8 @@ func NewStore(db *storage.DB, iterations int) *Store {
 			credentials: db.Rebind("SELECT salt, iterations, stored_key, server_key FROM scram_credentials WHERE domain = ? AND username = ? AND hash = ?"),
 			listAll:     db.Rebind("SELECT username, domain FROM accounts ORDER BY domain, username"),
 			listDomain:  db.Rebind("SELECT username, domain FROM accounts WHERE domain = ? ORDER BY username"),
+			disabled:    db.Rebind("SELECT disabled FROM accounts WHERE domain = ? AND username = ?"),
+			setDisabled: db.Rebind("UPDATE accounts SET disabled = ? WHERE domain = ? AND username = ?"),
 		},
 	}
 }
@@ -339,4 +342,51 @@ type dbRows struct{ db *storage.DB }
 
 func (d dbRows) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	return d.db.QueryRow(ctx, query, args...)
+}
+
+// SetDisabled disables the account j (XEP-0133 §4.6: it cannot log in) or
+// enables it again (§4.7). It returns ErrNotFound if there is no such
+// account. Ending the sessions of a disabled account is the caller's part.
+// Existence does not change, so the existence cache stays as it is.
+func (s *Store) SetDisabled(ctx context.Context, j jid.JID, disabled bool) error {
+	if err := checkJID(j); err != nil {
+		return fmt.Errorf("account: set disabled of %s: %w", j, err)
+	}
+	v := 0
+	if disabled {
+		v = 1
+	}
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		found, err := exists(ctx, tx, s.q.exists, j)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return ErrNotFound
+		}
+		_, err = tx.ExecContext(ctx, s.q.setDisabled, v, j.Domain(), j.Local())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("account: set disabled of %s: %w", j, err)
+	}
+	return nil
+}
+
+// Disabled reports whether the account j is disabled. It returns
+// ErrNotFound if there is no such account. It always reads the database:
+// a disable by another process over the same database holds at once.
+func (s *Store) Disabled(ctx context.Context, j jid.JID) (bool, error) {
+	if err := checkJID(j); err != nil {
+		return false, fmt.Errorf("account: disabled %s: %w", j, err)
+	}
+	var v int
+	err := s.db.QueryRow(ctx, s.q.disabled, j.Domain(), j.Local()).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, fmt.Errorf("account: disabled %s: %w", j, ErrNotFound)
+	case err != nil:
+		return false, fmt.Errorf("account: disabled %s: %w", j, err)
+	}
+	return v != 0, nil
 }

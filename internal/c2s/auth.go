@@ -95,7 +95,7 @@ func (s *Session) handleSASL(ctx context.Context, el *stanza.Element) (bool, err
 	if !done {
 		return false, s.out.writeNow(saslElement("challenge", out))
 	}
-	return s.saslSuccess(out)
+	return s.saslSuccess(ctx, out)
 }
 
 // decodeSASL decodes the base64 payload. In <auth/>, an empty element means
@@ -130,7 +130,7 @@ func saslElement(name string, data []byte) []byte {
 // authenticated checks the identity the finished exchange proved (the
 // account, and the authorization identity if the client gave one) and
 // returns the account's bare JID.
-func (s *Session) authenticated() (jid.JID, *sasl.Failure) {
+func (s *Session) authenticated(ctx context.Context) (jid.JID, *sasl.Failure) {
 	user, err := jid.New(s.lg().sasl.Username(), s.domain, "")
 	if err != nil {
 		return jid.JID{}, clientFailure(sasl.NotAuthorized, "", sasl.ReasonUnknownUser)
@@ -141,7 +141,22 @@ func (s *Session) authenticated() (jid.JID, *sasl.Failure) {
 				"you may only act as the account you authenticated as", sasl.ReasonInvalidAuthzid)
 		}
 	}
-	return user, nil
+	return user, s.refuseDisabled(ctx, user)
+}
+
+// refuseDisabled answers account-disabled (RFC 6120 §6.5.1) for an account
+// an administrator disabled (XEP-0133 §4.6). It runs after the exchange
+// proved the password or token, so that only the account's owner learns it.
+func (s *Session) refuseDisabled(ctx context.Context, user jid.JID) *sasl.Failure {
+	disabled, err := s.srv.accounts.Disabled(ctx, user)
+	switch {
+	case err != nil:
+		s.srv.log.Warn("login: cannot read the disabled state", "jid", user, "err", err)
+		return clientFailure(sasl.TemporaryAuthFailure, "", sasl.ReasonStore)
+	case disabled:
+		return clientFailure(sasl.AccountDisabled, "this account is disabled by an administrator", sasl.ReasonAccountRefused)
+	}
+	return nil
 }
 
 // loggedIn records that the stream is authenticated as user.
@@ -155,8 +170,8 @@ func (s *Session) loggedIn(user jid.JID, cb string) {
 	s.login = nil
 }
 
-func (s *Session) saslSuccess(final []byte) (bool, error) {
-	user, f := s.authenticated()
+func (s *Session) saslSuccess(ctx context.Context, final []byte) (bool, error) {
+	user, f := s.authenticated(ctx)
 	if f != nil {
 		s.lg().sasl = nil
 		return false, s.saslFailure(f)

@@ -93,6 +93,9 @@ func (s *Session) fastAuthenticate(ctx context.Context, el *stanza.Element) erro
 	if err != nil {
 		return s.sasl2Error(err)
 	}
+	if f := s.refuseDisabled(ctx, user); f != nil {
+		return s.sasl2Fail(f)
+	}
 	inv := fe.Attr("invalidate")
 	s.lg().s2.fast = &fastLogin{token: tok, invalidate: inv == "1" || inv == "true"}
 	cb := "n"

@@ -188,7 +188,7 @@ func (s *Session) sasl2Run(ctx context.Context, in []byte) error {
 	if !done {
 		return s.out.writeNow(sasl2Data("challenge", out))
 	}
-	user, f := s.authenticated()
+	user, f := s.authenticated(ctx)
 	if f != nil {
 		return s.sasl2Fail(f)
 	}

@@ -31,6 +31,12 @@ type Config struct {
 	// Online returns every bound session (for the online-user commands
 	// and announcements).
 	Online func() []module.Session
+	// RosterSize returns the number of items in an account's roster as
+	// its owner sees it (user-stats); nil leaves rostersize out.
+	RosterSize func(ctx context.Context, user jid.JID) (int, error)
+	// Addr returns the client's IP address of a session (user-stats);
+	// nil, or "" for a session, leaves it out.
+	Addr func(s module.Session) string
 	// Admins are the bare JIDs that may run the admin commands.
 	Admins []string
 	// SessionTimeout is how long a session waits for its next stage.
@@ -44,6 +50,7 @@ type Accounts interface {
 	Create(ctx context.Context, j jid.JID, password string) error
 	SetPassword(ctx context.Context, j jid.JID, password string) error
 	Delete(ctx context.Context, j jid.JID) error
+	SetDisabled(ctx context.Context, j jid.JID, disabled bool) error
 	Exists(ctx context.Context, j jid.JID) (bool, error)
 	List(ctx context.Context, domain string) ([]jid.JID, error)
 }

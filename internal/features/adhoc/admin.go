@@ -21,6 +21,8 @@ const (
 	NodeAddUser        = NSAdmin + "#add-user"
 	NodeDeleteUser     = NSAdmin + "#delete-user"
 	NodeEndSession     = NSAdmin + "#end-user-session"
+	NodeDisableUser    = NSAdmin + "#disable-user"
+	NodeReenableUser   = NSAdmin + "#reenable-user"
 	NodeChangePassword = NSAdmin + "#change-user-password"
 	NodeRegisteredNum  = NSAdmin + "#get-registered-users-num"
 	NodeOnlineNum      = NSAdmin + "#get-online-users-num"
@@ -48,6 +50,8 @@ func (m *Module) addAdminCommands() {
 		{Node: NodeAddUser, Name: "Add a user", Submit: m.addUser, Form: form("Adding a user", accountJID, password,
 			func(f *Form) { f.Field("password-verify", "text-private", "Retype password", true) })},
 		{Node: NodeDeleteUser, Name: "Delete users", Submit: m.deleteUsers, Form: form("Deleting users", accountJIDs)},
+		{Node: NodeDisableUser, Name: "Disable users", Submit: m.setDisabled(true), Form: form("Disabling users", accountJIDs)},
+		{Node: NodeReenableUser, Name: "Re-enable users", Submit: m.setDisabled(false), Form: form("Re-enabling users", accountJIDs)},
 		{Node: NodeEndSession, Name: "End user sessions", Submit: m.endSessions, Form: form("Ending user sessions", accountJIDs)},
 		{Node: NodeChangePassword, Name: "Change a user's password", Submit: m.changePassword, Form: form("Changing a password", accountJID, password)},
 		{Node: NodeRegisteredNum, Name: "Get the number of registered users", Submit: m.registeredNum},
@@ -165,6 +169,35 @@ func (m *Module) deleteUsers(ctx context.Context, from jid.JID, _ string, f map[
 	return Result{Note: strconv.Itoa(len(js)) + " account(s) deleted."}, nil
 }
 
+// setDisabled returns the Submit of disable-user (disable true, XEP-0133
+// §4.3: the account cannot log in, account-disabled, and its sessions
+// end) or reenable-user (§4.4: it can log in again).
+func (m *Module) setDisabled(disable bool) func(context.Context, jid.JID, string, map[string][]string) (Result, error) {
+	op, done := "re-enable", "re-enabled"
+	if disable {
+		op, done = "disable", "disabled"
+	}
+	return func(ctx context.Context, from jid.JID, _ string, f map[string][]string) (Result, error) {
+		js, err := m.accounts(f)
+		if err != nil {
+			return Result{}, err
+		}
+		for _, j := range js {
+			if err := m.cfg.Accounts.SetDisabled(ctx, j.Bare(), disable); err != nil {
+				return Result{}, accountError(op, j, err)
+			}
+			m.log.Info("account "+done+" by an admin", "jid", j.Bare(), "admin", from.Bare())
+			if !disable {
+				continue
+			}
+			for _, s := range m.cfg.Host.Sessions(j.Bare()) {
+				s.Close(stream.PolicyViolation, "an administrator disabled this account")
+			}
+		}
+		return Result{Note: strconv.Itoa(len(js)) + " account(s) " + done + "."}, nil
+	}
+}
+
 // endSessions closes the sessions of each JID: one resource for a full
 // JID, every resource for a bare one.
 func (m *Module) endSessions(_ context.Context, from jid.JID, _ string, f map[string][]string) (Result, error) {
@@ -197,9 +230,9 @@ func (m *Module) online(domain string) []jid.JID {
 	return slices.Compact(out)
 }
 
-// userStats reports an account's online resources (XEP-0133 §4.10); the
-// other statistics of the XEP (roster size, addresses, message count)
-// are not kept where this package can see them.
+// userStats reports an account's roster size, online resources and the
+// IP addresses of its sessions (XEP-0133 §4.10). The message count is
+// not kept anywhere, so that field is left out.
 func (m *Module) userStats(ctx context.Context, _ jid.JID, _ string, f map[string][]string) (Result, error) {
 	j, err := m.localAccount(one(f, "accountjid"))
 	if err != nil {
@@ -210,14 +243,36 @@ func (m *Module) userStats(ctx context.Context, _ jid.JID, _ string, f map[strin
 	} else if !ok {
 		return Result{}, commandError(stanza.ItemNotFound, "", fmt.Sprintf("the account %s does not exist", j.Bare()))
 	}
-	var res []string
-	for _, s := range m.cfg.Host.Sessions(j.Bare()) {
+	form := NewForm("result", "", NSAdmin).Field("accountjid", "jid-single", "The Jabber ID of the account", false, j.Bare().String())
+	if m.cfg.RosterSize != nil {
+		n, err := m.cfg.RosterSize(ctx, j.Bare())
+		if err != nil {
+			return Result{}, fmt.Errorf("adhoc: roster size of %s: %w", j.Bare(), err)
+		}
+		form.Field("rostersize", "text-single", "Roster size", false, strconv.Itoa(n))
+	}
+	res, addrs := m.sessionsOf(j.Bare())
+	form.Field("onlineresources", "text-multi", "Online resources", false, res...)
+	if m.cfg.Addr != nil {
+		form.Field("ipaddresses", "text-multi", "IP addresses", false, addrs...)
+	}
+	return Result{Form: form.X}, nil
+}
+
+// sessionsOf returns the full JIDs of user's sessions and their distinct
+// client addresses, each sorted.
+func (m *Module) sessionsOf(user jid.JID) (res, addrs []string) {
+	for _, s := range m.cfg.Host.Sessions(user) {
 		res = append(res, s.JID().String())
+		if m.cfg.Addr != nil {
+			if a := m.cfg.Addr(s); a != "" {
+				addrs = append(addrs, a)
+			}
+		}
 	}
 	slices.Sort(res)
-	form := NewForm("result", "", NSAdmin).Field("accountjid", "jid-single", "The Jabber ID of the account", false, j.Bare().String())
-	form.Field("onlineresources", "text-multi", "Online resources", false, res...)
-	return Result{Form: form.X}, nil
+	slices.Sort(addrs)
+	return res, slices.Compact(addrs)
 }
 
 func resultForm(field, label string, typ string, values ...string) *stanza.Element {

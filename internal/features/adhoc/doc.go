@@ -21,15 +21,17 @@
 // add commands through Module.Add with the Command type of seam.go.
 //
 // Of XEP-0133 it implements add-user (§4.1), delete-user (§4.2),
+// disable-user (§4.3: the account's sessions end and its logins fail with
+// account-disabled, which package c2s checks), reenable-user (§4.4),
 // end-user-session (§4.5), change-user-password (§4.7), user-stats
-// (§4.10, online resources only),
+// (§4.10: roster size, online resources and their IP addresses, through
+// the RosterSize and Addr functions the server passes in; no message
+// count, which nothing keeps),
 // get-registered-users-num (§4.13), get-online-users-num (§4.15),
 // get-registered-users-list (§4.18), get-online-users-list (§4.20),
 // announce (§4.23) and set, edit and delete the message of the day
 // (§4.24-§4.26: stored per domain, sent as a headline to each session at
-// its initial presence). It does not implement disable/re-enable user (the
-// account store has no disabled state), nor the user statistics other
-// than the online resources.
+// its initial presence).
 //
 // It does not own accounts or sessions: it changes accounts through the
 // Accounts interface and reaches sessions through module.Host and the

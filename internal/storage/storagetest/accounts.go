@@ -14,6 +14,37 @@ import (
 )
 
 var accountCases = []Case{
+	{"accounts/disable and re-enable", func(t *testing.T, e *Env) {
+		j, other := e.User(t, "dis"), e.User(t, "other")
+		if d, err := e.Accounts.Disabled(e.Ctx, j); err != nil || d {
+			t.Fatalf("new account Disabled = %v, %v; want false", d, err)
+		}
+		if err := e.Accounts.SetDisabled(e.Ctx, j, true); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := e.Accounts.Disabled(e.Ctx, j); err != nil || !d {
+			t.Fatalf("after disable Disabled = %v, %v", d, err)
+		}
+		if d, _ := e.Accounts.Disabled(e.Ctx, other); d {
+			t.Error("disabling one account disabled another")
+		}
+		if ok, err := e.Accounts.Exists(e.Ctx, j); err != nil || !ok {
+			t.Errorf("a disabled account must still exist: %v, %v", ok, err)
+		}
+		if err := e.Accounts.SetDisabled(e.Ctx, j, false); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := e.Accounts.Disabled(e.Ctx, j); err != nil || d {
+			t.Errorf("after re-enable Disabled = %v, %v", d, err)
+		}
+		missing := e.JID(t, "nobody@D")
+		if err := e.Accounts.SetDisabled(e.Ctx, missing, true); !errors.Is(err, account.ErrNotFound) {
+			t.Errorf("SetDisabled of a missing account = %v, want ErrNotFound", err)
+		}
+		if _, err := e.Accounts.Disabled(e.Ctx, missing); !errors.Is(err, account.ErrNotFound) {
+			t.Errorf("Disabled of a missing account = %v, want ErrNotFound", err)
+		}
+	}},
 	{"accounts/create exists credentials", func(t *testing.T, e *Env) {
 		j := e.User(t, "alice")
 		if ok, err := e.Accounts.Exists(e.Ctx, j); err != nil || !ok {
