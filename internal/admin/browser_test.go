@@ -39,7 +39,9 @@ func TestBrowserConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := start(t, func(c *config.Config) { c.Admin.SampleInterval = config.Duration(time.Second) })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// Every step of the script has its own 15 s limit; this one only
+	// bounds a script that hangs outside them (its stderr says where).
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", filepath.Join(browserDir, "console.mjs"), e.base, adminJID, adminPW, artifacts)
 	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
@@ -54,6 +56,10 @@ func TestBrowserConsole(t *testing.T) {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			if step, ok := strings.CutPrefix(sc.Text(), "STEP "); ok {
+				t.Logf("browser: %s", step) // where the script was, should it hang
+				continue
+			}
 			lines <- sc.Text()
 		}
 		close(lines)
