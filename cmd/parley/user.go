@@ -37,10 +37,23 @@ used while it runs.`,
 const passwordHelp = "the password (visible to other local users in the process list; without it the password is prompted for, or read as one line from standard input)"
 
 func newUserAddCmd() *cobra.Command {
+	return newPasswordCmd("add JID", "Create an account", false, (*account.Store).Create, "user %s added")
+}
+
+func newUserPasswdCmd() *cobra.Command {
+	return newPasswordCmd("passwd JID", "Change the password of an account", true, (*account.Store).SetPassword,
+		"password of %s changed")
+}
+
+// newPasswordCmd is a command that takes a JID and a password: `user add`
+// (the account must not exist yet) and `user passwd` (it must exist). It
+// checks existence before asking for the password, then applies it.
+func newPasswordCmd(use, short string, mustExist bool,
+	apply func(*account.Store, context.Context, jid.JID, string) error, done string) *cobra.Command {
 	var password string
 	cmd := &cobra.Command{
-		Use:   "add JID",
-		Short: "Create an account",
+		Use:   use,
+		Short: short,
 		Args:  exactArgs("JID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withAccounts(cmd, func(ctx context.Context, cfg config.Config, s *account.Store) error {
@@ -51,50 +64,19 @@ func newUserAddCmd() *cobra.Command {
 				// Fail before asking for a password when we already know.
 				if ok, err := s.Exists(ctx, j); err != nil {
 					return err
-				} else if ok {
+				} else if ok && !mustExist {
 					return fmt.Errorf("user %s already exists", j)
-				}
-				pw, err := passwordFor(cmd, password, true)
-				if err != nil {
-					return err
-				}
-				if err := s.Create(ctx, j, pw); err != nil {
-					return userError(j, err)
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "user %s added\n", j)
-				return nil
-			})
-		},
-	}
-	cmd.Flags().StringVar(&password, "password", "", passwordHelp)
-	return cmd
-}
-
-func newUserPasswdCmd() *cobra.Command {
-	var password string
-	cmd := &cobra.Command{
-		Use:   "passwd JID",
-		Short: "Change the password of an account",
-		Args:  exactArgs("JID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return withAccounts(cmd, func(ctx context.Context, cfg config.Config, s *account.Store) error {
-				j, err := accountJID(cfg, args[0])
-				if err != nil {
-					return err
-				}
-				if ok, err := s.Exists(ctx, j); err != nil {
-					return err
-				} else if !ok {
+				} else if !ok && mustExist {
 					return fmt.Errorf("user %s does not exist", j)
 				}
 				pw, err := passwordFor(cmd, password, true)
 				if err != nil {
 					return err
 				}
-				if err := s.SetPassword(ctx, j, pw); err != nil {
+				if err := apply(s, ctx, j, pw); err != nil {
 					return userError(j, err)
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "password of %s changed\n", j)
+				fmt.Fprintf(cmd.OutOrStdout(), done+"\n", j)
 				return nil
 			})
 		},
