@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -11,6 +13,21 @@ import (
 // DebianPython is Debian's interpreter, where python3-slixmpp and
 // python3-aioxmpp install (not a pyenv one on PATH).
 const DebianPython = "/usr/bin/python3"
+
+// PythonCommand is script run by DebianPython with args, with the shared
+// helper modules in internal/xmpptest/python (parleyslix: connect a
+// slixmpp client with the library's defaults) on PYTHONPATH.
+func PythonCommand(ctx context.Context, script string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, DebianPython, append([]string{script}, args...)...)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+pythonDir())
+	return cmd
+}
+
+// pythonDir is internal/xmpptest/python in this source tree.
+func pythonDir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "python")
+}
 
 // RequirePython skips the test when the Debian package pkg providing the
 // python module is missing, unless PARLEY_REQUIRE_INTEROP is set (CI sets
@@ -63,7 +80,7 @@ func StartPython(t testing.TB, in <-chan Stanza, match func(Stanza) bool, script
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	s := &Script{done: make(chan struct{}), cancel: cancel}
 	t.Cleanup(func() { s.cancel(); <-s.done })
-	cmd := exec.CommandContext(ctx, DebianPython, append([]string{script}, args...)...)
+	cmd := PythonCommand(ctx, script, args...)
 	go func() { s.out, s.err = cmd.CombinedOutput(); close(s.done) }()
 	for {
 		select {

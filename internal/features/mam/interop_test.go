@@ -3,7 +3,6 @@ package mam_test
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,7 +30,7 @@ func TestInteropSlixmppMAM(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	args := append([]string{"testdata/slixmpp_mam.py", "py@localhost/slix", "py pw", host, port, cafile, "alice@localhost"}, bodies...)
-	out, err := exec.CommandContext(ctx, xmpptest.DebianPython, args...).CombinedOutput()
+	out, err := xmpptest.PythonCommand(ctx, args[0], args[1:]...).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "OK") {
 		t.Fatalf("slixmpp: %v\n%s", err, out)
 	}

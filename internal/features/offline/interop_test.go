@@ -2,7 +2,6 @@ package offline_test
 
 import (
 	"context"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,7 +35,7 @@ func TestInteropOfflineDelivery(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			args := append([]string{tc.script, "py@localhost/" + tc.name, "py pw", host, port, cafile}, bodies...)
-			out, err := exec.CommandContext(ctx, xmpptest.DebianPython, args...).CombinedOutput()
+			out, err := xmpptest.PythonCommand(ctx, args[0], args[1:]...).CombinedOutput()
 			if err != nil || !strings.Contains(string(out), "OK") {
 				t.Fatalf("%s: %v\n%s", tc.name, err, out)
 			}

@@ -2,7 +2,6 @@ package presence_test
 
 import (
 	"context"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,7 +35,7 @@ func TestInteropRosterSubscriptionPresence(t *testing.T) {
 			host, port, _ := strings.Cut(srv.Addr("c2s"), ":")
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, xmpptest.DebianPython, tc.script,
+			cmd := xmpptest.PythonCommand(ctx, tc.script,
 				"py@localhost/"+tc.name, "py pw", host, port, cafile, "bob@localhost", "bob here")
 			done := make(chan struct{})
 			var out []byte

@@ -45,7 +45,7 @@ func TestPEPInteropSlixmppXmppJS(t *testing.T) {
 	defer cancel()
 	js := exec.CommandContext(ctx, "node", filepath.Join(xmppjsDir, "pep.mjs"), "js@localhost", "js pw", host, port, "slix@localhost", "JS nick", "Slix nick")
 	js.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+cafile)
-	slix := exec.CommandContext(ctx, xmpptest.DebianPython, "testdata/slixmpp_pep.py", "slix@localhost/slix", "slix pw", host, port, cafile, "js@localhost", "Slix nick", "JS nick")
+	slix := xmpptest.PythonCommand(ctx, "testdata/slixmpp_pep.py", "slix@localhost/slix", "slix pw", host, port, cafile, "js@localhost", "Slix nick", "JS nick")
 	outs := make([]string, 2)
 	errs := make([]error, 2)
 	var wg sync.WaitGroup

@@ -4,12 +4,11 @@ server's commands and runs XEP-0133 add-user through its form.
 usage: slixmpp_adhoc.py JID PASSWORD HOST PORT CAFILE SERVER NEWJID NEWPASSWORD REPORTTO
 Prints "COMMANDS <n>" and "COMPLETED <note>", tells REPORTTO "added
 NEWJID" by a chat message, and exits 0; exits 1 otherwise."""
-import logging
-import os
-import ssl
 import sys
 
 import slixmpp
+
+import parleyslix
 
 jid, password, host, port, cafile, server, newjid, newpw, report = sys.argv[1:10]
 ADD_USER = "http://jabber.org/protocol/admin#add-user"
@@ -22,7 +21,6 @@ class Client(slixmpp.ClientXMPP):
         for p in ("xep_0030", "xep_0004", "xep_0050"):
             self.register_plugin(p)
         self.add_event_handler("session_start", self.start)
-        self.add_event_handler("failed_auth", self.failed)
 
     async def start(self, _event):
         self.send_presence()
@@ -62,18 +60,7 @@ class Client(slixmpp.ClientXMPP):
         print("ERROR", iq["error"]["condition"], iq["error"]["text"], flush=True)
         self.disconnect()
 
-    def failed(self, _event):
-        print("AUTH FAILED", flush=True)
-        self.disconnect()
 
 
-logging.basicConfig(level=logging.DEBUG if os.environ.get("SLIX_DEBUG") else logging.WARNING)
 c = Client()
-c.ssl_context.load_verify_locations(cafile)
-# slixmpp 1.8 prefers SCRAM-SHA-512-PLUS with tls-unique, which exists
-# before TLS 1.3 only (see internal/c2s's interop test).
-c.ssl_context.maximum_version = ssl.TLSVersion.TLSv1_2
-c.connect(address=(host, int(port)), force_starttls=True)
-c.loop.call_later(30, c.disconnect)  # process(timeout=) is broken in slixmpp 1.8 on Python 3.11
-c.process(forever=False)
-sys.exit(0 if c.ok else 1)
+parleyslix.run(c, cafile, host, port)

@@ -6,11 +6,11 @@ The archive must hold BODY... in that order, all exchanged with PEER.
 usage: slixmpp_mam.py JID PASSWORD HOST PORT CAFILE PEER BODY...
 Prints "OK" and exits 0 on success, exits 1 otherwise."""
 import asyncio
-import logging
-import os
 import sys
 
 import slixmpp
+
+import parleyslix
 
 jid, password, host, port, cafile, peer = sys.argv[1:7]
 want = sys.argv[7:]
@@ -67,11 +67,5 @@ class Client(slixmpp.ClientXMPP):
         print("OK", flush=True)
 
 
-logging.basicConfig(level=logging.DEBUG if os.environ.get("SLIX_DEBUG") else logging.WARNING)
 c = Client()
-c.ssl_context.load_verify_locations(cafile)
-c["feature_mechanisms"].use_mech = "PLAIN"  # slixmpp 1.8 knows only tls-unique, absent on TLS 1.3
-c.connect(address=(host, int(port)), force_starttls=True)
-c.loop.call_later(45, c.disconnect)
-c.process(forever=False)
-sys.exit(0 if c.ok else 1)
+parleyslix.run(c, cafile, host, port, seconds=45)

@@ -5,12 +5,11 @@ for a reply from another occupant.
 usage: slixmpp_muc.py JID PASSWORD HOST PORT CAFILE ROOM NICK
 Prints "JOINED <n> occupants" when in, "OK <body> from <from>" on the
 reply and exits 0; exits 1 otherwise."""
-import logging
-import os
-import ssl
 import sys
 
 import slixmpp
+
+import parleyslix
 
 jid, password, host, port, cafile, room, nick = sys.argv[1:8]
 
@@ -24,7 +23,6 @@ class Client(slixmpp.ClientXMPP):
         self.add_event_handler("session_start", self.start)
         self.add_event_handler("groupchat_subject", self.subject)
         self.add_event_handler("groupchat_message", self.message)
-        self.add_event_handler("failed_auth", self.failed)
 
     async def start(self, _event):
         self.send_presence()
@@ -43,18 +41,7 @@ class Client(slixmpp.ClientXMPP):
             self.ok = True
             self.disconnect()
 
-    def failed(self, _event):
-        print("AUTH FAILED", flush=True)
-        self.disconnect()
 
 
-logging.basicConfig(level=logging.DEBUG if os.environ.get("SLIX_DEBUG") else logging.WARNING)
 c = Client()
-c.ssl_context.load_verify_locations(cafile)
-# slixmpp 1.8 prefers SCRAM-SHA-512-PLUS with tls-unique, which exists
-# before TLS 1.3 only (see internal/c2s's interop test).
-c.ssl_context.maximum_version = ssl.TLSVersion.TLSv1_2
-c.connect(address=(host, int(port)), force_starttls=True)
-c.loop.call_later(30, c.disconnect)  # process(timeout=) is broken in slixmpp 1.8 on Python 3.11
-c.process(forever=False)
-sys.exit(0 if c.ok else 1)
+parleyslix.run(c, cafile, host, port)

@@ -4,11 +4,11 @@ arrive in order, each with an XEP-0203 delay stamp.
 
 usage: slixmpp_offline.py JID PASSWORD HOST PORT CAFILE BODY...
 Prints "OK" and exits 0 on success, exits 1 otherwise."""
-import logging
-import os
 import sys
 
 import slixmpp
+
+import parleyslix
 
 jid, password, host, port, cafile = sys.argv[1:6]
 want = sys.argv[6:]
@@ -39,11 +39,5 @@ class Client(slixmpp.ClientXMPP):
             self.disconnect()
 
 
-logging.basicConfig(level=logging.DEBUG if os.environ.get("SLIX_DEBUG") else logging.WARNING)
 c = Client()
-c.ssl_context.load_verify_locations(cafile)
-c["feature_mechanisms"].use_mech = "PLAIN"  # slixmpp 1.8 knows only tls-unique, absent on TLS 1.3
-c.connect(address=(host, int(port)), force_starttls=True)
-c.loop.call_later(30, c.disconnect)
-c.process(forever=False)
-sys.exit(0 if c.ok else 1)
+parleyslix.run(c, cafile, host, port)

@@ -5,15 +5,14 @@ the peer with subscription 'both' and it has the peer's presence. Then it
 changes its status and disconnects.
 
 usage: slixmpp_roster.py JID PASSWORD HOST PORT CAFILE PEER PEERSTATUS
-slixmpp 1.8 only knows the tls-unique channel binding, which TLS 1.3 lacks,
-so SCRAM-SHA-256 is forced and the binding data withheld (as in
-internal/c2s/testdata/slixmpp_chat.py). Prints "OK ..." and exits 0 on
+slixmpp runs with its defaults (internal/xmpptest/python/parleyslix.py).
+Prints "OK ..." and exits 0 on
 success, exits 1 otherwise."""
-import logging
-import os
 import sys
 
 import slixmpp
+
+import parleyslix
 
 jid, password, host, port, cafile, peer, peer_status = sys.argv[1:8]
 
@@ -26,7 +25,6 @@ class Client(slixmpp.ClientXMPP):
         self.add_event_handler("session_start", self.start)
         self.add_event_handler("presence_available", self.available)
         self.add_event_handler("roster_update", self.check)
-        self.add_event_handler("failed_auth", lambda _e: self.disconnect())
 
     async def start(self, _event):
         await self.get_roster()
@@ -50,22 +48,5 @@ class Client(slixmpp.ClientXMPP):
         self.loop.call_later(0.5, self.disconnect)
 
 
-logging.basicConfig(level=logging.DEBUG if os.environ.get("SLIX_DEBUG") else logging.WARNING)
 c = Client()
-c.ssl_context.load_verify_locations(cafile)
-plugin = c["feature_mechanisms"]
-plugin.use_mech = "SCRAM-SHA-256"
-default_credentials = plugin.sasl_callback
-
-
-def without_binding(required, optional):
-    creds = default_credentials(required, optional)
-    creds.pop("channel_binding", None)
-    return creds
-
-
-plugin.sasl_callback = without_binding
-c.connect(address=(host, int(port)), force_starttls=True)
-c.loop.call_later(30, c.disconnect)
-c.process(forever=False)
-sys.exit(0 if c.ok else 1)
+parleyslix.run(c, cafile, host, port)

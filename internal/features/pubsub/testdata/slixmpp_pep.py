@@ -5,12 +5,11 @@ user's nickname and wait for a contact's nickname notification.
 usage: slixmpp_pep.py JID PASSWORD HOST PORT CAFILE PEER MYNICK WANTNICK
 Prints "PUBLISHED" once the publish is acknowledged and "OK <nick> from
 <peer>" when the peer's nickname arrives, then exits 0; exits 1 otherwise."""
-import logging
-import os
-import ssl
 import sys
 
 import slixmpp
+
+import parleyslix
 
 jid, password, host, port, cafile, peer, mynick, wantnick = sys.argv[1:9]
 
@@ -23,7 +22,6 @@ class Client(slixmpp.ClientXMPP):
             self.register_plugin(p)
         self.add_event_handler("session_start", self.start)
         self.add_event_handler("user_nick_publish", self.nick)
-        self.add_event_handler("failed_auth", self.failed)
 
     async def start(self, _event):
         self.send_presence()
@@ -38,18 +36,7 @@ class Client(slixmpp.ClientXMPP):
             self.ok = True
             self.disconnect()
 
-    def failed(self, _event):
-        print("AUTH FAILED", flush=True)
-        self.disconnect()
 
 
-logging.basicConfig(level=logging.DEBUG if os.environ.get("SLIX_DEBUG") else logging.WARNING)
 c = Client()
-c.ssl_context.load_verify_locations(cafile)
-# slixmpp 1.8 prefers SCRAM-SHA-512-PLUS with tls-unique, which exists
-# before TLS 1.3 only (see internal/c2s's interop test).
-c.ssl_context.maximum_version = ssl.TLSVersion.TLSv1_2
-c.connect(address=(host, int(port)), force_starttls=True)
-c.loop.call_later(30, c.disconnect)
-c.process(forever=False)
-sys.exit(0 if c.ok else 1)
+parleyslix.run(c, cafile, host, port)

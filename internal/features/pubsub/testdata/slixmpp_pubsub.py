@@ -5,13 +5,12 @@ subscriber's item.
 usage: slixmpp_pubsub.py JID PASSWORD HOST PORT CAFILE SERVICE NODE
 Prints "SUBSCRIBED" and "PUBLISHED", then "OK <title>" when an item titled
 "from mellium" arrives, and exits 0; exits 1 otherwise."""
-import logging
-import os
-import ssl
 import sys
 import xml.etree.ElementTree as ET
 
 import slixmpp
+
+import parleyslix
 
 jid, password, host, port, cafile, service, node = sys.argv[1:8]
 ATOM = "http://www.w3.org/2005/Atom"
@@ -25,7 +24,6 @@ class Client(slixmpp.ClientXMPP):
         self.register_plugin("xep_0060")
         self.add_event_handler("session_start", self.start)
         self.add_event_handler("pubsub_publish", self.item)
-        self.add_event_handler("failed_auth", self.failed)
 
     async def start(self, _event):
         self.send_presence()
@@ -44,18 +42,7 @@ class Client(slixmpp.ClientXMPP):
             self.ok = True
             self.disconnect()
 
-    def failed(self, _event):
-        print("AUTH FAILED", flush=True)
-        self.disconnect()
 
 
-logging.basicConfig(level=logging.DEBUG if os.environ.get("SLIX_DEBUG") else logging.WARNING)
 c = Client()
-c.ssl_context.load_verify_locations(cafile)
-# slixmpp 1.8 prefers SCRAM-SHA-512-PLUS with tls-unique, which exists
-# before TLS 1.3 only (see internal/c2s's interop test).
-c.ssl_context.maximum_version = ssl.TLSVersion.TLSv1_2
-c.connect(address=(host, int(port)), force_starttls=True)
-c.loop.call_later(30, c.disconnect)
-c.process(forever=False)
-sys.exit(0 if c.ok else 1)
+parleyslix.run(c, cafile, host, port)

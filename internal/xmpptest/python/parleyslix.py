@@ -1,0 +1,28 @@
+"""Shared start-up for the slixmpp interop scripts (Debian python3-slixmpp).
+
+run() connects a client exactly as a user of slixmpp would with its
+defaults: STARTTLS, the library's own TLS version and SASL mechanism choice
+(including its channel binding). The only change is that the server's
+self-signed certificate is trusted (CAFILE), which is the one setting the
+project allows a test client. Scripts set client.ok when they succeed.
+Found through PYTHONPATH, which xmpptest.PythonCommand sets.
+"""
+import logging
+import os
+import sys
+
+
+def run(client, cafile, host, port, seconds=30):
+    """Connect client to HOST:PORT, run it for at most SECONDS, and exit 0
+    if client.ok was set, 1 otherwise."""
+    logging.basicConfig(level=logging.DEBUG if os.environ.get("SLIX_DEBUG") else logging.WARNING)
+    client.ssl_context.load_verify_locations(cafile)
+    # A refused mechanism is reported and slixmpp goes on to its next one,
+    # as it does for any user; only when all have failed does the run end.
+    client.add_event_handler("failed_auth", lambda _e: print("AUTH FAILED (trying the next mechanism)", flush=True))
+    client.add_event_handler("failed_all_auth", lambda _e: (print("AUTH FAILED on every mechanism", flush=True), client.disconnect()))
+    client.connect(address=(host, int(port)))
+    # process(timeout=) is broken in slixmpp 1.8 on Python 3.11: bound the run here.
+    client.loop.call_later(seconds, client.disconnect)
+    client.process(forever=False)
+    sys.exit(0 if client.ok else 1)
