@@ -8,7 +8,9 @@ import (
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
-const wait = 10 * time.Second
+// wait bounds every wait for something that should happen; generous, since
+// CI runs all packages at once on two cores under the race detector.
+const wait = 30 * time.Second
 
 func isChat(body string) func(xmpptest.Stanza) bool {
 	return func(s xmpptest.Stanza) bool {

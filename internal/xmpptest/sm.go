@@ -258,7 +258,7 @@ func (c *SMClient) Enable(resume bool, max int) Stanza {
 		e += fmt.Sprintf(" max='%d'", max)
 	}
 	c.Write(e + "/>")
-	st := c.Expect(5*time.Second, "<enabled/> or <failed/>", func(st Stanza) bool { return isSM(st, "enabled") || isSM(st, "failed") })
+	st := c.Expect(30*time.Second, "<enabled/> or <failed/>", func(st Stanza) bool { return isSM(st, "enabled") || isSM(st, "failed") })
 	if isSM(st, "enabled") {
 		c.ID, c.Max, c.Location = st.Attr("id"), st.Attr("max"), st.Attr("location")
 		c.mu.Lock()
@@ -275,7 +275,7 @@ func (c *SMClient) Resume(previd string, h uint32) Stanza {
 	c.t.Helper()
 	c.SetH(h)
 	c.Write(fmt.Sprintf("<resume xmlns='urn:xmpp:sm:3' previd='%s' h='%d'/>", previd, h))
-	st := c.Expect(5*time.Second, "<resumed/> or <failed/>", func(st Stanza) bool { return isSM(st, "resumed") || isSM(st, "failed") })
+	st := c.Expect(30*time.Second, "<resumed/> or <failed/>", func(st Stanza) bool { return isSM(st, "resumed") || isSM(st, "failed") })
 	if isSM(st, "resumed") {
 		c.ID = previd
 	}
