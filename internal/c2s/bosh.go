@@ -440,7 +440,10 @@ func (t *boshTransport) signalLocked() {
 // kept for the client's retry) until its 'wait' is over all the same: a
 // client that vanished leaves no request held for ever, so its session's
 // inactivity counts from then and it ends, or hibernates with stream
-// management (XEP-0198), instead of waiting for the next stanza.
+// management (XEP-0198), instead of waiting for the next stanza. A request
+// that went away before it was accepted (it came ahead of a missing rid)
+// is dropped at once: its payload was never read, and a client that is
+// still there sends the same rid again (XEP-0124 §14.3).
 func (t *boshTransport) await(w http.ResponseWriter, r *http.Request, req *boshRequest) {
 	deadline := time.Now().Add(t.wait)
 	timer := time.NewTimer(t.wait)
@@ -452,13 +455,30 @@ func (t *boshTransport) await(w http.ResponseWriter, r *http.Request, req *boshR
 		select {
 		case <-req.done:
 		case <-r.Context().Done():
+			t.dropPending(req)
 			return
 		}
 	case <-r.Context().Done():
-		time.AfterFunc(time.Until(deadline), func() { t.expire(req) })
+		if !t.dropPending(req) {
+			time.AfterFunc(time.Until(deadline), func() { t.expire(req) })
+		}
 		return
 	}
 	writeBody(w, req.resp)
+}
+
+// dropPending forgets req if it is still waiting for an earlier rid, and
+// reports whether it was. The session's inactivity counts from then.
+func (t *boshTransport) dropPending(req *boshRequest) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.pending[req.rid] != req {
+		return false
+	}
+	delete(t.pending, req.rid)
+	t.lastActive = time.Now()
+	t.signalLocked()
+	return true
 }
 
 // expire answers a held request whose wait is over with an empty body.

@@ -378,6 +378,39 @@ func TestBOSHInactivityAfterAbandonedRequest(t *testing.T) {
 	waitGone(t, srv, "alice@localhost")
 }
 
+// TestBOSHInactivityAfterAbandonedOutOfOrderRequest: a client that
+// vanishes with a request in flight that came ahead of a missing rid (the
+// earlier request was lost with the network) leaves nothing waiting for
+// ever: the early request is dropped when its connection goes, and the
+// session ends after 'inactivity'. Before, it waited for the missing rid
+// for ever, so the session never went inactive (nor hibernated with
+// stream management).
+func TestBOSHInactivityAfterAbandonedOutOfOrderRequest(t *testing.T) {
+	srv := xmpptest.Start(t, func(c *config.Config) { c.HTTP.BOSH.Inactivity = config.Duration(time.Second) })
+	srv.AddUser(t, "alice@localhost", "pw-alice")
+	c := newBOSHClient(t, boshURL(srv), srv.TLSConfig(t, "localhost"))
+	c.loginWith("alice", "pw-alice", 1, 1)
+	c.nextRid() // lost on the way: never sent
+	wrote := make(chan struct{})
+	ctx, cancel := context.WithCancel(httptrace.WithClientTrace(context.Background(),
+		&httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { close(wrote) }}))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, strings.NewReader(c.body(c.nextRid(), "", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if resp, err := c.http.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-wrote  // the early request is out; the server waits for the missing rid
+	cancel() // the client goes away
+	<-done
+	waitGone(t, srv, "alice@localhost")
+}
+
 // TestBOSHBadRequests: what is not a BOSH body, and an unknown sid, get
 // terminal conditions.
 func TestBOSHBadRequests(t *testing.T) {

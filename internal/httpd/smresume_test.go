@@ -88,11 +88,13 @@ func resumeAcross(t *testing.T, hops ...smTransport) {
 			n++
 		}
 	}
-	for _, to := range hops[1:] {
+	for i, to := range hops[1:] {
 		send(10)
 		got = readBodies(t, bob, got, n-5) // some arrive, maybe all; the rest is on its way
 		bob.Kill()
-		waitFor(t, "bob's session to hibernate", func() bool { return sessions[0].(*c2s.Session).Info().SM == "hibernated" })
+		waitFor(t, fmt.Sprintf("bob's session to hibernate after losing its %s (hop %d)", hops[i].name, i+1), func() bool {
+			return sessions[0].(*c2s.Session).Info().SM == "hibernated"
+		})
 		send(10) // in the gap
 		if h := alice.RequestAck(wait, nil); h != uint32(n) {
 			t.Fatalf("alice's %d stanzas acknowledged as %d", n, h)
