@@ -30,7 +30,10 @@ func (c *Console) apiList() []apiRoute {
 	return []apiRoute{
 		{"GET", "/api/v1/users", c.apiUsers},
 		{"POST", "/api/v1/users", c.apiUserCreate},
+		{"GET", "/api/v1/users/{jid}", c.apiUser},
 		{"DELETE", "/api/v1/users/{jid}", c.apiUserDelete},
+		{"POST", "/api/v1/users/{jid}/disable", c.apiUserDisable(true)},
+		{"POST", "/api/v1/users/{jid}/enable", c.apiUserDisable(false)},
 		{"PUT", "/api/v1/users/{jid}/password", c.apiUserPassword},
 		{"GET", "/api/v1/sessions", c.apiSessions},
 		{"DELETE", "/api/v1/sessions/{jid}", c.apiSessionKick},
