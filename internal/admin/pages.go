@@ -330,6 +330,7 @@ type SessionRow struct {
 	TLSVersion string    `json:"tls_version"`
 	Mechanism  string    `json:"mechanism"`
 	SM         string    `json:"sm"`
+	Client     string    `json:"client"`
 	Available  bool      `json:"available"`
 	Priority   int       `json:"priority"`
 	Since      time.Time `json:"since"`
@@ -346,7 +347,7 @@ func (c *Console) sessionRows(match func(module.Session) bool) []SessionRow {
 		if i, ok := s.(interface{ Info() c2s.Info }); ok {
 			in := i.Info()
 			row.Address, row.Transport, row.TLSVersion, row.Mechanism, row.Since = in.Addr, in.Transport, in.TLSVersion, in.Mechanism, in.Bound
-			row.SM = in.SM
+			row.SM, row.Client = in.SM, in.Client
 		}
 		out = append(out, row)
 	}
