@@ -8,32 +8,38 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/parleyim/parley/internal/admin"
 	"github.com/parleyim/parley/internal/s2s"
 )
 
 func newS2SCmd() *cobra.Command {
-	var adminAddr string
+	var adminAddr, token string
 	cmd := &cobra.Command{
 		Use:   "s2s",
 		Short: "List and close server-to-server (federation) streams of the running server",
 		Long: `List and close the running server's streams to and from other servers. The
 commands talk to the server's admin listener (admin.addr, loopback only);
---admin-addr overrides it.`,
+--admin-addr overrides it. The listener wants an API token: --token, or
+$PARLEY_ADMIN_TOKEN, or else the command makes a short-lived one in the
+configured database (so it needs the same configuration and data directory
+as the server, and rights to them) and revokes it when done.`,
 	}
 	cmd.PersistentFlags().StringVar(&adminAddr, "admin-addr", "", "the running server's admin address (default: admin.addr of the configuration)")
+	cmd.PersistentFlags().StringVar(&token, "token", "", "an API token from `parley token create` (default: $PARLEY_ADMIN_TOKEN, else a short-lived one)")
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the streams: direction, local and remote domain, authentication, TLS, peer address",
 		Args:  exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var streams []s2s.StreamInfo
-			if err := adminCall(cmd, adminAddr, http.MethodGet, "/s2s/streams", &streams); err != nil {
+			if err := adminCall(cmd, adminAddr, token, http.MethodGet, "/s2s/streams", &streams); err != nil {
 				return err
 			}
 			printStreams(cmd.OutOrStdout(), streams)
@@ -46,7 +52,7 @@ commands talk to the server's admin listener (admin.addr, loopback only);
 		Args:  exactArgs("DOMAIN"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var res struct{ Closed int }
-			if err := adminCall(cmd, adminAddr, http.MethodPost, "/s2s/close?domain="+url.QueryEscape(args[0]), &res); err != nil {
+			if err := adminCall(cmd, adminAddr, token, http.MethodPost, "/s2s/close?domain="+url.QueryEscape(args[0]), &res); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "closed %d stream(s) of %s\n", res.Closed, args[0])
@@ -57,9 +63,37 @@ commands talk to the server's admin listener (admin.addr, loopback only);
 	return cmd
 }
 
-// adminCall sends a request to the running server's admin listener and
-// decodes the JSON answer into out.
-func adminCall(cmd *cobra.Command, addr, method, path string, out any) error {
+// adminTokenEnv names the environment variable that may hold the token
+// for the admin listener.
+const adminTokenEnv = "PARLEY_ADMIN_TOKEN"
+
+// withAdminToken runs fn with a token for the admin listener: tok, else
+// $PARLEY_ADMIN_TOKEN, else one made for the call in the configured
+// database and revoked afterwards (its secret is never shown).
+func withAdminToken(cmd *cobra.Command, tok string, fn func(string) error) error {
+	if tok == "" {
+		tok = strings.TrimSpace(os.Getenv(adminTokenEnv))
+	}
+	if tok != "" {
+		return fn(tok)
+	}
+	return withTokens(cmd, func(ctx context.Context, s *admin.Store) error {
+		t, secret, err := s.CreateToken(ctx, "parley "+cmd.CommandPath()+" (short-lived)")
+		if err != nil {
+			return fmt.Errorf("making a token for the admin listener (or pass --token): %w", err)
+		}
+		defer s.RevokeToken(context.WithoutCancel(ctx), t.ID)
+		return fn(secret)
+	})
+}
+
+// adminCall sends a request with a token (withAdminToken) to the running
+// server's admin listener and decodes the JSON answer into out.
+func adminCall(cmd *cobra.Command, addr, tok, method, path string, out any) error {
+	return withAdminToken(cmd, tok, func(tok string) error { return adminRequest(cmd, addr, tok, method, path, out) })
+}
+
+func adminRequest(cmd *cobra.Command, addr, tok, method, path string, out any) error {
 	if addr == "" {
 		cfg, err := loadConfig(cmd)
 		if err != nil {
@@ -82,6 +116,7 @@ func adminCall(cmd *cobra.Command, addr, method, path string, out any) error {
 	if err != nil {
 		return err
 	}
+	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("cannot reach the server's admin listener at %s (is the server running? --admin-addr): %w", addr, err)

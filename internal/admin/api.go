@@ -30,7 +30,10 @@ func (c *Console) apiList() []apiRoute {
 	return []apiRoute{
 		{"GET", "/api/v1/users", c.apiUsers},
 		{"POST", "/api/v1/users", c.apiUserCreate},
+		{"GET", "/api/v1/users/{jid}", c.apiUser},
 		{"DELETE", "/api/v1/users/{jid}", c.apiUserDelete},
+		{"POST", "/api/v1/users/{jid}/disable", c.apiUserDisable(true)},
+		{"POST", "/api/v1/users/{jid}/enable", c.apiUserDisable(false)},
 		{"PUT", "/api/v1/users/{jid}/password", c.apiUserPassword},
 		{"GET", "/api/v1/sessions", c.apiSessions},
 		{"DELETE", "/api/v1/sessions/{jid}", c.apiSessionKick},
@@ -102,21 +105,8 @@ var statusCodes = map[int]string{
 // answered as JSON.
 func (c *Console) bearer(h func(http.ResponseWriter, *http.Request, string) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || tok == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "Send a token from `parley token create` as 'Authorization: Bearer <token>'.")
-			return
-		}
-		id, err := c.store.CheckToken(r.Context(), strings.TrimSpace(tok))
-		if errors.Is(err, ErrBadToken) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="parley", error="invalid_token"`)
-			writeError(w, http.StatusUnauthorized, "invalid_token", "The token is unknown or was revoked.")
-			return
-		}
-		if err != nil {
-			c.log.Error("token check failed", "err", err)
-			writeError(w, http.StatusInternalServerError, "internal", "The server could not check the token (see its log).")
+		id, ok := c.checkBearer(w, r)
+		if !ok {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
@@ -128,6 +118,40 @@ func (c *Console) bearer(h func(http.ResponseWriter, *http.Request, string) erro
 			writeError(w, status, statusCodes[status], msg)
 		}
 	})
+}
+
+// RequireToken lets a request through to h only with a valid API token
+// (as the REST API takes them); others get the API's JSON 401. The s2s
+// operations on the admin listener (internal/server) are behind it.
+func (c *Console) RequireToken(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := c.checkBearer(w, r); ok {
+			h.ServeHTTP(w, r)
+		}
+	})
+}
+
+// checkBearer returns the id of the request's token, or answers the
+// request (401, or 500 when the store fails) and reports false.
+func (c *Console) checkBearer(w http.ResponseWriter, r *http.Request) (string, bool) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
+		writeError(w, http.StatusUnauthorized, "unauthorized", "Send a token from `parley token create` as 'Authorization: Bearer <token>'.")
+		return "", false
+	}
+	id, err := c.store.CheckToken(r.Context(), strings.TrimSpace(tok))
+	if errors.Is(err, ErrBadToken) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="parley", error="invalid_token"`)
+		writeError(w, http.StatusUnauthorized, "invalid_token", "The token is unknown or was revoked.")
+		return "", false
+	}
+	if err != nil {
+		c.log.Error("token check failed", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "The server could not check the token (see its log).")
+		return "", false
+	}
+	return id, true
 }
 
 // decode reads a JSON body into v.

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/parleyim/parley/internal/account"
@@ -27,12 +26,12 @@ type login struct {
 	expires time.Time
 }
 
-// logins holds the console's logins in memory: a restart logs everybody
-// out.
+// logins are the console's logins, kept in the database (Store's
+// *Login methods) so that they survive a restart; a login expires ttl
+// after its last use.
 type logins struct {
-	ttl time.Duration
-	mu  sync.Mutex
-	m   map[string]*login // cookie value → login
+	ttl   time.Duration
+	store *Store
 }
 
 func randomToken() string {
@@ -41,64 +40,42 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-func (l *logins) start(user jid.JID, now time.Time) (id string, lg *login) {
-	id = randomToken()
-	lg = &login{user: user, csrf: randomToken(), expires: now.Add(l.ttl)}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.m[id] = lg
-	return id, lg
+func (l *logins) start(ctx context.Context, user jid.JID, now time.Time) (string, *login, error) {
+	id, lg, err := l.store.CreateLogin(ctx, user, now, now.Add(l.ttl))
+	if err != nil {
+		return "", nil, err
+	}
+	return id, &login{user: lg.User, csrf: lg.CSRF, expires: lg.Expires}, nil
 }
 
 // get returns the login of the cookie value id, renewing it, or nil when
 // there is none or it expired.
-func (l *logins) get(id string, now time.Time) *login {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lg := l.m[id]
-	if lg == nil {
-		return nil
+func (l *logins) get(ctx context.Context, id string, now time.Time) (*login, error) {
+	lg, ok, err := l.store.UseLogin(ctx, id, now, now.Add(l.ttl))
+	if !ok || err != nil {
+		return nil, err
 	}
-	if !now.Before(lg.expires) {
-		delete(l.m, id)
-		return nil
-	}
-	lg.expires = now.Add(l.ttl)
-	c := *lg
-	return &c
+	return &login{user: lg.User, csrf: lg.CSRF, expires: lg.Expires}, nil
 }
 
-func (l *logins) end(id string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.m, id)
+func (l *logins) end(ctx context.Context, id string) error { return l.store.EndLogin(ctx, id) }
+
+// endUser ends every login of user (its account was deleted or disabled).
+func (l *logins) endUser(ctx context.Context, user jid.JID) error {
+	_, err := l.store.EndLogins(ctx, user)
+	return err
 }
 
-// endUser ends every login of user (its account was deleted).
-func (l *logins) endUser(user jid.JID) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for id, lg := range l.m {
-		if lg.user == user {
-			delete(l.m, id)
-		}
-	}
-}
-
-func (l *logins) sweep(now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for id, lg := range l.m {
-		if !now.Before(lg.expires) {
-			delete(l.m, id)
-		}
-	}
+func (l *logins) sweep(ctx context.Context, now time.Time) error {
+	_, err := l.store.SweepLogins(ctx, now)
+	return err
 }
 
 // Errors of a console login, in words for the login page.
 var (
 	errBadLogin  = errors.New("That address and password do not match an administrator account.")
 	errThrottled = errors.New("Too many failed logins. Wait a while and try again.")
+	errDisabled  = errors.New("This account is disabled. Another administrator can enable it again.")
 )
 
 // checkLogin verifies user's password against the stored SCRAM keys: the
@@ -134,6 +111,14 @@ func (c *Console) checkLogin(ctx context.Context, userStr, password string) (jid
 	if !found || perr != nil || derr != nil || subtle.ConstantTimeCompare(derived.StoredKey, creds.StoredKey) != 1 {
 		return jid.JID{}, errBadLogin
 	}
+	// A disabled account (parley user disable, XEP-0133, the console)
+	// cannot log in here either; said only to who knows the password.
+	if dis, err := c.Accounts.Disabled(ctx, user); err != nil || dis {
+		if err == nil {
+			err = errDisabled
+		}
+		return jid.JID{}, err
+	}
 	return user, nil
 }
 
@@ -160,12 +145,12 @@ func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, value string
 }
 
 // current returns the request's login, or nil.
-func (c *Console) current(r *http.Request) *login {
+func (c *Console) current(r *http.Request) (*login, error) {
 	ck, err := r.Cookie(cookieName)
-	if err != nil {
-		return nil
+	if err != nil || ck.Value == "" {
+		return nil, nil
 	}
-	return c.logins.get(ck.Value, c.now())
+	return c.logins.get(r.Context(), ck.Value, c.now())
 }
 
 // authed wraps a console handler: without a login, GETs are sent to the
@@ -173,7 +158,12 @@ func (c *Console) current(r *http.Request) *login {
 // CSRF token in the form field "csrf" (403 otherwise).
 func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *login)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		lg := c.current(r)
+		lg, err := c.current(r)
+		if err != nil {
+			c.log.Error("console login check failed", "err", err)
+			c.errorPage(w, r, nil, http.StatusInternalServerError, "The server could not check your login (see its log). Try again later.")
+			return
+		}
 		if lg == nil {
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -209,6 +199,11 @@ func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
 	}
 	j, err := c.checkLogin(r.Context(), user, r.PostFormValue("password"))
 	if err != nil {
+		if errors.Is(err, errDisabled) {
+			c.log.Warn("console login of a disabled account refused", "user", user, "remote", ip)
+			fail(http.StatusForbidden, err)
+			return
+		}
 		if !errors.Is(err, errBadLogin) {
 			c.log.Error("console login failed", "user", user, "err", err)
 			fail(http.StatusInternalServerError, errors.New("The server could not check the password (see its log). Try again later."))
@@ -220,7 +215,12 @@ func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnauthorized, errBadLogin)
 		return
 	}
-	id, _ := c.logins.start(j, now)
+	id, _, err := c.logins.start(r.Context(), j, now)
+	if err != nil {
+		c.log.Error("console login failed", "user", user, "err", err)
+		fail(http.StatusInternalServerError, errors.New("The server could not record the login (see its log). Try again later."))
+		return
+	}
 	c.setCookie(w, r, id, 0)
 	c.audit(r, j.String(), "console.login", j.String(), "")
 	http.Redirect(w, r, next, http.StatusSeeOther)
@@ -228,7 +228,11 @@ func (c *Console) loginPost(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, lg *login) {
 	if ck, err := r.Cookie(cookieName); err == nil {
-		c.logins.end(ck.Value)
+		if err := c.logins.end(r.Context(), ck.Value); err != nil {
+			c.log.Error("console logout failed", "user", lg.user, "err", err)
+			c.errorPage(w, r, lg, http.StatusInternalServerError, "The server could not end the login (see its log). Try again.")
+			return
+		}
 	}
 	c.setCookie(w, r, "", -1)
 	c.audit(r, lg.user.String(), "console.logout", lg.user.String(), "")

@@ -53,9 +53,9 @@ func New(d Deps) *Console {
 	c := &Console{
 		Deps: d, cfg: d.Config.Admin, log: d.Log.With("component", "admin"),
 		store:    NewStore(d.DB),
-		logins:   &logins{ttl: d.Config.Admin.SessionTTL.D(), m: map[string]*login{}},
 		throttle: newThrottle(d.Config.Admin.LoginFailures, d.Config.Admin.LoginWindow.D(), d.Config.Admin.LoginBan.D()),
 	}
+	c.logins = &logins{ttl: d.Config.Admin.SessionTTL.D(), store: c.store}
 	now := time.Now
 	c.clock.Store(&now)
 	if c.Started.IsZero() {
@@ -85,7 +85,9 @@ func (c *Console) Run(ctx context.Context) {
 		case <-t.C:
 			now := c.now()
 			c.stats.sample(now)
-			c.logins.sweep(now)
+			if err := c.logins.sweep(ctx, now); err != nil {
+				c.log.Warn("forgetting expired console logins failed", "err", err)
+			}
 			c.throttle.sweep(now)
 		}
 	}
@@ -112,6 +114,8 @@ func (c *Console) routes() http.Handler {
 	mux.HandleFunc("POST /user/delete", c.authed(c.userDelete))
 	mux.HandleFunc("POST /user/password", c.authed(c.userPassword))
 	mux.HandleFunc("POST /user/kick", c.authed(c.userKick))
+	mux.HandleFunc("POST /user/disable", c.authed(c.userDisable(true)))
+	mux.HandleFunc("POST /user/enable", c.authed(c.userDisable(false)))
 	mux.HandleFunc("GET /groups", c.authed(c.groupsPage))
 	mux.HandleFunc("POST /groups", c.authed(c.groupCreate))
 	mux.HandleFunc("POST /groups/delete", c.authed(c.groupDelete))

@@ -8,10 +8,12 @@
 // the dashboard's figures. Console users are the accounts named in
 // admin.users; they log in with their XMPP password, verified against the
 // stored SCRAM keys (RFC 5802 §3: StoredKey = H(HMAC(SaltedPassword,
-// "Client Key"))), so no password is ever stored here. Logins are held in
-// memory (an HttpOnly, SameSite=Strict cookie, Secure under TLS), expire
-// after admin.session_ttl without use, and every form carries a CSRF token;
-// failed logins are throttled per address and per account.
+// "Client Key"))), so no password is ever stored here; a disabled account
+// cannot log in. Logins are kept in the database (Store's *Login methods,
+// only the SHA-256 of the cookie's value) so that a restart does not end
+// them (an HttpOnly, SameSite=Strict cookie, Secure under TLS), expire
+// after admin.session_ttl without use, and every form carries the login's
+// CSRF token; failed logins are throttled per address and per account.
 //
 // The REST API (api.go) takes bearer tokens created by `parley token
 // create` (stored as SHA-256 hashes, Store), answers JSON and JSON errors

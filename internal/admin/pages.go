@@ -238,7 +238,12 @@ func (c *Console) userPage(w http.ResponseWriter, r *http.Request, lg *login) {
 		c.failed(w, r, lg, err)
 		return
 	}
-	data := map[string]any{"JID": j, "Sessions": c.sessionRows(func(s module.Session) bool { return s.JID().Bare() == j })}
+	disabled, err := c.Accounts.Disabled(ctx, j)
+	if err != nil {
+		c.failed(w, r, lg, err)
+		return
+	}
+	data := map[string]any{"JID": j, "Disabled": disabled, "Sessions": c.sessionRows(func(s module.Session) bool { return s.JID().Bare() == j })}
 	if c.Rosters != nil {
 		items, err := c.Rosters.Roster(ctx, j)
 		if err != nil {
@@ -277,8 +282,7 @@ func (c *Console) deleteUser(ctx context.Context, j jid.JID) error {
 		return err
 	}
 	c.kick(func(s module.Session) bool { return s.JID().Bare() == j }, stream.NotAuthorized, "the account was deleted")
-	c.logins.endUser(j)
-	return nil
+	return c.logins.endUser(ctx, j)
 }
 
 func (c *Console) userPassword(w http.ResponseWriter, r *http.Request, lg *login) {
@@ -326,6 +330,7 @@ type SessionRow struct {
 	TLSVersion string    `json:"tls_version"`
 	Mechanism  string    `json:"mechanism"`
 	SM         string    `json:"sm"`
+	Client     string    `json:"client"`
 	Available  bool      `json:"available"`
 	Priority   int       `json:"priority"`
 	Since      time.Time `json:"since"`
@@ -342,7 +347,7 @@ func (c *Console) sessionRows(match func(module.Session) bool) []SessionRow {
 		if i, ok := s.(interface{ Info() c2s.Info }); ok {
 			in := i.Info()
 			row.Address, row.Transport, row.TLSVersion, row.Mechanism, row.Since = in.Addr, in.Transport, in.TLSVersion, in.Mechanism, in.Bound
-			row.SM = in.SM
+			row.SM, row.Client = in.SM, in.Client
 		}
 		out = append(out, row)
 	}

@@ -44,10 +44,14 @@ type AuditEntry struct {
 	Remote string // client address
 }
 
-// Store keeps API tokens (hashed) and the audit log (migration 00009).
+// Store keeps API tokens (hashed) and the audit log (migration 00009),
+// and the console's logins (00012, store_logins.go).
 type Store struct {
 	db *storage.DB
-	q  struct{ insToken, getHash, touch, list, del, insAudit, audit string }
+	q  struct {
+		insToken, getHash, touch, list, del, insAudit, audit string
+		login                                                loginQueries
+	}
 }
 
 // NewStore returns the store over db.
@@ -61,6 +65,7 @@ func NewStore(db *storage.DB) *Store {
 	s.q.del = r("DELETE FROM admin_tokens WHERE id = ?")
 	s.q.insAudit = r("INSERT INTO admin_audit (at, actor, action, target, detail, remote) VALUES (?, ?, ?, ?, ?, ?)")
 	s.q.audit = r("SELECT id, at, actor, action, target, detail, remote FROM admin_audit ORDER BY id DESC LIMIT ?")
+	s.q.login = newLoginQueries(r)
 	return s
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/limits"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/stream"
 	"github.com/parleyim/parley/internal/xmlstream"
@@ -67,7 +68,8 @@ type boshTransport struct {
 	wait    time.Duration
 	hold    int
 	acks    bool
-	wake    chan struct{} // Wake: capacity 1
+	wake    chan struct{}  // Wake: capacity 1
+	bucket  *limits.Bucket // limits.bytes_per_second over the bodies; nil: none
 
 	// mu guards what follows.
 	mu         sync.Mutex
@@ -82,6 +84,7 @@ type boshTransport struct {
 	termCond   string
 	closed     bool
 	lastActive time.Time
+	lastReq    time.Time     // when the last new request arrived (polling)
 	changed    chan struct{} // closed and replaced on every change (signalLocked)
 
 	// The owner's.
@@ -131,7 +134,7 @@ func (t *boshTransport) requests() int { return t.hold + 1 }
 
 // ServeBOSH handles one BOSH request of peer.
 func (b *BOSH) ServeBOSH(w http.ResponseWriter, r *http.Request, peer Peer) {
-	body, err := b.readBody(w, r)
+	body, size, err := b.readBody(w, r)
 	if err != nil {
 		b.srv.log.Debug("bosh: bad request", "peer", peer.Addr, "err", err)
 		writeTerminal(w, boshBadRequest)
@@ -149,30 +152,44 @@ func (b *BOSH) ServeBOSH(w http.ResponseWriter, r *http.Request, peer Peer) {
 		writeTerminal(w, boshItemNotFound)
 		return
 	}
-	t.request(w, r, body)
+	t.request(w, r, body, size)
 }
 
 // readBody parses the request's <body/> with the session limits (its
-// children together at most a stanza and a little).
-func (b *BOSH) readBody(w http.ResponseWriter, r *http.Request) (*stanza.Element, error) {
+// children together at most a stanza and a little) and says how many
+// bytes of the request it read.
+func (b *BOSH) readBody(w http.ResponseWriter, r *http.Request) (*stanza.Element, int, error) {
 	l := b.srv.cfg.Limits
 	max := l.MaxStanzaBytes + 16<<10
-	src := io.MultiReader(strings.NewReader(syntheticHeader), http.MaxBytesReader(w, r.Body, int64(max)))
+	body := &countingReader{r: http.MaxBytesReader(w, r.Body, int64(max))}
+	src := io.MultiReader(strings.NewReader(syntheticHeader), body)
 	dec := xmlstream.NewDecoder(src, xmlstream.Limits{MaxElementBytes: max, MaxDepth: l.MaxDepth + 1, MaxAttrs: l.MaxAttrs, MaxMemory: l.MaxStanzaMemory})
 	if _, err := dec.ReadHeader(); err != nil {
-		return nil, err
+		return nil, body.n, err
 	}
 	el, err := dec.Next()
 	if err != nil {
-		return nil, err
+		return nil, body.n, err
 	}
 	if el.Space != NSHTTPBind || el.Local != "body" {
-		return nil, errors.New("the request is not a <body xmlns='" + NSHTTPBind + "'/>")
+		return nil, body.n, errors.New("the request is not a <body xmlns='" + NSHTTPBind + "'/>")
 	}
 	for _, c := range el.ChildElements() {
 		clientSpace(c)
 	}
-	return el, nil
+	return el, body.n, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }
 
 // clientSpace puts the elements a client left in the body's namespace
@@ -208,12 +225,14 @@ func (b *BOSH) create(w http.ResponseWriter, r *http.Request, body *stanza.Eleme
 	t.hold = clampInt(body.Attr("hold"), b.cfg.MaxHold)
 	t.acks = body.Attr("ack") == "1"
 	t.wake = make(chan struct{}, 1)
+	t.bucket = limits.NewBucket(b.srv.cfg.Limits.BytesPerSecond, b.srv.cfg.Limits.BurstBytes)
 	t.changed = make(chan struct{})
 	t.nextRid = rid + 1
 	t.pending, t.cache = map[int64]*boshRequest{}, map[int64][]byte{}
 	t.in = []boshItem{{restart: true}}
 	t.wantHeader = true
 	t.lastActive = time.Now()
+	t.lastReq = t.lastActive
 	req := &boshRequest{rid: rid, create: true, done: make(chan struct{})}
 	t.held = []*boshRequest{req}
 	if !b.srv.webSession(r.Context(), sess, t, peer.Addr) {
@@ -267,13 +286,18 @@ func clampInt(s string, max int) int {
 }
 
 // request handles a request of an existing session (§14: rid window and
-// repeats).
-func (t *boshTransport) request(w http.ResponseWriter, r *http.Request, body *stanza.Element) {
+// repeats) of size bytes: the session's byte rate holds it back first, as
+// TCP's reader holds back a fast sender; a client that polls too often or
+// opens too many requests at once is cut off (policy).
+func (t *boshTransport) request(w http.ResponseWriter, r *http.Request, body *stanza.Element, size int) {
 	rid, ok := parseRid(body.Attr("rid"))
 	if !ok {
 		writeTerminal(w, boshBadRequest)
 		t.kill()
 		return
+	}
+	if !t.throttle(r.Context(), size) {
+		return // the client went away while held back
 	}
 	t.mu.Lock()
 	switch {
@@ -298,6 +322,13 @@ func (t *boshTransport) request(w http.ResponseWriter, r *http.Request, body *st
 		writeTerminal(w, boshItemNotFound)
 		t.kill()
 	default:
+		if why := t.policyLocked(body, time.Now()); why != "" {
+			t.mu.Unlock()
+			t.b.srv.log.Info("bosh: policy violation", "sid", t.sid, "why", why)
+			writeTerminal(w, boshPolicy)
+			t.killWith(boshPolicy)
+			return
+		}
 		req := &boshRequest{rid: rid, body: body, done: make(chan struct{})}
 		t.pending[rid] = req
 		t.processLocked()
@@ -689,10 +720,17 @@ func (t *boshTransport) Finish(time.Duration) { t.draining = true }
 
 // kill ends the session after a binding error (XEP-0124 §17.2): its sid is
 // unknown from now on, and the session is asked to close.
-func (t *boshTransport) kill() {
+func (t *boshTransport) kill() { t.killWith("") }
+
+// killWith is kill whose held requests are answered with the terminal
+// condition cond.
+func (t *boshTransport) killWith(cond string) {
 	t.forget()
 	t.mu.Lock()
 	s := t.s
+	if cond != "" && t.termCond == "" {
+		t.termCond = cond
+	}
 	t.mu.Unlock()
 	s.Close("", "")
 }

@@ -2,6 +2,7 @@ package c2s
 
 import (
 	"crypto/tls"
+	"strings"
 	"time"
 )
 
@@ -16,6 +17,10 @@ type Info struct {
 	// SM is the stream management state (XEP-0198): "" (not enabled),
 	// "enabled", "resumable", or "hibernated" (waiting for a resumption).
 	SM string
+	// Client is the client software, as the client named it in its
+	// XEP-0388 <user-agent/> or answered to a XEP-0092 version query
+	// (SetClientSoftware); "" while unknown.
+	Client string
 
 	sm *smState // set by recordSM; read under its hmu
 }
@@ -49,12 +54,33 @@ func (s *Session) Info() Info {
 
 // recordSM is called by the owner when stream management is enabled.
 func (s *Session) recordSM(st *smState) {
-	in := Info{}
-	if p, ok := s.srv.infos.Load(s); ok {
-		in = *p.(*Info)
+	s.updateInfo(true, func(in *Info) { in.sm = st })
+}
+
+// updateInfo replaces the session's Info with a copy changed by f, by
+// compare-and-swap, so that changes from different goroutines (the owner's
+// records, SetClientSoftware) are never lost. Without create, a session
+// with no Info (not logged in, or ended) is left without one.
+func (s *Session) updateInfo(create bool, f func(*Info)) {
+	for {
+		p, ok := s.srv.infos.Load(s)
+		in := Info{}
+		if ok {
+			in = *p.(*Info)
+		} else if !create {
+			return
+		}
+		f(&in)
+		if !ok {
+			if _, loaded := s.srv.infos.LoadOrStore(s, &in); !loaded {
+				return
+			}
+			continue
+		}
+		if s.srv.infos.CompareAndSwap(s, p, &in) {
+			return
+		}
 	}
-	in.sm = st
-	s.srv.infos.Store(s, &in)
 }
 
 // recordMechanism is called by the owner at authentication, while the
@@ -63,12 +89,10 @@ func (s *Session) recordMechanism(mech string) {
 	s.srv.infos.Store(s, &Info{Mechanism: mech})
 }
 
-// recordInfo is called by the owner when the resource is bound.
+// recordInfo is called by the owner when the resource is bound; it keeps
+// the mechanism and the client software recorded before.
 func (s *Session) recordInfo() {
 	in := Info{Addr: s.addr.String(), Transport: "tcp", Bound: time.Now()}
-	if p, ok := s.srv.infos.Load(s); ok {
-		in.Mechanism = p.(*Info).Mechanism
-	}
 	st, direct := s.tr.TLS()
 	if n, ok := s.tr.(namedTransport); ok {
 		in.Transport = n.Name()
@@ -78,7 +102,40 @@ func (s *Session) recordInfo() {
 	if st != nil {
 		in.TLSVersion = tls.VersionName(st.Version)
 	}
-	s.srv.infos.Store(s, &in)
+	s.updateInfo(true, func(old *Info) {
+		in.Mechanism, in.Client = old.Mechanism, old.Client
+		*old = in
+	})
+}
+
+// maxClientText bounds the client software description kept for Info.
+const maxClientText = 200
+
+// ClientSoftware implements module.ClientSoftware: the client software
+// recorded for Info, "" while unknown.
+func (s *Session) ClientSoftware() string { return s.Info().Client }
+
+// SetClientSoftware implements module.ClientSoftware: it records what the
+// client says it is (printable, at most maxClientText bytes). Safe from
+// any goroutine (updateInfo); after the session ended it does nothing.
+func (s *Session) SetClientSoftware(desc string) {
+	desc = printable(strings.TrimSpace(desc))
+	if len(desc) > maxClientText {
+		desc = strings.ToValidUTF8(desc[:maxClientText], "") + "…"
+	}
+	s.updateInfo(false, func(in *Info) { in.Client = desc })
+}
+
+// agentDescription is what a XEP-0388 <user-agent/> says of the client
+// software: "software (device)", or "" when it names no software.
+func agentDescription(a userAgent) string {
+	switch {
+	case a.software == "":
+		return ""
+	case a.device == "":
+		return a.software
+	}
+	return a.software + " (" + a.device + ")"
 }
 
 // Name implements namedTransport: "websocket" (RFC 7395).

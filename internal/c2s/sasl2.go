@@ -237,6 +237,9 @@ func (s *Session) sasl2Success(ctx context.Context, user jid.JID, cb string, fin
 	s.endSASL2()
 	s.loggedIn(user, cb)
 	s.logAgent(st.agent)
+	if d := agentDescription(st.agent); d != "" {
+		s.SetClientSoftware(d)
+	}
 	if ls, ok := s.tr.(interface{ SetLimits(xmlstream.Limits) }); ok {
 		ls.SetLimits(s.limitsFull())
 	}

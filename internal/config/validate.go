@@ -67,6 +67,7 @@ func (c *Config) Validate() error {
 	v.pubsub()
 	v.s2s()
 	v.sm()
+	v.clients()
 	v.sasl2()
 	v.scramHashes()
 	if d := c.Auth.ChannelBindingDowngrade; d != ChannelBindingCompatible && d != ChannelBindingStrict {

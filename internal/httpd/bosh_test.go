@@ -32,6 +32,11 @@ type boshClient struct {
 	rid  int64
 	jid  string
 	mu   sync.Mutex
+	// poll is the session's 'polling' when it is a polling one (hold 0):
+	// an empty request goes no sooner than that after the previous one
+	// (XEP-0124 §12); last is when the previous one was answered.
+	poll time.Duration
+	last time.Time
 }
 
 // boshResp is a response <body/>: its attributes by local name, its
@@ -66,6 +71,11 @@ func (c *boshClient) tryPost(body string) (boshResp, error) {
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
+	// The server saw the request before it answered: counting the pace
+	// from the answer keeps the next one at least 'polling' later there.
+	c.mu.Lock()
+	c.last = time.Now()
+	c.mu.Unlock()
 	if err != nil {
 		return boshResp{}, err
 	}
@@ -146,6 +156,10 @@ func (c *boshClient) loginHold(user, password string, hold int) {
 func (c *boshClient) loginWith(user, password string, wait, hold int) {
 	c.t.Helper()
 	cr := c.create("localhost", wait, hold, "")
+	if hold == 0 {
+		secs, _ := strconv.Atoi(cr.attrs["polling"])
+		c.poll = time.Duration(secs) * time.Second
+	}
 	if !strings.Contains(cr.inner, "<mechanism>PLAIN</mechanism>") {
 		c.t.Fatalf("bosh: no PLAIN offered: %s", cr.raw)
 	}
@@ -176,6 +190,10 @@ func (c *boshClient) until(text string) boshResp {
 	c.t.Helper()
 	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		next := c.last.Add(c.poll)
+		c.mu.Unlock()
+		time.Sleep(time.Until(next)) // the protocol's pace, not a synchronisation
 		if r := c.send(""); strings.Contains(r.inner, text) {
 			return r
 		}
@@ -247,7 +265,7 @@ func TestBOSHHeldRequest(t *testing.T) {
 // TestBOSHPolling: a polling session (hold = 0) gets every answer at once;
 // what the server sends comes in the next poll.
 func TestBOSHPolling(t *testing.T) {
-	srv := xmpptest.Start(t)
+	srv := xmpptest.Start(t, func(c *config.Config) { c.HTTP.BOSH.Polling = config.Duration(time.Second) })
 	srv.AddUser(t, "alice@localhost", "pw-alice")
 	srv.AddUser(t, "bob@localhost", "pw-bob")
 	alice := newBOSHClient(t, boshURL(srv), srv.TLSConfig(t, "localhost"))

@@ -161,36 +161,68 @@ func (l *IPLimiter) Sweep() {
 // bucket. Blocking the reader is the back-pressure: TCP flow control then
 // slows the peer down.
 type RateReader struct {
-	R      io.Reader
+	R io.Reader
+	b *Bucket
+}
+
+// NewRateReader wraps r; rate <= 0 means unlimited.
+func NewRateReader(r io.Reader, rate, burst int) io.Reader {
+	b := NewBucket(rate, burst)
+	if b == nil {
+		return r
+	}
+	return &RateReader{R: r, b: b}
+}
+
+// Read implements io.Reader.
+func (rr *RateReader) Read(p []byte) (int, error) {
+	if d := rr.b.Take(0, time.Now()); d > 0 {
+		time.Sleep(d)
+	}
+	n, err := rr.R.Read(p)
+	rr.b.Take(n, time.Now())
+	return n, err
+}
+
+// Bucket is a token bucket of bytes: it refills at rate bytes per second
+// up to burst, and says how long a peer that spent more must wait. The
+// TCP reader (RateReader) and BOSH (whose bodies come on many
+// connections) share it. Safe for concurrent use.
+type Bucket struct {
+	mu     sync.Mutex
 	rate   float64 // bytes per second
 	burst  float64
 	tokens float64
 	last   time.Time
 }
 
-// NewRateReader wraps r; rate <= 0 means unlimited.
-func NewRateReader(r io.Reader, rate, burst int) io.Reader {
+// NewBucket returns a full bucket, or nil (unlimited) when rate <= 0; a
+// burst below rate is rate.
+func NewBucket(rate, burst int) *Bucket {
 	if rate <= 0 {
-		return r
+		return nil
 	}
 	if burst < rate {
 		burst = rate
 	}
-	return &RateReader{R: r, rate: float64(rate), burst: float64(burst), tokens: float64(burst), last: time.Now()}
+	return &Bucket{rate: float64(rate), burst: float64(burst), tokens: float64(burst), last: time.Now()}
 }
 
-// Read implements io.Reader.
-func (rr *RateReader) Read(p []byte) (int, error) {
-	now := time.Now()
-	rr.tokens += now.Sub(rr.last).Seconds() * rr.rate
-	rr.last = now
-	if rr.tokens > rr.burst {
-		rr.tokens = rr.burst
+// Take spends n bytes at now and returns how long the spender must wait
+// before its next bytes are read: 0 while within the rate and burst.
+func (b *Bucket) Take(n int, now time.Time) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if now.After(b.last) {
+		b.tokens += now.Sub(b.last).Seconds() * b.rate
+		b.last = now
 	}
-	if rr.tokens < 0 {
-		time.Sleep(time.Duration(-rr.tokens / rr.rate * float64(time.Second)))
+	if b.tokens > b.burst {
+		b.tokens = b.burst
 	}
-	n, err := rr.R.Read(p)
-	rr.tokens -= float64(n)
-	return n, err
+	b.tokens -= float64(n)
+	if b.tokens >= 0 {
+		return 0
+	}
+	return time.Duration(-b.tokens / b.rate * float64(time.Second))
 }

@@ -121,3 +121,26 @@ func TestTrustedProxies(t *testing.T) {
 		}
 	}
 }
+
+// TestBucket: within the burst nothing waits; past it the wait is the
+// debt at the rate; time refills it up to the burst only.
+func TestBucket(t *testing.T) {
+	if NewBucket(0, 100) != nil {
+		t.Fatal("rate 0 is not unlimited")
+	}
+	t0 := time.Unix(1000, 0)
+	b := NewBucket(100, 200)
+	b.last = t0
+	if d := b.Take(200, t0); d != 0 {
+		t.Errorf("within the burst: wait %v", d)
+	}
+	if d := b.Take(50, t0); d != 500*time.Millisecond {
+		t.Errorf("50 bytes over at 100 B/s: wait %v", d)
+	}
+	if d := b.Take(0, t0.Add(500*time.Millisecond)); d != 0 {
+		t.Errorf("after the debt is paid: wait %v", d)
+	}
+	if d := b.Take(250, t0.Add(time.Hour)); d != 500*time.Millisecond {
+		t.Errorf("refill beyond the burst: wait %v", d)
+	}
+}

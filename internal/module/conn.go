@@ -55,3 +55,14 @@ func (r *Registry) Nonza(space, local string, h NonzaHandler) {
 func (r *Registry) LookupNonza(space, local string) NonzaHandler {
 	return r.tables().nonzas[nsName{space, local}]
 }
+
+// ClientSoftware is implemented by client sessions (c2s) that record which
+// client software runs them, for the admin surface: what the client named
+// in its XEP-0388 <user-agent/>, or answered to a XEP-0092 version query
+// (package version asks once the session is available).
+type ClientSoftware interface {
+	// ClientSoftware is the recorded description, "" while unknown.
+	ClientSoftware() string
+	// SetClientSoftware records desc (the session bounds and cleans it).
+	SetClientSoftware(desc string)
+}

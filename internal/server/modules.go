@@ -23,7 +23,8 @@ func (s *Server) modules() []module.Registrar {
 	mods := []module.Registrar{
 		disco.New(),
 		ping.Module{},
-		&version.Module{Name: "Parley", Version: Version},
+		&version.Module{Name: "Parley", Version: Version,
+			AskClients: s.cfg.Clients.AskVersion, AskTimeout: s.cfg.Clients.AskTimeout.D()},
 		&entitytime.Module{},
 		carbons.New(carbons.Config{Host: s.router, Log: s.log}),
 		push.New(push.Config{DB: s.db, Host: s.router, Log: s.log}),

@@ -102,12 +102,14 @@ func (s *Server) stopFederation(ctx context.Context) {
 
 // federationAdmin adds the s2s operations to the admin surface:
 // GET /s2s/streams lists the streams (JSON), POST /s2s/close?domain=D
-// closes those of a remote domain. `parley s2s` talks to them.
-// Like the profiles, they answer loopback clients only.
+// closes those of a remote domain. `parley s2s` talks to them. They
+// answer loopback clients only, and only with an API token (as the REST
+// API; `parley s2s` makes a short-lived one in the database, or takes
+// --token).
 func (s *Server) federationAdmin(next http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", next)
-	mux.Handle("/s2s/", loopbackOnly(s2sAdmin(s.fed.srv)))
+	mux.Handle("/s2s/", loopbackOnly(s.adm.console.RequireToken(s2sAdmin(s.fed.srv))))
 	return mux
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parleyim/parley/internal/admin"
 )
@@ -60,6 +61,53 @@ var adminCases = []Case{
 		}
 		if got[0].Action != "user.delete" || got[1].Action != "user.create" || got[0].Detail != "ünïcode" || got[0].ID <= got[1].ID {
 			t.Errorf("log (newest first) = %+v", got)
+		}
+	}},
+	{"admin/logins", func(t *testing.T, e *Env) {
+		s := admin.NewStore(e.DB)
+		user, other := e.JID(t, "root@D"), e.JID(t, "other@D")
+		now := time.UnixMilli(time.Now().UnixMilli())
+		ttl := 30 * time.Minute
+		id, lg, err := s.CreateLogin(e.Ctx, user, now, now.Add(ttl))
+		if err != nil || id == "" || lg.CSRF == "" || lg.CSRF == id {
+			t.Fatalf("CreateLogin = %q, %+v, %v", id, lg, err)
+		}
+		got, ok, err := s.UseLogin(e.Ctx, id, now.Add(time.Minute), now.Add(time.Minute+ttl))
+		if err != nil || !ok || got.User != user || got.CSRF != lg.CSRF || !got.Expires.Equal(now.Add(time.Minute+ttl)) {
+			t.Fatalf("UseLogin = %+v, %v, %v", got, ok, err)
+		}
+		if _, ok, err := s.UseLogin(e.Ctx, id+"x", now, now.Add(ttl)); ok || err != nil {
+			t.Errorf("unknown cookie: %v, %v", ok, err)
+		}
+		// Renewed: still valid past the first expiry, gone after the second.
+		if _, ok, _ := s.UseLogin(e.Ctx, id, now.Add(ttl+time.Second), now.Add(ttl+time.Second)); !ok {
+			t.Error("renewed login expired at its first expiry")
+		}
+		if _, ok, _ := s.UseLogin(e.Ctx, id, now.Add(2*ttl), now.Add(3*ttl)); ok {
+			t.Error("expired login accepted")
+		}
+		if _, ok, _ := s.UseLogin(e.Ctx, id, now, now.Add(ttl)); ok {
+			t.Error("an expired login is not deleted when met")
+		}
+		a, _, _ := s.CreateLogin(e.Ctx, user, now, now.Add(ttl))
+		b, _, _ := s.CreateLogin(e.Ctx, other, now, now.Add(ttl))
+		c, _, _ := s.CreateLogin(e.Ctx, other, now, now.Add(time.Second))
+		if n, err := s.EndLogins(e.Ctx, user); err != nil || n != 1 {
+			t.Errorf("EndLogins = %d, %v", n, err)
+		}
+		if err := s.EndLogin(e.Ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		for _, gone := range []string{a, b} {
+			if _, ok, _ := s.UseLogin(e.Ctx, gone, now, now.Add(ttl)); ok {
+				t.Error("ended login accepted")
+			}
+		}
+		if _, err := s.SweepLogins(e.Ctx, now.Add(2*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, _ := s.UseLogin(e.Ctx, c, now, now.Add(ttl)); ok {
+			t.Error("swept login accepted")
 		}
 	}},
 }
