@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/parleyim/parley/internal/admin"
 	"github.com/parleyim/parley/internal/features/upload"
 	"github.com/parleyim/parley/internal/module"
 )
@@ -66,4 +67,19 @@ func (s *Server) uploadBaseURL(domain string) string {
 	}
 	_, port, _ := net.SplitHostPort(addr)
 	return scheme + "://" + net.JoinHostPort(domain, port)
+}
+
+// uploadUsage gives the admin surface the upload store's usage.
+type uploadUsage struct{ s *upload.Store }
+
+func (u uploadUsage) Usage(ctx context.Context) ([]admin.UploadUsage, error) {
+	us, err := u.s.AllUsage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]admin.UploadUsage, len(us))
+	for i, x := range us {
+		out[i] = admin.UploadUsage{User: x.Owner, Files: x.Files, Slots: x.Slots, Bytes: x.Bytes}
+	}
+	return out, nil
 }
