@@ -19,6 +19,9 @@
 // not-acceptable, quota as resource-constraint, a bad filename as
 // bad-request).
 //
+// Deleting an account leaves its files in place until they expire (the
+// records are not tied to the account; the GET URLs may have been shared).
+//
 // What it does not own: the HTTP listeners, TLS and the public address
 // (the server wiring passes a BaseURL function).
 package upload

@@ -45,8 +45,12 @@ func (s *Service) Sweep(ctx context.Context) error {
 			return err
 		}
 		for _, sl := range slots {
-			if err := os.Remove(s.diskPath(sl.ID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
+			// The part file is left only by a server that stopped during
+			// the PUT.
+			for _, p := range []string{s.diskPath(sl.ID), s.diskPath(sl.ID) + ".part"} {
+				if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
 			}
 			if err := s.store.Delete(ctx, sl.ID); err != nil {
 				return err

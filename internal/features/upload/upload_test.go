@@ -3,6 +3,7 @@ package upload_test
 import (
 	"bytes"
 	"crypto/rand"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -222,5 +223,55 @@ func TestExpiry(t *testing.T) {
 	}
 	if resp, _ := do(t, hc, http.MethodGet, s.Get, nil, nil); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("GET after expiry: %d", resp.StatusCode)
+	}
+}
+
+// TestConcurrentPUT: while one PUT of a slot is in progress a second is
+// refused (409) and does not disturb it; the first completes.
+func TestConcurrentPUT(t *testing.T) {
+	srv := start(t, nil)
+	alice := srv.Dial(t, "alice@localhost", "pw", xmpptest.DialOptions{})
+	hc := httpClient(t, srv)
+	body := bytes.Repeat([]byte("0123456789"), 10000)
+	s := grant(t, alice, "race.bin", int64(len(body)), "")
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPut, s.Put, pr)
+		req.ContentLength = int64(len(body))
+		resp, err := hc.Do(req)
+		if err != nil {
+			done <- -1
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	if _, err := pw.Write(body[:5000]); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(srv.Config.DataDir, "uploads", "files")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m, _ := filepath.Glob(filepath.Join(dir, "*.part")); len(m) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first PUT's part file never appeared")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := put(t, hc, s.Put, bytes.Repeat([]byte("x"), len(body)), ""); got != http.StatusConflict {
+		t.Fatalf("second PUT during the first: %d, want 409", got)
+	}
+	if _, err := pw.Write(body[5000:]); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	if code := <-done; code != http.StatusCreated {
+		t.Fatalf("first PUT: %d", code)
+	}
+	if resp, got := do(t, hc, http.MethodGet, s.Get, nil, nil); resp.StatusCode != http.StatusOK || !bytes.Equal(got, body) {
+		t.Fatalf("GET: %d, the first PUT's bytes: %v", resp.StatusCode, bytes.Equal(got, body))
 	}
 }
