@@ -33,7 +33,7 @@ func BenchmarkUpload100MB(b *testing.B) {
 	base := rssKB(b, "VmRSS")
 	var put, get time.Duration
 	for i := 0; i < b.N; i++ {
-		s := grantB(b, alice, benchSize)
+		s := grant(b, alice, "big.bin", benchSize, "")
 		t0 := time.Now()
 		req, _ := http.NewRequest(http.MethodPut, s.Put, io.LimitReader(zeros{}, benchSize))
 		req.ContentLength = benchSize
@@ -65,25 +65,6 @@ func BenchmarkUpload100MB(b *testing.B) {
 type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
-
-func grantB(b *testing.B, c *xmpptest.Client, size int64) slot {
-	st := c.IQ(b, `<iq type='get' id='b' to='upload.localhost'><request xmlns='urn:xmpp:http:upload:0' filename='big.bin' size='`+strconv.FormatInt(size, 10)+`'/></iq>`)
-	put := between(st.Inner, `<put xmlns="urn:xmpp:http:upload:0" url="`, `"`)
-	get := between(st.Inner, `<get xmlns="urn:xmpp:http:upload:0" url="`, `"`)
-	if put == "" || get == "" {
-		b.Fatalf("slot: %s", st.Inner)
-	}
-	return slot{Put: strings.ReplaceAll(put, "&amp;", "&"), Get: get}
-}
-
-func between(s, from, to string) string {
-	_, rest, ok := strings.Cut(s, from)
-	if !ok {
-		return ""
-	}
-	v, _, _ := strings.Cut(rest, to)
-	return v
-}
 
 // resetPeakRSS resets VmHWM (Linux: clear_refs 5).
 func resetPeakRSS(b *testing.B) {

@@ -44,7 +44,7 @@ type slotIQ struct {
 }
 
 // request asks for a slot and returns the iq answer.
-func request(t *testing.T, c *xmpptest.Client, filename string, size int64, ctype string) xmpptest.Stanza {
+func request(t testing.TB, c *xmpptest.Client, filename string, size int64, ctype string) xmpptest.Stanza {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString(`<iq type='get' id='slot' to='upload.localhost'><request xmlns='urn:xmpp:http:upload:0' filename='`)
@@ -58,7 +58,7 @@ func request(t *testing.T, c *xmpptest.Client, filename string, size int64, ctyp
 }
 
 // grant requests a slot that must be granted.
-func grant(t *testing.T, c *xmpptest.Client, filename string, size int64, ctype string) slot {
+func grant(t testing.TB, c *xmpptest.Client, filename string, size int64, ctype string) slot {
 	t.Helper()
 	st := request(t, c, filename, size, ctype)
 	var iq slotIQ
