@@ -16,6 +16,12 @@ import (
 // GET and HEAD, and CORS preflights. The URLs are capabilities (no
 // cookies), so any origin may use them.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &statusRecorder{ResponseWriter: w}
+	defer func() { countRequest(r.Method, rec.code) }()
+	s.serve(rec, r)
+}
+
+func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", "*")
 	if r.Method == http.MethodOptions {
@@ -120,6 +126,7 @@ func (s *Service) put(w http.ResponseWriter, r *http.Request, sl Slot) {
 		http.Error(w, "the file could not be stored", http.StatusInternalServerError)
 	default:
 		s.log.Info("file uploaded", "owner", sl.Owner, "slot", sl.ID, "bytes", sl.Size)
+		mBytesIn.Add(float64(sl.Size))
 		w.WriteHeader(http.StatusCreated)
 	}
 }

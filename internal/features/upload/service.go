@@ -132,6 +132,7 @@ func (s *Service) Route(ctx context.Context, from, to jid.JID, el *stanza.Elemen
 		payload = stanza.New(nsDiscoItem, "query")
 	case p.Space == NS && p.Local == "request":
 		payload, err = s.request(ctx, from, to, p)
+		mSlots.WithLabelValues(slotOutcome(err)).Inc()
 	default:
 		return stanza.NewError(stanza.ServiceUnavailable)
 	}

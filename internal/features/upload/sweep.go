@@ -55,6 +55,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 			if err := s.store.Delete(ctx, sl.ID); err != nil {
 				return err
 			}
+			mExpired.Inc()
 			if !sl.Uploaded.IsZero() {
 				s.log.Debug("expired upload deleted", "owner", sl.Owner, "slot", sl.ID)
 			}

@@ -81,6 +81,16 @@ func TestRoundTrip(t *testing.T) {
 		resp.Header.Get("Access-Control-Allow-Headers") != "content-type" {
 		t.Fatalf("preflight: %d %v", resp.StatusCode, resp.Header)
 	}
+	resp, _ = do(t, hc, http.MethodHead, s.Get, nil, nil)
+	if resp.StatusCode != http.StatusOK || resp.ContentLength != int64(len(body)) || resp.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("HEAD: %d %d %v", resp.StatusCode, resp.ContentLength, resp.Header)
+	}
+	// The same file over the plain listener (sendfile through the metrics
+	// wrapper).
+	plain := "http://" + srv.Addr("http") + s.Get[strings.Index(s.Get, "/upload/"):]
+	if resp, got := do(t, hc, http.MethodGet, plain, nil, nil); resp.StatusCode != http.StatusOK || !bytes.Equal(got, body) {
+		t.Fatalf("GET over plain HTTP: %d, %d bytes", resp.StatusCode, len(got))
+	}
 	if got := put(t, hc, s.Put, body, "image/png"); got != http.StatusConflict {
 		t.Fatalf("second PUT: %d, want 409", got)
 	}
@@ -176,6 +186,13 @@ func TestRefusals(t *testing.T) {
 	for _, p := range []string{"/upload/../../etc/passwd", "/upload/%2e%2e/%2e%2e/etc/passwd", "/upload/" + strings.Repeat("0", 32) + "/a.txt", "/upload/x"} {
 		if resp, _ := do(t, hc, http.MethodGet, base+p, nil, nil); resp.StatusCode == http.StatusOK {
 			t.Errorf("GET %s: %d", p, resp.StatusCode)
+		}
+	}
+	resp, metrics := do(t, hc, http.MethodGet, "http://"+srv.Addr("admin")+"/metrics", nil, nil)
+	for _, want := range []string{`parley_upload_slots_total{outcome="too_large"}`, `parley_upload_slots_total{outcome="quota"}`,
+		`parley_upload_http_total{class="4xx",method="PUT"}`, `parley_upload_bytes_total{direction="in"}`} {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %s", want)
 		}
 	}
 	// Nothing but files named by slot id in the directory.
