@@ -23,6 +23,9 @@ type Upload struct {
 	// QuotaPerUser bounds the bytes one account keeps at once (its files
 	// and unused slots); 0 is no quota.
 	QuotaPerUser int64 `toml:"quota_per_user"`
+	// SlotsPerMinute bounds one account's slot requests (bursts of that
+	// many, refilled at that rate); 0 is no limit.
+	SlotsPerMinute int `toml:"slots_per_minute"`
 	// ExpireAfter is how long an uploaded file is kept; a background job
 	// deletes it and its record afterwards.
 	ExpireAfter Duration `toml:"expire_after"`
@@ -39,7 +42,7 @@ type Upload struct {
 
 // defaultUpload is Upload's defaults (Default uses it).
 func defaultUpload() Upload {
-	return Upload{Enabled: true, Subdomain: "upload", MaxFileSize: 100 << 20, QuotaPerUser: 1 << 30,
+	return Upload{Enabled: true, Subdomain: "upload", MaxFileSize: 100 << 20, QuotaPerUser: 1 << 30, SlotsPerMinute: 60,
 		ExpireAfter: Duration(30 * 24 * time.Hour), SlotTimeout: Duration(5 * time.Minute)}
 }
 
@@ -75,6 +78,9 @@ func (v *validator) upload() {
 	}
 	if u.QuotaPerUser < 0 {
 		v.add("upload.quota_per_user", fmt.Sprintf("is %d; must be 0 (no quota) or a number of bytes", u.QuotaPerUser))
+	}
+	if u.SlotsPerMinute < 0 {
+		v.add("upload.slots_per_minute", fmt.Sprintf("is %d; must be 0 (no limit) or more (the default is %d)", u.SlotsPerMinute, def.SlotsPerMinute))
 	}
 	v.positiveDuration("upload.expire_after", u.ExpireAfter, def.ExpireAfter)
 	v.positiveDuration("upload.slot_timeout", u.SlotTimeout, def.SlotTimeout)

@@ -22,7 +22,7 @@ func (s *Server) newUpload() error {
 	u := s.cfg.Upload
 	svc, err := upload.New(upload.Config{
 		Host: s.router, DB: s.db, Log: s.log, Domains: s.cfg.Domains, Subdomain: u.Subdomain,
-		MaxFileSize: u.MaxFileSize, Quota: u.QuotaPerUser, ExpireAfter: u.ExpireAfter.D(), SlotTimeout: u.SlotTimeout.D(),
+		MaxFileSize: u.MaxFileSize, Quota: u.QuotaPerUser, SlotsPerMinute: u.SlotsPerMinute, ExpireAfter: u.ExpireAfter.D(), SlotTimeout: u.SlotTimeout.D(),
 		Dir: s.cfg.UploadDir(), BaseURL: s.uploadBaseURL,
 	})
 	if err != nil {

@@ -119,3 +119,13 @@ func put(t *testing.T, hc *http.Client, url string, body []byte, ct string) int 
 func errorCond(st xmpptest.Stanza, cond string) bool {
 	return st.Attr("type") == "error" && strings.Contains(st.Inner, "<"+cond+" xmlns=\"urn:ietf:params:xml:ns:xmpp-stanzas\"")
 }
+
+// between returns what s holds between from and to ("" if not found).
+func between(s, from, to string) string {
+	_, rest, ok := strings.Cut(s, from)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, to)
+	return v
+}

@@ -14,7 +14,7 @@ import (
 var (
 	mSlots = metrics.Register(prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "parley_upload_slots_total",
-		Help: "XEP-0363 slot requests by outcome (granted, too_large, quota, bad_request, not_allowed).",
+		Help: "XEP-0363 slot requests by outcome (granted, too_large, quota, rate, bad_request, not_allowed).",
 	}, []string{"outcome"}))
 	mTransfers = metrics.Register(prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "parley_upload_http_total", Help: "Upload HTTP requests by method and status code class (2xx, 4xx, 5xx).",
@@ -44,6 +44,9 @@ func slotOutcome(err error) string {
 	case stanza.NotAcceptable:
 		return "too_large"
 	case stanza.ResourceConstraint:
+		if se.App != nil {
+			return "rate"
+		}
 		return "quota"
 	case stanza.BadRequest:
 		return "bad_request"

@@ -47,6 +47,9 @@ type Config struct {
 	// BaseURL returns the public base URL ("https://host:port", no
 	// trailing slash) for a user of domain.
 	BaseURL func(domain string) string
+	// SlotsPerMinute bounds one user's slot requests (a bucket of that
+	// many, refilled at that rate); 0 is no limit.
+	SlotsPerMinute int
 	// SweepEvery is how often expired files are looked for; 0 derives it
 	// from ExpireAfter and SlotTimeout (at most a minute).
 	SweepEvery time.Duration
@@ -63,6 +66,7 @@ type Service struct {
 	secret  []byte
 	files   string          // directory of the files
 	domains map[string]bool // service domains
+	rate    *slotRate
 	now     func() time.Time
 }
 
@@ -73,7 +77,7 @@ func New(c Config) (*Service, error) {
 		c.Subdomain = "upload"
 	}
 	s := &Service{cfg: c, log: c.Log.With("component", "upload"), store: NewStore(c.DB),
-		files: filepath.Join(c.Dir, "files"), domains: map[string]bool{}, now: time.Now}
+		files: filepath.Join(c.Dir, "files"), domains: map[string]bool{}, now: time.Now, rate: newSlotRate(c.SlotsPerMinute)}
 	for _, d := range c.Domains {
 		s.domains[c.Subdomain+"."+d] = true
 	}
@@ -171,6 +175,11 @@ func (s *Service) discoInfo() *stanza.Element {
 func (s *Service) request(ctx context.Context, from, to jid.JID, p *stanza.Element) (*stanza.Element, error) {
 	if from.Local() == "" || !s.cfg.Host.IsLocal(from.Domain()) {
 		return nil, stanza.Errorf("cancel", stanza.NotAllowed, "only accounts of this server may upload")
+	}
+	if ok, retry := s.rate.allow(from.Bare(), s.now()); !ok {
+		e := stanza.Errorf("wait", stanza.ResourceConstraint, "too many upload requests: at most %d a minute", s.cfg.SlotsPerMinute)
+		e.App = stanza.New(NS, "retry").SetAttr("stamp", retry.UTC().Format(time.RFC3339))
+		return nil, e
 	}
 	sl, err := s.parseRequest(p)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
@@ -70,5 +71,30 @@ func TestRemoteSenderRefused(t *testing.T) {
 		if se, ok := err.(*stanza.Error); !ok || se.Condition != stanza.NotAllowed {
 			t.Errorf("from %s: %v", from, err)
 		}
+	}
+}
+
+// TestSlotRate: a bucket of 3 refilled at 3 a minute.
+func TestSlotRate(t *testing.T) {
+	r := newSlotRate(3)
+	u, v := jid.MustParse("a@example.org"), jid.MustParse("b@example.org")
+	now := time.Unix(1000, 0)
+	for i := range 3 {
+		if ok, _ := r.allow(u, now); !ok {
+			t.Fatalf("request %d refused", i+1)
+		}
+	}
+	ok, retry := r.allow(u, now)
+	if ok || retry.Before(now.Add(20*time.Second)) || retry.After(now.Add(21*time.Second)) {
+		t.Fatalf("fourth: %v, retry %v after", ok, retry.Sub(now))
+	}
+	if ok, _ := r.allow(v, now); !ok {
+		t.Fatal("another user refused")
+	}
+	if ok, _ := r.allow(u, now.Add(20*time.Second)); !ok {
+		t.Fatal("refused after a token came back")
+	}
+	if ok, _ := (*slotRate)(nil).allow(u, now); !ok || !func() bool { ok, _ := newSlotRate(0).allow(u, now); return ok }() {
+		t.Fatal("no limit refused")
 	}
 }

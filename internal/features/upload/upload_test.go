@@ -292,3 +292,22 @@ func TestConcurrentPUT(t *testing.T) {
 		t.Fatalf("GET: %d, the first PUT's bytes: %v", resp.StatusCode, bytes.Equal(got, body))
 	}
 }
+
+// TestRate: past upload.slots_per_minute a request gets
+// resource-constraint with a <retry stamp/> in the future; another
+// user's requests are not counted against it.
+func TestRate(t *testing.T) {
+	srv := start(t, func(u *config.Upload) { u.SlotsPerMinute = 2 })
+	alice := srv.Dial(t, "alice@localhost", "pw", xmpptest.DialOptions{})
+	bob := srv.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
+	before := time.Now()
+	grant(t, alice, "1.txt", 1, "")
+	grant(t, alice, "2.txt", 1, "")
+	st := request(t, alice, "3.txt", 1, "")
+	stamp := between(between(st.Inner, `<retry xmlns="urn:xmpp:http:upload:0"`, `>`), `stamp="`, `"`)
+	at, err := time.Parse(time.RFC3339, stamp)
+	if !errorCond(st, "resource-constraint") || !strings.Contains(st.Inner, `type="wait"`) || err != nil || !at.After(before) {
+		t.Fatalf("third request in a minute: %v\n%s", err, st.Inner)
+	}
+	grant(t, bob, "1.txt", 1, "")
+}
