@@ -28,15 +28,7 @@ func TestConverseBrowser(t *testing.T) {
 	bob := srv.Dial(t, "bob@localhost", "pw-bob", xmpptest.DialOptions{})
 	bob.Send(t, "<presence/>")
 
-	// The page and converse.js come from an origin of their own, as a web
-	// client's usually do.
-	mux := http.NewServeMux()
-	mux.Handle("/dist/", http.StripPrefix("/dist/", http.FileServer(http.Dir(filepath.Join(webDir, "node_modules", "converse.js", "dist")))))
-	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.ServeFile(w, r, filepath.Join(webDir, "converse.html"))
-	})
-	pages := httptest.NewServer(mux)
-	t.Cleanup(pages.Close)
+	pages := conversePages(t)
 
 	for _, tc := range []struct{ name, param, service string }{
 		{"websocket", "ws", localURL(srv, "ws", "http", "/xmpp-websocket")},
@@ -75,6 +67,19 @@ func TestConverseBrowser(t *testing.T) {
 			}
 		})
 	}
+}
+
+// conversePages serves converse.html and converse.js's dist/ from an
+// origin of their own, as a web client's usually are.
+func conversePages(t *testing.T) *httptest.Server {
+	mux := http.NewServeMux()
+	mux.Handle("/dist/", http.StripPrefix("/dist/", http.FileServer(http.Dir(filepath.Join(webDir, "node_modules", "converse.js", "dist")))))
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, filepath.Join(webDir, "converse.html"))
+	})
+	pages := httptest.NewServer(mux)
+	t.Cleanup(pages.Close)
+	return pages
 }
 
 // expectOrExit waits for a stanza matching match on c, failing as soon as
