@@ -219,7 +219,7 @@ func TestExpiredSlot(t *testing.T) {
 // TestExpiry: a file past upload.expire_after is deleted from disk and
 // its GET answers 404.
 func TestExpiry(t *testing.T) {
-	srv := start(t, func(u *config.Upload) { u.ExpireAfter = config.Duration(5 * time.Second) })
+	srv := start(t, func(u *config.Upload) { u.ExpireAfter = config.Duration(10 * time.Second) })
 	alice := srv.Dial(t, "alice@localhost", "pw", xmpptest.DialOptions{})
 	hc := httpClient(t, srv)
 	s := grant(t, alice, "short.txt", 5, "")
