@@ -1,7 +1,6 @@
 package httpd_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -25,35 +23,13 @@ import (
 // preflight and PUT to the server's HTTPS listener, the URL sent in a
 // message); the Go client receives the URL and GETs the same bytes.
 func TestConverseUpload(t *testing.T) {
-	node := requireWeb(t, "converse.js")
-	requireWeb(t, "playwright-core")
-	chromium := xmpptest.RequireCommand(t, "chromium", "chromium")
-	srv := xmpptest.Start(t)
-	srv.AddUser(t, "alice@localhost", "pw-alice")
-	srv.AddUser(t, "bob@localhost", "pw-bob")
-	bob := srv.Dial(t, "bob@localhost", "pw-bob", xmpptest.DialOptions{})
-	bob.Send(t, "<presence/>")
-	pages := conversePages(t)
+	e := newConverseEnv(t)
+	srv, bob := e.srv, e.bob
 
 	const token = "upl0ad"
 	q := url.Values{"jid": {"alice@localhost/upload"}, "password": {"pw-alice"}, "ws": {localURL(srv, "ws", "http", "/xmpp-websocket")}}
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-	out, errs := &syncBuffer{}, &syncBuffer{}
-	cmd := exec.CommandContext(ctx, node, "converse-upload.mjs", pages.URL+"/?"+q.Encode(), "bob@localhost", token)
-	cmd.Dir = webDir
-	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium, "PARLEY_SPKI="+spki(t, srv))
-	cmd.Stdout, cmd.Stderr = out, errs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if t.Failed() || os.Getenv("PARLEY_TEST_LOG") != "" {
-			t.Logf("converse-upload.mjs output:\n%s\nbrowser console:\n%s", out, errs)
-		}
-	})
+	out, done := startBrowser(t, e.node, e.chromium, []string{"PARLEY_SPKI=" + spki(t, srv)},
+		"converse-upload.mjs", e.pages.URL+"/?"+q.Encode(), "bob@localhost", token)
 	getURL := regexp.MustCompile(`https://localhost:[0-9]+/upload/[0-9a-f]{32}/note%20` + token + `\.txt`)
 	st := expectOrExit(t, bob, done, "the upload's URL", func(s xmpptest.Stanza) bool {
 		return s.XMLName.Local == "message" && getURL.MatchString(s.Inner)
@@ -70,7 +46,7 @@ func TestConverseUpload(t *testing.T) {
 		t.Fatalf("GET: %d, %d bytes, %s", resp.StatusCode, len(body), resp.Header.Get("Content-Type"))
 	}
 	bob.Send(t, `<message to='`+st.Attr("from")+`' type='chat'><body>got `+token+`</body></message>`)
-	if err := <-done; err != nil {
+	if err := <-done; err != nil || !strings.Contains(out.String(), "RECEIVED got "+token) {
 		t.Fatalf("converse-upload.mjs: %v", err)
 	}
 }
