@@ -47,6 +47,7 @@ func (c *Console) apiList() []apiRoute {
 		{"POST", "/api/v1/rooms", c.apiRoomCreate},
 		{"PUT", "/api/v1/rooms/{jid}", c.apiRoomConfigure},
 		{"DELETE", "/api/v1/rooms/{jid}", c.apiRoomDestroy},
+		{"GET", "/api/v1/uploads", c.apiUploads},
 		{"POST", "/api/v1/broadcast", c.apiBroadcast},
 		{"GET", "/api/v1/stats", c.apiStats},
 	}

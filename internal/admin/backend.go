@@ -96,3 +96,18 @@ type Keys interface {
 	// them OMEMO device lists or bundles (XEP-0384).
 	HasPEP(ctx context.Context, user jid.JID) (pep, omemo bool, err error)
 }
+
+// UploadUsage is what one account keeps in the file upload service.
+type UploadUsage struct {
+	User  jid.JID
+	Files int64 // uploaded files not expired
+	Slots int64 // slots handed out and not used yet
+	Bytes int64 // bytes of both
+}
+
+// Uploads reports the file upload service's usage (package upload's
+// store).
+type Uploads interface {
+	// Usage is every account that keeps something, sorted by address.
+	Usage(ctx context.Context) ([]UploadUsage, error)
+}

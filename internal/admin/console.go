@@ -31,6 +31,7 @@ type Deps struct {
 	Rosters  Rosters      // nil: rosters not shown
 	Rooms    Rooms        // nil: group chat disabled
 	Keys     Keys         // nil: no PEP store in this build
+	Uploads  Uploads      // nil: file upload off
 	Started  time.Time
 }
 
@@ -129,6 +130,7 @@ func (c *Console) routes() http.Handler {
 	mux.HandleFunc("GET /room", c.authed(c.roomPage))
 	mux.HandleFunc("POST /room/configure", c.authed(c.roomConfigure))
 	mux.HandleFunc("POST /room/destroy", c.authed(c.roomDestroy))
+	mux.HandleFunc("GET /uploads", c.authed(c.uploadsPage))
 	mux.HandleFunc("GET /config", c.authed(c.configPage))
 	mux.HandleFunc("GET /audit", c.authed(c.auditPage))
 	c.apiRoutes(mux)

@@ -28,7 +28,7 @@ type page struct {
 	Data  map[string]any
 }
 
-var pageNames = []string{"login", "error", "dashboard", "live", "users", "user", "groups", "sessions", "rooms", "room", "config", "audit"}
+var pageNames = []string{"login", "error", "dashboard", "live", "users", "user", "groups", "sessions", "rooms", "room", "uploads", "config", "audit"}
 
 func parseTemplates() map[string]*template.Template {
 	funcs := template.FuncMap{
@@ -38,6 +38,7 @@ func parseTemplates() map[string]*template.Template {
 		"mb":         func(b uint64) string { return fmt.Sprintf("%.1f MB", float64(b)/(1<<20)) },
 		"uptime":     func(s int64) string { return (time.Duration(s) * time.Second).String() },
 		"rate":       func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+		"bytes":      byteSize,
 	}
 	out := map[string]*template.Template{}
 	for _, n := range pageNames {
@@ -385,4 +386,18 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, lg *login) {
 		return
 	}
 	c.render(w, r, http.StatusOK, "audit", lg, map[string]any{"Entries": entries})
+}
+
+// byteSize writes n bytes for people: "512 B", "1.5 MiB".
+func byteSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

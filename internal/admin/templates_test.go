@@ -14,6 +14,7 @@ func TestTemplatesExecute(t *testing.T) {
 		"Stats": Stats{ByTransport: map[string]int{"tcp": 1}}, "Points": []sample{{at: time.Now()}, {at: time.Now(), sessions: 2}},
 		"Services": []string{"conference.localhost"}, "Users": []struct{}{}, "Sessions": []SessionRow{}, "Rooms": []Room{},
 		"Entries": []AuditEntry{}, "Groups": []Group{}, "Settings": []struct{}{},
+		"Usage": []UploadUsage{}, "Total": uploadTotals{}, "MaxFileSize": int64(1), "Quota": int64(0), "ExpireAfter": "1h",
 	}
 	for _, n := range pageNames {
 		for _, lg := range []*login{nil, {csrf: "x"}} {

@@ -37,6 +37,7 @@ type Config struct {
 	SM         SM         `toml:"sm"`
 	SASL2      SASL2      `toml:"sasl2"`
 	Clients    Clients    `toml:"clients"`
+	Upload     Upload     `toml:"upload"`
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -297,6 +298,7 @@ func Default() Config {
 		SM:         defaultSM(),
 		SASL2:      defaultSASL2(),
 		Clients:    defaultClients(),
+		Upload:     defaultUpload(),
 	}
 }
 

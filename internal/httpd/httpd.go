@@ -24,6 +24,7 @@ const (
 	PathBOSH         = "/http-bind"
 	PathHostMeta     = "/.well-known/host-meta"
 	PathHostMetaJSON = "/.well-known/host-meta.json"
+	PathUpload       = "/upload/"
 )
 
 // Deps are what the HTTP server needs from the rest of the server.
@@ -33,6 +34,9 @@ type Deps struct {
 	BOSH   *c2s.BOSH
 	Certs  *tlsutil.Certs
 	Log    *slog.Logger
+	// Upload, when set, serves PathUpload (XEP-0363 file upload; the
+	// handler does its own CORS: its URLs are capabilities).
+	Upload http.Handler
 }
 
 // Server is the public HTTP server.
@@ -41,6 +45,7 @@ type Server struct {
 	c2s     *c2s.Server
 	bosh    *c2s.BOSH
 	certs   *tlsutil.Certs
+	upload  http.Handler
 	log     *slog.Logger
 	trusted []netip.Prefix
 	anyOrig bool
@@ -53,7 +58,7 @@ type Server struct {
 
 // New returns the HTTP server; Listen binds its listeners.
 func New(d Deps) *Server {
-	s := &Server{cfg: d.Config.HTTP, c2s: d.C2S, bosh: d.BOSH, certs: d.Certs,
+	s := &Server{cfg: d.Config.HTTP, c2s: d.C2S, bosh: d.BOSH, certs: d.Certs, upload: d.Upload,
 		log: d.Log.With("component", "http"), origins: map[string]bool{}}
 	for _, p := range d.Config.Limits.TrustedProxies {
 		if pfx, err := config.ParsePrefix(p); err == nil {
@@ -165,6 +170,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle(PathBOSH+"/", s.cors(http.HandlerFunc(s.httpBind)))
 	mux.Handle(PathHostMeta, anyOrigin(http.HandlerFunc(s.hostMeta)))
 	mux.Handle(PathHostMetaJSON, anyOrigin(http.HandlerFunc(s.hostMetaJSON)))
+	if s.upload != nil {
+		mux.Handle(PathUpload, s.upload)
+	}
 	return mux
 }
 

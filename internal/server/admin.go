@@ -41,6 +41,9 @@ func (s *Server) newConsole() *admin.Console {
 		d.Rooms = mucRooms{s.adm.muc}
 	}
 	d.Keys = pepKeys{pubsub.NewStore(s.db)}
+	if s.upload != nil {
+		d.Uploads = uploadUsage{s.upload.Store()}
+	}
 	return admin.New(d)
 }
 

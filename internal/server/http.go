@@ -15,6 +15,7 @@ import (
 func (s *Server) listenHTTP() error {
 	s.web = httpd.New(httpd.Deps{
 		Config: s.cfg, C2S: s.c2s, BOSH: c2s.NewBOSH(s.c2s, s.cfg.HTTP.BOSH), Certs: s.certs, Log: s.log,
+		Upload: s.uploadHandler(),
 	})
 	if err := s.web.Listen(); err != nil {
 		return fmt.Errorf("server: %w", err)

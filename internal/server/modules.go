@@ -43,5 +43,6 @@ func (s *Server) modules() []module.Registrar {
 	mods = append(mods, s.imModules(rosters, pres)...)
 	mods = append(mods, s.groupchatModules()...)
 	mods = append(mods, s.adhocModules()...)
+	mods = append(mods, s.uploadModules()...)
 	return mods
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/parleyim/parley/internal/c2s"
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/features/mam"
+	"github.com/parleyim/parley/internal/features/upload"
 	"github.com/parleyim/parley/internal/httpd"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/limits"
@@ -41,8 +42,9 @@ type Server struct {
 	limiter  *limits.IPLimiter
 	adm      adminParts // admin.go
 	started  time.Time
-	mam      *mam.Module // nil when mam.enabled is false
-	fed      federation  // s2s.go
+	mam      *mam.Module     // nil when mam.enabled is false
+	upload   *upload.Service // nil when the upload service is off (upload.go)
+	fed      federation      // s2s.go
 
 	c2sLn, c2sTLSLn, adminLn net.Listener
 	web                      *httpd.Server // the public HTTP server (http.go)
@@ -75,6 +77,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	s.router = router.New(log, s.reg, cfg.Domains)
 	s.router.UserExists = func(ctx context.Context, bare jid.JID) (bool, error) {
 		return s.accounts.Exists(ctx, bare)
+	}
+	if err := s.newUpload(); err != nil {
+		db.Close()
+		return nil, err
 	}
 	for _, m := range s.modules() {
 		m.Register(s.reg)
@@ -128,6 +134,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.goTracked(func() { s.watchCertificates(ctx, certWatchInterval, stamp) })
 	s.goTracked(func() { memtrim.Run(ctx, s.cfg.Limits.MemoryTrimInterval.D(), s.log) })
 	s.startMAM(ctx)
+	s.startUpload(ctx)
 	return nil
 }
 

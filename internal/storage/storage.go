@@ -355,6 +355,12 @@ func (db *DB) Atomic(ctx context.Context, fn func(ctx context.Context) error) er
 	})
 }
 
+// LockOwner is lockOwner for stores outside this package (a per-user
+// limit checked and written in one transaction).
+func (db *DB) LockOwner(ctx context.Context, tx *sql.Tx, domain, username string) error {
+	return db.lockOwner(ctx, tx, domain, username)
+}
+
 // lockOwner locks the account row of (domain, username) until tx ends, on
 // engines where writers run concurrently (a no-op on SQLite, where a write
 // transaction excludes all others).

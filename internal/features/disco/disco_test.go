@@ -88,7 +88,7 @@ func TestDisco(t *testing.T) {
 		items = append(items, it.JID)
 	}
 	slices.Sort(items)
-	if res.Attr("type") != "result" || !slices.Equal(items, []string{"conference.localhost", "pubsub.localhost"}) {
+	if res.Attr("type") != "result" || !slices.Equal(items, []string{"conference.localhost", "pubsub.localhost", "upload.localhost"}) {
 		t.Errorf("server items: %s", res.Inner)
 	}
 
