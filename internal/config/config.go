@@ -36,6 +36,7 @@ type Config struct {
 	Components Components `toml:"components"`
 	SM         SM         `toml:"sm"`
 	SASL2      SASL2      `toml:"sasl2"`
+	Push       Push       `toml:"push"` // pushapp.go
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -295,6 +296,7 @@ func Default() Config {
 		Components: Components{Secrets: map[string]string{}},
 		SM:         defaultSM(),
 		SASL2:      defaultSASL2(),
+		Push:       DefaultPush(),
 	}
 }
 

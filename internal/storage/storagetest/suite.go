@@ -77,6 +77,7 @@ func Cases() []Case {
 		pubsubCases,
 		adminCases,
 		fastCases,
+		pushDeviceCases,
 		txCases,
 	}
 	for _, group := range groups {
