@@ -111,6 +111,9 @@ func (v *validator) pushApp() {
 	if j, err := jid.New("", a.Subdomain, ""); a.Subdomain == "" || err != nil || j.Domain() != a.Subdomain {
 		v.add("push.appserver.subdomain", fmt.Sprintf("%q is not a domain label (the default is %q)", a.Subdomain, d.Subdomain))
 	}
+	if !v.c.AdHoc.Enabled {
+		v.add("push.appserver", "is enabled but adhoc.enabled is false: devices register with ad-hoc commands")
+	}
 	if a.APNs.KeyFile == "" && a.FCM.CredentialsFile == "" {
 		v.add("push.appserver", "is enabled with neither apns.key_file nor fcm.credentials_file; set at least one")
 	}

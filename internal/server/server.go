@@ -18,6 +18,7 @@ import (
 	"github.com/parleyim/parley/internal/c2s"
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/features/mam"
+	"github.com/parleyim/parley/internal/features/pushapp"
 	"github.com/parleyim/parley/internal/httpd"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/limits"
@@ -41,8 +42,10 @@ type Server struct {
 	limiter  *limits.IPLimiter
 	adm      adminParts // admin.go
 	started  time.Time
-	mam      *mam.Module // nil when mam.enabled is false
-	fed      federation  // s2s.go
+	mam      *mam.Module     // nil when mam.enabled is false
+	fed      federation      // s2s.go
+	pushApp  *pushapp.Module // pushapp.go; nil when push.appserver.enabled is false
+	pushErr  error           // why the app server could not start
 
 	c2sLn, c2sTLSLn, adminLn net.Listener
 	web                      *httpd.Server // the public HTTP server (http.go)
@@ -79,6 +82,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	for _, m := range s.modules() {
 		m.Register(s.reg)
 	}
+	if s.pushErr != nil {
+		db.Close()
+		return nil, fmt.Errorf("server: push app server: %w", s.pushErr)
+	}
 	s.started = time.Now()
 	s.adm.console = s.newConsole()
 	s.warnExposedAdmin()
@@ -87,6 +94,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		Tokens: db.FastTokens(),
 	})
 	if err := s.newFederation(); err != nil {
+		s.closePushApp()
 		db.Close()
 		return nil, err
 	}
@@ -95,6 +103,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 
 // Router returns the router (for tests and tools).
 func (s *Server) Router() *router.Router { return s.router }
+
+// DB returns the storage (for tests and tools).
+func (s *Server) DB() *storage.DB { return s.db }
 
 // Accounts returns the account store.
 func (s *Server) Accounts() *account.Store { return s.accounts }
@@ -230,6 +241,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 		errs = append(errs, s.adminSrv.Shutdown(ctx))
 	}
 	s.wg.Wait()
+	s.closePushApp()
 	errs = append(errs, s.db.Close())
 	return errors.Join(errs...)
 }
