@@ -111,6 +111,7 @@ func (v *validator) pushApp() {
 	if j, err := jid.New("", a.Subdomain, ""); a.Subdomain == "" || err != nil || j.Domain() != a.Subdomain {
 		v.add("push.appserver.subdomain", fmt.Sprintf("%q is not a domain label (the default is %q)", a.Subdomain, d.Subdomain))
 	}
+	v.pushDomains(a.Subdomain)
 	if !v.c.AdHoc.Enabled {
 		v.add("push.appserver", "is enabled but adhoc.enabled is false: devices register with ad-hoc commands")
 	}
@@ -119,9 +120,12 @@ func (v *validator) pushApp() {
 	}
 	v.positiveDuration("push.appserver.timeout", a.Timeout, d.Timeout)
 	v.positiveDuration("push.appserver.retry_backoff", a.RetryBackoff, d.RetryBackoff)
-	for key, n := range map[string]int{"max_registrations_per_user": a.MaxRegistrationsPerUser, "workers": a.Workers, "queue_size": a.QueueSize} {
-		if n <= 0 {
-			v.add("push.appserver."+key, fmt.Sprintf("is %d; must be greater than 0", n))
+	for _, n := range []struct {
+		key string
+		val int
+	}{{"max_registrations_per_user", a.MaxRegistrationsPerUser}, {"workers", a.Workers}, {"queue_size", a.QueueSize}} {
+		if n.val <= 0 {
+			v.add("push.appserver."+n.key, fmt.Sprintf("is %d; must be greater than 0", n.val))
 		}
 	}
 	if a.Retries < 0 || a.Retries > 10 {
@@ -130,6 +134,18 @@ func (v *validator) pushApp() {
 	v.pushFile("push.appserver.ca_file", a.CAFile)
 	v.apns(a.APNs)
 	v.fcm(a.FCM)
+}
+
+// pushDomains refuses an app server domain that another service serves.
+func (v *validator) pushDomains(sub string) {
+	if (v.c.MUC.Enabled && sub == v.c.MUC.Subdomain) || (v.c.PubSub.Enabled && sub == v.c.PubSub.Subdomain) {
+		v.add("push.appserver.subdomain", fmt.Sprintf("is %q, which muc.subdomain or pubsub.subdomain names too", sub))
+	}
+	for _, d := range v.c.Domains {
+		if _, ok := v.c.Components.Secrets[sub+"."+d]; ok {
+			v.add("push.appserver.subdomain", fmt.Sprintf("names %s.%s, which components.secrets serves too", sub, d))
+		}
+	}
 }
 
 func (v *validator) apns(a APNs) {
