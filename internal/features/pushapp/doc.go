@@ -13,7 +13,11 @@
 // push, §5) as jid, node and the publish-options secret; unregister-push
 // (field node) removes a device. Devices are stored per account in
 // storage.PushDevices (the secret as SHA-256 only) and go with the
-// account's XEP-0227 export (userdata.go).
+// account's XEP-0227 export (userdata.go). Only accounts of this server
+// register devices; a publish is accepted from anyone who knows the node
+// and its secret, so an app logged in to accounts on other servers too
+// can enable push there with the same node, and those servers publish
+// over s2s.
 //
 // A publish is checked (known, enabled node; the secret) in Route and
 // queued; a bounded pool of workers (push.appserver.workers) delivers and

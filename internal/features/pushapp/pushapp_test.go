@@ -30,7 +30,7 @@ type rig struct {
 	bob     *xmpptest.Client
 }
 
-func start(t *testing.T) *rig {
+func start(t *testing.T, more ...xmpptest.Option) *rig {
 	t.Helper()
 	r := &rig{f: newFake(t)}
 	var keyFile, saFile string
@@ -44,10 +44,14 @@ func start(t *testing.T) *rig {
 		a.APNs.KeyFile, a.APNs.KeyID, a.APNs.TeamID = keyFile, "ABC123DEFG", "TEAM123456"
 		a.APNs.URL, a.APNs.SandboxURL, a.APNs.CollapseID = r.f.srv.URL, r.f.srv.URL, "parley"
 		a.FCM.CredentialsFile, a.FCM.URL = saFile, r.f.srv.URL
+		for _, o := range more {
+			o(c)
+		}
 	})
-	r.s.AddUser(t, "alice@localhost", "pw")
-	r.s.AddUser(t, "bob@localhost", "pw")
-	r.bob = r.s.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
+	domain := r.s.Config.Domains[0]
+	r.s.AddUser(t, "alice@"+domain, "pw")
+	r.s.AddUser(t, "bob@"+domain, "pw")
+	r.bob = r.s.Dial(t, "bob@"+domain, "pw", xmpptest.DialOptions{})
 	return r
 }
 
@@ -69,7 +73,8 @@ func formValue(t *testing.T, inner, v string) string {
 // (var → value) as c, in its two stages.
 func register(t *testing.T, c *xmpptest.Client, node string, fields map[string]string) device {
 	t.Helper()
-	res := c.IQ(t, `<iq type='set' to='localhost' id='r1'><command xmlns='http://jabber.org/protocol/commands' node='`+node+`' action='execute'/></iq>`)
+	domain := c.JID.Domainpart()
+	res := c.IQ(t, `<iq type='set' to='`+domain+`' id='r1'><command xmlns='http://jabber.org/protocol/commands' node='`+node+`' action='execute'/></iq>`)
 	sid := sessionID.FindStringSubmatch(res.Inner)
 	if res.Attr("type") != "result" || sid == nil || !strings.Contains(res.Inner, `var="token"`) {
 		t.Fatalf("execute %s: %s", node, res.Inner)
@@ -78,7 +83,7 @@ func register(t *testing.T, c *xmpptest.Client, node string, fields map[string]s
 	for k, v := range fields {
 		fmt.Fprintf(&x, "<field var='%s'><value>%s</value></field>", k, v)
 	}
-	res = c.IQ(t, `<iq type='set' to='localhost' id='r2'><command xmlns='http://jabber.org/protocol/commands' node='`+node+
+	res = c.IQ(t, `<iq type='set' to='`+domain+`' id='r2'><command xmlns='http://jabber.org/protocol/commands' node='`+node+
 		`' sessionid='`+sid[1]+`'><x xmlns='jabber:x:data' type='submit'>`+x.String()+`</x></command></iq>`)
 	if res.Attr("type") != "result" || !strings.Contains(res.Inner, `status="completed"`) {
 		t.Fatalf("submit %s: %s", node, res.Inner)
@@ -411,6 +416,54 @@ func TestRegisterErrors(t *testing.T) {
 	}
 	if _, found, _ := r.s.DB().PushDevices().Get(context.Background(), d.node); found {
 		t.Error("the device is still registered")
+	}
+}
+
+// federate makes a server serve domain and federate over addr with the
+// static routes (self-signed certificates: dialback).
+func federate(domain, addr string, routes map[string]string) xmpptest.Option {
+	return func(c *config.Config) {
+		c.Domains = []string{domain}
+		c.S2S.Enabled, c.S2S.Addr, c.S2S.Routes = true, addr, routes
+		c.S2S.RequireValidCertificates = false
+		c.S2S.ConnectTimeout = config.Duration(5 * time.Second)
+	}
+}
+
+// TestPublishOverS2S: the app is logged in to an account on another
+// server too: carol@b.test enables push at push.a.test with the node and
+// secret alice's device got there; b.test publishes over s2s, push.a.test
+// delivers to APNs and answers, so b.test keeps the registration.
+func TestPublishOverS2S(t *testing.T) {
+	addrA, addrB := xmpptest.FreeAddr(t), xmpptest.FreeAddr(t)
+	routes := map[string]string{"a.test": addrA, "push.a.test": addrA, "b.test": addrB}
+	r := start(t, federate("a.test", addrA, routes))
+	b := xmpptest.Start(t, federate("b.test", addrB, routes))
+	b.AddUser(t, "carol@b.test", "pw")
+	b.AddUser(t, "dave@b.test", "pw")
+
+	alice := r.s.Dial(t, "alice@a.test", "pw", xmpptest.DialOptions{})
+	d := register(t, alice, pushapp.CommandAPNs, apnsFields)
+	if d.jid != "push.a.test" {
+		t.Fatalf("registration answered %+v", d)
+	}
+	carol := b.Dial(t, "carol@b.test", "pw", xmpptest.DialOptions{})
+	enable(t, carol, d)
+	carol.Close()
+	eventually(t, "carol's session to end", func() bool { return len(b.Router().Sessions(jidOf(t, "carol@b.test"))) == 0 })
+	dave := b.Dial(t, "dave@b.test", "pw", xmpptest.DialOptions{})
+	dave.Send(t, `<message to='carol@b.test' type='chat'><body>over there</body></message>`)
+	q := r.waitRequests(t, "apns", 1)
+	if q[0].Path != "/3/device/a1b2c3d4e5f6" || !strings.Contains(q[0].Body, `"last-message-sender":"`+dave.JID.String()+`"`) {
+		t.Errorf("request: %s %s", q[0].Path, q[0].Body)
+	}
+	// The answer went back over s2s: b.test still has the registration
+	// after a second notification (an error would have removed it).
+	dave.Send(t, `<message to='carol@b.test' type='chat'><body>again</body></message>`)
+	r.waitRequests(t, "apns", 2)
+	recs, err := b.DB().Records("push").List(context.Background(), jidOf(t, "carol@b.test"))
+	if err != nil || len(recs) != 1 {
+		t.Errorf("carol's registrations on b.test: %d, %v", len(recs), err)
 	}
 }
 
