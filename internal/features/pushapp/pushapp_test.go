@@ -15,6 +15,7 @@ import (
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/features/pushapp"
 	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/metrics"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
@@ -211,6 +212,7 @@ var apnsFields = map[string]string{"token": "a1b2c3d4e5f6", "topic": "org.exampl
 // exactly one request to APNs, checked byte for byte, with a provider
 // token signed by the configured key; the next reuses the token.
 func TestAPNsEndToEnd(t *testing.T) {
+	before := deliveries(t, "apns", "delivered")
 	r := start(t)
 	r.aliceAway(t, pushapp.CommandAPNs, apnsFields)
 	r.message(t, "secret plans")
@@ -225,6 +227,31 @@ func TestAPNsEndToEnd(t *testing.T) {
 	if tok2 := r.checkAPNs(t, q[1], "a1b2c3d4e5f6", "2"); tok2 != tok {
 		t.Error("the provider token was not reused")
 	}
+	eventually(t, "two deliveries counted", func() bool { return deliveries(t, "apns", "delivered")-before == 2 })
+}
+
+// deliveries reads parley_push_deliveries_total{provider,result}.
+func deliveries(t *testing.T, provider, result string) float64 {
+	t.Helper()
+	fams, err := metrics.Gatherer().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != "parley_push_deliveries_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["provider"] == provider && labels["result"] == result {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 // TestAPNsUnregistered: APNs answers 410 Unregistered: the device is
