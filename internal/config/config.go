@@ -38,6 +38,7 @@ type Config struct {
 	SASL2      SASL2      `toml:"sasl2"`
 	Clients    Clients    `toml:"clients"`
 	Upload     Upload     `toml:"upload"`
+	Push       Push       `toml:"push"` // pushapp.go
 
 	// src records where the values came from (set by Load); nil for a
 	// Config built in code. It only serves to put line numbers on problems.
@@ -299,6 +300,7 @@ func Default() Config {
 		SASL2:      defaultSASL2(),
 		Clients:    defaultClients(),
 		Upload:     defaultUpload(),
+		Push:       DefaultPush(),
 	}
 }
 

@@ -70,6 +70,7 @@ func (c *Config) Validate() error {
 	v.clients()
 	v.sasl2()
 	v.upload()
+	v.pushApp()
 	v.scramHashes()
 	if d := c.Auth.ChannelBindingDowngrade; d != ChannelBindingCompatible && d != ChannelBindingStrict {
 		v.add("auth.channel_binding_downgrade", fmt.Sprintf(`is %q; must be %q (the default: refuse the SCRAM "y" flag only where tls-unique is offered) or %q (refuse it wherever channel binding is offered, RFC 5802)`,

@@ -52,7 +52,9 @@ type Host interface {
 	BestResources(bare jid.JID, typ string) []Session
 	// Deliver routes a stanza the server generated (a push, a reply, a
 	// copy): through the Filter hooks to local sessions, to a Service or
-	// to other servers. Errors are logged, never bounced.
+	// to other servers. An iq result or error to a bare account JID goes
+	// to the InboundIQ hooks (the server consumes answers to an account),
+	// not to the account's resources. Errors are logged, never bounced.
 	Deliver(ctx context.Context, to jid.JID, el *stanza.Element)
 	// AddService makes svc the handler of every stanza addressed to domain
 	// or a JID on it. A domain served twice panics (a wiring bug).

@@ -84,6 +84,18 @@ func TestImportBadInput(t *testing.T) {
 			notes:    []string{`roster item "not a@@jid" left out`, `offline message from "@@" left out`, `host "bad host!" is not a valid domain`},
 		},
 		{
+			name: "bad push registrations",
+			files: map[string]string{"a.xml": doc(host("example.org", "<user name='p' password='x'>"+
+				"<enable xmlns='urn:xmpp:push:0' node='n'/><enable xmlns='urn:xmpp:push:0' jid='push.example.org' node='ok'/>"+
+				"<device xmlns='urn:xmpp:parley:pie:push-device:0' node='d1' provider='sms' token='t' created='2023-11-14T22:13:22Z' secret-sha256='BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc='/>"+
+				"<device xmlns='urn:xmpp:parley:pie:push-device:0' node='d2' provider='fcm' token='t' created='yesterday' secret-sha256='BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc='/>"+
+				"<device xmlns='urn:xmpp:parley:pie:push-device:0' node='d3' provider='fcm' token='t' created='2023-11-14T22:13:22Z' secret-sha256='short'/>"+
+				"</user>"))},
+			imported: []string{"p@example.org"},
+			notes: []string{`push registration left out: needs a valid jid and a node`, `push device "d1" left out: provider "sms"`,
+				`push device "d2" left out: bad created`, `push device "d3" left out: secret-sha256`},
+		},
+		{
 			name:     "host not served",
 			files:    map[string]string{"a.xml": doc(host("elsewhere.example", "<user name='a' password='x'/>"), host("example.org", "<user name='b' password='x'/>"))},
 			imported: []string{"b@example.org"},

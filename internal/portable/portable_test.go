@@ -86,11 +86,29 @@ func populate(t *testing.T, st Stores) {
 		must(t, pep.Publish(ctx, "alice@example.org", "urn:xmpp:avatar:metadata", pubsub.Item{ID: id, Publisher: "alice@example.org/r",
 			Payload: []byte("<metadata xmlns='urn:xmpp:avatar:metadata'><info id='" + id + "' bytes='1' type='image/png'/></metadata>")}, 5))
 	}
+	populatePush(t, st, alice)
 	for i, body := range []string{"first", "second <b>&</b>"} {
 		m := stanza.New(stanza.NSClient, "message").SetAttr("from", "carol@remote.example/x").SetAttr("to", "alice@example.org").SetAttr("type", "chat").
 			Append(stanza.New(stanza.NSClient, "body").AppendText(body))
 		must(t, st.DB.Queue(kindOffline).Push(ctx, alice, storage.EncodeElements(m), time.UnixMilli(int64(1700000001000+i)), 0))
 	}
+}
+
+// populatePush gives alice an XEP-0357 registration (package push) and
+// two devices registered with the app server (package pushapp), one
+// disabled.
+func populatePush(t *testing.T, st Stores, alice jid.JID) {
+	t.Helper()
+	ctx := context.Background()
+	enable := `<enable xmlns="urn:xmpp:push:0" jid="push.example.org" node="n1"><x xmlns="jabber:x:data" type="submit">` +
+		`<field var="FORM_TYPE"><value>http://jabber.org/protocol/pubsub#publish-options</value></field>` +
+		`<field var="secret"><value>s3cr3t</value></field></x></enable>`
+	must(t, st.DB.Records("push").Put(ctx, alice, []storage.Record{{Name: "push.example.org n1", Data: []byte(enable)}}, 0))
+	hash := bytes.Repeat([]byte{7}, 32)
+	must(t, st.DB.PushDevices().Add(ctx, storage.PushDevice{Node: "n1", Owner: alice, Provider: "apns", Token: "a1b2",
+		Topic: "org.example.chat", Sandbox: true, SecretHash: hash, Created: time.UnixMilli(1700000002000)}, 0))
+	must(t, st.DB.PushDevices().Add(ctx, storage.PushDevice{Node: "n2", Owner: alice, Provider: "fcm", Token: "f1",
+		SecretHash: hash, Created: time.UnixMilli(1700000003000), Disabled: time.UnixMilli(1700000004000)}, 0))
 }
 
 func export(t *testing.T, st Stores, domains ...string) []byte {
@@ -183,6 +201,10 @@ func TestExportContents(t *testing.T) {
 		"<field var='pubsub#access_model' type='list-single'>",
 		"<affiliations node='urn:xmpp:avatar:metadata'><affiliation jid='bob@example.org' affiliation='member'/></affiliations>",
 		"<items node='urn:xmpp:avatar:metadata'><item id='old'><metadata xmlns='urn:xmpp:avatar:metadata'><info id='old'",
+		"<enable xmlns='urn:xmpp:push:0' jid='push.example.org' node='n1'><x xmlns='jabber:x:data' type='submit'>",
+		"<field var='secret'><value>s3cr3t</value></field>",
+		"<device xmlns='urn:xmpp:parley:pie:push-device:0' node='n1' provider='apns' token='a1b2' topic='org.example.chat' sandbox='true' created='2023-11-14T22:13:22Z' secret-sha256='BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc='/>",
+		"<device xmlns='urn:xmpp:parley:pie:push-device:0' node='n2' provider='fcm' token='f1' topic='' sandbox='false' created='2023-11-14T22:13:23Z' secret-sha256='BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=' disabled='2023-11-14T22:13:24Z'/>",
 	} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("export lacks %s", want)

@@ -233,6 +233,10 @@ func (r *Router) Deliver(ctx context.Context, to jid.JID, el *stanza.Element) {
 		return
 	}
 	from := r.senderOf(el)
+	if to.IsBare() && isAnswer(el) {
+		r.answerToAccount(ctx, from, to, el)
+		return
+	}
 	if to.IsBare() {
 		for _, s := range r.Sessions(to) {
 			r.deliverTo(ctx, from, s, el)
@@ -241,6 +245,26 @@ func (r *Router) Deliver(ctx context.Context, to jid.JID, el *stanza.Element) {
 	}
 	if s := r.Session(to); s != nil {
 		r.deliverTo(ctx, from, s, el)
+	}
+}
+
+// isAnswer reports whether el is an iq result or error.
+func isAnswer(el *stanza.Element) bool {
+	t := el.Attr("type")
+	return el.Local == stanza.KindIQ && (t == stanza.Result || t == stanza.TypeError)
+}
+
+// answerToAccount hands an iq answer a service generated for a bare
+// account JID (the app server answering a push notification the server
+// published for the account, XEP-0357 §7) to the InboundIQ hooks, as
+// routeIQ does for one that arrives from outside; answers to an account
+// are consumed by the server, never delivered to its resources.
+func (r *Router) answerToAccount(ctx context.Context, from, to jid.JID, el *stanza.Element) {
+	if !r.reg.HasHooks(module.InboundIQ) {
+		return
+	}
+	if _, err := r.reg.RunHooks(ctx, module.InboundIQ, &module.Event{From: from, To: to, Stanza: el}); err != nil {
+		r.log.Debug("server answer to an account dropped", "to", to, "err", err)
 	}
 }
 

@@ -105,3 +105,32 @@ func TestServiceDeliverAndIsLocal(t *testing.T) {
 		}()
 	}
 }
+
+// TestDeliverAnswerToAccount: an iq result or error a service generated
+// for a bare account JID (the push app server answering a notification
+// the server published for the account) reaches the InboundIQ hooks and
+// not the account's resources; other stanzas to the bare JID still go to
+// the resources.
+func TestDeliverAnswerToAccount(t *testing.T) {
+	a := sess("alice@localhost/a", true, 0)
+	e := newEnv(t, a)
+	var hooked []string
+	e.reg.Hook(module.InboundIQ, 0, func(_ context.Context, ev *module.Event) (bool, error) {
+		hooked = append(hooked, ev.Stanza.Attr("type")+" "+ev.From.String()+" "+ev.To.String())
+		return true, nil
+	})
+	bare := jid.MustParse("alice@localhost")
+	for _, typ := range []string{"result", "error"} {
+		e.r.Deliver(context.Background(), bare, iq(typ, "alice@localhost").SetAttr("from", "push.localhost"))
+	}
+	e.r.Deliver(context.Background(), bare, msg("alice@localhost", "headline").SetAttr("from", "localhost"))
+	want := []string{"result push.localhost alice@localhost", "error push.localhost alice@localhost"}
+	if len(hooked) != 2 || hooked[0] != want[0] || hooked[1] != want[1] {
+		t.Errorf("InboundIQ hooks saw %v, want %v", hooked, want)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.got) != 1 || a.got[0].Local != "message" {
+		t.Errorf("alice's resource got %v, want the message only", a.got)
+	}
+}

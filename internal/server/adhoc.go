@@ -15,11 +15,12 @@ func (s *Server) adhocModules() []module.Registrar {
 	if !s.cfg.AdHoc.Enabled {
 		return nil
 	}
-	return []module.Registrar{adhoc.New(adhoc.Config{
+	cmds := adhoc.New(adhoc.Config{
 		Host: s.router, DB: s.db, Log: s.log, Accounts: s.accounts, Online: s.router.All,
 		RosterSize: s.rosterSize, Addr: sessionAddr,
 		Admins: s.cfg.Admins, SessionTimeout: s.cfg.AdHoc.SessionTimeout.D(),
-	})}
+	})
+	return append([]module.Registrar{cmds}, s.pushAppModules(cmds)...)
 }
 
 // rosterSize counts the items of user's roster as the user sees it

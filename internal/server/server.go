@@ -18,6 +18,7 @@ import (
 	"github.com/parleyim/parley/internal/c2s"
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/features/mam"
+	"github.com/parleyim/parley/internal/features/pushapp"
 	"github.com/parleyim/parley/internal/features/upload"
 	"github.com/parleyim/parley/internal/httpd"
 	"github.com/parleyim/parley/internal/jid"
@@ -45,6 +46,8 @@ type Server struct {
 	mam      *mam.Module     // nil when mam.enabled is false
 	upload   *upload.Service // nil when the upload service is off (upload.go)
 	fed      federation      // s2s.go
+	pushApp  *pushapp.Module // pushapp.go; nil when push.appserver.enabled is false
+	pushErr  error           // why the app server could not start
 
 	c2sLn, c2sTLSLn, adminLn net.Listener
 	web                      *httpd.Server // the public HTTP server (http.go)
@@ -85,6 +88,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	for _, m := range s.modules() {
 		m.Register(s.reg)
 	}
+	if s.pushErr != nil {
+		db.Close()
+		return nil, fmt.Errorf("server: push app server: %w", s.pushErr)
+	}
 	s.started = time.Now()
 	s.adm.console = s.newConsole()
 	s.warnExposedAdmin()
@@ -93,6 +100,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		Tokens: db.FastTokens(),
 	})
 	if err := s.newFederation(); err != nil {
+		s.closePushApp()
 		db.Close()
 		return nil, err
 	}
@@ -101,6 +109,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 
 // Router returns the router (for tests and tools).
 func (s *Server) Router() *router.Router { return s.router }
+
+// DB returns the storage (for tests and tools).
+func (s *Server) DB() *storage.DB { return s.db }
 
 // Accounts returns the account store.
 func (s *Server) Accounts() *account.Store { return s.accounts }
@@ -237,6 +248,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 		errs = append(errs, s.adminSrv.Shutdown(ctx))
 	}
 	s.wg.Wait()
+	s.closePushApp()
 	errs = append(errs, s.db.Close())
 	return errors.Join(errs...)
 }

@@ -14,6 +14,8 @@
 // (other than a temporary one, type wait) disables that registration.
 //
 // Registrations are per account in the records store (kind "push"), so
-// they survive restarts and go with the account. The module does not
-// implement an app server (APNs, FCM).
+// they survive restarts and go with the account (userdata.go: XEP-0227
+// export and import as <enable/> elements). The app server that delivers
+// to APNs and FCM is package pushapp (push.<domain>, when configured) or
+// any other; this module only publishes to it.
 package push

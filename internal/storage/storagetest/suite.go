@@ -78,6 +78,7 @@ func Cases() []Case {
 		adminCases,
 		fastCases,
 		uploadCases,
+		pushDeviceCases,
 		txCases,
 	}
 	for _, group := range groups {
