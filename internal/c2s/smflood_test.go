@@ -1,0 +1,81 @@
+package c2s_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/parleyim/parley/internal/c2s"
+	"github.com/parleyim/parley/internal/config"
+	"github.com/parleyim/parley/internal/jid"
+)
+
+// TestSMOfflineFloodPaced: an offline queue much longer than
+// sm.max_unacked reaches a client with stream management in full, paced
+// by its acks: the session is not ended as a slow consumer, nothing is
+// lost or doubled, and the queue is empty afterwards.
+func TestSMOfflineFloodPaced(t *testing.T) {
+	srv := smServer(t, func(c *config.Config) { c.SM.MaxUnacked = 6; c.SM.RequestAckAfter = 6 })
+	alice := srv.SMLogin(t, "alice", "localhost", "pw", "desk")
+	alice.Enable(false, 0)
+	want := names("f", 0, 60)
+	for _, b := range want {
+		alice.Send(chat("bob@localhost", b))
+	}
+	if h := alice.RequestAck(10*time.Second, nil); h != uint32(len(want)) {
+		t.Fatalf("alice's h=%d, want %d", h, len(want))
+	}
+	bob := srv.SMLogin(t, "bob", "localhost", "pw", "phone")
+	bob.Enable(true, 0)
+	bob.Send("<presence/>")
+	sess := onlySession(t, srv, "bob@localhost")
+	got := bodies{}
+	waitBodies(t, bob, got, want)
+	syncIQ(t, bob, got.keep)
+	exactlyOnce(t, got, want)
+	if s := srv.Router().Session(jid.MustParse("bob@localhost/phone")); s != sess {
+		t.Fatal("the session did not survive the offline flood")
+	}
+	// Nothing is left stored: a second resource logging in gets nothing.
+	other := srv.SMLogin(t, "bob", "localhost", "pw", "laptop")
+	other.Send("<presence/>")
+	again := bodies{}
+	syncIQ(t, other, again.keep)
+	if len(again) != 0 {
+		t.Fatalf("the offline queue still held %v", again)
+	}
+}
+
+// TestSMOfflineFloodResumed: a client whose connection drops in the middle
+// of a paced offline flood resumes and gets the rest, each message once.
+func TestSMOfflineFloodResumed(t *testing.T) {
+	srv := smServer(t, func(c *config.Config) { c.SM.MaxUnacked = 6; c.SM.RequestAckAfter = 6 })
+	alice := srv.SMLogin(t, "alice", "localhost", "pw", "desk")
+	alice.Enable(false, 0)
+	want := names("r", 0, 40)
+	for _, b := range want {
+		alice.Send(chat("bob@localhost", b))
+	}
+	alice.RequestAck(10*time.Second, nil)
+	bob := srv.SMLogin(t, "bob", "localhost", "pw", "phone")
+	en := bob.Enable(true, 0)
+	bob.Send("<presence/>")
+	got := bodies{}
+	waitBodies(t, bob, got, names("r", 0, 3)) // in the middle of the flood
+	sess := onlySession(t, srv, "bob@localhost")
+	bob.Kill()
+	pollUntil(t, "hibernation", func() bool { return c2s.SMHibernated(sess) })
+	for { // what the old client read before the reset
+		st, err := bob.Next(5 * time.Second)
+		if err != nil {
+			break
+		}
+		got.keep(st)
+	}
+	back := srv.SMLogin(t, "bob", "localhost", "pw", "-")
+	if r := back.Resume(en.Attr("id"), bob.H()); r.XMLName.Local != "resumed" {
+		t.Fatalf("resume: %+v", r)
+	}
+	waitBodies(t, back, got, want)
+	syncIQ(t, back, got.keep)
+	exactlyOnce(t, got, want)
+}
