@@ -63,5 +63,8 @@
 //
 // It does not own the archive table (storage.Archive), decide delivery
 // (router) or send carbons (package carbons). Room archives (XEP-0313
-// §3.3.2) belong to the muc package, on the same store.
+// §3.3.2) belong to the muc package, on the same store; it parses and
+// answers their queries with this package's seam (seam.go: ParseQuery,
+// SearchForm, Fin, CountOnly, Result), so both archives take the same
+// queries and answer the same errors.
 package mam
