@@ -7,23 +7,32 @@ import (
 	"github.com/parleyim/parley/internal/c2s"
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/jid"
+	"github.com/parleyim/parley/internal/xmpptest"
 )
+
+// offlineFlood starts a server whose sm.max_unacked is 6 and queues n
+// messages (bodies prefix0…) from alice for bob, who is offline.
+func offlineFlood(t *testing.T, prefix string, n int) (*xmpptest.Server, []string) {
+	t.Helper()
+	srv := smServer(t, func(c *config.Config) { c.SM.MaxUnacked = 6; c.SM.RequestAckAfter = 6 })
+	alice := srv.SMLogin(t, "alice", "localhost", "pw", "desk")
+	alice.Enable(false, 0)
+	want := names(prefix, 0, n)
+	for _, b := range want {
+		alice.Send(chat("bob@localhost", b))
+	}
+	if h := alice.RequestAck(10*time.Second, nil); h != uint32(n) {
+		t.Fatalf("alice's h=%d, want %d", h, n)
+	}
+	return srv, want
+}
 
 // TestSMOfflineFloodPaced: an offline queue much longer than
 // sm.max_unacked reaches a client with stream management in full, paced
 // by its acks: the session is not ended as a slow consumer, nothing is
 // lost or doubled, and the queue is empty afterwards.
 func TestSMOfflineFloodPaced(t *testing.T) {
-	srv := smServer(t, func(c *config.Config) { c.SM.MaxUnacked = 6; c.SM.RequestAckAfter = 6 })
-	alice := srv.SMLogin(t, "alice", "localhost", "pw", "desk")
-	alice.Enable(false, 0)
-	want := names("f", 0, 60)
-	for _, b := range want {
-		alice.Send(chat("bob@localhost", b))
-	}
-	if h := alice.RequestAck(10*time.Second, nil); h != uint32(len(want)) {
-		t.Fatalf("alice's h=%d, want %d", h, len(want))
-	}
+	srv, want := offlineFlood(t, "f", 60)
 	bob := srv.SMLogin(t, "bob", "localhost", "pw", "phone")
 	bob.Enable(true, 0)
 	bob.Send("<presence/>")
@@ -48,14 +57,7 @@ func TestSMOfflineFloodPaced(t *testing.T) {
 // TestSMOfflineFloodResumed: a client whose connection drops in the middle
 // of a paced offline flood resumes and gets the rest, each message once.
 func TestSMOfflineFloodResumed(t *testing.T) {
-	srv := smServer(t, func(c *config.Config) { c.SM.MaxUnacked = 6; c.SM.RequestAckAfter = 6 })
-	alice := srv.SMLogin(t, "alice", "localhost", "pw", "desk")
-	alice.Enable(false, 0)
-	want := names("r", 0, 40)
-	for _, b := range want {
-		alice.Send(chat("bob@localhost", b))
-	}
-	alice.RequestAck(10*time.Second, nil)
+	srv, want := offlineFlood(t, "r", 40)
 	bob := srv.SMLogin(t, "bob", "localhost", "pw", "phone")
 	en := bob.Enable(true, 0)
 	bob.Send("<presence/>")
