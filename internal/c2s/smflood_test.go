@@ -21,10 +21,25 @@ func offlineFlood(t *testing.T, prefix string, n int) (*xmpptest.Server, []strin
 	for _, b := range want {
 		alice.Send(chat("bob@localhost", b))
 	}
-	if h := alice.RequestAck(10*time.Second, nil); h != uint32(n) {
+	if h := alice.RequestAck(60*time.Second, nil); h != uint32(n) {
 		t.Fatalf("alice's h=%d, want %d", h, n)
 	}
 	return srv, want
+}
+
+// waitFlood is waitBodies with a deadline for a paced flood: one round
+// trip and one storage commit per window of three, slow on a loaded
+// machine.
+func waitFlood(t *testing.T, c *xmpptest.SMClient, got bodies, want []string) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for !hasAll(got, want) {
+		st, err := c.Next(time.Until(deadline))
+		if err != nil {
+			t.Fatalf("waiting for the flood: %v; got %d of %d", err, len(got), len(want))
+		}
+		got.keep(st)
+	}
 }
 
 // TestSMOfflineFloodPaced: an offline queue much longer than
@@ -32,13 +47,13 @@ func offlineFlood(t *testing.T, prefix string, n int) (*xmpptest.Server, []strin
 // by its acks: the session is not ended as a slow consumer, nothing is
 // lost or doubled, and the queue is empty afterwards.
 func TestSMOfflineFloodPaced(t *testing.T) {
-	srv, want := offlineFlood(t, "f", 60)
+	srv, want := offlineFlood(t, "f", 30)
 	bob := srv.SMLogin(t, "bob", "localhost", "pw", "phone")
 	bob.Enable(true, 0)
 	bob.Send("<presence/>")
 	sess := onlySession(t, srv, "bob@localhost")
 	got := bodies{}
-	waitBodies(t, bob, got, want)
+	waitFlood(t, bob, got, want)
 	syncIQ(t, bob, got.keep)
 	exactlyOnce(t, got, want)
 	if s := srv.Router().Session(jid.MustParse("bob@localhost/phone")); s != sess {
@@ -57,7 +72,7 @@ func TestSMOfflineFloodPaced(t *testing.T) {
 // TestSMOfflineFloodResumed: a client whose connection drops in the middle
 // of a paced offline flood resumes and gets the rest, each message once.
 func TestSMOfflineFloodResumed(t *testing.T) {
-	srv, want := offlineFlood(t, "r", 40)
+	srv, want := offlineFlood(t, "r", 30)
 	bob := srv.SMLogin(t, "bob", "localhost", "pw", "phone")
 	en := bob.Enable(true, 0)
 	bob.Send("<presence/>")
@@ -77,7 +92,7 @@ func TestSMOfflineFloodResumed(t *testing.T) {
 	if r := back.Resume(en.Attr("id"), bob.H()); r.XMLName.Local != "resumed" {
 		t.Fatalf("resume: %+v", r)
 	}
-	waitBodies(t, back, got, want)
+	waitFlood(t, back, got, want)
 	syncIQ(t, back, got.keep)
 	exactlyOnce(t, got, want)
 }
