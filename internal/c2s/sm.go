@@ -64,7 +64,8 @@ type smState struct {
 	rOut     bool     // an <r/> of ours is unanswered
 	aQueued  bool     // an <a/> with aH waits unwritten in the queue (a flood of <r/> costs one)
 	aH       uint32
-	detached bool // hibernated: stanzas are kept, nothing is written
+	detached bool   // hibernated: stanzas are kept, nothing is written
+	onRoom   func() // a paced burst waiting for acks (pace.go)
 
 	// Guarded by hmu (resume.go).
 	hmu        sync.Mutex
@@ -337,5 +338,6 @@ func (o *output) smAckLocked(h uint32) (sent uint32, ok bool) {
 	}
 	sm.acked = h
 	sm.rOut = false
+	o.roomAfterAckLocked()
 	return sm.sent(), true
 }

@@ -66,3 +66,19 @@ type ClientSoftware interface {
 	// SetClientSoftware records desc (the session bounds and cleans it).
 	SetClientSoftware(desc string)
 }
+
+// Paced is implemented by a Conn whose client acknowledges what it
+// receives (XEP-0198 stream management) and which ends a client that
+// leaves too much unacknowledged. A sender of a long burst (the offline
+// queue at login) asks it for room before each stanza and, when there is
+// none, to be called back once the client's acks made some, so that the
+// burst flows at the client's pace in bounded memory.
+type Paced interface {
+	// Room returns how many more stanzas a burst may queue now; -1 means
+	// the session does not pace (no stream management).
+	Room() int
+	// WhenRoom runs f once, on a goroutine of its own, as soon as Room is
+	// positive (at once when it is now). A later call replaces an f not
+	// yet run; when the session ends first, f never runs.
+	WhenRoom(f func())
+}

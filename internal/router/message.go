@@ -29,6 +29,21 @@ func (r *Router) routeMessage(ctx context.Context, from, to jid.JID, el *stanza.
 	if to.IsZero() {
 		to = from.Bare() // RFC 6120 §10.3.1: no 'to' means the sender's own bare JID
 	}
+	if oid := originID(el); oid != "" && from.Local() != "" && r.IsLocal(from.Domain()) && messageType(el) != MsgError {
+		dup, done := r.dedupe.claim(ctx, from.Bare(), to, oid)
+		if dup {
+			r.log.Debug("resent message dropped", "from", from, "to", to, "origin-id", oid)
+			return nil
+		}
+		err := r.deliverMessage(ctx, from, to, el)
+		done(err == nil)
+		return err
+	}
+	return r.deliverMessage(ctx, from, to, el)
+}
+
+// deliverMessage runs the message hooks, then the delivery rules.
+func (r *Router) deliverMessage(ctx context.Context, from, to jid.JID, el *stanza.Element) error {
 	ev := &module.Event{From: from, To: to, Stanza: el}
 	if handled, err := r.reg.RunHooks(ctx, module.InboundMessage, ev); err != nil || handled {
 		return err

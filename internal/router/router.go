@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
@@ -47,6 +48,9 @@ type Router struct {
 	full map[jid.JID]Session
 	bare map[jid.JID][]Session
 
+	// dedupe drops messages a client sends again (dedupe.go).
+	dedupe *dedupe
+
 	// UserExists reports whether a local bare JID is an account. It is used
 	// to answer for unknown users; nil means every user exists.
 	UserExists func(ctx context.Context, bare jid.JID) (bool, error)
@@ -60,12 +64,18 @@ func New(log *slog.Logger, reg *module.Registry, domains []string) *Router {
 		domains: map[string]bool{},
 		full:    map[jid.JID]Session{},
 		bare:    map[jid.JID][]Session{},
+		dedupe:  newDedupe(0),
 	}
 	for _, d := range domains {
 		r.domains[strings.ToLower(d)] = true
 	}
 	return r
 }
+
+// SetDedupeWindow sets how long a routed message's origin-id is
+// remembered to drop a client's resend of it (dedupe.go); at least ten
+// minutes. Call it before routing starts.
+func (r *Router) SetDedupeWindow(d time.Duration) { r.dedupe = newDedupe(d) }
 
 // SetRemote installs the route to other servers or nodes.
 func (r *Router) SetRemote(rm Remote) { r.remote = rm }

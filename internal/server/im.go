@@ -31,7 +31,7 @@ func (s *Server) imModules(rosters *roster.Module, pres *presence.Module) []modu
 	if arch := s.mamModule(rosters); arch != nil {
 		mods = append(mods, arch)
 	}
-	mods = append(mods, s.pubsubModules(rosters, priv, vc)...)
+	mods = append(mods, s.pubsubModules(rosters, pres, priv, vc)...)
 	if s.cfg.Offline.Enabled {
 		mods = append(mods, offline.New(offline.Config{
 			DB: s.db, Host: s.router, Log: s.log, Blocked: blk.Blocks, Synced: s.archiveSynced(),

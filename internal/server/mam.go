@@ -18,6 +18,7 @@ func (s *Server) mamModule(rosters *roster.Module) *mam.Module {
 	}
 	s.mam = mam.New(mam.Config{
 		DB: s.db, Host: s.router, Log: s.log, MAM: s.cfg.MAM, MaxPageBytes: s.cfg.Limits.MaxOutboundBytes / 4,
+		Groupchat: s.groupchatDomain,
 		InRoster: func(ctx context.Context, owner, contact jid.JID) (bool, error) {
 			v, err := rosters.View(ctx, owner)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/parleyim/parley/internal/features/presence"
 	"github.com/parleyim/parley/internal/features/private"
 	"github.com/parleyim/parley/internal/features/pubsub"
 	"github.com/parleyim/parley/internal/features/roster"
@@ -14,8 +15,9 @@ import (
 
 // pubsubModules wires PEP and the PubSub service (when [pubsub] is
 // enabled): presence rights from the roster, XEP-0411 bookmark conversion
-// with private XML, the XEP-0153 avatar hash from the vCard.
-func (s *Server) pubsubModules(rosters *roster.Module, priv *private.Module, vc *vcard.Module) []module.Registrar {
+// with private XML, the XEP-0153 avatar hash from the vCard (presence sent
+// again when the photo changes).
+func (s *Server) pubsubModules(rosters *roster.Module, pres *presence.Module, priv *private.Module, vc *vcard.Module) []module.Registrar {
 	c := s.cfg.PubSub
 	if !c.Enabled {
 		return nil
@@ -24,7 +26,7 @@ func (s *Server) pubsubModules(rosters *roster.Module, priv *private.Module, vc 
 		Host: s.router, DB: s.db, Log: s.log, Contacts: rosterContacts{rosters},
 		Domains: s.cfg.Domains, Subdomain: c.Subdomain, Create: c.Create, Admins: c.Admins,
 		MaxItemBytes: c.MaxItemBytes, MaxNodesPerUser: c.MaxNodesPerUser, MaxItems: c.MaxItems,
-		Private: priv, VCards: vc,
+		Private: priv, VCards: vc, Republish: pres.Republish,
 	})
 	priv.SetChangeHook(ps.PrivateChanged)
 	return []module.Registrar{ps}

@@ -78,6 +78,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		limiter: limits.NewIPLimiter(cfg.Limits),
 	}
 	s.router = router.New(log, s.reg, cfg.Domains)
+	s.router.SetDedupeWindow(2 * cfg.SM.ResumeWindow.D()) // a client resends after its resume failed
 	s.router.UserExists = func(ctx context.Context, bare jid.JID) (bool, error) {
 		return s.accounts.Exists(ctx, bare)
 	}

@@ -50,6 +50,21 @@
 // <fin complete='true'?> and the RSM <set/> (first, last, count). The
 // metadata query (#extended) returns the first and last message.
 //
+// # Private messages through a room
+//
+// A private message between occupants of a group chat room (XEP-0045
+// §7.5, type chat to or from room@service/nick) is one-to-one chat for the
+// archive: the sender's copy is archived by the InboundMessage hook like
+// any other (with the occupant JID as 'with', and marked with the muc#user
+// <x/> when the client left it out: Config.Groupchat names the service
+// domains), and the recipient's by ArchiveReceived, which the group chat
+// service calls before it delivers (the message comes from the service,
+// so no hook sees it) and which stamps the delivered copy with the
+// recipient's stanza-id. Both are found with 'with' set to the occupant
+// JID or the room's bare JID; groupchat messages stay out of user
+// archives. Carbons leave such messages alone (XEP-0280 §6, package
+// carbons).
+//
 // # Offline messages and the archive
 //
 // A session that sends an archive query before its initial presence
@@ -63,5 +78,8 @@
 //
 // It does not own the archive table (storage.Archive), decide delivery
 // (router) or send carbons (package carbons). Room archives (XEP-0313
-// §3.3.2) belong to the muc package, on the same store.
+// §3.3.2) belong to the muc package, on the same store; it parses and
+// answers their queries with this package's seam (seam.go: ParseQuery,
+// SearchForm, Fin, CountOnly, Result), so both archives take the same
+// queries and answer the same errors.
 package mam

@@ -25,6 +25,7 @@ func (m *Module) inbound(ctx context.Context, ev *module.Event) (bool, error) {
 	if !Archivable(el) {
 		return false, nil
 	}
+	m.markPrivate(el, to)
 	var entries []storage.ArchiveEntry
 	data := storage.EncodeElements(el)
 	recipient := -1

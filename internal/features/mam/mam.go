@@ -44,6 +44,10 @@ type Config struct {
 	// a page of big messages is shortened (RSM allows fewer than max)
 	// instead of closing the session as a slow consumer; 0 means 1 MiB.
 	MaxPageBytes int
+	// Groupchat reports whether domain is a group chat service's: a
+	// message a user sends to a JID with a resource on it is a private
+	// message through a room, and is marked so (markPrivate). nil: none.
+	Groupchat func(domain string) bool
 }
 
 // Module archives messages and answers archive queries.

@@ -36,28 +36,12 @@ const maxIDs = 250
 // costs a scan of a huge archive.
 const countLimit = 10000
 
-// request is a parsed archive query.
-type request struct {
-	queryID string
-	q       storage.ArchiveQuery
-	flip    bool
-}
-
 // form answers a query get with the search form (§4.1.5).
 func (m *Module) form(_ context.Context, iq stanza.IQ) (*stanza.Element, error) {
 	if _, _, err := m.owner(iq); err != nil {
 		return nil, err
 	}
-	x := stanza.New(NSData, "x").SetAttr("type", "form").Append(
-		field(fieldFormType, "hidden").Append(stanza.New(NSData, "value").AppendText(NS)),
-		field(fieldWith, "jid-single"),
-		field(fieldStart, "text-single"),
-		field(fieldEnd, "text-single"),
-		field(fieldAfterID, "text-single"),
-		field(fieldBeforeID, "text-single"),
-		field(fieldIDs, "list-multi"),
-	)
-	return stanza.New(NS, "query").Append(x), nil
+	return stanza.New(NS, "query").Append(SearchForm()), nil
 }
 
 func field(name, typ string) *stanza.Element {
@@ -71,33 +55,33 @@ func (m *Module) query(ctx context.Context, iq stanza.IQ) (*stanza.Element, erro
 	if err != nil {
 		return nil, err
 	}
-	req, err := m.parse(iq.Payload)
+	req, err := ParseQuery(iq.Payload, PageLimits{Default: m.cfg.MAM.DefaultPageSize, Max: m.cfg.MAM.MaxPageSize})
 	if err != nil {
 		return nil, err
 	}
 	m.markSynced(s)
-	if req.q.Max == 0 { // RSM max 0: the count only (XEP-0059 §2.6)
-		req.q.Max, req.q.Count = 1, true
-		page, err := m.archive.Query(ctx, user, req.q)
+	if req.Archive.Max == 0 { // RSM max 0: the count only (XEP-0059 §2.6)
+		req.Archive.Max, req.Archive.Count = 1, true
+		page, err := m.archive.Query(ctx, user, req.Archive)
 		if err != nil {
 			return nil, queryError(err)
 		}
-		return fin(storage.ArchivePage{Count: page.Count, Complete: page.Count == 0}, nil), nil
+		return CountOnly(page.Count), nil
 	}
-	page, err := m.archive.Query(ctx, user, req.q)
+	page, err := m.archive.Query(ctx, user, req.Archive)
 	if err != nil {
 		return nil, queryError(err)
 	}
-	trimPage(&page, req.q.Backward, m.pageBytes())
+	trimPage(&page, req.Archive.Backward, m.pageBytes())
 	msgs := page.Messages
-	if req.flip {
+	if req.Flip {
 		msgs = slices.Clone(msgs)
 		slices.Reverse(msgs)
 	}
-	if err := m.send(s, user, req.queryID, msgs); err != nil {
+	if err := m.send(s, user, req.ID, msgs); err != nil {
 		return nil, err
 	}
-	return fin(page, page.Messages), nil
+	return Fin(page, page.Messages), nil
 }
 
 // defaultPageBytes bounds the stored bytes of one page of results when
@@ -150,17 +134,7 @@ func (m *Module) send(s module.Session, owner jid.JID, queryID string, msgs []st
 			m.log.Error("unreadable archived message skipped", "owner", owner, "id", am.ID, "err", err)
 			continue
 		}
-		result := stanza.New(NS, "result").SetAttr("id", am.ID)
-		if queryID != "" {
-			result.SetAttr("queryid", queryID)
-		}
-		result.Append(stanza.New(NSForward, "forwarded").Append(
-			stanza.New(NSDelay, "delay").SetAttr("stamp", stamp(am.At)),
-			els[0],
-		))
-		msg := stanza.New(stanza.NSClient, stanza.KindMessage).
-			SetAttr("from", owner.String()).SetAttr("to", s.JID().String()).SetAttr("id", randomID()).
-			Append(result)
+		msg := Result(owner.String(), s.JID().String(), queryID, am, els[0])
 		if err := s.Deliver(msg); err != nil {
 			return fmt.Errorf("mam: deliver results to %s: %w", s.JID(), err)
 		}
@@ -172,51 +146,6 @@ func randomID() string {
 	var b [8]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// fin is the iq result payload (§4.3): complete when nothing is left in
-// the paging direction, and the RSM set of the page.
-func fin(page storage.ArchivePage, msgs []storage.ArchivedMessage) *stanza.Element {
-	f := stanza.New(NS, "fin")
-	if page.Complete {
-		f.SetAttr("complete", "true")
-	}
-	set := stanza.New(NSRSM, "set")
-	if len(msgs) > 0 {
-		set.Append(stanza.New(NSRSM, "first").AppendText(msgs[0].ID))
-		set.Append(stanza.New(NSRSM, "last").AppendText(msgs[len(msgs)-1].ID))
-	}
-	if page.Count >= 0 {
-		set.Append(stanza.New(NSRSM, "count").AppendText(strconv.Itoa(page.Count)))
-	}
-	return f.Append(set)
-}
-
-// parse reads the query element: its form, RSM set and flip-page.
-func (m *Module) parse(q *stanza.Element) (request, error) {
-	req := request{queryID: q.Attr("queryid")}
-	req.q.Count, req.q.CountLimit = true, countLimit
-	req.q.Max = m.cfg.MAM.DefaultPageSize
-	for _, c := range q.ChildElements() {
-		var err error
-		switch {
-		case c.Space == NSData && c.Local == "x":
-			err = parseForm(c, &req.q)
-		case c.Space == NSRSM && c.Local == "set":
-			err = m.parseRSM(c, &req.q)
-		case c.Space == NS && c.Local == "flip-page":
-			req.flip = true
-		default:
-			err = stanza.Errorf(stanza.Modify, stanza.BadRequest, "unknown element {%s}%s in the query", c.Space, c.Local)
-		}
-		if err != nil {
-			return request{}, err
-		}
-	}
-	if !req.q.Start.IsZero() && !req.q.End.IsZero() && req.q.Start.After(req.q.End) {
-		return request{}, stanza.Errorf(stanza.Modify, stanza.BadRequest, "start is after end")
-	}
-	return req, nil
 }
 
 // parseForm reads the submitted data form into q.
@@ -289,8 +218,9 @@ func parseTime(name, s string) (time.Time, error) {
 	return t, nil
 }
 
-// parseRSM reads the XEP-0059 request: max (capped), after, before.
-func (m *Module) parseRSM(set *stanza.Element, q *storage.ArchiveQuery) error {
+// parseRSM reads the XEP-0059 request: max (capped at maxPage), after,
+// before.
+func parseRSM(set *stanza.Element, q *storage.ArchiveQuery, maxPage int) error {
 	for _, c := range set.ChildElements() {
 		if c.Space != NSRSM {
 			continue
@@ -302,7 +232,7 @@ func (m *Module) parseRSM(set *stanza.Element, q *storage.ArchiveQuery) error {
 			if err != nil || n < 0 {
 				return stanza.Errorf(stanza.Modify, stanza.BadRequest, "RSM max must be a non-negative integer, not %q", text)
 			}
-			q.Max = min(n, m.cfg.MAM.MaxPageSize)
+			q.Max = min(n, maxPage)
 		case "after":
 			q.After = text
 		case "before":

@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/parleyim/parley/internal/features/mam"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
@@ -16,9 +15,7 @@ import (
 
 // Namespaces of room archives (XEP-0313 on the room JID).
 const (
-	NSMAM     = "urn:xmpp:mam:2"
-	nsRSM     = "http://jabber.org/protocol/rsm"
-	nsForward = "urn:xmpp:forward:0"
+	NSMAM = "urn:xmpp:mam:2"
 )
 
 // pendingMsg is a groupchat message of an archived room on its way to the
@@ -151,26 +148,32 @@ func (s *Service) mamQuery(ctx context.Context, from, to jid.JID, el, p *stanza.
 		return err
 	}
 	if el.Attr("type") == stanza.Get {
-		return s.reply(ctx, from, to, el, stanza.New(NSMAM, "query").Append(mamForm()))
+		return s.reply(ctx, from, to, el, stanza.New(NSMAM, "query").Append(mam.SearchForm()))
 	}
-	q, flip, err := s.parseMAM(p)
+	q, err := mam.ParseQuery(p, mam.PageLimits{Default: s.cfg.MAMPageSize, Max: s.cfg.MAMMaxPage})
 	if err != nil {
 		return err
 	}
-	page, err := s.archive.Query(ctx, r.jid, q)
+	countOnly := q.Archive.Max == 0 // XEP-0059 §2.6
+	if countOnly {
+		q.Archive.Max = 1
+	}
+	page, err := s.archive.Query(ctx, r.jid, q.Archive)
 	switch {
 	case errors.Is(err, storage.ErrNoSuchID):
 		return errorf(stanza.ItemNotFound, "no such message in the room's archive")
 	case err != nil:
 		return fmt.Errorf("muc: query the archive of %s: %w", r.jid, err)
+	case countOnly:
+		return s.reply(ctx, from, to, el, mam.CountOnly(page.Count))
 	}
 	msgs := page.Messages
-	if flip {
+	if q.Flip {
 		msgs = slices.Clone(msgs)
 		slices.Reverse(msgs)
 	}
-	r.sendResults(ctx, from, p.Attr("queryid"), msgs)
-	return s.reply(ctx, from, to, el, mamFin(page))
+	r.sendResults(ctx, from, q.ID, msgs)
+	return s.reply(ctx, from, to, el, mam.Fin(page, page.Messages))
 }
 
 // mayReadArchive: occupants and, in an open room, anyone not banned; in a
@@ -194,140 +197,13 @@ func (r *room) mayReadArchive(from jid.JID) error {
 // with its archive time (§4.2).
 func (r *room) sendResults(ctx context.Context, to jid.JID, queryID string, msgs []storage.ArchivedMessage) {
 	var dec storage.ElementDecoder
+	toStr := to.String()
 	for _, am := range msgs {
 		els, err := dec.Decode(am.Data)
 		if err != nil || len(els) != 1 {
 			r.svc.log.Error("unreadable archived room message skipped", "room", r.jidStr, "id", am.ID, "err", err)
 			continue
 		}
-		res := stanza.New(NSMAM, "result").SetAttr("id", am.ID)
-		if queryID != "" {
-			res.SetAttr("queryid", queryID)
-		}
-		res.Append(stanza.New(nsForward, "forwarded").Append(
-			stanza.New(nsDelay, "delay").SetAttr("stamp", am.At.UTC().Format("2006-01-02T15:04:05.000000Z")), els[0]))
-		m := stanza.New(stanza.NSClient, stanza.KindMessage).SetAttr("from", r.jidStr).SetAttr("to", to.String()).
-			SetAttr("id", r.svc.newID()).Append(res)
-		r.svc.host.Deliver(ctx, to, m)
+		r.svc.host.Deliver(ctx, to, mam.Result(r.jidStr, toStr, queryID, am, els[0]))
 	}
-}
-
-// mamForm is the search form of a room archive (§4.1.5).
-func mamForm() *stanza.Element {
-	f := newForm("form", NSMAM, "")
-	for _, v := range [][2]string{{"with", "jid-single"}, {"start", "text-single"}, {"end", "text-single"},
-		{"after-id", "text-single"}, {"before-id", "text-single"}, {"ids", "list-multi"}} {
-		f.field(v[0], v[1], "")
-	}
-	return f.x
-}
-
-// mamFin is the iq result (§4.3): complete when nothing is left in the
-// paging direction, with the RSM set of the page.
-func mamFin(page storage.ArchivePage) *stanza.Element {
-	fin := stanza.New(NSMAM, "fin")
-	if page.Complete {
-		fin.SetAttr("complete", "true")
-	}
-	set := stanza.New(nsRSM, "set")
-	if n := len(page.Messages); n > 0 {
-		set.Append(stanza.New(nsRSM, "first").AppendText(page.Messages[0].ID),
-			stanza.New(nsRSM, "last").AppendText(page.Messages[n-1].ID))
-	}
-	if page.Count >= 0 {
-		set.Append(stanza.New(nsRSM, "count").AppendText(strconv.Itoa(page.Count)))
-	}
-	return fin.Append(set)
-}
-
-// parseMAM reads a query: its form, RSM set and flip-page.
-func (s *Service) parseMAM(p *stanza.Element) (storage.ArchiveQuery, bool, error) {
-	q := storage.ArchiveQuery{Max: s.cfg.MAMPageSize, Count: true}
-	flip := false
-	for _, c := range p.ChildElements() {
-		var err error
-		switch {
-		case c.Space == nsData && c.Local == "x":
-			err = mamFields(&q, formValues(c))
-		case c.Space == nsRSM && c.Local == "set":
-			err = s.mamRSM(&q, c)
-		case c.Space == NSMAM && c.Local == "flip-page":
-			flip = true
-		default:
-			err = errorf(stanza.BadRequest, "unknown element {%s}%s in the query", c.Space, c.Local)
-		}
-		if err != nil {
-			return q, false, err
-		}
-	}
-	if !q.Start.IsZero() && !q.End.IsZero() && q.Start.After(q.End) {
-		return q, false, errorf(stanza.BadRequest, "start is after end")
-	}
-	return q, flip, nil
-}
-
-func mamFields(q *storage.ArchiveQuery, vals map[string][]string) error {
-	for k, vs := range vals {
-		v := ""
-		if len(vs) > 0 {
-			v = strings.TrimSpace(vs[0])
-		}
-		var err error
-		switch k {
-		case "FORM_TYPE":
-			if v != NSMAM {
-				return errorf(stanza.BadRequest, "FORM_TYPE must be %s", NSMAM)
-			}
-		case "with":
-			if v != "" {
-				if q.With, err = jid.Parse(v); err != nil {
-					return errorf(stanza.JIDMalformed, "with: %v", err)
-				}
-			}
-		case "start", "end":
-			var t time.Time
-			if v != "" {
-				if t, err = time.Parse(time.RFC3339Nano, v); err != nil {
-					return errorf(stanza.BadRequest, "%s: %q is not an XEP-0082 date and time", k, v)
-				}
-			}
-			if k == "start" {
-				q.Start = t
-			} else {
-				q.End = t
-			}
-		case "after-id":
-			q.AfterID = v
-		case "before-id":
-			q.BeforeID = v
-		case "ids":
-			q.IDs = slices.DeleteFunc(slices.Clone(vs), func(s string) bool { return s == "" })
-		default:
-			return errorf(stanza.BadRequest, "unknown field %q", k)
-		}
-	}
-	return nil
-}
-
-// mamRSM reads the XEP-0059 set: max (capped), after, before (empty: the
-// last page).
-func (s *Service) mamRSM(q *storage.ArchiveQuery, set *stanza.Element) error {
-	for _, c := range set.ChildElements() {
-		if c.Space != nsRSM {
-			continue
-		}
-		switch c.Local {
-		case "max":
-			n, err := strconv.Atoi(strings.TrimSpace(c.Text()))
-			if err != nil || n < 0 {
-				return errorf(stanza.BadRequest, "RSM max %q is not a number", c.Text())
-			}
-			q.Max = min(max(n, 1), s.cfg.MAMMaxPage)
-		case "after":
-			q.After = c.Text()
-		case "before":
-			q.Before, q.Backward = c.Text(), true
-		}
-	}
-	return nil
 }

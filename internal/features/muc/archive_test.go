@@ -127,6 +127,20 @@ func testRoomArchive(t *testing.T, driver string) {
 	if _, res := mamPage(t, bob, "arch", `<set xmlns='http://jabber.org/protocol/rsm'><after>nope</after></set>`); !isError("item-not-found")(res) {
 		t.Errorf("unknown after: %s", res.Inner)
 	}
+	// The shared query parser (package mam's seam): max 0 is the count
+	// only; RSM index, an unknown field and start after end are refused.
+	if msgs, fin := mamPage(t, bob, "arch", `<set xmlns='http://jabber.org/protocol/rsm'><max>0</max></set>`); len(msgs) != 0 || !strings.Contains(fin.Inner, ">25</count>") {
+		t.Errorf("count only: %d results, fin %s", len(msgs), fin.Inner)
+	}
+	for _, bad := range []struct{ q, cond string }{
+		{`<set xmlns='http://jabber.org/protocol/rsm'><index>3</index></set>`, "feature-not-implemented"},
+		{`<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>urn:xmpp:mam:2</value></field><field var='colour'><value>x</value></field></x>`, "bad-request"},
+		{`<x xmlns='jabber:x:data' type='submit'><field var='start'><value>2030-01-01T00:00:00Z</value></field><field var='end'><value>2020-01-01T00:00:00Z</value></field></x>`, "bad-request"},
+	} {
+		if _, res := mamPage(t, bob, "arch", bad.q); !isError(bad.cond)(res) {
+			t.Errorf("%s: %s, want %s", bad.q, res.Inner, bad.cond)
+		}
+	}
 	// A temporary room keeps none.
 	create(t, alice, "temp", "A")
 	if _, res := mamPage(t, alice, "temp", ""); !isError("service-unavailable")(res) {

@@ -19,7 +19,9 @@
 //   - occupant presence updates, nickname changes (303) and leaving (§7.3,
 //     §7.6, §7.7, §7.14), also when the user's session ends without a word;
 //   - groupchat messages with XEP-0359 stanza ids by the room and XEP-0421
-//     occupant ids (§7.4), private messages and iqs to an occupant (§7.5);
+//     occupant ids (§7.4), private messages and iqs to an occupant (§7.5;
+//     a private message to a local user is first archived in that user's
+//     archive through Config.ArchivePrivate, outside the room's lock);
 //   - subject changes (§8.1), kicking (§8.2), voice (§8.3-§8.5), moderator
 //     grants (§9.6-§9.7), bans, members, admins and owners (§9.1-§9.5,
 //     §10.3-§10.7) with their notifications (301, 307, 321, 322);

@@ -2,6 +2,7 @@ package muc
 
 import (
 	"context"
+	"slices"
 
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/stanza"
@@ -221,7 +222,13 @@ func (r *room) privateMessage(ctx context.Context, from, to jid.JID, el *stanza.
 		return errorf(stanza.Forbidden, "private messages are not allowed in this room")
 	}
 	m := r.stamp(el, sender)
-	m.Append(stanza.New(NSUser, "x"))
+	if m.Child(NSUser, "x") == nil {
+		m.Append(stanza.New(NSUser, "x"))
+	}
+	if r.svc.cfg.ArchivePrivate != nil && r.svc.host.IsLocal(target.bare.Domain()) {
+		r.pm = &privateOut{m: m, from: sender.nickJID, owner: target.bare, to: slices.Clone(target.members)}
+		return nil
+	}
 	r.sendOcc(ctx, target, m)
 	return nil
 }

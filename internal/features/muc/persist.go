@@ -63,11 +63,14 @@ func (r *room) forget(context.Context) {
 // write failed, so that a request is answered only once what it changed is
 // stored.
 func (r *room) unlock(ctx context.Context, err error) error {
-	op, flush := r.op, r.flushMine
-	r.op, r.flushMine = nil, false
+	op, flush, pm := r.op, r.flushMine, r.pm
+	r.op, r.flushMine, r.pm = nil, false, nil
 	r.mu.Unlock()
 	if flush {
 		r.flushArchive(ctx)
+	}
+	if pm != nil && err == nil {
+		err = r.sendPrivate(ctx, pm)
 	}
 	if op == nil {
 		return err

@@ -100,6 +100,9 @@ type room struct {
 	apending  []*pendingMsg
 	aflushing bool
 	flushMine bool
+	// pm is a private message waiting to be archived for its recipient
+	// and delivered once the lock is released (private.go).
+	pm *privateOut
 }
 
 func (s *Service) newRoom(j jid.JID) *room {

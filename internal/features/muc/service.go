@@ -59,6 +59,12 @@ type Config struct {
 	// MAMPageSize is the default and MAMMaxPage the largest page of a
 	// room archive query; 0 takes 50 and 250.
 	MAMPageSize, MAMMaxPage int
+	// ArchivePrivate, when set, archives a private message (§7.5) in the
+	// archive of its local recipient owner, from the sender's occupant
+	// JID with, and stamps it with its stanza-id (the message archive's
+	// ArchiveReceived): called without the room's lock, before delivery;
+	// an error is returned to the sender and nothing is delivered.
+	ArchivePrivate func(ctx context.Context, owner, with jid.JID, el *stanza.Element) error
 }
 
 // Defaults of the history budget.

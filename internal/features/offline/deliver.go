@@ -15,29 +15,78 @@ import (
 // with a delay stamp, and removes each from storage once it is queued to
 // the session. When the session stops accepting stanzas, the rest stays
 // stored for the next login.
+//
+// A session that paces bursts (module.Paced: stream management) gets the
+// queue at its client's pace, however long it is: when its window for
+// unacknowledged stanzas is full, Flush returns and runs again once the
+// client's acks made room (flushLater). Other sessions get at most
+// MaxBurstBytes at one login.
 func (m *Module) Flush(ctx context.Context, s module.Session) error {
 	owner := s.JID().Bare()
 	mu := m.lock(owner)
 	mu.Lock()
 	defer mu.Unlock()
 	var dec storage.ElementDecoder
+	paced, _ := s.(module.Paced)
+	if paced != nil && paced.Room() < 0 {
+		paced = nil
+	}
 	sent := 0
 	for {
-		items, err := m.queue.Peek(ctx, owner, batch)
+		n := batch
+		if paced != nil {
+			n = min(n, max(paced.Room(), 1))
+		}
+		items, err := m.queue.Peek(ctx, owner, n)
 		if err != nil || len(items) == 0 {
 			return err
 		}
-		last, n, more, derr := m.deliverBatch(ctx, s, &dec, items, sent)
-		sent = n
+		d := deliverer{m: m, s: s, paced: paced, dec: &dec, sent: sent}
+		last, next, derr := d.batch(ctx, items)
+		sent = d.sent
 		if done := idsThrough(items, last); len(done) > 0 {
 			if _, err := m.queue.Remove(ctx, owner, done); err != nil {
 				return fmt.Errorf("offline: remove delivered messages of %s: %w", owner, err)
 			}
 		}
-		if derr != nil || !more || len(items) < batch {
+		switch {
+		case derr != nil || next == stop:
 			return derr
+		case next == wait:
+			m.flushLater(ctx, s, paced)
+			return nil
+		case len(items) < n:
+			return nil
 		}
 	}
+}
+
+// flushLater runs Flush again when the paced session has room.
+func (m *Module) flushLater(ctx context.Context, s module.Session, paced module.Paced) {
+	ctx = context.WithoutCancel(ctx) // the hook's context ends with the stanza that started the flush
+	paced.WhenRoom(func() {
+		if err := m.Flush(ctx, s); err != nil {
+			m.log.Warn("offline delivery failed", "jid", s.JID(), "err", err)
+		}
+	})
+}
+
+// next says how Flush goes on after a batch.
+type next uint8
+
+const (
+	more next = iota // the next batch
+	stop             // the session takes no more now; the rest stays stored
+	wait             // the paced session's window is full: again after its acks
+)
+
+// deliverer queues one batch of stored messages to a session.
+type deliverer struct {
+	m     *Module
+	s     module.Session
+	paced module.Paced // nil: bounded by MaxBurstBytes instead
+	dec   *storage.ElementDecoder
+	sent  int // bytes queued by this Flush
 }
 
 // idsThrough lists the IDs of items (in Peek order) up to and including
@@ -56,18 +105,22 @@ func idsThrough(items []storage.Item, last int64) []int64 {
 	return ids
 }
 
-// deliverBatch queues items to s. It returns the ID of the last item that
-// is done with (delivered, or undeliverable for good), the bytes sent so
-// far, and whether to go on.
-func (m *Module) deliverBatch(ctx context.Context, s module.Session, dec *storage.ElementDecoder, items []storage.Item, sent int) (last int64, _ int, more bool, _ error) {
+// batch queues items to the session. It returns the ID of the last item
+// that is done with (delivered, or undeliverable for good) and how to go
+// on.
+func (d *deliverer) batch(ctx context.Context, items []storage.Item) (last int64, _ next, _ error) {
+	m, s := d.m, d.s
 	owner := s.JID().Bare()
 	synced := m.cfg.Synced != nil && m.cfg.Synced(s)
 	for _, it := range items {
-		if max := m.cfg.MaxBurstBytes; max > 0 && sent > 0 && sent+len(it.Data) > max {
-			m.log.Info("offline backlog larger than one burst; the rest waits for the next login", "jid", s.JID())
-			return last, sent, false, nil
+		if d.paced != nil && d.paced.Room() == 0 {
+			return last, wait, nil
 		}
-		msg, err := m.decode(dec, it)
+		if max := m.cfg.MaxBurstBytes; d.paced == nil && max > 0 && d.sent > 0 && d.sent+len(it.Data) > max {
+			m.log.Info("offline backlog larger than one burst; the rest waits for the next login", "jid", s.JID())
+			return last, stop, nil
+		}
+		msg, err := m.decode(d.dec, it)
 		if err != nil {
 			m.log.Error("dropping unreadable offline message", "jid", owner, "id", it.ID, "err", err)
 			last = it.ID
@@ -79,18 +132,18 @@ func (m *Module) deliverBatch(ctx context.Context, s module.Session, dec *storag
 		}
 		sender, _ := jid.Parse(msg.Attr("from"))
 		if blocked, err := m.blocked(ctx, owner, sender); err != nil {
-			return last, sent, false, err
+			return last, stop, err
 		} else if blocked {
 			last = it.ID
 			continue
 		}
 		msg.Append(delay(owner.Domain(), it.Created))
 		if err := s.Deliver(msg); err != nil {
-			return last, sent, false, nil // the session is closing: keep the rest
+			return last, stop, nil // the session is closing: keep the rest
 		}
-		last, sent = it.ID, sent+len(it.Data)
+		last, d.sent = it.ID, d.sent+len(it.Data)
 	}
-	return last, sent, true, nil
+	return last, more, nil
 }
 
 func (m *Module) decode(dec *storage.ElementDecoder, it storage.Item) (*stanza.Element, error) {

@@ -106,6 +106,32 @@ func (m *Module) Current(full jid.JID) *stanza.Element {
 	return nil
 }
 
+// Republish lets edit change the current available presence of the
+// session bound at full (a copy of it); when edit reports a change, the
+// changed presence becomes the session's and goes to the contacts and the
+// user's own resources, as if the client had sent it. The avatar hash of
+// XEP-0153 uses it when the user's vCard photo changes.
+func (m *Module) Republish(ctx context.Context, full jid.JID, edit func(*stanza.Element) bool) {
+	st := m.state(m.sessionAt(full), false)
+	if st == nil {
+		return
+	}
+	st.mu.Lock()
+	if !st.available || st.pres == nil {
+		st.mu.Unlock()
+		return
+	}
+	p := st.pres.Copy()
+	if !edit(p) {
+		st.mu.Unlock()
+		return
+	}
+	st.pres = p
+	st.mu.Unlock()
+	m.toContacts(ctx, m.view(ctx, full.Bare()), p)
+	m.toOwn(ctx, full.Bare(), p)
+}
+
 // UnavailableStatus returns the status text of the undirected unavailable
 // presence session c sent last (none since it was last available: ""). Last
 // activity records it at logout (XEP-0012 §4); ask before the presence

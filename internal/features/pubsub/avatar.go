@@ -88,6 +88,14 @@ func (a *avatars) hash(ctx context.Context, user jid.JID) (string, bool) {
 	return h.hash, h.vcard
 }
 
+// cached returns user's cached hash, if any, without reading the vCard.
+func (a *avatars) cached(user jid.JID) (avatarHash, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h, ok := a.hashes[user]
+	return h, ok
+}
+
 // forget drops user's cached hash (after a vCard change).
 func (a *avatars) forget(user jid.JID) {
 	a.mu.Lock()
@@ -123,7 +131,40 @@ func (m *Module) vcardChanged(ctx context.Context, ev *module.Event) {
 		return
 	}
 	user := ev.From.Bare()
-	module.AfterReply(ctx, func() { m.avatars.forget(user) })
+	module.AfterReply(ctx, func() {
+		old, known := m.avatars.cached(user)
+		m.avatars.forget(user)
+		m.republishAvatar(ctx, user, old, known)
+	})
+}
+
+// republishAvatar sends the presence of user's available sessions again
+// with the new photo hash after a vCard change (XEP-0153 §3.2, the server
+// acting for clients that do not): a presence without the update element
+// gets one; one whose hash is the old vCard's gets the new one; a hash of
+// the client's own that is not the old one is left alone.
+func (m *Module) republishAvatar(ctx context.Context, user jid.JID, old avatarHash, known bool) {
+	if m.cfg.Republish == nil {
+		return
+	}
+	h, ok := m.avatars.hash(ctx, user)
+	if !ok || known && old.vcard && old.hash == h {
+		return
+	}
+	for _, s := range m.cfg.Host.Sessions(user) {
+		m.cfg.Republish(ctx, s.JID(), func(p *stanza.Element) bool {
+			x := p.Child(nsVCardUpdate, "x")
+			switch {
+			case x == nil:
+			case known && old.vcard && x.ChildText(nsVCardUpdate, "photo") == old.hash:
+				p.RemoveChildren(func(c *stanza.Element) bool { return c == x })
+			default:
+				return false
+			}
+			m.avatars.stamp(ctx, user, p)
+			return true
+		})
+	}
 }
 
 func encode(el *stanza.Element) []byte { return storage.EncodeElements(el) }

@@ -133,3 +133,43 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	alice.iq(t, set(ps(`<publish node='kept'>`+item("2", "after restart")+`</publish>`)), "result")
 	bob.Expect(t, wait, "notification after restart", isEvent("kept", "after restart"))
 }
+
+// TestAvatarHashRepublished: when a user's vCard photo changes, contacts
+// get the user's presence again with the new XEP-0153 hash, without the
+// client sending presence; a hash of the client's own is left alone.
+func TestAvatarHashRepublished(t *testing.T) {
+	e := newEnv(t)
+	e.user(t, "alice")
+	e.user(t, "bob")
+	alice, bob := e.dial(t, "alice"), e.dial(t, "bob")
+	befriend(t, alice, "alice@localhost", bob, "bob@localhost")
+	alice.Send(t, `<presence><status>set once</status></presence>`)
+	bob.Expect(t, wait, "alice's presence", func(st xmpptest.Stanza) bool {
+		return st.XMLName.Local == "presence" && strings.Contains(st.Inner, "set once")
+	})
+	hashOf := func(photo []byte) string { sum := sha1.Sum(photo); return hex.EncodeToString(sum[:]) }
+	setPhoto := func(photo []byte) {
+		alice.iq(t, `<iq type='set' id='v'><vCard xmlns='vcard-temp'><FN>Alice</FN><PHOTO><TYPE>image/png</TYPE><BINVAL>`+
+			base64.StdEncoding.EncodeToString(photo)+`</BINVAL></PHOTO></vCard></iq>`, "result")
+	}
+	for _, photo := range [][]byte{[]byte("first"), []byte("second")} {
+		setPhoto(photo)
+		bob.Expect(t, wait, "presence with the new hash", func(st xmpptest.Stanza) bool {
+			return st.XMLName.Local == "presence" && strings.Contains(st.Inner, "set once") && strings.Contains(st.Inner, ">"+hashOf(photo)+"</photo>")
+		})
+	}
+	// The client's own hash: a new photo does not override it. A message
+	// after the vCard set is the barrier (the presence would come first).
+	alice.Send(t, `<presence><status>own</status><x xmlns='vcard-temp:x:update'><photo>abc</photo></x></presence>`)
+	bob.Expect(t, wait, "the client's own hash", func(st xmpptest.Stanza) bool {
+		return st.XMLName.Local == "presence" && strings.Contains(st.Inner, ">abc</photo>")
+	})
+	setPhoto([]byte("third"))
+	alice.Send(t, `<message to='bob@localhost' type='chat'><body>barrier</body></message>`)
+	bob.Expect(t, wait, "the barrier message", func(st xmpptest.Stanza) bool {
+		if st.XMLName.Local == "presence" && strings.Contains(st.Inner, hashOf([]byte("third"))) {
+			t.Errorf("the client's own hash was replaced: %s", st.Inner)
+		}
+		return st.XMLName.Local == "message" && strings.Contains(st.Inner, "barrier")
+	})
+}

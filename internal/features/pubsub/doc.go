@@ -33,7 +33,10 @@
 // On top: XEP-0402 bookmarks mirrored to and from XEP-0048 private XML
 // (XEP-0411, bookmarks.go; the private module is reached through the
 // Private interface this package declares), and the XEP-0153 avatar hash
-// added to presence from the vCard PHOTO (avatar.go, through VCards).
+// added to presence from the vCard PHOTO (avatar.go, through VCards);
+// when the photo changes, the user's available presence goes to the
+// contacts again with the new hash (Config.Republish, the presence
+// module's), unless the client set a hash of its own.
 // OMEMO (XEP-0384), XEP-0084 avatars and XEP-0172 nicknames need nothing
 // beyond PEP with publish-options.
 //

@@ -68,6 +68,10 @@ type Config struct {
 	Private Private
 	// VCards, when set, adds the XEP-0153 avatar hash to presence.
 	VCards VCards
+	// Republish, when set (with VCards), sends a session's presence again
+	// after edit changed it (the presence module's Republish): a vCard
+	// whose photo changed updates the hash in the presence contacts have.
+	Republish func(ctx context.Context, full jid.JID, edit func(*stanza.Element) bool)
 }
 
 // Module is PEP on every account and, when configured, the PubSub service.
