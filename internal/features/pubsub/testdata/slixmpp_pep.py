@@ -4,7 +4,8 @@ user's nickname and wait for a contact's nickname notification.
 
 usage: slixmpp_pep.py JID PASSWORD HOST PORT CAFILE PEER MYNICK WANTNICK
 Prints "PUBLISHED" once the publish is acknowledged and "OK <nick> from
-<peer>" when the peer's nickname arrives, then exits 0; exits 1 otherwise."""
+<peer>" when the peer's nickname arrives; once both happened it exits 0,
+and 1 if SLIX_TIMEOUT seconds (default 30) ran out first."""
 import logging
 import os
 import ssl
@@ -19,6 +20,7 @@ class Client(slixmpp.ClientXMPP):
     def __init__(self):
         super().__init__(jid, password)
         self.ok = False
+        self.published = False
         for p in ("xep_0030", "xep_0115", "xep_0060", "xep_0163", "xep_0172"):
             self.register_plugin(p)
         self.add_event_handler("session_start", self.start)
@@ -30,13 +32,21 @@ class Client(slixmpp.ClientXMPP):
         await self.get_roster()
         await self.plugin["xep_0172"].publish_nick(mynick)
         print("PUBLISHED", flush=True)
+        self.published = True
+        self.done()
+
+    def done(self):
+        # Only once both happened: the peer's item may arrive before our
+        # own publish, which the peer is waiting for.
+        if self.ok and self.published:
+            self.disconnect()
 
     def nick(self, msg):
         got = msg["pubsub_event"]["items"]["item"]["nick"]["nick"]
         if msg["from"].bare == peer and got == wantnick:
             print("OK", got, "from", peer, flush=True)
             self.ok = True
-            self.disconnect()
+            self.done()
 
     def failed(self, _event):
         print("AUTH FAILED", flush=True)
@@ -50,6 +60,6 @@ c.ssl_context.load_verify_locations(cafile)
 # before TLS 1.3 only (see internal/c2s's interop test).
 c.ssl_context.maximum_version = ssl.TLSVersion.TLSv1_2
 c.connect(address=(host, int(port)), force_starttls=True)
-c.loop.call_later(30, c.disconnect)
+c.loop.call_later(float(os.environ.get("SLIX_TIMEOUT", "30")), c.disconnect)
 c.process(forever=False)
-sys.exit(0 if c.ok else 1)
+sys.exit(0 if c.ok and c.published else 1)

@@ -1,0 +1,71 @@
+package s2s_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleyim/parley/internal/xmpptest"
+)
+
+// slixPEP is the pubsub package's slixmpp script: it publishes a XEP-0172
+// nickname through XEP-0163 (advertising nick+notify in XEP-0115 caps)
+// and waits for the contact's nickname notification.
+const slixPEP = "../features/pubsub/testdata/slixmpp_pep.py"
+
+// TestInteropProsodyPEP: PEP notifications cross the s2s streams between
+// Parley and Debian's Prosody 0.12 (mod_pep) both ways. alice@parley.test
+// and carol@prosody.test share a presence subscription; then each logs in
+// with slixmpp, whose caps advertise http://jabber.org/protocol/nick+notify,
+// publishes a nickname and must receive the other's. Each server learns
+// the remote resource's caps from its presence over s2s and asks it for
+// disco#info over s2s (the hash is new to it) before notifying it.
+func TestInteropProsodyPEP(t *testing.T) {
+	xmpptest.RequirePython(t, "slixmpp", "python3-slixmpp")
+	ca := startProsody(t)
+	parley := interopParley(t, ca, prosodyRoutes)
+	alice := onlineCA(t, parley, ca, "alice@parley.test", "parley.test")
+	carol := peerClient(t, "127.0.0.2:5222", "carol@prosody.test", ca, "prosody.test")
+	subscribeBothWays(t, alice, carol, "prosody.test")
+	alice.Close()
+	carol.Close()
+
+	host, port, _ := strings.Cut(parley.Addr("c2s"), ":")
+	outs := runSlixmppPair(t,
+		[]string{"alice@parley.test/slix", "pw", host, port, ca.File, "carol@prosody.test", "Alice of Parley", "Carol of Prosody"},
+		[]string{"carol@prosody.test/slix", peerPass, "127.0.0.2", "5222", ca.File, "alice@parley.test", "Carol of Prosody", "Alice of Parley"})
+	if !strings.Contains(outs[0], "OK Carol of Prosody from carol@prosody.test") {
+		t.Errorf("the Parley user did not get the Prosody user's nickname:\n%s", outs[0])
+	}
+	if !strings.Contains(outs[1], "OK Alice of Parley from alice@parley.test") {
+		t.Errorf("the Prosody user did not get the Parley user's nickname:\n%s", outs[1])
+	}
+}
+
+// runSlixmppPair runs slixPEP with each argument list at once and returns
+// their outputs once both have ended.
+func runSlixmppPair(t *testing.T, args ...[]string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	outs := make([]string, len(args))
+	var wg sync.WaitGroup
+	for i, a := range args {
+		cmd := exec.CommandContext(ctx, xmpptest.DebianPython, append([]string{slixPEP}, a...)...)
+		// generous on a loaded machine: each side waits for the other's item
+		cmd.Env = append(os.Environ(), "SLIX_TIMEOUT=120")
+		wg.Go(func() {
+			out, err := cmd.CombinedOutput()
+			outs[i] = string(out)
+			if err != nil {
+				outs[i] += "\n(exit: " + err.Error() + ")"
+			}
+		})
+	}
+	wg.Wait()
+	return outs
+}
