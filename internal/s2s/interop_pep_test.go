@@ -46,6 +46,32 @@ func TestInteropProsodyPEP(t *testing.T) {
 	}
 }
 
+// TestInteropEjabberdPEP is TestInteropProsodyPEP with Debian's ejabberd
+// 23.01 (mod_pubsub's PEP, mod_caps) over dialback-authenticated streams.
+func TestInteropEjabberdPEP(t *testing.T) {
+	xmpptest.RequirePython(t, "slixmpp", "python3-slixmpp")
+	requirePeer(t, "ejabberdctl")
+	ca := newTestCA(t)
+	other := startEjabberd(t)
+	parley := interopParley(t, ca, map[string]string{})
+	alice := onlineCA(t, parley, ca, "alice@parley.test", "parley.test")
+	carol := peerClient(t, "127.0.0.3:5222", "carol@ejabberd.test", other, "ejabberd.test")
+	subscribeBothWays(t, alice, carol, "ejabberd.test")
+	alice.Close()
+	carol.Close()
+
+	host, port, _ := strings.Cut(parley.Addr("c2s"), ":")
+	outs := runSlixmppPair(t,
+		[]string{"alice@parley.test/slix", "pw", host, port, ca.File, "carol@ejabberd.test", "Alice of Parley", "Carol of ejabberd"},
+		[]string{"carol@ejabberd.test/slix", peerPass, "127.0.0.3", "5222", other.File, "alice@parley.test", "Carol of ejabberd", "Alice of Parley"})
+	if !strings.Contains(outs[0], "OK Carol of ejabberd from carol@ejabberd.test") {
+		t.Errorf("the Parley user did not get the ejabberd user's nickname:\n%s", outs[0])
+	}
+	if !strings.Contains(outs[1], "OK Alice of Parley from alice@parley.test") {
+		t.Errorf("the ejabberd user did not get the Parley user's nickname:\n%s", outs[1])
+	}
+}
+
 // runSlixmppPair runs slixPEP with each argument list at once and returns
 // their outputs once both have ended.
 func runSlixmppPair(t *testing.T, args ...[]string) []string {
