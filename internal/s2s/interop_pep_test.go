@@ -28,22 +28,7 @@ func TestInteropProsodyPEP(t *testing.T) {
 	xmpptest.RequirePython(t, "slixmpp", "python3-slixmpp")
 	ca := startProsody(t)
 	parley := interopParley(t, ca, prosodyRoutes)
-	alice := onlineCA(t, parley, ca, "alice@parley.test", "parley.test")
-	carol := peerClient(t, "127.0.0.2:5222", "carol@prosody.test", ca, "prosody.test")
-	subscribeBothWays(t, alice, carol, "prosody.test")
-	alice.Close()
-	carol.Close()
-
-	host, port, _ := strings.Cut(parley.Addr("c2s"), ":")
-	outs := runSlixmppPair(t,
-		[]string{"alice@parley.test/slix", "pw", host, port, ca.File, "carol@prosody.test", "Alice of Parley", "Carol of Prosody"},
-		[]string{"carol@prosody.test/slix", peerPass, "127.0.0.2", "5222", ca.File, "alice@parley.test", "Carol of Prosody", "Alice of Parley"})
-	if !strings.Contains(outs[0], "OK Carol of Prosody from carol@prosody.test") {
-		t.Errorf("the Parley user did not get the Prosody user's nickname:\n%s", outs[0])
-	}
-	if !strings.Contains(outs[1], "OK Alice of Parley from alice@parley.test") {
-		t.Errorf("the Prosody user did not get the Parley user's nickname:\n%s", outs[1])
-	}
+	pepScenario(t, parley, ca, ca, "prosody.test", "127.0.0.2", "Prosody")
 }
 
 // TestInteropEjabberdPEP is TestInteropProsodyPEP with Debian's ejabberd
@@ -54,21 +39,32 @@ func TestInteropEjabberdPEP(t *testing.T) {
 	ca := newTestCA(t)
 	other := startEjabberd(t)
 	parley := interopParley(t, ca, map[string]string{})
+	pepScenario(t, parley, ca, other, "ejabberd.test", "127.0.0.3", "ejabberd")
+}
+
+// pepScenario: alice@parley.test and carol on peer (c2s on peerIP:5222,
+// its certificate from peerCA) subscribe to each other with mellium
+// clients; then each logs in with slixmpp, publishes a nickname and must
+// receive the other's.
+func pepScenario(t *testing.T, parley *xmpptest.Server, ca, peerCA *testCA, peer, peerIP, name string) {
+	t.Helper()
+	carolJID := "carol@" + peer
 	alice := onlineCA(t, parley, ca, "alice@parley.test", "parley.test")
-	carol := peerClient(t, "127.0.0.3:5222", "carol@ejabberd.test", other, "ejabberd.test")
-	subscribeBothWays(t, alice, carol, "ejabberd.test")
+	carol := peerClient(t, peerIP+":5222", carolJID, peerCA, peer)
+	subscribeBothWays(t, alice, carol, peer)
 	alice.Close()
 	carol.Close()
 
+	aliceNick, carolNick := "Alice of Parley", "Carol of "+name
 	host, port, _ := strings.Cut(parley.Addr("c2s"), ":")
 	outs := runSlixmppPair(t,
-		[]string{"alice@parley.test/slix", "pw", host, port, ca.File, "carol@ejabberd.test", "Alice of Parley", "Carol of ejabberd"},
-		[]string{"carol@ejabberd.test/slix", peerPass, "127.0.0.3", "5222", other.File, "alice@parley.test", "Carol of ejabberd", "Alice of Parley"})
-	if !strings.Contains(outs[0], "OK Carol of ejabberd from carol@ejabberd.test") {
-		t.Errorf("the Parley user did not get the ejabberd user's nickname:\n%s", outs[0])
+		[]string{"alice@parley.test/slix", "pw", host, port, ca.File, carolJID, aliceNick, carolNick},
+		[]string{carolJID + "/slix", peerPass, peerIP, "5222", peerCA.File, "alice@parley.test", carolNick, aliceNick})
+	if !strings.Contains(outs[0], "OK "+carolNick+" from "+carolJID) {
+		t.Errorf("the Parley user did not get the %s user's nickname:\n%s", name, outs[0])
 	}
-	if !strings.Contains(outs[1], "OK Alice of Parley from alice@parley.test") {
-		t.Errorf("the ejabberd user did not get the Parley user's nickname:\n%s", outs[1])
+	if !strings.Contains(outs[1], "OK "+aliceNick+" from alice@parley.test") {
+		t.Errorf("the %s user did not get the Parley user's nickname:\n%s", name, outs[1])
 	}
 }
 
