@@ -48,6 +48,13 @@ func newTestCA(t testing.TB) *testCA {
 	return ca
 }
 
+// pool is a certificate pool of the CA alone.
+func (ca *testCA) pool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(ca.cert)
+	return p
+}
+
 // issue writes a server certificate for names (DNS-IDs, RFC 6125) and
 // returns the certificate and key files.
 func (ca *testCA) issue(t testing.TB, names ...string) (certFile, keyFile string) {

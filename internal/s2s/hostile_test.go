@@ -17,8 +17,9 @@ import (
 // protocol itself (RFC 6120, XEP-0220) to check what Parley accepts.
 type rawPeer struct {
 	*xmpptest.Raw
-	t  *testing.T
-	id string // the stream id Parley gave us
+	t        *testing.T
+	id       string // the stream id Parley gave us
+	features string // the stream features after TLS
 }
 
 var streamID = regexp.MustCompile(`<stream:stream[^>]* id=['"]([^'"]+)['"]`)
@@ -28,7 +29,19 @@ var streamID = regexp.MustCompile(`<stream:stream[^>]* id=['"]([^'"]+)['"]`)
 // client setting).
 func dialPeer(t *testing.T, s *xmpptest.Server, addr, from, to string) *rawPeer {
 	t.Helper()
-	p := &rawPeer{Raw: s.RawAt(t, addr), t: t}
+	p := dialPeerTLS(t, addr, from, to, &tls.Config{InsecureSkipVerify: true, ServerName: to})
+	if feats := p.features; !strings.Contains(feats, "urn:xmpp:features:dialback") {
+		t.Fatalf("no dialback offered after TLS: %s", feats)
+	}
+	return p
+}
+
+// dialPeerTLS opens a stream from 'from' to 'to' at addr and negotiates
+// STARTTLS with cfg (a client certificate in it is presented); features
+// are what Parley offers on the secured stream.
+func dialPeerTLS(t *testing.T, addr, from, to string, cfg *tls.Config) *rawPeer {
+	t.Helper()
+	p := &rawPeer{Raw: xmpptest.RawDial(t, addr), t: t}
 	feats := p.open(from, to)
 	if !strings.Contains(feats, "<starttls") {
 		t.Fatalf("no STARTTLS offered: %s", feats)
@@ -36,15 +49,12 @@ func dialPeer(t *testing.T, s *xmpptest.Server, addr, from, to string) *rawPeer 
 	p.Write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
 	p.ReadUntil("<proceed", 5*time.Second)
 	p.ReadUntil("/>", 5*time.Second)
-	tc := tls.Client(p.Conn, &tls.Config{InsecureSkipVerify: true, ServerName: to})
+	tc := tls.Client(p.Conn, cfg)
 	if err := tc.Handshake(); err != nil {
 		t.Fatalf("TLS: %v", err)
 	}
 	p.Conn = tc
-	feats = p.open(from, to)
-	if !strings.Contains(feats, "urn:xmpp:features:dialback") {
-		t.Fatalf("no dialback offered after TLS: %s", feats)
-	}
+	p.features = p.open(from, to)
 	return p
 }
 
@@ -198,4 +208,62 @@ func TestDirectTLSInbound(t *testing.T) {
 	}
 	peer.Write("<message from='bob@b.test/x' to='alice@a.test' type='chat'><body>over direct TLS</body></message>")
 	alice.Expect(t, wait, "the message", isMessage("bob@b.test/x", "over direct TLS"))
+}
+
+// TestSASLExternalClaimingAnotherDomain: a peer presenting a valid
+// certificate for b.test but claiming c.test in its stream header is
+// refused SASL EXTERNAL (RFC 6120 §6.4.5 not-authorized, §13.7.1.2), and
+// its stanzas as c.test or b.test end the stream with invalid-from;
+// alice is unaffected.
+func TestSASLExternalClaimingAnotherDomain(t *testing.T) {
+	ca := newTestCA(t)
+	certA, keyA := ca.issue(t, "a.test")
+	addrA := freeAddr(t)
+	a := xmpptest.Start(t, fedOpts("a.test", addrA, nil, withCert(ca, "a.test", certA, keyA)))
+	a.AddUser(t, "alice@a.test", "pw")
+	alice := onlineCA(t, a, ca, "alice@a.test", "a.test")
+	certB, keyB := ca.issue(t, "b.test")
+	pair, err := tls.LoadX509KeyPair(certB, keyB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &tls.Config{ServerName: "a.test", RootCAs: ca.pool(), Certificates: []tls.Certificate{pair}}
+
+	peer := dialPeerTLS(t, addrA, "c.test", "a.test", cfg)
+	peer.Write("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>")
+	if got := peer.ReadUntil("</failure>", wait); !strings.Contains(got, "<not-authorized") {
+		t.Fatalf("EXTERNAL as c.test with b.test's certificate got %q", got)
+	}
+	peer.Write("<message from='eve@c.test/x' to='alice@a.test' type='chat'><body>as c</body></message>")
+	peer.expectStreamError("invalid-from")
+
+	peer = dialPeerTLS(t, addrA, "c.test", "a.test", cfg)
+	peer.Write("<message from='bob@b.test/x' to='alice@a.test' type='chat'><body>as b</body></message>")
+	peer.expectStreamError("invalid-from")
+
+	alice.ExpectNone(t, 200*time.Millisecond, "anything from the peer", func(s xmpptest.Stanza) bool { return s.XMLName.Local == "message" })
+	alice.Send(t, `<message to='`+alice.JID.String()+`' type='chat'><body>still here</body></message>`)
+	alice.Expect(t, wait, "a local message", isMessage(alice.JID.String(), "still here"))
+}
+
+// TestStanzaWithoutAddresses: on an authenticated stream a stanza with
+// no 'from', or no 'to', ends the stream with improper-addressing (RFC
+// 6120 §4.9.3.8); alice is unaffected.
+func TestStanzaWithoutAddresses(t *testing.T) {
+	const secret = "addressing secret"
+	p := startPair(t, func(c *config.Config) { c.S2S.DialbackSecret = secret })
+	alice := online(t, p.a, "alice@a.test")
+	for _, st := range []string{
+		"<message to='alice@a.test' type='chat'><body>no from</body></message>",
+		"<message from='bob@b.test/x' type='chat'><body>no to</body></message>",
+	} {
+		peer := dialPeer(t, p.a, p.addrA, "b.test", "a.test")
+		if got := peer.dialback("b.test", "a.test", s2s.DialbackKey(secret, "a.test", "b.test", peer.id)); !strings.Contains(got, "type='valid'") {
+			t.Fatalf("dialback: %s", got)
+		}
+		peer.Write(st)
+		peer.expectStreamError("improper-addressing")
+	}
+	alice.Send(t, `<message to='`+alice.JID.String()+`' type='chat'><body>still here</body></message>`)
+	alice.Expect(t, wait, "a local message", isMessage(alice.JID.String(), "still here"))
 }

@@ -177,6 +177,7 @@ access_rules:
   muc_create:
     allow: all
 modules:
+  mod_caps: {}
   mod_disco: {}
   mod_muc:
     host: "conference.ejabberd.test"
@@ -186,6 +187,8 @@ modules:
     default_room_options:
       persistent: false
   mod_ping: {}
+  mod_pubsub:
+    plugins: ["pep"]
   mod_roster: {}
   mod_s2s_dialback: {}
   mod_version: {}

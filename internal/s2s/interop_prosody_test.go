@@ -13,6 +13,22 @@ import (
 // 127.0.0.2 with a certificate of the test CA, which Parley also uses and
 // both trust: the streams authenticate with SASL EXTERNAL both ways.
 func TestInteropProsody(t *testing.T) {
+	ca := startProsody(t)
+	parley := interopParley(t, ca, prosodyRoutes)
+	alice := onlineCA(t, parley, ca, "alice@parley.test", "parley.test")
+	carol := peerClient(t, "127.0.0.2:5222", "carol@prosody.test", ca, "prosody.test")
+	interopScenario(t, alice, carol, "prosody.test")
+	checkAuth(t, parley, "sasl-external")
+}
+
+// prosodyRoutes are Parley's static routes to the Prosody of the tests.
+var prosodyRoutes = map[string]string{"prosody.test": "127.0.0.2:5269", "conference.prosody.test": "127.0.0.2:5269"}
+
+// startProsody runs Debian's Prosody for prosody.test on 127.0.0.2 with
+// the user carol and a certificate of the CA it returns (which Parley is
+// to use too), until the test ends.
+func startProsody(t *testing.T) *testCA {
+	t.Helper()
 	bin := requirePeer(t, "prosody")
 	mustBeFree(t, "127.0.0.2:5269", "127.0.0.2:5222", parleyS2S)
 	ca := newTestCA(t)
@@ -35,12 +51,7 @@ func TestInteropProsody(t *testing.T) {
 		}
 	})
 	waitListening(t, "127.0.0.2:5269", p)
-
-	parley := interopParley(t, ca, map[string]string{"prosody.test": "127.0.0.2:5269", "conference.prosody.test": "127.0.0.2:5269"})
-	alice := onlineCA(t, parley, ca, "alice@parley.test", "parley.test")
-	carol := peerClient(t, "127.0.0.2:5222", "carol@prosody.test", ca, "prosody.test")
-	interopScenario(t, alice, carol, "prosody.test")
-	checkAuth(t, parley, "sasl-external")
+	return ca
 }
 
 func prosodyConfig(dir, cert, key, ca string) string {
@@ -57,7 +68,7 @@ s2s_require_encryption = true
 s2s_secure_auth = false
 authentication = "internal_plain"
 unbound = { hoststxt = "/etc/hosts" }
-modules_enabled = { "roster", "saslauth", "tls", "dialback", "disco", "ping", "presence", "s2s", "version" }
+modules_enabled = { "roster", "saslauth", "tls", "dialback", "disco", "ping", "presence", "s2s", "version", "pep" }
 ssl = { certificate = %[2]q, key = %[3]q, cafile = %[4]q }
 log = { { levels = { min = "debug" }, to = "file", filename = %[1]q .. "/prosody.log" } }
 muc_room_locking = false

@@ -240,17 +240,7 @@ func (s *syncBuf) String() string {
 // group chat service.
 func interopScenario(t *testing.T, alice, carol *xmpptest.Client, peer string) {
 	carolJID := "carol@" + peer
-	t.Run("subscriptions", func(t *testing.T) {
-		alice.Send(t, `<presence to='`+carolJID+`' type='subscribe'/>`)
-		carol.Expect(t, wait, "alice's subscription request", isPresence("alice@parley.test", "subscribe"))
-		carol.Send(t, `<presence to='alice@parley.test' type='subscribed'/>`)
-		alice.Expect(t, wait, "carol's approval", isPresence(carolJID, "subscribed"))
-		alice.Expect(t, wait, "carol's presence", isPresence(carolJID+"/", ""))
-		carol.Send(t, `<presence to='alice@parley.test' type='subscribe'/>`)
-		alice.Expect(t, wait, "carol's subscription request", isPresence(carolJID, "subscribe"))
-		alice.Send(t, `<presence to='`+carolJID+`' type='subscribed'/>`)
-		carol.Expect(t, wait, "alice's presence", isPresence(alice.JID.String(), ""))
-	})
+	t.Run("subscriptions", func(t *testing.T) { subscribeBothWays(t, alice, carol, peer) })
 	t.Run("chat", func(t *testing.T) {
 		alice.Send(t, `<message to='`+carolJID+`' type='chat'><body>hello from parley</body></message>`)
 		carol.Expect(t, wait, "alice's message", isMessage(alice.JID.String(), "hello from parley"))
@@ -304,4 +294,20 @@ func joinRoom(t *testing.T, c *xmpptest.Client, room, nick string, create bool) 
 			t.Fatalf("instant room: %s", res.Inner)
 		}
 	}
+}
+
+// subscribeBothWays makes alice@parley.test and carol on peer subscribe
+// to each other and waits until each sees the other's presence.
+func subscribeBothWays(t *testing.T, alice, carol *xmpptest.Client, peer string) {
+	t.Helper()
+	carolJID := "carol@" + peer
+	alice.Send(t, `<presence to='`+carolJID+`' type='subscribe'/>`)
+	carol.Expect(t, wait, "alice's subscription request", isPresence("alice@parley.test", "subscribe"))
+	carol.Send(t, `<presence to='alice@parley.test' type='subscribed'/>`)
+	alice.Expect(t, wait, "carol's approval", isPresence(carolJID, "subscribed"))
+	alice.Expect(t, wait, "carol's presence", isPresence(carolJID+"/", ""))
+	carol.Send(t, `<presence to='alice@parley.test' type='subscribe'/>`)
+	alice.Expect(t, wait, "carol's subscription request", isPresence(carolJID, "subscribe"))
+	alice.Send(t, `<presence to='`+carolJID+`' type='subscribed'/>`)
+	carol.Expect(t, wait, "alice's presence", isPresence(alice.JID.String(), ""))
 }

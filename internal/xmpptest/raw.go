@@ -31,6 +31,13 @@ func (s *Server) Raw(t testing.TB) *Raw {
 // RawAt connects to addr.
 func (s *Server) RawAt(t testing.TB, addr string) *Raw {
 	t.Helper()
+	return RawDial(t, addr)
+}
+
+// RawDial connects to addr, a server not started by this package (a
+// `parley serve` process, another server); closed when the test ends.
+func RawDial(t testing.TB, addr string) *Raw {
+	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatalf("xmpptest: raw dial: %v", err)

@@ -12,9 +12,9 @@ import os
 import sys
 
 
-def run(client, cafile, host, port, seconds=30):
+def run(client, cafile, host, port, seconds=30, ok=None):
     """Connect client to HOST:PORT, run it for at most SECONDS, and exit 0
-    if client.ok was set, 1 otherwise."""
+    if ok() holds at the end (by default: client.ok was set), 1 otherwise."""
     logging.basicConfig(level=logging.DEBUG if os.environ.get("SLIX_DEBUG") else logging.WARNING)
     client.ssl_context.load_verify_locations(cafile)
     # A refused mechanism is reported and slixmpp goes on to its next one,
@@ -25,4 +25,4 @@ def run(client, cafile, host, port, seconds=30):
     # process(timeout=) is broken in slixmpp 1.8 on Python 3.11: bound the run here.
     client.loop.call_later(seconds, client.disconnect)
     client.process(forever=False)
-    sys.exit(0 if client.ok else 1)
+    sys.exit(0 if (ok() if ok else client.ok) else 1)
