@@ -2,7 +2,6 @@ package s2s_test
 
 import (
 	"context"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
