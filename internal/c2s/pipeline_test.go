@@ -42,7 +42,9 @@ func newGate(t *testing.T, srv *xmpptest.Server) *gate {
 		case strings.HasPrefix(body, "hold"):
 			ev.Wait = func() error { <-g.release; return nil }
 		case strings.HasPrefix(body, "fail"):
-			ev.Wait = func() error { return stanza.Errorf(stanza.Wait, stanza.InternalServerError, "the message could not be archived") }
+			ev.Wait = func() error {
+				return stanza.Errorf(stanza.Wait, stanza.InternalServerError, "the message could not be archived")
+			}
 		default:
 			ev.Wait = func() error { return nil }
 		}
