@@ -14,7 +14,7 @@ DURATION=${DURATION:-10s}
 DRIVERS=${DRIVERS:-"sqlite postgres"}
 W=${W:-$(mktemp -d)}
 PORT=${PORT:-37222}
-go build -o "$W/parley" ./cmd/parley
+[[ -x "$W/parley" ]] || go build -o "$W/parley" ./cmd/parley
 
 config() { # DRIVER MAM DSN
 	cat >"$W/parley.toml" <<TOML
@@ -30,6 +30,11 @@ insecure_plaintext = true
 [limits]
 bytes_per_second = 0
 [admin]
+addr = ""
+[http]
+addr = ""
+tls_addr = ""
+[s2s]
 addr = ""
 [auth]
 scram_iterations = 4096

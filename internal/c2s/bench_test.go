@@ -116,7 +116,7 @@ func benchChat(b *testing.B, sm bool) {
 	if bobConn.written.Load() == 0 {
 		b.Fatal("nothing delivered to bob")
 	}
-	if sm && alice.sm.inH != uint32(b.N) {
-		b.Fatalf("alice's h = %d after %d stanzas", alice.sm.inH, b.N)
+	if sm && alice.sm.inH.Load() != uint32(b.N) {
+		b.Fatalf("alice's h = %d after %d stanzas", alice.sm.inH.Load(), b.N)
 	}
 }

@@ -127,6 +127,9 @@ func (s *Session) reasonFor(err error) *closeRequest {
 // reports true when the session hibernated instead (XEP-0198 resumption,
 // resume.go): it lives on without this transport.
 func (s *Session) stop(err error) (kept bool) {
+	if s.pl != nil {
+		s.pl.drain() // deferred stanzas are finished (and counted) first
+	}
 	req := s.reasonFor(err)
 	if s.smHibernate(err, req) {
 		return true

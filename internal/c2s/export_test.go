@@ -67,3 +67,7 @@ func SMHibernated(rs router.Session) bool {
 	defer st.hmu.Unlock()
 	return st.phase == smHibernated
 }
+
+// SMInH returns the inbound count (XEP-0198 h) of rs, a client session
+// with stream management.
+func SMInH(rs router.Session) uint32 { return rs.(*Session).sm.inH.Load() }

@@ -22,31 +22,63 @@ const (
 
 // handleStanza processes one stanza from a bound client: it checks and
 // stamps the sender address, removes elements the client may not forge,
-// and hands the stanza to the router.
+// and hands the stanza to the router. A message that waits for the
+// archive's commit, and every stanza after it until that is over, is
+// finished by the session's pipeline (pipeline.go) while the reader goes
+// on; a stanza counts as handled (smHandled) only once it is finished.
 func (s *Session) handleStanza(ctx context.Context, el *stanza.Element) error {
 	if !stanza.IsStanza(el) {
 		return s.handleNonza(ctx, el)
 	}
 	ctx = s.stanzaContext(ctx)
 	defer s.scope.Run()
-	defer s.smHandled() // counted once Route returned: see sm.go
-	start := time.Now()
 	if f := el.Attr("from"); f != "" && f != s.fullStr {
 		if fj, err := jid.Parse(f); err != nil || (fj != s.full && fj != s.user) {
 			return stream.New(stream.InvalidFrom, "the 'from' address is not yours")
 		}
 	}
+	p := s.pipe(ctx)
+	p.room()
+	if el.Local != stanza.KindMessage && p.Busy() {
+		p.push(pipeItem{el: el, then: func(ctx context.Context) error { return s.routeStanza(ctx, el) }})
+		return nil
+	}
+	if el.Local == stanza.KindMessage {
+		ctx = p.msgCtx
+	}
+	p.el, p.deferred = el, false
+	err := s.routeStanza(ctx, el)
+	p.el = nil
+	switch {
+	case p.deferred: // the pipeline finishes it
+		return nil
+	case p.Busy(): // finished behind the pending stanzas
+		p.push(pipeItem{el: el, then: func(context.Context) error { return err }})
+		return nil
+	}
+	aerr := s.answer(el, err)
+	s.smHandled() // counted once Route returned: see sm.go
+	return aerr
+}
+
+// routeStanza stamps el and routes it; it returns the stanza's outcome
+// (nil, or the error to answer it with).
+func (s *Session) routeStanza(ctx context.Context, el *stanza.Element) error {
+	start := time.Now()
 	el.SetAttr("from", s.fullStr)
 	if el.HasAttr("to") && el.Attr("to") == "" {
 		// An empty 'to' is not a missing one: "" is no JID (RFC 6120
 		// §8.1.1.1, §8.3.3.8), and must not address the user's account.
-		return s.replyError(el, stanza.Errorf(stanza.Modify, stanza.JIDMalformed, "the 'to' address is empty"))
+		return stanza.Errorf(stanza.Modify, stanza.JIDMalformed, "the 'to' address is empty")
 	}
 	s.stripServerOwned(el)
 	if isLegacySession(el) {
 		// RFC 3921 session establishment: a no-op kept for old clients
 		// (RFC 6121 Appendix E); c2s advertises it, so c2s answers it.
-		return s.Deliver(stanza.IQResult(el, nil, jid.JID{}, s.full))
+		if err := s.Deliver(stanza.IQResult(el, nil, jid.JID{}, s.full)); err != nil {
+			s.srv.log.Debug("session result not queued", "jid", s.fullStr, "err", err)
+		}
+		return nil
 	}
 	hist := mHandleIQ
 	becameAvailable := false
@@ -69,6 +101,11 @@ func (s *Session) handleStanza(ctx context.Context, el *stanza.Element) error {
 			s.srv.log.Warn("available hooks failed", "jid", s.fullStr, "err", nerr)
 		}
 	}
+	return err
+}
+
+// answer replies to el with err, its outcome (nothing when nil).
+func (s *Session) answer(el *stanza.Element, err error) error {
 	if err == nil {
 		return nil
 	}

@@ -327,14 +327,14 @@ func (s *Session) smResume(ctx context.Context, previd string, h uint32, wrap fu
 		st.hmu.Unlock()
 		mSMHibernated.Inc()
 		old.smExpire()
-		f := smFailed(stanza.UndefinedCondition, old.sm.inH, true)
+		f := smFailed(stanza.UndefinedCondition, old.sm.inH.Load(), true)
 		f.Append(handledTooHigh(h, sent).App)
 		return fail(f, "handled-count-too-high")
 	}
 	old.smAttach(s, mover)
 	mSMResumes.WithLabelValues("resumed").Inc()
 	resumed := stanza.New(NSSM, "resumed").SetAttr("previd", previd).
-		SetAttr("h", strconv.FormatUint(uint64(st.inH), 10))
+		SetAttr("h", strconv.FormatUint(uint64(st.inH.Load()), 10))
 	resent := old.smReplay(s.resumeAnswer(wrap(resumed)))
 	s.srv.log.Info("session resumed", "jid", old.fullStr, "peer", s.addr, "resent", resent)
 	old.notify(module.SessionResumed)

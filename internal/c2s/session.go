@@ -56,6 +56,7 @@ type Session struct {
 
 	scope    module.Scope    // work after the current stanza (module.AfterReply)
 	scopeCtx context.Context // the run context carrying scope, made on first use
+	pl       *pipeline       // deferred stanza work (pipeline.go), made on first use
 
 	available atomic.Bool
 	priority  atomic.Int32

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyim/parley/internal/stanza"
@@ -21,11 +22,13 @@ import (
 //
 // The counters (§4):
 //   - inbound, inH: stanzas from the client the server has handled. A
-//     stanza counts only once router.Route returned for it (handleStanza's
-//     deferred smHandled), so whatever Route makes durable before it
-//     returns (offline storage, an archive that commits before routing)
-//     is durable before an <a/> can acknowledge it. Keep it that way: an
-//     ack must never precede durability.
+//     stanza counts only once it is finished: router.Route returned for it
+//     and, when Route deferred the rest to the session's pipeline (a
+//     message waiting for the archive's commit, pipeline.go), once the
+//     pipeline finished it, in order. So whatever the handling makes
+//     durable (offline storage, the archive's commit) is durable before
+//     an <a/> can acknowledge it. Keep it that way: an ack must never
+//     precede durability.
 //   - outbound: the stanzas in the output queue since <enabled/>; those the
 //     client has not acknowledged (h) stay in smState.items, serialised,
 //     oldest first. Both counters are modulo 2^32 (uint32 arithmetic).
@@ -53,8 +56,9 @@ type smState struct {
 	resumable bool          // the client asked for resume and it was granted
 	max       time.Duration // the resumption window granted
 
-	// The owner's.
-	inH uint32 // stanzas from the client handled (see above)
+	// Stanzas from the client handled (see above): the owner's and the
+	// session pipeline's (pipeline.go), which counts deferred stanzas.
+	inH atomic.Uint32
 
 	// Guarded by output.mu.
 	items    [][]byte // unacknowledged stanzas, serialised, oldest first
@@ -90,6 +94,15 @@ func smFailed(cond string, h uint32, hasH bool) *stanza.Element {
 
 // handleSM handles a stream management element from a bound session.
 func (s *Session) handleSM(ctx context.Context, el *stanza.Element) error {
+	if p := s.pl; p != nil && el.Local != "a" && p.Busy() {
+		if el.Local == "r" {
+			// Answered once the stanzas before it are handled, so
+			// that its h covers them (pipeline.go).
+			p.push(pipeItem{nonza: func() error { return s.handleR() }})
+			return nil
+		}
+		p.drain() // s.sm changes only while no deferred stanza counts
+	}
 	switch el.Local {
 	case "enable":
 		return s.handleEnable(el)
@@ -206,7 +219,7 @@ func (s *Session) handleR() error {
 	if s.sm == nil {
 		return s.writeElement(smFailed(stanza.UnexpectedRequest, 0, false))
 	}
-	h := s.sm.inH
+	h := s.sm.inH.Load()
 	o := &s.out
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -252,7 +265,7 @@ func handledTooHigh(h, sent uint32) *stream.Error {
 // file).
 func (s *Session) smHandled() {
 	if s.sm != nil {
-		s.sm.inH++
+		s.sm.inH.Add(1)
 	}
 }
 

@@ -57,10 +57,10 @@ func TestSMCountersWrap(t *testing.T) {
 	if _, ok := s.out.smAck(0); ok {
 		t.Error("an ack going backwards was accepted")
 	}
-	s.sm.inH = math.MaxUint32
+	s.sm.inH.Store(math.MaxUint32)
 	s.smHandled()
-	if s.sm.inH != 0 {
-		t.Errorf("inbound h after 2^32 stanzas = %d, want 0", s.sm.inH)
+	if s.sm.inH.Load() != 0 {
+		t.Errorf("inbound h after 2^32 stanzas = %d, want 0", s.sm.inH.Load())
 	}
 }
 

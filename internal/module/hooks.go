@@ -68,6 +68,12 @@ type Event struct {
 	// Deferred is set by a Filter hook that holds the stanza back and
 	// delivers it later through Conn (see Filter).
 	Deferred bool
+	// Wait is set by an InboundMessage hook that started something the
+	// message must wait for before it goes on (the archive's commit) when
+	// ctx carries a Pipeline: the router then defers the remaining hooks
+	// and the delivery until Wait returned nil (see Pipeline). Without a
+	// Pipeline a hook waits inline and leaves Wait nil.
+	Wait func() error
 }
 
 type hookEntry struct {

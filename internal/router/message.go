@@ -45,9 +45,36 @@ func (r *Router) routeMessage(ctx context.Context, from, to jid.JID, el *stanza.
 // deliverMessage runs the message hooks, then the delivery rules.
 func (r *Router) deliverMessage(ctx context.Context, from, to jid.JID, el *stanza.Element) error {
 	ev := &module.Event{From: from, To: to, Stanza: el}
-	if handled, err := r.reg.RunHooks(ctx, module.InboundMessage, ev); err != nil || handled {
+	p := module.PipelineFrom(ctx)
+	if p == nil {
+		if handled, err := r.reg.RunHooks(ctx, module.InboundMessage, ev); err != nil || handled {
+			return err
+		}
+		return r.deliverMessage(ctx, from, to, el)
+	}
+	handled, next, err := r.reg.RunHooksUntilWait(ctx, module.InboundMessage, ev)
+	if err != nil || handled {
 		return err
 	}
+	if ev.Wait == nil && !p.Busy() {
+		if handled, err := r.reg.RunHooksFrom(ctx, module.InboundMessage, ev, next); err != nil || handled {
+			return err
+		}
+		return r.deliverMessage(ctx, from, to, el)
+	}
+	// The sender's session goes on reading; the rest runs in order once
+	// the wait (the archive's commit) is over.
+	p.Defer(ev.Wait, func(ctx context.Context) error {
+		if handled, err := r.reg.RunHooksFrom(ctx, module.InboundMessage, ev, next); err != nil || handled {
+			return err
+		}
+		return r.deliverMessage(ctx, from, to, el)
+	})
+	return nil
+}
+
+// deliverMessage routes a message whose InboundMessage hooks ran.
+func (r *Router) deliverMessage(ctx context.Context, from, to jid.JID, el *stanza.Element) error {
 	if !r.IsLocal(to.Domain()) {
 		return r.remoteRoute(ctx, from, to, el)
 	}

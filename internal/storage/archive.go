@@ -110,7 +110,10 @@ type Archive struct {
 	// wdb and wconn are the SQLite writer (committer-owned, see writer).
 	wdb   *sql.DB
 	wconn *sql.Conn
-	wstmt *sql.Stmt
+	// wstmts are the INSERTs prepared on wconn, by rows: a batch ends
+	// with a chunk of any size, and parsing its SQL again each time cost
+	// 7 % of the server's CPU under load.
+	wstmts map[int]*sql.Stmt
 	// lastCheckpoint is when the writer last checkpointed.
 	lastCheckpoint time.Time
 
@@ -173,6 +176,27 @@ func (a *Archive) Append(ctx context.Context, entries ...ArchiveEntry) ([]string
 	if len(entries) == 0 {
 		return nil, nil
 	}
+	p, err := a.Submit(ctx, entries...)
+	if err != nil {
+		return nil, err
+	}
+	return p.Wait(ctx)
+}
+
+// PendingAppend is an append handed to the group commit (Submit) whose
+// outcome Wait returns.
+type PendingAppend struct {
+	a *Archive
+	r *appendReq
+}
+
+// Submit hands entries to the group commit and returns without waiting
+// for the commit, so that a caller can hand over more (its next message)
+// while this one is being written: appends submitted one after the other
+// are committed in that order (in the same transaction or in earlier
+// ones). It blocks only while the commit queue is full. If ctx ends
+// before the committer took them, nothing is written.
+func (a *Archive) Submit(ctx context.Context, entries ...ArchiveEntry) (*PendingAppend, error) {
 	for _, e := range entries {
 		if err := checkArchiveOwner(e.Owner); err != nil {
 			return nil, err
@@ -189,6 +213,14 @@ func (a *Archive) Append(ctx context.Context, entries ...ArchiveEntry) ([]string
 	case <-a.closing:
 		return nil, fmt.Errorf("storage: archive append: %w", ErrClosed)
 	}
+	return &PendingAppend{a: a, r: r}, nil
+}
+
+// Wait returns the ids of the submitted entries, in order, once they are
+// committed, or why they were not. If ctx ends first, the outcome is
+// unknown. Wait is for one goroutine, once.
+func (p *PendingAppend) Wait(ctx context.Context) ([]string, error) {
+	a, r := p.a, p.r
 	select {
 	case err := <-r.done:
 		if err != nil {
@@ -416,10 +448,10 @@ func (a *Archive) writer(ctx context.Context) (*sql.Conn, error) {
 // dropWriter forgets the writer connection after a failure; the next
 // transaction opens a fresh one.
 func (a *Archive) dropWriter() {
-	if a.wstmt != nil {
-		a.wstmt.Close()
-		a.wstmt = nil
+	for _, st := range a.wstmts {
+		st.Close()
 	}
+	a.wstmts = nil
 	if a.wconn != nil {
 		a.wconn.Close()
 		a.wconn = nil
@@ -466,56 +498,67 @@ func (a *Archive) checkpoint(ctx context.Context, conn *sql.Conn) {
 	}
 }
 
-// insert writes the rows of reqs in multi-row INSERTs.
+// insert writes the rows of reqs in multi-row INSERTs of insertChunk
+// rows, the rest in INSERTs of decreasing powers of two: every INSERT is
+// one of a few prepared statements (parsing the SQL of a batch's last
+// chunk again each time cost 7 % of the server's CPU under load).
 func (a *Archive) insert(ctx context.Context, tx *sql.Tx, reqs []*appendReq) error {
-	args := make([]any, 0, 6*insertChunk)
-	rows := 0
-	flush := func() error {
-		if rows == 0 {
-			return nil
-		}
-		q := insertSQL(rows)
-		var err error
-		if rows == insertChunk {
-			var st *sql.Stmt
-			if st, err = a.chunkStmt(ctx, tx, q); err == nil {
-				_, err = st.ExecContext(ctx, args...)
-			}
-		} else {
-			_, err = tx.ExecContext(ctx, a.db.Rebind(q), args...)
-		}
-		args, rows = args[:0], 0
-		return err
-	}
+	args := make([]any, 0, archiveCols*insertChunk)
 	for _, r := range reqs {
 		for i, e := range r.entries {
 			with := e.With.Bare().String()
 			args = append(args, r.ids[i], e.Owner.String(), withKey(with), with, e.With.Resource(), nonNil(e.Data))
-			if rows++; rows == insertChunk {
-				if err := flush(); err != nil {
+			if len(args) == archiveCols*insertChunk {
+				if err := a.insertRows(ctx, tx, insertChunk, args); err != nil {
 					return err
 				}
+				args = args[:0]
 			}
 		}
 	}
-	return flush()
+	for n := insertChunk / 2; len(args) > 0; n /= 2 {
+		if len(args) < archiveCols*n {
+			continue
+		}
+		if err := a.insertRows(ctx, tx, n, args[:archiveCols*n]); err != nil {
+			return err
+		}
+		args = args[archiveCols*n:]
+	}
+	return nil
 }
 
-// chunkStmt returns the prepared INSERT of a full chunk for tx: on
-// SQLite prepared once on the writer connection, elsewhere from the
-// shared statement cache.
-func (a *Archive) chunkStmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
+// archiveCols is the number of columns insert writes per row.
+const archiveCols = 6
+
+func (a *Archive) insertRows(ctx context.Context, tx *sql.Tx, rows int, args []any) error {
+	st, err := a.chunkStmt(ctx, tx, rows)
+	if err == nil {
+		_, err = st.ExecContext(ctx, args...)
+	}
+	return err
+}
+
+// chunkStmt returns the prepared INSERT of rows rows for tx: on SQLite
+// prepared once on the writer connection, elsewhere from the shared
+// statement cache.
+func (a *Archive) chunkStmt(ctx context.Context, tx *sql.Tx, rows int) (*sql.Stmt, error) {
+	q := insertSQL(rows)
 	if a.wconn == nil {
 		return a.db.TxStmt(ctx, tx, a.db.Rebind(q))
 	}
-	if a.wstmt == nil {
-		st, err := a.wconn.PrepareContext(ctx, q)
-		if err != nil {
+	st := a.wstmts[rows]
+	if st == nil {
+		var err error
+		if st, err = a.wconn.PrepareContext(ctx, q); err != nil {
 			return nil, err
 		}
-		a.wstmt = st
+		if a.wstmts == nil {
+			a.wstmts = make(map[int]*sql.Stmt)
+		}
+		a.wstmts[rows] = st
 	}
-	return tx.StmtContext(ctx, a.wstmt), nil
+	return tx.StmtContext(ctx, st), nil
 }
 
 var insertSQLs sync.Map // rows → INSERT text

@@ -15,10 +15,17 @@
 // other payloads alone. It goes to the archive of each party that is a
 // local account (the sender's and the recipient's), unless that party's
 // preferences (§6: default always/roster/never, then the always and never
-// lists; never wins) say otherwise. The hook returns only once the
-// archive commit is durable (storage.Archive's group commit), so a
-// message the server routed or acknowledged is never lost; a failed
-// commit bounces the message with internal-server-error. One exception:
+// lists; never wins) say otherwise. The message goes on (delivery,
+// carbons, the sender's XEP-0198 count) only once the archive commit is
+// durable (storage.Archive's group commit), so a message the server
+// routed or acknowledged is never lost; a failed commit bounces the
+// message with internal-server-error. From a client session (whose
+// context carries a module.Pipeline) the hook submits the entries and
+// sets Event.Wait instead of waiting: the session goes on reading its
+// next stanzas, and the router finishes this one in order once the
+// commit is over, so a busy stream shares each group commit among many
+// of its messages. Elsewhere (s2s, server-generated messages) the hook
+// waits for the commit inline. One exception:
 // while the database is unreachable for longer than storage.retry_timeout
 // (storage.ErrUnavailable), messages are delivered without being archived
 // (logged as a warning), so that connected users keep chatting through a

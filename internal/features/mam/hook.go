@@ -49,22 +49,44 @@ func (m *Module) inbound(ctx context.Context, ev *module.Event) (bool, error) {
 	// Not cancelled with the sender's session: a sender that leaves
 	// while its message is being committed must not leave the outcome
 	// unknown (archived but neither delivered nor bounced).
-	ids, err := m.archive.Append(context.WithoutCancel(ctx), entries...)
+	actx := context.WithoutCancel(ctx)
+	if module.PipelineFrom(ctx) == nil {
+		ids, err := m.archive.Append(actx, entries...)
+		return false, m.archived(el, from, to, recipient, ids, err)
+	}
+	// The sender's session goes on reading while the commit runs; the
+	// router delivers the message once Wait returned nil.
+	p, err := m.archive.Submit(actx, entries...)
+	if err != nil {
+		return false, m.archived(el, from, to, recipient, nil, err)
+	}
+	ev.Wait = func() error {
+		ids, err := p.Wait(actx)
+		return m.archived(el, from, to, recipient, ids, err)
+	}
+	return false, nil
+}
+
+// archived applies the outcome of archiving el: on success the
+// recipient's copy is stamped with its stanza-id (recipient is the index
+// of its entry, -1 for none) and el is delivered; a failed commit bounces
+// it; an unavailable database delivers it unarchived.
+func (m *Module) archived(el *stanza.Element, from, to jid.JID, recipient int, ids []string, err error) error {
 	switch {
 	case errors.Is(err, storage.ErrUnavailable):
 		// The database is down for longer than storage.retry_timeout:
 		// chat goes on as it does without an archive (delivered, not
 		// archived) rather than stopping for the outage.
 		m.log.Warn("archive unavailable; the message is delivered without being archived", "from", from, "to", to, "err", err)
-		return false, nil
+		return nil
 	case err != nil:
 		m.log.Error("archiving failed; the message is bounced", "from", from, "to", to, "err", err)
-		return false, stanza.Errorf(stanza.Wait, stanza.InternalServerError, "the message could not be archived")
+		return stanza.Errorf(stanza.Wait, stanza.InternalServerError, "the message could not be archived")
 	}
 	if recipient >= 0 {
 		el.Append(stanza.New(NSSID, "stanza-id").SetAttr("by", to.Bare().String()).SetAttr("id", ids[recipient]))
 	}
-	return false, nil
+	return nil
 }
 
 // localAccount reports whether j is (a resource of) an account here.

@@ -327,4 +327,51 @@ var archiveCases = []Case{
 			t.Error("bad id imported")
 		}
 	}},
+	{"archive/submitted appends commit in order, any batch size", func(t *testing.T, e *Env) {
+		// Submit does not wait: a session hands over its next message
+		// while the previous one is being committed. Appends of 1..150
+		// entries (full INSERT chunks and every power-of-two rest) are
+		// committed in submission order with increasing ids.
+		a := e.User(t, "a")
+		b := e.JID(t, "b@D/x")
+		var pending []*storage.PendingAppend
+		sizes := []int{1, 3, 64, 65, 127, 150, 2, 1}
+		n := 0
+		for _, size := range sizes {
+			entries := make([]storage.ArchiveEntry, size)
+			for i := range entries {
+				entries[i] = storage.ArchiveEntry{Owner: a, With: b, Data: fmt.Appendf(nil, "m%d", n)}
+				n++
+			}
+			p, err := e.DB.Archive().Submit(e.Ctx, entries...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pending = append(pending, p)
+		}
+		var ids []string
+		for i, p := range pending {
+			got, err := p.Wait(e.Ctx)
+			if err != nil || len(got) != sizes[i] {
+				t.Fatalf("Wait %d = %d ids, %v", i, len(got), err)
+			}
+			ids = append(ids, got...)
+		}
+		if !slices.IsSorted(ids) || len(slices.Compact(slices.Clone(ids))) != n {
+			t.Fatalf("ids not unique and increasing in submission order")
+		}
+		want := make([]int, n)
+		for i := range want {
+			want[i] = i
+		}
+		p := query(t, e, a, storage.ArchiveQuery{Max: 1000})
+		if got := bodies(p); !slices.Equal(got, pick(ids, want...)) {
+			t.Fatalf("archive holds %d messages out of order or missing", len(got))
+		}
+		for i, m := range p.Messages {
+			if m.ID != ids[i] {
+				t.Fatalf("message %d has id %s, Wait said %s", i, m.ID, ids[i])
+			}
+		}
+	}},
 }
