@@ -35,41 +35,56 @@ func (r *Router) routeMessage(ctx context.Context, from, to jid.JID, el *stanza.
 			r.log.Debug("resent message dropped", "from", from, "to", to, "origin-id", oid)
 			return nil
 		}
-		err := r.deliverMessage(ctx, from, to, el)
-		done(err == nil)
-		return err
+		// The outcome is known only once the message was handled, which
+		// may be later (it waits in its sender's pipeline for the
+		// archive): a failed first copy must not make its resend a dup.
+		return r.runMessage(ctx, from, to, el, func(err error) error { done(err == nil); return err })
 	}
-	return r.deliverMessage(ctx, from, to, el)
+	return r.runMessage(ctx, from, to, el, nil)
 }
 
-// deliverMessage runs the message hooks, then the delivery rules.
-func (r *Router) deliverMessage(ctx context.Context, from, to jid.JID, el *stanza.Element) error {
+// runMessage runs the message hooks, then the delivery rules, and gives
+// the outcome to finish (when not nil) once it is known. When a hook sets
+// Event.Wait (the archive's commit) and the sender's session has a
+// pipeline, the rest runs there in order after the wait and runMessage
+// returns at once.
+func (r *Router) runMessage(ctx context.Context, from, to jid.JID, el *stanza.Element, finish func(error) error) error {
+	if finish == nil {
+		finish = func(err error) error { return err }
+	}
 	ev := &module.Event{From: from, To: to, Stanza: el}
 	p := module.PipelineFrom(ctx)
 	if p == nil {
 		if handled, err := r.reg.RunHooks(ctx, module.InboundMessage, ev); err != nil || handled {
-			return err
+			return finish(err)
 		}
-		return r.deliverMessage(ctx, from, to, el)
+		return finish(r.deliverMessage(ctx, from, to, el))
 	}
 	handled, next, err := r.reg.RunHooksUntilWait(ctx, module.InboundMessage, ev)
 	if err != nil || handled {
-		return err
+		return finish(err)
+	}
+	rest := func(ctx context.Context) error {
+		if handled, err := r.reg.RunHooksFrom(ctx, module.InboundMessage, ev, next); err != nil || handled {
+			return err
+		}
+		return r.deliverMessage(ctx, from, to, el)
 	}
 	if ev.Wait == nil && !p.Busy() {
-		if handled, err := r.reg.RunHooksFrom(ctx, module.InboundMessage, ev, next); err != nil || handled {
-			return err
-		}
-		return r.deliverMessage(ctx, from, to, el)
+		return finish(rest(ctx))
 	}
 	// The sender's session goes on reading; the rest runs in order once
-	// the wait (the archive's commit) is over.
-	p.Defer(ev.Wait, func(ctx context.Context) error {
-		if handled, err := r.reg.RunHooksFrom(ctx, module.InboundMessage, ev, next); err != nil || handled {
-			return err
+	// the wait is over. A failed wait is the message's outcome too.
+	wait := ev.Wait
+	p.Defer(func() error {
+		if wait == nil {
+			return nil
 		}
-		return r.deliverMessage(ctx, from, to, el)
-	})
+		if err := wait(); err != nil {
+			return finish(err)
+		}
+		return nil
+	}, func(ctx context.Context) error { return finish(rest(ctx)) })
 	return nil
 }
 
