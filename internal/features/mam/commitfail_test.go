@@ -2,6 +2,7 @@ package mam_test
 
 import (
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,7 +15,9 @@ import (
 // TestFailedCommitBounces: when the archive's commit fails (here
 // the archive table is gone), a message from a client, pipelined through
 // its session, is bounced to the sender with internal-server-error and
-// never delivered.
+// never delivered. Resent with the same origin-id (XEP-0359) once the
+// archive works again, it is delivered: the origin-id dedupe remembers
+// only messages that were handled.
 func TestFailedCommitBounces(t *testing.T) {
 	srv := start(t)
 	alice, bob := online(t, srv, "alice"), online(t, srv, "bob")
@@ -26,7 +29,8 @@ func TestFailedCommitBounces(t *testing.T) {
 	if _, err := db.Exec("ALTER TABLE archive RENAME TO archive_gone"); err != nil {
 		t.Fatal(err)
 	}
-	alice.Send(t, `<message to='bob@localhost' type='chat' id='lost'><body>not archived</body></message>`)
+	const msg = `<message to='bob@localhost' type='chat' id='%s'><body>not archived</body><origin-id xmlns='urn:xmpp:sid:0' id='o-1'/></message>`
+	alice.Send(t, fmt.Sprintf(msg, "lost"))
 	e := alice.Expect(t, wait, "the bounce", func(st xmpptest.Stanza) bool { return st.Attr("id") == "lost" })
 	if e.Attr("type") != "error" || !strings.Contains(e.Inner, "internal-server-error") {
 		t.Fatalf("answer to the unarchivable message: %s", e.Inner)
@@ -37,4 +41,9 @@ func TestFailedCommitBounces(t *testing.T) {
 			t.Fatal("a message whose commit failed was delivered")
 		}
 	}
+	if _, err := db.Exec("ALTER TABLE archive_gone RENAME TO archive"); err != nil {
+		t.Fatal(err)
+	}
+	alice.Send(t, fmt.Sprintf(msg, "resent"))
+	bob.Expect(t, wait, "the resent message", func(st xmpptest.Stanza) bool { return strings.Contains(st.Inner, "not archived") })
 }
