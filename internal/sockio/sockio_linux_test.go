@@ -193,3 +193,64 @@ func BenchmarkReadWrite(b *testing.B) {
 		}
 	}
 }
+
+// With a write timeout, a write that has to wait for room ends with a
+// timeout once the peer has read nothing for that long, and the
+// connection is then broken like any timed-out net.Conn write.
+func TestWriteTimeoutBoundsWait(t *testing.T) {
+	c, _ := pair(t)
+	c.SetWriteTimeout(50 * time.Millisecond)
+	_, err := c.Write(make([]byte, 64<<20)) // more than the socket buffers: must wait
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Write that cannot finish = %v, want a timeout", err)
+	}
+}
+
+// With a write timeout, writes that fit go out with no deadline left
+// behind, and a write that waited for room and completed clears its
+// deadline: a later write long after the timeout still succeeds.
+func TestWriteTimeoutClearsDeadline(t *testing.T) {
+	c, client := pair(t)
+	const timeout = 3 * time.Second // the whole big write must fit in it on a loaded machine
+	c.SetWriteTimeout(timeout)
+	if c.WriteTimeout() != timeout {
+		t.Fatalf("WriteTimeout = %v", c.WriteTimeout())
+	}
+	big := make([]byte, 8<<20)
+	rand.Read(big)
+	got := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(io.LimitReader(client, int64(len(big))+5))
+		got <- b
+	}()
+	if n, err := c.Write(big); err != nil || n != len(big) { // waits for room while the peer reads
+		t.Fatalf("Write = %d, %v", n, err)
+	}
+	time.Sleep(timeout + 200*time.Millisecond) // past the timeout of the wait above (not synchronisation)
+	if _, err := c.Write([]byte("after")); err != nil {
+		t.Fatalf("Write after a completed wait = %v, want none (a stale deadline?)", err)
+	}
+	want := append(append([]byte{}, big...), "after"...)
+	if b := <-got; !bytes.Equal(b, want) {
+		t.Fatalf("peer got %d bytes, not what was written", len(b))
+	}
+}
+
+// A write deadline of the caller's replaces the write timeout while it is
+// set, and clearing it brings the timeout back.
+func TestWriteDeadlineOverridesTimeout(t *testing.T) {
+	c, _ := pair(t)
+	c.SetWriteTimeout(time.Hour)
+	c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, err := c.Write(make([]byte, 64<<20)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Write past the caller's deadline = %v, want a timeout", err)
+	}
+
+	c2, _ := pair(t)
+	c2.SetWriteTimeout(50 * time.Millisecond)
+	c2.SetDeadline(time.Now().Add(time.Hour))
+	c2.SetDeadline(time.Time{}) // cleared: the 50 ms timeout applies again
+	if _, err := c2.Write(make([]byte, 64<<20)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Write with the deadline cleared = %v, want the timeout", err)
+	}
+}
