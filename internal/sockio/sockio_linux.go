@@ -2,6 +2,7 @@ package sockio
 
 import (
 	"io"
+	"math"
 	"net"
 	"os"
 	"sync"
@@ -25,7 +26,7 @@ type Conn struct {
 	writeFn  func(fd uintptr) bool
 	// wto bounds a write that has to wait for room (SetWriteTimeout);
 	// wdSet: a write deadline set by the caller is in force and wins.
-	wto   time.Duration
+	wtoMs int32 // in milliseconds: the struct stays in its allocation size class
 	wdSet atomic.Bool
 }
 
@@ -34,7 +35,7 @@ type Conn struct {
 type op struct {
 	p     []byte
 	n     int
-	errno syscall.Errno
+	errno uint32 // a syscall.Errno (kept small: see Conn)
 	// try: a write that finds no room stops (blocked) instead of asking
 	// the poller to wait.
 	try, blocked bool
@@ -81,7 +82,7 @@ func (c *Conn) do(name string, o *op, p []byte) (int, error) {
 	} else {
 		err = c.rc.Write(c.writeFn)
 	}
-	n, errno := o.n, o.errno
+	n, errno := o.n, syscall.Errno(o.errno)
 	o.p = nil // keep no reference to the caller's buffer
 	switch {
 	case err != nil:
@@ -103,7 +104,7 @@ func (o *op) read(fd uintptr) bool {
 			return false
 		}
 		if e != 0 {
-			o.errno = e // r is -1: nothing was read
+			o.errno = uint32(e) // r is -1: nothing was read
 			return true
 		}
 		o.n = int(r)
@@ -119,7 +120,7 @@ func (o *op) read(fd uintptr) bool {
 func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.wto <= 0 || c.wdSet.Load() {
+	if c.wtoMs <= 0 || c.wdSet.Load() {
 		return c.do("write", &c.wr, p)
 	}
 	c.wr.try = true
@@ -129,7 +130,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if err != nil || !blocked {
 		return n, err
 	}
-	if err := c.TCPConn.SetWriteDeadline(time.Now().Add(c.wto)); err != nil {
+	if err := c.TCPConn.SetWriteDeadline(time.Now().Add(c.WriteTimeout())); err != nil {
 		return n, err
 	}
 	m, err := c.do("write", &c.wr, p[n:])
@@ -141,13 +142,19 @@ func (c *Conn) Write(p []byte) (int, error) {
 }
 
 // SetWriteTimeout makes each Write that must wait for room in the socket
-// buffer wait at most d (0: no bound but the caller's deadline). A write
-// deadline set with SetWriteDeadline or SetDeadline replaces the timeout
-// until it is cleared (zero time). Call it before the first Write.
-func (c *Conn) SetWriteTimeout(d time.Duration) { c.wto = d }
+// buffer wait at most d, in whole milliseconds up to about 24 days (0: no
+// bound but the caller's deadline). A write deadline set with
+// SetWriteDeadline or SetDeadline replaces the timeout until it is cleared
+// (zero time). Call it before the first Write.
+func (c *Conn) SetWriteTimeout(d time.Duration) {
+	c.wtoMs = int32(min(max(d.Milliseconds(), 0), math.MaxInt32))
+	if d > 0 && c.wtoMs == 0 {
+		c.wtoMs = 1
+	}
+}
 
 // WriteTimeout is what SetWriteTimeout set.
-func (c *Conn) WriteTimeout() time.Duration { return c.wto }
+func (c *Conn) WriteTimeout() time.Duration { return time.Duration(c.wtoMs) * time.Millisecond }
 
 // SetWriteDeadline sets the write deadline; a non-zero one replaces the
 // write timeout until it is cleared.
@@ -169,7 +176,7 @@ func (o *op) write(fd uintptr) bool {
 		switch e {
 		case 0:
 			if r == 0 { // no progress and no error: never loop on it
-				o.errno = syscall.EIO
+				o.errno = uint32(syscall.EIO)
 				return true
 			}
 			o.n += int(r)
@@ -181,7 +188,7 @@ func (o *op) write(fd uintptr) bool {
 			}
 			return false
 		default:
-			o.errno = e
+			o.errno = uint32(e)
 			return true
 		}
 	}
