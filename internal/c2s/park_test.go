@@ -180,10 +180,9 @@ func TestParkingOff(t *testing.T) {
 }
 
 // TestManyMessagesWithPauses: a sender writes many small messages with
-// random pauses, some shorter and some longer than park_after and than the
-// slack of the reader's deadline (tcp.go, readSlack), so that its session
-// reads on, parks, wakes and times out early in every order; each message
-// arrives, in order (no wake-up is lost).
+// random pauses, some shorter and some longer than park_after, so that its
+// session reads on, parks and wakes in every order; each message arrives,
+// in order (no wake-up is lost).
 func TestManyMessagesWithPauses(t *testing.T) {
 	srv := xmpptest.Start(t, parkQuickly)
 	srv.AddUser(t, "alice@localhost", "pw")
@@ -218,9 +217,9 @@ func TestManyMessagesWithPauses(t *testing.T) {
 		switch r := rng.IntN(10); {
 		case r < 6: // back to back
 		case r < 8:
-			time.Sleep(time.Duration(rng.IntN(30)) * time.Millisecond) // within park_after and the slack
+			time.Sleep(time.Duration(rng.IntN(30)) * time.Millisecond) // within park_after
 		default:
-			time.Sleep(time.Duration(40+rng.IntN(300)) * time.Millisecond) // past park_after, and past the slack
+			time.Sleep(time.Duration(40+rng.IntN(300)) * time.Millisecond) // past park_after
 		}
 	}
 	out := <-done

@@ -117,7 +117,7 @@ func (s *Server) accept(ctx context.Context, c net.Conn, directTLS bool) {
 		s.refuse(c, addr, err, directTLS)
 		return
 	}
-	sess, tr := newTCPSession(ctx, s, withWriteTimeout(sockio.Wrap(c), s.cfg.C2S.WriteTimeout.D()), addr, directTLS)
+	sess, tr := newTCPSession(ctx, s, sockio.Wrap(c), addr, directTLS)
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()

@@ -44,9 +44,6 @@ type tcpTransport struct {
 	tlsPending bool // <proceed/> sent, handshake not done: no stream to write to
 	started    bool // setup done: direct TLS handshake, decoder
 	draining   bool // our closing tag is out: read what the peer still sends, without timers
-	// rdl is the read deadline idleReader last set on c, in Unix
-	// nanoseconds (0: not known, set the next one).
-	rdl int64
 }
 
 var (
@@ -100,27 +97,11 @@ func (t *tcpTransport) AppendClose(b []byte) []byte                 { return app
 
 func (t *tcpTransport) Write(b []byte, timeout time.Duration) error {
 	c := t.conn()
-	if w, ok := rawConn(c).(writeTimeouter); !ok || w.WriteTimeout() != timeout {
-		if err := c.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
-			return err
-		}
+	if err := c.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+		return err
 	}
 	_, err := c.Write(b)
 	return err
-}
-
-// writeTimeouter is a connection that bounds each write's wait for room
-// itself (sockio.Conn.SetWriteTimeout): a write that fits in the socket
-// buffer, nearly every one, then arms no deadline timer.
-type writeTimeouter interface{ WriteTimeout() time.Duration }
-
-// withWriteTimeout gives c, when it can bound its writes itself, the
-// configured write timeout (see tcpTransport.Write).
-func withWriteTimeout(c net.Conn, d time.Duration) net.Conn {
-	if w, ok := c.(interface{ SetWriteTimeout(time.Duration) }); ok {
-		w.SetWriteTimeout(d)
-	}
-	return c
 }
 
 // Writable: a plaintext connection may be written to from the start (one
@@ -154,7 +135,6 @@ func (t *tcpTransport) handshake(cfg *tls.Config, deadline time.Time) error {
 		return err
 	}
 	raw.SetWriteDeadline(time.Time{})
-	t.rdl = 0 // the handshake's deadline is in force
 	st := tc.ConnectionState()
 	t.tls = &st
 	t.mu.Lock()
@@ -176,7 +156,6 @@ func (t *tcpTransport) Finish(grace time.Duration) {
 		cw.CloseWrite()
 	}
 	t.draining = true
-	t.rdl = 0
 	c.SetReadDeadline(time.Now().Add(grace))
 }
 
@@ -196,16 +175,16 @@ func (r idleReader) Read(p []byte) (int, error) {
 	t, s := r.t, r.t.s
 	for {
 		c := t.conn()
-		parkAt, dl := time.Time{}, time.Time{}
+		parkAt := time.Time{}
 		if !t.draining {
-			dl = s.wakeAt()
+			dl := s.wakeAt()
 			if t.canPark() {
 				parkAt = time.Now().Add(s.srv.cfg.C2S.ParkAfter.D())
 				if parkAt.Before(dl) {
 					dl = parkAt
 				}
 			}
-			if err := t.setReadDeadline(c, dl); err != nil {
+			if err := c.SetReadDeadline(dl); err != nil {
 				return 0, err
 			}
 			// After our deadline: a Close from now on moves it to the
@@ -225,9 +204,6 @@ func (r idleReader) Read(p []byte) (int, error) {
 		if s.closing.Load() {
 			return 0, errClosing
 		}
-		if t.timedOutEarly(dl) {
-			continue // nothing is due yet: wait until it is
-		}
 		if !parkAt.IsZero() && time.Now().Before(s.wakeAt()) {
 			return 0, errPark
 		}
@@ -236,41 +212,6 @@ func (r idleReader) Read(p []byte) (int, error) {
 		}
 		return n, err
 	}
-}
-
-// readSlack is how much earlier than wanted idleReader lets the read
-// deadline in force fire rather than move it: a busy connection moves its
-// deadline a little later with every read, and each move costs a timer
-// update in the runtime. A deadline that fires early finds nothing due
-// and is moved to the wanted time (timedOutEarly).
-const readSlack = 250 * time.Millisecond
-
-// setReadDeadline sets c's read deadline to dl, unless the one idleReader
-// set last is at most readSlack earlier.
-func (t *tcpTransport) setReadDeadline(c net.Conn, dl time.Time) error {
-	n := dl.UnixNano()
-	if t.rdl != 0 && n >= t.rdl && n-t.rdl <= int64(readSlack) {
-		return nil
-	}
-	if err := c.SetReadDeadline(dl); err != nil {
-		t.rdl = 0
-		return err
-	}
-	t.rdl = n
-	return nil
-}
-
-// timedOutEarly reports, after a read timed out before closing was
-// requested (a Wake sets closing first, then moves the deadline), whether
-// it came before want, the deadline wanted: one setReadDeadline left up to
-// readSlack early. The next read then sets want itself, so a deadline
-// fires early at most once.
-func (t *tcpTransport) timedOutEarly(want time.Time) bool {
-	if t.rdl == 0 || t.rdl == want.UnixNano() || !time.Now().Before(want) {
-		return false
-	}
-	t.rdl = 0
-	return true
 }
 
 func isTimeout(err error) bool {

@@ -18,12 +18,6 @@
 // errors a caller sees (io.EOF at the end, os.ErrDeadlineExceeded on a
 // deadline, net.ErrClosed after Close).
 //
-// A write timeout (Conn.SetWriteTimeout) bounds only a write that has to
-// wait for room in the socket buffer: the deadline is armed when the write
-// finds the buffer full and cleared when it is done, so the common write
-// that fits arms no timer (a deadline per write costs a runtime timer
-// update each time). A deadline the caller sets wins while it is set.
-//
 // The raw path is built for Linux, where it was measured; elsewhere Wrap
 // returns the connection unchanged (sockio_other.go).
 package sockio
