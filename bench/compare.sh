@@ -16,7 +16,10 @@
 # messages to the peer's bare JID, as clients mostly do, and to its full
 # JID; each is a table of its own), PARLEY_SERVER (a parley binary to
 # measure instead of the one built from this tree, e.g. an older revision;
-# the load tool is always this tree's; set PARLEY_REV to name it), OUT (docs/benchmarks.md; "-" prints
+# the load tool is always this tree's; set PARLEY_REV to name it),
+# PARLEY_MAM (false: Parley runs without its message archive, which is on in
+# a default configuration, because the peers' configurations load none;
+# true archives every chat message, XEP-0313), OUT (docs/benchmarks.md; "-" prints
 # the section only), KEEP=1 keeps the work directory, RESULTS (a JSON-lines
 # file to append to and report from, so that servers or scenarios can be
 # run one at a time: the report shows, per server and scenario variant,
@@ -140,6 +143,12 @@ bytes_per_second = 0        # no per-connection byte-rate limiter (loopback load
 preauth_timeout = "${PREAUTH_TIMEOUT}s"
 [admin]
 addr = ""
+[s2s]                       # no federation or HTTP listeners: the scenarios need none, and
+addr = ""                   # on a shared machine another process may hold their default ports
+tls_addr = ""
+[http]
+addr = ""
+tls_addr = ""
 [auth]
 scram_iterations = $ITERATIONS
 scram_hashes = ["SHA-256"]  # keys for one hash, like the peers (password_hash, auth_scram_hash)
@@ -147,6 +156,8 @@ scram_hashes = ["SHA-256"]  # keys for one hash, like the peers (password_hash, 
 enabled = true              # conference.localhost, like the peers
 history_size = 0            # no history, like the peers
 max_occupants = 1000        # ejabberd's max_users below
+[mam]                       # no message archive: the peers' configs load none
+enabled = ${PARLEY_MAM:-false}  # (PARLEY_MAM=true: Parley archives every chat message)
 EOF
 }
 

@@ -1,6 +1,8 @@
 package c2s_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
@@ -175,4 +177,61 @@ func TestParkingOff(t *testing.T) {
 	bob.ReadUntil("not parked", wait)
 	bob.Write(`<iq type='get' id='off1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`)
 	bob.ReadUntil(`"off1" type="result"`, wait)
+}
+
+// TestManyMessagesWithPauses: a sender writes many small messages with
+// random pauses, some shorter and some longer than park_after, so that its
+// session reads on, parks and wakes in every order; each message arrives,
+// in order (no wake-up is lost).
+func TestManyMessagesWithPauses(t *testing.T) {
+	srv := xmpptest.Start(t, parkQuickly)
+	srv.AddUser(t, "alice@localhost", "pw")
+	srv.AddUser(t, "bob@localhost", "pw")
+	tlsCfg := srv.TLSConfig(t, "localhost")
+	alice := srv.Raw(t)
+	alice.Login(tlsCfg, "alice", "localhost", "pw", "desk")
+	bob := srv.Raw(t)
+	bob.Login(tlsCfg, "bob", "localhost", "pw", "phone")
+	bob.Write("<presence/>") // available: messages to the bare JID reach it
+	bob.ReadUntil("<presence", wait)
+
+	const n = 150
+	lastBody := fmt.Sprintf("<body>m%d</body>", n-1)
+	done := make(chan string, 1)
+	go func() { // bob's client reads everything (Raw's helpers may not fail the test off its goroutine)
+		var got strings.Builder
+		buf := make([]byte, 4096)
+		bob.Conn.SetReadDeadline(time.Now().Add(4 * wait))
+		for !strings.Contains(got.String(), lastBody) {
+			k, err := bob.Conn.Read(buf)
+			got.Write(buf[:k])
+			if err != nil {
+				break
+			}
+		}
+		done <- got.String()
+	}()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range n {
+		alice.Write(fmt.Sprintf(`<message to='bob@localhost' type='chat'><body>m%d</body></message>`, i))
+		switch r := rng.IntN(10); {
+		case r < 6: // back to back
+		case r < 8:
+			time.Sleep(time.Duration(rng.IntN(30)) * time.Millisecond) // within park_after
+		default:
+			time.Sleep(time.Duration(40+rng.IntN(300)) * time.Millisecond) // past park_after
+		}
+	}
+	out := <-done
+	last := -1
+	for i := range n {
+		at := strings.Index(out, fmt.Sprintf("<body>m%d</body>", i))
+		if at < 0 {
+			t.Fatalf("message m%d never arrived (%d bytes received)", i, len(out))
+		}
+		if at < last {
+			t.Fatalf("message m%d arrived out of order", i)
+		}
+		last = at
+	}
 }
