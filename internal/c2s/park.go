@@ -67,6 +67,7 @@ func (t *tcpTransport) loop(why wakeReason) {
 			return
 		}
 		t.s.smBeforePark()
+		t.s.releaseIdlePipeline()
 		if t.park() {
 			return
 		}

@@ -63,6 +63,23 @@ func (s *Session) pipe(ctx context.Context) *pipeline {
 	return s.pl
 }
 
+// releaseIdlePipeline drops the session's pipeline when nothing is queued
+// or running in it, before the session parks: an idle session then holds
+// none (about 380 bytes with its contexts); its next stanza makes a new
+// one. Only the owner uses s.pl.
+func (s *Session) releaseIdlePipeline() {
+	p := s.pl
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	idle := p.pending == 0 && !p.running
+	p.mu.Unlock()
+	if idle {
+		s.pl = nil
+	}
+}
+
 // Busy implements module.Pipeline.
 func (p *pipeline) Busy() bool {
 	p.mu.Lock()
