@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,8 +35,8 @@ func TestInteropSlixmpp(t *testing.T) {
 	host, port, _ := strings.Cut(srv.Addr("c2s"), ":")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, xmpptest.DebianPython, "testdata/slixmpp_upload.py", "py@localhost/slix", "py pw", host, port, cafile, file)
-	cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+cafile, "WANT_MAX=5242880")
+	cmd := xmpptest.PythonCommand(ctx, "testdata/slixmpp_upload.py", "py@localhost/slix", "py pw", host, port, cafile, file)
+	cmd.Env = append(cmd.Env, "SSL_CERT_FILE="+cafile, "WANT_MAX=5242880")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "\nOK") {
 		t.Fatalf("slixmpp: %v\n%s", err, out)

@@ -7,13 +7,14 @@ trusts only CAFILE (SSL_CERT_FILE, set by the Go test).
 usage: slixmpp_upload.py JID PASSWORD HOST PORT CAFILE FILE
 Prints "URL <get url>" and "OK" and exits 0 on success, 1 otherwise."""
 import asyncio
-import logging
 import mimetypes
 import os
 import sys
 
 import aiohttp
 import slixmpp
+
+import parleyslix
 
 jid, password, host, port, cafile, path = sys.argv[1:7]
 
@@ -79,11 +80,5 @@ class Client(slixmpp.ClientXMPP):
         print("OK", flush=True)
 
 
-logging.basicConfig(level=logging.DEBUG if os.environ.get("SLIX_DEBUG") else logging.WARNING)
 c = Client()
-c.ssl_context.load_verify_locations(cafile)
-c["feature_mechanisms"].use_mech = "PLAIN"  # slixmpp 1.8 knows only tls-unique, absent on TLS 1.3
-c.connect(address=(host, int(port)), force_starttls=True)
-c.loop.call_later(45, c.disconnect)
-c.process(forever=False)
-sys.exit(0 if c.ok else 1)
+parleyslix.run(c, cafile, host, port, seconds=45)
