@@ -82,7 +82,7 @@ func openDB(ctx context.Context, cfg config.Config) (*DB, error) {
 		sqlDB.SetMaxIdleConns(min(n, max(cfg.Storage.MaxIdleConns, 0)))
 	}
 	sqlDB.SetConnMaxLifetime(cfg.Storage.ConnMaxLifetime.D())
-	if err := sqlDB.PingContext(ctx); err != nil {
+	if err := ping(ctx, sqlDB, d, cfg.Storage.RetryTimeout.D()); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("storage: open %s: %w", desc, err)
 	}
@@ -109,6 +109,28 @@ func openDB(ctx context.Context, cfg config.Config) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// ping checks the connection. A fresh SQLite file that another process is
+// switching to WAL at the same moment answers SQLITE_BUSY at once, without
+// waiting out the busy timeout; that is retried until retry (or the
+// default storage.retry_timeout) has passed.
+func ping(ctx context.Context, sqlDB *sql.DB, d *dialect, retry time.Duration) error {
+	if retry <= 0 {
+		retry = config.Default().Storage.RetryTimeout.D()
+	}
+	deadline := time.Now().Add(retry)
+	for {
+		err := sqlDB.PingContext(ctx)
+		if err == nil || d.classify == nil || d.classify(err) != errConflict || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(20+rand.IntN(80)) * time.Millisecond):
+		}
+	}
 }
 
 // redact drops the query (pragmas, or credentials in other DSNs) from dsn.
@@ -140,9 +162,12 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		defer release()
 	}
-	const attempts = 3
+	// Each failed attempt means another process applied a migration (or
+	// held the file) meanwhile, so attempts go on, at least three, until
+	// storage.retry_timeout has passed.
+	deadline := time.Now().Add(db.retryTimeout)
 	var err error
-	for range attempts {
+	for attempt := 0; attempt < 3 || time.Now().Before(deadline); attempt++ {
 		var current, target int64
 		current, target, err = db.migrator.GetVersions(ctx)
 		if err != nil {
