@@ -92,9 +92,7 @@ func resumeAcross(t *testing.T, hops ...smTransport) {
 		send(10)
 		got = readBodies(t, bob, got, n-5) // some arrive, maybe all; the rest is on its way
 		bob.Kill()
-		waitFor(t, fmt.Sprintf("bob's session to hibernate after losing its %s (hop %d)", hops[i].name, i+1), func() bool {
-			return sessions[0].(*c2s.Session).Info().SM == "hibernated"
-		})
+		waitHibernated(t, sessions[0].(*c2s.Session), fmt.Sprintf("after losing its %s (hop %d)", hops[i].name, i+1))
 		send(10) // in the gap
 		if h := alice.RequestAck(wait, nil); h != uint32(n) {
 			t.Fatalf("alice's %d stanzas acknowledged as %d", n, h)
@@ -207,4 +205,21 @@ func resumeHalfOpen(t *testing.T, from, to smTransport) {
 	got = readBodies(t, bob2, got, 5)
 	bob2.RequestAck(wait, func(st xmpptest.Stanza) { got = appendBody(got, st) })
 	inOrderOnce(t, got, 5)
+}
+
+// waitHibernated waits for s to hibernate; on failure it says what the
+// session was and what its goroutines are doing.
+func waitHibernated(t *testing.T, s *c2s.Session, when string) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		in := s.Info()
+		if in.SM == "hibernated" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for bob's session to hibernate %s; it is %+v; the server's session goroutines:\n%s", wait, when, in, sessionStacks())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

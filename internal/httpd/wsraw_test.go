@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -255,7 +256,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	deadline := time.Now().Add(wait)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s", wait, what)
+			t.Fatalf("waited %v for %s; the server's session goroutines:\n%s", wait, what, sessionStacks())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -372,4 +373,19 @@ func TestWebSocketPreAuthDeadline(t *testing.T) {
 	if e := w.until("stream:error"); !strings.Contains(e, "connection-timeout") {
 		t.Fatalf("an unauthenticated WebSocket ended with %q", e)
 	}
+}
+
+// sessionStacks returns the stacks of the goroutines running c2s code: what
+// a session that does not reach the state a test waits for is doing.
+func sessionStacks() string {
+	buf := make([]byte, 8<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var b strings.Builder
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "parley/internal/c2s.") {
+			b.WriteString(g)
+			b.WriteString("\n\n")
+		}
+	}
+	return b.String()
 }
