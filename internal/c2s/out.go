@@ -4,7 +4,6 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/stream"
@@ -70,7 +69,8 @@ func (o *output) deliver(el *stanza.Element) error {
 		o.slowLocked() // unlocks
 		return errClosed
 	}
-	o.kickUnlock()
+	o.kickLocked()
+	o.mu.Unlock()
 	return nil
 }
 
@@ -139,107 +139,12 @@ func (o *output) pendingLocked() *[]byte {
 func (o *output) kickLocked() {
 	if !o.flushing {
 		o.flushing = true
-		go o.flush(o.gen, false)
+		go o.flush(o.gen)
 	}
 }
 
-// inlineWriter is a transport that can write without waiting for room
-// (tcpTransport over sockio).
-type inlineWriter interface {
-	// writeNoWait writes b at once: what the connection does not take
-	// now it keeps, in order, and sends first in the next Write or in
-	// drain; more reports that. ok false: it cannot (use Write).
-	writeNoWait(b []byte) (more, ok bool, err error)
-	// drain writes what writeNoWait kept, within timeout.
-	drain(timeout time.Duration) error
-}
-
-// kickUnlock starts writing what deliver queued and unlocks o.mu. When no
-// flusher runs, the goroutine that delivers writes the batch itself if
-// the transport can write without waiting: no goroutine to start and no
-// write deadline to set, at a message's cost of a few. What the socket
-// buffer does not take at once, and what is queued meanwhile, is left to
-// a flusher, which may wait; so a slow consumer never blocks its sender.
-func (o *output) kickUnlock() {
-	if o.flushing {
-		o.mu.Unlock()
-		return
-	}
-	o.flushing = true
-	gen, buf, trGen := o.gen, o.pending, o.trGen.Load()
-	o.pending = nil
-	o.mu.Unlock()
-	more, ok, err := o.writeNoWait(*buf, trGen)
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.gen != gen {
-		putBuf(buf)
-		return // retired meanwhile, as flush is (resume.go)
-	}
-	switch {
-	case !ok: // not written: back to the head of the queue, for a flusher
-		if o.pending != nil {
-			*buf = append(*buf, *o.pending...)
-			putBuf(o.pending)
-		}
-		o.pending = buf
-		go o.flush(gen, false)
-		return
-	case err != nil:
-		putBuf(buf)
-		go o.fail(gen) // not under o.mu; the session ends
-	case more || o.pending != nil:
-		putBuf(buf)
-		go o.flush(gen, more)
-	default:
-		putBuf(buf)
-		o.flushing = false
-	}
-}
-
-// writeNoWait writes b through the transport's inlineWriter when it has
-// one and no other write holds it (a retired flusher may still wait on
-// a dead socket: never behind it); ok false otherwise. b is dropped if
-// the transport has been swapped since it was taken (trGen), as write
-// does.
-func (o *output) writeNoWait(b []byte, trGen uint32) (more, ok bool, err error) {
-	if !o.wmu.TryLock() {
-		return false, false, nil
-	}
-	defer o.wmu.Unlock()
-	if o.trGen.Load() != trGen {
-		return false, true, nil
-	}
-	iw, isIW := o.s.tr.(inlineWriter)
-	if !isIW {
-		return false, false, nil
-	}
-	return iw.writeNoWait(b)
-}
-
-// drain writes what writeNoWait left with the transport (trGen as in
-// write).
-func (o *output) drain(trGen uint32) error {
-	o.wmu.Lock()
-	defer o.wmu.Unlock()
-	if o.trGen.Load() != trGen {
-		return nil
-	}
-	if iw, ok := o.s.tr.(inlineWriter); ok {
-		return iw.drain(o.s.srv.cfg.C2S.WriteTimeout.D())
-	}
-	return nil
-}
-
-// flush writes until the queue is empty, then exits; drain first writes
-// what an inline write left with the transport (kickUnlock).
-func (o *output) flush(gen uint32, drain bool) {
-	if drain {
-		if err := o.drain(o.trGen.Load()); err != nil {
-			o.fail(gen)
-			return
-		}
-	}
+// flush writes until the queue is empty, then exits.
+func (o *output) flush(gen uint32) {
 	for {
 		o.mu.Lock()
 		if o.gen != gen {

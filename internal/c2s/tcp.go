@@ -104,41 +104,6 @@ func (t *tcpTransport) Write(b []byte, timeout time.Duration) error {
 	return err
 }
 
-// noWaiter is a connection that can write without waiting for room
-// (sockio.Conn on Linux).
-type noWaiter interface {
-	NoWait(w io.Writer, p []byte) (kept bool, err error)
-	Flush() error
-}
-
-// writeNoWait writes b without waiting (output.kickUnlock): what the
-// socket buffer does not take at once stays with the connection, in
-// order, and more reports it; the next Write or drain sends it first. ok
-// is false when the connection cannot (no sockio underneath).
-func (t *tcpTransport) writeNoWait(b []byte) (more, ok bool, err error) {
-	c := t.conn()
-	nw, ok := rawConn(c).(noWaiter)
-	if !ok {
-		return false, false, nil
-	}
-	more, err = nw.NoWait(c, b)
-	return more, true, err
-}
-
-// drain writes what writeNoWait left, within timeout.
-func (t *tcpTransport) drain(timeout time.Duration) error {
-	c := t.conn()
-	nw, ok := rawConn(c).(noWaiter)
-	if !ok {
-		return nil
-	}
-	raw := rawConn(c)
-	if err := raw.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
-		return err
-	}
-	return nw.Flush()
-}
-
 // Writable: a plaintext connection may be written to from the start (one
 // closed before its header still gets a header and the stream error, RFC
 // 6120 §4.9.1.1), a direct TLS one only after its handshake, and neither

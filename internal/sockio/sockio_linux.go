@@ -5,7 +5,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -22,11 +21,6 @@ type Conn struct {
 	rd, wr   op
 	readFn   func(fd uintptr) bool
 	writeFn  func(fd uintptr) bool
-	tryFn    func(fd uintptr)
-	// noWait: writes do not wait for room (NoWait); behind holds, in
-	// order, what they could not write at once (guarded by wmu).
-	noWait atomic.Bool
-	behind []byte
 }
 
 // op is one read or write: the buffer, how much of it was done, the
@@ -51,7 +45,6 @@ func Wrap(c net.Conn) net.Conn {
 	sc := &Conn{TCPConn: tc, rc: rc}
 	sc.readFn = sc.rd.read
 	sc.writeFn = sc.wr.write
-	sc.tryFn = sc.wr.try
 	return sc
 }
 
@@ -62,7 +55,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 	}
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	n, err := c.do("read", &c.rd, p, c.readFn)
+	n, err := c.do("read", &c.rd, p)
 	if err == nil && n == 0 {
 		return 0, io.EOF
 	}
@@ -70,27 +63,20 @@ func (c *Conn) Read(p []byte) (int, error) {
 }
 
 // do runs one read or write of p through the poller with o as its state
-// and returns what it did and the error as net.Conn reports it; fn is
-// the attempt the poller calls (readFn or writeFn).
-func (c *Conn) do(name string, o *op, p []byte, fn func(uintptr) bool) (int, error) {
+// and returns what it did and the error as net.Conn reports it.
+func (c *Conn) do(name string, o *op, p []byte) (int, error) {
 	*o = op{p: p}
 	var err error
 	if o == &c.rd {
-		err = c.rc.Read(fn)
+		err = c.rc.Read(c.readFn)
 	} else {
-		err = c.rc.Write(fn)
+		err = c.rc.Write(c.writeFn)
 	}
-	return c.result(name, o, err)
-}
-
-// result is what o did and its error as net.Conn reports it; err is the
-// poller's (deadline, closed), already a *net.OpError.
-func (c *Conn) result(name string, o *op, err error) (int, error) {
 	n, errno := o.n, o.errno
 	o.p = nil // keep no reference to the caller's buffer
 	switch {
 	case err != nil:
-		return n, err
+		return n, err // the poller's (deadline, closed), already a *net.OpError
 	case errno != 0:
 		return n, &net.OpError{Op: name, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.NewSyscallError(name, errno)}
 	}
@@ -116,84 +102,12 @@ func (o *op) read(fd uintptr) bool {
 	}
 }
 
-// Write writes all of p, waiting for room in the socket buffer as needed;
-// bytes kept by an earlier NoWait go first. Inside NoWait it does not
-// wait: what the socket buffer does not take at once is kept and p counts
-// as written.
+// Write writes all of p, waiting for room in the socket buffer as needed.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.noWait.Load() {
-		return len(p), c.writeBehind(p)
-	}
-	if err := c.flushLocked(); err != nil {
-		return 0, err
-	}
-	return c.do("write", &c.wr, p, c.writeFn)
+	return c.do("write", &c.wr, p)
 }
-
-// NoWait writes p to w, which is c or a TLS connection on top of it,
-// with writes that never wait for room in the socket buffer: what it does
-// not take at once is kept, in order, and goes out before anything else,
-// in the next Write or in Flush. kept reports bytes waiting so. One NoWait
-// at a time: the caller serialises its writers.
-//
-// It lets a goroutine that must not block (one routing another client's
-// message) write to a connection whose buffer almost always has room,
-// and leave the rare rest to one that may wait.
-func (c *Conn) NoWait(w io.Writer, p []byte) (kept bool, err error) {
-	c.noWait.Store(true)
-	_, err = w.Write(p)
-	c.noWait.Store(false)
-	c.wmu.Lock()
-	kept = len(c.behind) > 0
-	c.wmu.Unlock()
-	return kept, err
-}
-
-// Flush writes what NoWait kept, waiting for room as Write does (within
-// the write deadline).
-func (c *Conn) Flush() error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	return c.flushLocked()
-}
-
-func (c *Conn) flushLocked() error {
-	if len(c.behind) == 0 {
-		return nil
-	}
-	n, err := c.do("write", &c.wr, c.behind, c.writeFn)
-	if err != nil {
-		c.behind = c.behind[n:]
-		return err
-	}
-	c.behind = nil // a rare backlog's buffer is not kept
-	return nil
-}
-
-// writeBehind writes what of p the socket takes now, unless bytes are
-// kept already (they go first), and keeps the rest.
-func (c *Conn) writeBehind(p []byte) error {
-	if len(c.behind) == 0 {
-		// Through Control, not the poller's Write: no waiting, and no
-		// write deadline applies (a past one set for an earlier wait
-		// must not fail a write that cannot block).
-		c.wr = op{p: p}
-		n, err := c.result("write", &c.wr, c.rc.Control(c.tryFn))
-		if err != nil {
-			return err
-		}
-		p = p[n:]
-	}
-	if len(p) > 0 {
-		c.behind = append(c.behind, p...)
-	}
-	return nil
-}
-
-// try writes what the socket buffer takes now.
-func (o *op) try(fd uintptr) { o.write(fd) }
 
 // write writes what is left; false asks the poller to wait for room.
 func (o *op) write(fd uintptr) bool {

@@ -2,15 +2,9 @@ package sockio
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"testing"
@@ -198,127 +192,4 @@ func BenchmarkReadWrite(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// readAll reads n bytes from the client side in the background.
-func readAll(client net.Conn, n int) <-chan []byte {
-	got := make(chan []byte, 1)
-	go func() {
-		b, _ := io.ReadAll(io.LimitReader(client, int64(n)))
-		got <- b
-	}()
-	return got
-}
-
-// A NoWait write to a peer that does not read returns at once and keeps
-// what the socket did not take; the next Write sends it first, so the
-// peer gets every byte in order.
-func TestNoWaitKeepsTheRestInOrder(t *testing.T) {
-	c, client := pair(t)
-	big := make([]byte, 8<<20) // more than loopback's socket buffers
-	rand.Read(big)
-	kept, err := c.NoWait(c, big)
-	if err != nil || !kept {
-		t.Fatalf("NoWait of more than the socket takes = kept %v, %v; want kept, nil", kept, err)
-	}
-	tail := []byte("<presence/>")
-	got := readAll(client, len(big)+len(tail))
-	if _, err := c.Write(tail); err != nil {
-		t.Fatal(err)
-	}
-	want := append(append([]byte{}, big...), tail...)
-	if b := <-got; !bytes.Equal(b, want) {
-		t.Fatalf("peer got %d bytes, not the NoWait bytes then the Write's", len(b))
-	}
-}
-
-// Flush sends what NoWait kept, and a NoWait after it writes at once.
-func TestNoWaitFlush(t *testing.T) {
-	c, client := pair(t)
-	big := make([]byte, 8<<20)
-	rand.Read(big)
-	if kept, err := c.NoWait(c, big); err != nil || !kept {
-		t.Fatalf("NoWait = kept %v, %v", kept, err)
-	}
-	got := readAll(client, len(big)+3)
-	if err := c.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if kept, err := c.NoWait(c, []byte("end")); err != nil || kept {
-		t.Fatalf("NoWait after Flush = kept %v, %v; want all written", kept, err)
-	}
-	if b := <-got; !bytes.Equal(b[:len(big)], big) || string(b[len(big):]) != "end" {
-		t.Fatalf("peer got %d bytes, not what was written in order", len(b))
-	}
-}
-
-// A write deadline in the past (left by an earlier wait) does not fail a
-// NoWait write, which never waits; a waiting Write still honours it.
-func TestNoWaitIgnoresPastDeadline(t *testing.T) {
-	c, client := pair(t)
-	c.SetWriteDeadline(time.Now().Add(-time.Second))
-	if kept, err := c.NoWait(c, []byte("<message/>")); err != nil || kept {
-		t.Fatalf("NoWait past the write deadline = kept %v, %v; want written", kept, err)
-	}
-	buf := make([]byte, 64)
-	if n, err := client.Read(buf); err != nil || string(buf[:n]) != "<message/>" {
-		t.Fatalf("peer read %q, %v", buf[:n], err)
-	}
-	if _, err := c.Write([]byte("x")); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("Write past its deadline = %v, want a timeout", err)
-	}
-}
-
-// NoWait through a TLS connection on top: the records that do not fit
-// are kept whole and in order, and the peer decrypts everything.
-func TestNoWaitThroughTLS(t *testing.T) {
-	c, client := pair(t)
-	cert := selfSigned(t)
-	srv := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}})
-	cli := tls.Client(client, &tls.Config{InsecureSkipVerify: true})
-	errc := make(chan error, 1)
-	go func() { errc <- cli.Handshake() }()
-	if err := srv.Handshake(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-	big := make([]byte, 8<<20)
-	rand.Read(big)
-	kept, err := c.NoWait(srv, big)
-	if err != nil || !kept {
-		t.Fatalf("NoWait through TLS = kept %v, %v; want kept, nil", kept, err)
-	}
-	got := readAll(cli, len(big)+5)
-	if _, err := srv.Write([]byte("after")); err != nil {
-		t.Fatal(err)
-	}
-	if b := <-got; !bytes.Equal(b[:len(big)], big) || string(b[len(big):]) != "after" {
-		t.Fatalf("TLS peer got %d bytes, not what was written in order", len(b))
-	}
-}
-
-// A NoWait write to a closed connection fails like Write.
-func TestNoWaitClosed(t *testing.T) {
-	c, _ := pair(t)
-	c.Close()
-	if _, err := c.NoWait(c, []byte("x")); !errors.Is(err, net.ErrClosed) {
-		t.Fatalf("NoWait after Close = %v, want net.ErrClosed", err)
-	}
-}
-
-func selfSigned(t *testing.T) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"localhost"}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
