@@ -28,7 +28,7 @@ var tiers = map[string]int{
 	"internal/module": 1, "internal/router": 1, "internal/storage": 1, "internal/tlsutil": 1,
 	"internal/account": 2, "internal/c2s": 2, "internal/admin": 2, "internal/httpd": 2, "internal/portable": 2, "internal/tools/loadtest": 2,
 	"internal/s2s":    2,
-	"internal/server": 3, "internal/xmpptest": 4, "internal/clientmatrix": 4, "internal/crashtest": 4, "internal/storage/storagetest": 4, "internal/sasl/scramtest": 4, "internal/arch": 4, "cmd/parley": 4,
+	"internal/server": 3, "internal/xmpptest": 4, "internal/clientmatrix": 4, "internal/crashtest": 4, "internal/storage/storagetest": 4, "internal/sasl/scramtest": 4, "internal/arch": 4, "cmd/parley": 4, "bench/relayfloor": 4,
 }
 
 // tierOf returns the tier of an internal package (ok false: none given).

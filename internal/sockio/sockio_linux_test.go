@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // pair returns a wrapped server side and a plain client side of a
@@ -192,4 +194,36 @@ func BenchmarkReadWrite(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkReadEmpty is the read that finds nothing (EAGAIN) after each
+// message at a steady rate, made as sockio makes it: what skipping it
+// could save (docs/benchmarks.md, "Steady rates: where the floor is").
+// cpu-ns/op is the process's CPU time per read, which on a shared machine
+// says more than the wall-clock ns/op.
+func BenchmarkReadEmpty(b *testing.B) {
+	c, _ := pair(b)
+	rc, err := c.SyscallConn()
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	rc.Control(func(fd uintptr) {
+		for b.Loop() {
+			_, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+			if e != syscall.EAGAIN {
+				b.Fatalf("read of an empty socket = %v, want EAGAIN", e)
+			}
+		}
+	})
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the process's CPU time (user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
