@@ -92,7 +92,7 @@ func resumeAcross(t *testing.T, hops ...smTransport) {
 		send(10)
 		got = readBodies(t, bob, got, n-5) // some arrive, maybe all; the rest is on its way
 		bob.Kill()
-		waitFor(t, fmt.Sprintf("bob's session to hibernate after losing its %s (hop %d)", hops[i].name, i+1), func() bool {
+		xmpptest.Eventually(t, wait, fmt.Sprintf("bob's session to hibernate after losing its %s (hop %d)", hops[i].name, i+1), func() bool {
 			return sessions[0].(*c2s.Session).Info().SM == "hibernated"
 		})
 		send(10) // in the gap
