@@ -1,6 +1,7 @@
 package clientmatrix
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -215,7 +216,7 @@ func (s *scriptDriver) output() string {
 func pythonScript(script string) func(*testing.T, *env) driver {
 	return func(_ *testing.T, _ *env) driver {
 		return &scriptDriver{cmd: func(e *env) *exec.Cmd {
-			return exec.Command(xmpptest.DebianPython, script,
+			return xmpptest.PythonCommand(context.Background(), script,
 				e.account, e.password, e.host, e.port, e.srv.cafile(), e.peer, e.token)
 		}}
 	}
