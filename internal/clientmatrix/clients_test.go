@@ -109,14 +109,14 @@ func requireXmppJS(t *testing.T) {
 // process is a client program with its output collected.
 type process struct {
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
+	stdout, stderr *xmpptest.SyncBuffer
 	exited         chan struct{}
 	err            error
 }
 
 func startProcess(t *testing.T, cmd *exec.Cmd) *process {
 	t.Helper()
-	p := &process{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p := &process{cmd: cmd, stdout: &xmpptest.SyncBuffer{}, stderr: &xmpptest.SyncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", cmd.Path, err)
@@ -140,7 +140,7 @@ func (p *process) waitStderr(d time.Duration, text string) error {
 	return p.wait(p.stderr, "stderr", d, text)
 }
 
-func (p *process) wait(out *syncBuffer, where string, d time.Duration, text string) error {
+func (p *process) wait(out *xmpptest.SyncBuffer, where string, d time.Duration, text string) error {
 	deadline := time.After(d)
 	for !strings.Contains(out.String(), text) {
 		select {
