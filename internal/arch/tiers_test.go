@@ -25,7 +25,7 @@ const (
 var tiers = map[string]int{
 	"internal/stanza": 0, "internal/stream": 0, "internal/xmlstream": 0, "internal/netpoll": 0, "internal/sockio": 0, "internal/memtrim": 0, "internal/jid": 0, "internal/sasl": 0,
 	"internal/config": 0, "internal/metrics": 0, "internal/limits": 0,
-	"internal/module": 1, "internal/router": 1, "internal/storage": 1, "internal/tlsutil": 1,
+	"internal/module": 1, "internal/router": 1, "internal/storage": 1, "internal/tlsutil": 1, "internal/userdata": 1,
 	"internal/account": 2, "internal/c2s": 2, "internal/admin": 2, "internal/httpd": 2, "internal/portable": 2, "internal/tools/loadtest": 2,
 	"internal/s2s":    2,
 	"internal/server": 3, "internal/xmpptest": 4, "internal/clientmatrix": 4, "internal/crashtest": 4, "internal/storage/storagetest": 4, "internal/sasl/scramtest": 4, "internal/arch": 4, "cmd/parley": 4, "bench/relayfloor": 4,

@@ -415,28 +415,28 @@ func (t *boshTransport) answerLocked(req *boshRequest, payload []byte, term bool
 	var attrs []byte
 	if req.create {
 		h := t.header
-		attrs = appendAttr(attrs, "sid", t.sid)
-		attrs = appendAttr(attrs, "wait", strconv.Itoa(int(t.wait/time.Second)))
-		attrs = appendAttr(attrs, "hold", strconv.Itoa(t.hold))
-		attrs = appendAttr(attrs, "requests", strconv.Itoa(t.requests()))
-		attrs = appendAttr(attrs, "inactivity", strconv.Itoa(int(t.b.cfg.Inactivity.D()/time.Second)))
-		attrs = appendAttr(attrs, "polling", strconv.Itoa(int(t.b.cfg.Polling.D()/time.Second)))
-		attrs = appendAttr(attrs, "ver", "1.11")
-		attrs = appendAttr(attrs, "from", h.From)
-		attrs = appendAttr(attrs, "authid", h.ID)
+		attrs = stanza.AppendAttr(attrs, "sid", t.sid)
+		attrs = stanza.AppendAttr(attrs, "wait", strconv.Itoa(int(t.wait/time.Second)))
+		attrs = stanza.AppendAttr(attrs, "hold", strconv.Itoa(t.hold))
+		attrs = stanza.AppendAttr(attrs, "requests", strconv.Itoa(t.requests()))
+		attrs = stanza.AppendAttr(attrs, "inactivity", strconv.Itoa(int(t.b.cfg.Inactivity.D()/time.Second)))
+		attrs = stanza.AppendAttr(attrs, "polling", strconv.Itoa(int(t.b.cfg.Polling.D()/time.Second)))
+		attrs = stanza.AppendAttr(attrs, "ver", "1.11")
+		attrs = stanza.AppendAttr(attrs, "from", h.From)
+		attrs = stanza.AppendAttr(attrs, "authid", h.ID)
 		attrs = append(attrs, " xmpp:version='1.0' xmpp:restartlogic='true'"...)
 		if t.tls != nil {
-			attrs = appendAttr(attrs, "secure", "true")
+			attrs = stanza.AppendAttr(attrs, "secure", "true")
 		}
 		if t.acks {
-			attrs = appendAttr(attrs, "ack", strconv.FormatInt(req.rid, 10))
+			attrs = stanza.AppendAttr(attrs, "ack", strconv.FormatInt(req.rid, 10))
 		}
 	} else if t.acks && req.rid != t.nextRid-1 {
-		attrs = appendAttr(attrs, "ack", strconv.FormatInt(t.nextRid-1, 10))
+		attrs = stanza.AppendAttr(attrs, "ack", strconv.FormatInt(t.nextRid-1, 10))
 	}
 	if term {
-		attrs = appendAttr(attrs, "type", "terminate")
-		attrs = appendAttr(attrs, "condition", t.termCond)
+		attrs = stanza.AppendAttr(attrs, "type", "terminate")
+		attrs = stanza.AppendAttr(attrs, "condition", t.termCond)
 	}
 	req.resp = bodyXML(attrs, payload)
 	close(req.done)

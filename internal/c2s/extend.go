@@ -78,7 +78,7 @@ func (s *Session) preAuthIQHandler(el *stanza.Element) module.PreAuthIQHandler {
 // like the SASL answers it may be followed by.
 func (s *Session) handlePreAuthIQ(ctx context.Context, el *stanza.Element, h module.PreAuthIQHandler) error {
 	var reply *stanza.Element
-	if el.Attr("id") == "" || countElements(el) != 1 {
+	if el.Attr("id") == "" || el.NumChildElements() != 1 {
 		reply = stanza.ErrorReply(el, stanza.Errorf(stanza.Modify, stanza.BadRequest, "an iq get/set needs an id and exactly one child"), jid.JID{}, jid.JID{})
 	} else {
 		iq := stanza.IQ{El: el, ID: el.Attr("id"), Type: el.Attr("type"), Payload: el.FirstChild()}
@@ -98,14 +98,4 @@ func (s *Session) preAuthReply(el, payload *stanza.Element, err error) *stanza.E
 		se = stanza.NewError(stanza.InternalServerError)
 	}
 	return stanza.ErrorReply(el, se, jid.JID{}, jid.JID{})
-}
-
-func countElements(el *stanza.Element) int {
-	n := 0
-	for _, c := range el.Children {
-		if c.El != nil {
-			n++
-		}
-	}
-	return n
 }

@@ -3,8 +3,6 @@ package c2s_test
 import (
 	"encoding/base64"
 	"fmt"
-	"io"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +39,7 @@ func BenchmarkLogin(b *testing.B) {
 	for _, rtt := range []time.Duration{0, 20 * time.Millisecond} {
 		addr := srv.Addr("c2s")
 		if rtt > 0 {
-			addr = delayProxy(b, addr, rtt/2)
+			addr = xmpptest.DelayProxy(b, addr, rtt/2, rtt/2)
 		}
 		ways := []struct {
 			name  string
@@ -105,62 +103,4 @@ func classicLogin(b *testing.B, r *xmpptest.Raw, salted map[string][]byte) {
 	}
 	r.Open("localhost")
 	r.Bind("classic")
-}
-
-// delayProxy forwards connections to target, holding every chunk for d
-// in each direction: a network with a round-trip time of 2d.
-func delayProxy(b *testing.B, target string, d time.Duration) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			go delayCopy(s, c, d)
-			go delayCopy(c, s, d)
-		}
-	}()
-	return ln.Addr().String()
-}
-
-// delayCopy copies src to dst, each chunk d after it was read (chunks
-// keep their order; a later chunk is not held longer than d after it
-// arrived, as on a link with latency d).
-func delayCopy(dst, src net.Conn, d time.Duration) {
-	defer dst.Close()
-	type chunk struct {
-		at time.Time
-		b  []byte
-	}
-	ch := make(chan chunk, 256)
-	go func() {
-		defer close(ch)
-		for {
-			buf := make([]byte, 32<<10)
-			n, err := src.Read(buf)
-			if n > 0 {
-				ch <- chunk{time.Now().Add(d), buf[:n]}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	for c := range ch {
-		time.Sleep(time.Until(c.at))
-		if _, err := dst.Write(c.b); err != nil {
-			io.Copy(io.Discard, src)
-			return
-		}
-	}
 }

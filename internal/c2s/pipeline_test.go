@@ -77,9 +77,25 @@ func (g *gate) waitSeen(t *testing.T, want ...string) {
 	}
 }
 
-func pipelineServer(t *testing.T) *xmpptest.Server {
-	// The archive is off: the gate is the only wait.
-	return smServer(t, func(c *config.Config) { c.MAM.Enabled = false })
+// pipelineRig is a server whose only wait is the gate (the archive is
+// off), with bob online (resource phone) and alice (resource desk, stream
+// management without resumption), who sends the tests' messages.
+type pipelineRig struct {
+	srv        *xmpptest.Server
+	g          *gate
+	alice, bob *xmpptest.SMClient
+}
+
+func newPipelineRig(t *testing.T) pipelineRig {
+	t.Helper()
+	srv := smServer(t, func(c *config.Config) { c.MAM.Enabled = false })
+	g := newGate(t, srv)
+	bob := srv.SMLogin(t, "bob", "localhost", "pw", "phone")
+	bob.Send("<presence/>")
+	bob.Expect(10*time.Second, "bob's own presence", func(st xmpptest.Stanza) bool { return st.XMLName.Local == "presence" })
+	alice := srv.SMLogin(t, "alice", "localhost", "pw", "desk")
+	alice.Enable(false, 0)
+	return pipelineRig{srv: srv, g: g, alice: alice, bob: bob}
 }
 
 // TestPipelineNothingBeforeTheWait: while the first message's wait (the
@@ -88,14 +104,9 @@ func pipelineServer(t *testing.T) *xmpptest.Server {
 // the sender's XEP-0198 h does not count any of them; once released,
 // all arrive in order and h counts them.
 func TestPipelineNothingBeforeTheWait(t *testing.T) {
-	srv := pipelineServer(t)
-	g := newGate(t, srv)
-	bob := srv.SMLogin(t, "bob", "localhost", "pw", "phone")
-	bob.Send("<presence/>")
-	bob.Expect(10*time.Second, "bob's own presence", func(st xmpptest.Stanza) bool { return st.XMLName.Local == "presence" })
-	alice := srv.SMLogin(t, "alice", "localhost", "pw", "desk")
-	alice.Enable(false, 0)
-	sess := onlySession(t, srv, "alice@localhost")
+	r := newPipelineRig(t)
+	g, alice, bob := r.g, r.alice, r.bob
+	sess := onlySession(t, r.srv, "alice@localhost")
 	want := []string{"hold0", "m1", "m2", "m3", "m4"}
 	for _, b := range want {
 		alice.Send(chat("bob@localhost", b))
@@ -119,13 +130,8 @@ func TestPipelineNothingBeforeTheWait(t *testing.T) {
 // and the sender see everything in the order it was sent, and an <r/>
 // sent meanwhile is answered with an h that covers what came before it.
 func TestPipelineKeepsOrder(t *testing.T) {
-	srv := pipelineServer(t)
-	g := newGate(t, srv)
-	bob := srv.SMLogin(t, "bob", "localhost", "pw", "phone")
-	bob.Send("<presence/>")
-	bob.Expect(10*time.Second, "bob's own presence", func(st xmpptest.Stanza) bool { return st.XMLName.Local == "presence" })
-	alice := srv.SMLogin(t, "alice", "localhost", "pw", "desk")
-	alice.Enable(false, 0)
+	r := newPipelineRig(t)
+	g, alice, bob := r.g, r.alice, r.bob
 	alice.Send(chat("bob@localhost", "hold0"))
 	g.waitSeen(t, "hold0")
 	alice.Send(`<message to='bob@localhost/phone' type='chat' id='cs'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`)
@@ -167,13 +173,8 @@ func TestPipelineKeepsOrder(t *testing.T) {
 // the messages around it are delivered in order, and all count as
 // handled.
 func TestPipelineFailedWaitBounces(t *testing.T) {
-	srv := pipelineServer(t)
-	g := newGate(t, srv)
-	bob := srv.SMLogin(t, "bob", "localhost", "pw", "phone")
-	bob.Send("<presence/>")
-	bob.Expect(10*time.Second, "bob's own presence", func(st xmpptest.Stanza) bool { return st.XMLName.Local == "presence" })
-	alice := srv.SMLogin(t, "alice", "localhost", "pw", "desk")
-	alice.Enable(false, 0)
+	r := newPipelineRig(t)
+	g, alice, bob := r.g, r.alice, r.bob
 	for _, b := range []string{"hold0", "fail1", "m2"} {
 		alice.Send(chat("bob@localhost", b))
 	}

@@ -178,9 +178,9 @@ func (t *wsTransport) Restart(l xmlstream.Limits) {
 // AppendOpen writes <open/> (RFC 7395 §3.3.2).
 func (t *wsTransport) AppendOpen(b []byte, h stream.Header) []byte {
 	b = append(b, "<open xmlns='"+NSFraming+"'"...)
-	b = appendAttr(b, "id", h.ID)
-	b = appendAttr(b, "from", h.From)
-	b = appendAttr(b, "to", h.To)
+	b = stanza.AppendAttr(b, "id", h.ID)
+	b = stanza.AppendAttr(b, "from", h.From)
+	b = stanza.AppendAttr(b, "to", h.To)
 	return append(b, " version='1.0' xml:lang='en'/>"...)
 }
 
@@ -190,17 +190,6 @@ const wsCloseElement = "<close xmlns='" + NSFraming + "'/>"
 // the WebSocket's close frame.
 func (t *wsTransport) AppendClose(b []byte) []byte {
 	return append(b, wsCloseElement...)
-}
-
-func appendAttr(b []byte, name, value string) []byte {
-	if value == "" {
-		return b
-	}
-	b = append(b, ' ')
-	b = append(b, name...)
-	b = append(b, "='"...)
-	b = stanza.AppendEscapedAttr(b, value)
-	return append(b, '\'')
 }
 
 // Write sends each element of b as a text message of its own, with its

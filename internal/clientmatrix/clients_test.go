@@ -1,6 +1,7 @@
 package clientmatrix
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -108,14 +109,14 @@ func requireXmppJS(t *testing.T) {
 // process is a client program with its output collected.
 type process struct {
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
+	stdout, stderr *xmpptest.SyncBuffer
 	exited         chan struct{}
 	err            error
 }
 
 func startProcess(t *testing.T, cmd *exec.Cmd) *process {
 	t.Helper()
-	p := &process{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p := &process{cmd: cmd, stdout: &xmpptest.SyncBuffer{}, stderr: &xmpptest.SyncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", cmd.Path, err)
@@ -139,7 +140,7 @@ func (p *process) waitStderr(d time.Duration, text string) error {
 	return p.wait(p.stderr, "stderr", d, text)
 }
 
-func (p *process) wait(out *syncBuffer, where string, d time.Duration, text string) error {
+func (p *process) wait(out *xmpptest.SyncBuffer, where string, d time.Duration, text string) error {
 	deadline := time.After(d)
 	for !strings.Contains(out.String(), text) {
 		select {
@@ -215,7 +216,7 @@ func (s *scriptDriver) output() string {
 func pythonScript(script string) func(*testing.T, *env) driver {
 	return func(_ *testing.T, _ *env) driver {
 		return &scriptDriver{cmd: func(e *env) *exec.Cmd {
-			return exec.Command(xmpptest.DebianPython, script,
+			return xmpptest.PythonCommand(context.Background(), script,
 				e.account, e.password, e.host, e.port, e.srv.cafile(), e.peer, e.token)
 		}}
 	}

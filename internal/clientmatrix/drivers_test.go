@@ -20,7 +20,7 @@ import (
 type melliumDriver struct {
 	c    *xmpptest.Client
 	err  error
-	sent syncBuffer // what the session wrote, SASL included
+	sent xmpptest.SyncBuffer // what the session wrote, SASL included
 }
 
 func (m *melliumDriver) login(t *testing.T, e *env) error {

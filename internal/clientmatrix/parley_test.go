@@ -2,7 +2,6 @@ package clientmatrix
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,10 +10,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/parleyim/parley/internal/xmpptest"
 )
 
 // parleyBin is the binary TestMain builds from ./cmd/parley.
@@ -35,29 +35,11 @@ func buildParley(dir string) (string, error) {
 	return bin, nil
 }
 
-// syncBuffer collects a process's output while tests read it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // parley is a `parley serve` process with its own data directory.
 type parley struct {
 	dataDir string
 	c2s     string // STARTTLS listener, 127.0.0.1:port
-	log     *syncBuffer
+	log     *xmpptest.SyncBuffer
 	cmd     *exec.Cmd
 	exited  chan error
 }
@@ -68,7 +50,7 @@ var listenLine = regexp.MustCompile(`listening on (\S+)\s+\(clients, STARTTLS\)`
 // logging and stops it (SIGTERM, as an operator does) when the test ends.
 func startParley(t *testing.T) *parley {
 	t.Helper()
-	p := &parley{dataDir: t.TempDir(), log: &syncBuffer{}, exited: make(chan error, 1)}
+	p := &parley{dataDir: t.TempDir(), log: &xmpptest.SyncBuffer{}, exited: make(chan error, 1)}
 	p.cmd = exec.Command(parleyBin, "serve", "--data-dir", p.dataDir,
 		"--c2s-addr", "127.0.0.1:0", "--c2s-tls-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--s2s-addr", "127.0.0.1:0",
 		"--http-addr", "", "--http-tls-addr", "", "--log-level", "debug")

@@ -121,23 +121,48 @@ func (s *keyScanner) document() {
 			s.record(table, line)
 			s.skipToEOL()
 		default:
-			line := s.line
-			start := s.i
-			k := s.key()
-			path := append(append([]string(nil), table...), k...)
-			if len(k) > 0 {
-				s.record(path, line)
-			}
-			s.skipBlank()
-			if s.peek() == '=' {
-				s.i++
-				s.value(path)
-			}
-			if s.i == start {
-				s.i++ // garbage: make progress
-			}
+			s.keyValue(table)
 			s.skipToEOL()
 		}
+	}
+}
+
+// keyValue reads key [= value] below parent, recording the key's line; it
+// always makes progress (garbage is skipped a byte at a time).
+func (s *keyScanner) keyValue(parent []string) {
+	start, line := s.i, s.line
+	k := s.key()
+	path := append(append([]string(nil), parent...), k...)
+	if len(k) > 0 {
+		s.record(path, line)
+	}
+	s.skipBlank()
+	if s.peek() == '=' {
+		s.i++
+		s.value(path)
+	}
+	if s.i == start {
+		s.i++ // garbage: make progress
+	}
+}
+
+// items reads the comma-separated items of an array or inline table, from
+// its opening bracket to end (or the end of the input), each with item.
+func (s *keyScanner) items(end byte, item func()) {
+	s.i++
+	for {
+		s.skipWS()
+		switch s.peek() {
+		case 0:
+			return
+		case end:
+			s.i++
+			return
+		case ',':
+			s.i++
+			continue
+		}
+		item()
 	}
 }
 
@@ -263,55 +288,15 @@ func (s *keyScanner) value(path []string) {
 			s.literalString()
 		}
 	case '[':
-		s.i++
-		for {
-			s.skipWS()
-			switch s.peek() {
-			case 0:
-				return
-			case ']':
-				s.i++
-				return
-			case ',':
-				s.i++
-				continue
-			}
+		s.items(']', func() {
 			start := s.i
 			s.value(path)
 			if s.i == start {
 				s.i++
 			}
-		}
+		})
 	case '{':
-		s.i++
-		for {
-			s.skipWS()
-			switch s.peek() {
-			case 0:
-				return
-			case '}':
-				s.i++
-				return
-			case ',':
-				s.i++
-				continue
-			}
-			start := s.i
-			line := s.line
-			k := s.key()
-			sub := append(append([]string(nil), path...), k...)
-			if len(k) > 0 {
-				s.record(sub, line)
-			}
-			s.skipBlank()
-			if s.peek() == '=' {
-				s.i++
-				s.value(sub)
-			}
-			if s.i == start {
-				s.i++
-			}
-		}
+		s.items('}', func() { s.keyValue(path) })
 	default:
 		for !s.eof() && !strings.ContainsRune(" \t\r\n,]}#", rune(s.src[s.i])) {
 			s.i++

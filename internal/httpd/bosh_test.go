@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/parleyim/parley/internal/config"
-	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
@@ -349,7 +348,7 @@ func TestBOSHTerminate(t *testing.T) {
 	if r.attrs["type"] != "terminate" {
 		t.Fatalf("terminate answered %s", r.raw)
 	}
-	waitGone(t, srv, "alice@localhost")
+	srv.WaitGone(t, "alice@localhost", wait)
 	if r := c.send(""); r.attrs["condition"] != "item-not-found" {
 		t.Fatalf("request after terminate answered %s", r.raw)
 	}
@@ -361,7 +360,7 @@ func TestBOSHInactivity(t *testing.T) {
 	srv.AddUser(t, "alice@localhost", "pw-alice")
 	c := newBOSHClient(t, boshURL(srv), srv.TLSConfig(t, "localhost"))
 	c.login("alice", "pw-alice")
-	waitGone(t, srv, "alice@localhost")
+	srv.WaitGone(t, "alice@localhost", wait)
 	if r := c.send(""); r.attrs["condition"] != "item-not-found" {
 		t.Fatalf("request after inactivity answered %s", r.raw)
 	}
@@ -414,7 +413,7 @@ func abandonedRequest(t *testing.T, gap bool) {
 	<-wrote  // the request is out: held, or (gap) waiting for the missing rid
 	cancel() // the client goes away
 	<-done
-	waitGone(t, srv, "alice@localhost")
+	srv.WaitGone(t, "alice@localhost", wait)
 }
 
 // TestBOSHBadRequests: what is not a BOSH body, and an unknown sid, get
@@ -440,18 +439,5 @@ func TestBOSHBadRequests(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET answered %d", resp.StatusCode)
-	}
-}
-
-// waitGone waits until user has no session.
-func waitGone(t *testing.T, srv *xmpptest.Server, user string) {
-	t.Helper()
-	bare := jid.MustParse(user)
-	deadline := time.Now().Add(wait)
-	for len(srv.Router().Sessions(bare)) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still has a session", user)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

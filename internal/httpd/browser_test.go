@@ -88,11 +88,11 @@ func conversePages(t *testing.T) *httptest.Server {
 // and env added, for at most two minutes; it returns what the script
 // prints and a channel that gets its exit. Its output and the browser's
 // console are logged when the test fails.
-func startBrowser(t *testing.T, node, chromium string, env []string, script string, args ...string) (*syncBuffer, chan error) {
+func startBrowser(t *testing.T, node, chromium string, env []string, script string, args ...string) (*xmpptest.SyncBuffer, chan error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	t.Cleanup(cancel)
-	out, errs := &syncBuffer{}, &syncBuffer{}
+	out, errs := &xmpptest.SyncBuffer{}, &xmpptest.SyncBuffer{}
 	cmd := exec.CommandContext(ctx, node, append([]string{script}, args...)...)
 	cmd.Dir = webDir
 	cmd.Env = append(append(os.Environ(), "CHROMIUM="+chromium), env...)

@@ -1,14 +1,12 @@
 package httpd_test
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,25 +31,6 @@ func requireWeb(t *testing.T, pkg string) string {
 	return node
 }
 
-// syncBuffer is a bytes.Buffer safe to write from a process and read from
-// the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // certFile is the server's certificate for localhost, which the npm
 // clients trust (the one setting a test may give a client).
 func certFile(srv *xmpptest.Server) string {
@@ -71,7 +50,7 @@ func TestXmppJSWebSocket(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out := &syncBuffer{}
+	out := &xmpptest.SyncBuffer{}
 	cmd := exec.CommandContext(ctx, node, "--experimental-websocket", "xmppjs-websocket.mjs",
 		"alice@localhost", "pw-alice", localURL(srv, "wss", "http-tls", "/xmpp-websocket"), "bob@localhost", "t0k3n")
 	cmd.Dir = webDir

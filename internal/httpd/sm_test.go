@@ -78,7 +78,7 @@ func TestBOSHSMResume(t *testing.T) {
 	oldSID := a.sid
 	// No more requests: past 'inactivity' the session hibernates, its sid
 	// is gone and its resource stays bound.
-	waitFor(t, "the BOSH session to end", func() bool {
+	xmpptest.Eventually(t, wait, "the BOSH session to end", func() bool {
 		r, err := a.tryPost(a.body(a.rid+1, "", ""))
 		return err == nil && r.attrs["condition"] == "item-not-found"
 	})

@@ -231,35 +231,23 @@ func TestWebSocketParks(t *testing.T) {
 	base := parked()
 	w := dialRaw(t, "ws://"+srv.Addr("http")+"/xmpp-websocket", nil)
 	alice := loginRaw(w)
-	waitFor(t, "the WebSocket session to park", func() bool { return parked() > base })
+	xmpptest.Eventually(t, wait, "the WebSocket session to park", func() bool { return parked() > base })
 	bob := srv.Dial(t, "bob@localhost", "pw-bob", xmpptest.DialOptions{})
 	bob.Send(t, `<message to='`+alice+`' type='chat'><body>wake up</body></message>`)
 	w.until("wake up")
-	waitFor(t, "it to park again", func() bool { return parked() > base })
+	xmpptest.Eventually(t, wait, "it to park again", func() bool { return parked() > base })
 	w.send("<iq xmlns='jabber:client' type='get' id='p9'><ping xmlns='urn:xmpp:ping'/></iq>")
 	w.until("p9")
 
 	// Over the HTTPS listener too (the poller waits on the socket under TLS).
-	waitFor(t, "alice to park again", func() bool { return parked() > base })
+	xmpptest.Eventually(t, wait, "alice to park again", func() bool { return parked() > base })
 	secure, err := xmpptest.DialWebSocket(t, wsURL(srv), srv.TLSConfig(t, "localhost"), "bob@localhost", "pw-bob")
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the wss session to park", func() bool { return parked() > base+1 })
+	xmpptest.Eventually(t, wait, "the wss session to park", func() bool { return parked() > base+1 })
 	bob.Send(t, `<message to='`+secure.JID.String()+`' type='chat'><body>wake up over TLS</body></message>`)
 	secure.Expect(t, wait, "the message", isChat("wake up over TLS"))
-}
-
-// waitFor polls cond until it holds or wait passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s; the server's session goroutines:\n%s", wait, what, sessionStacks())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // metric reads one sample from the server's /metrics.

@@ -181,7 +181,7 @@ func TestQueueWhileConnecting(t *testing.T) {
 	for i := range 5 {
 		alice.Send(t, fmt.Sprintf(`<message to='bob@b.test' type='chat'><body>q%d</body></message>`, i))
 	}
-	eventually(t, "the stream to be connecting with the messages queued", func() bool {
+	xmpptest.Eventually(t, wait, "the stream to be connecting with the messages queued", func() bool {
 		out := streamsOf(p.a, "out")
 		return len(out) == 1 && out[0].Queued == 5 && out[0].Auth == ""
 	})
@@ -238,7 +238,7 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 	if err := p.b.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "a.test to notice b.test went away", func() bool { return len(streamsOf(p.a, "out")) == 0 })
+	xmpptest.Eventually(t, wait, "a.test to notice b.test went away", func() bool { return len(streamsOf(p.a, "out")) == 0 })
 
 	b2 := xmpptest.Start(t, fedOpts("b.test", p.addrB, map[string]string{"a.test": p.addrA}))
 	b2.AddUser(t, "bob@b.test", "pw")
@@ -256,7 +256,7 @@ func TestIdleStreamsClose(t *testing.T) {
 	bob := online(t, p.b, "bob@b.test")
 	alice.Send(t, `<message to='bob@b.test' type='chat'><body>one</body></message>`)
 	bob.Expect(t, wait, "the first message", isMessage("alice@a.test", "one"))
-	eventually(t, "the idle streams to close", func() bool {
+	xmpptest.Eventually(t, wait, "the idle streams to close", func() bool {
 		return len(streamsOf(p.a, "out")) == 0 && len(streamsOf(p.b, "in")) == 0
 	})
 	alice.Send(t, `<message to='bob@b.test' type='chat'><body>two</body></message>`)
@@ -274,7 +274,7 @@ func TestCloseDomain(t *testing.T) {
 	if n := p.a.S2S().CloseDomain("b.test"); n != 1 {
 		t.Fatalf("closed %d streams, want 1", n)
 	}
-	eventually(t, "the streams to close", func() bool {
+	xmpptest.Eventually(t, wait, "the streams to close", func() bool {
 		return len(streamsOf(p.a, "out")) == 0 && len(streamsOf(p.b, "in")) == 0
 	})
 	alice.Send(t, `<message to='bob@b.test' type='chat'><body>two</body></message>`)

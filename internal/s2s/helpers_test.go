@@ -100,18 +100,6 @@ func streamsOf(s *xmpptest.Server, dir string) []s2s.StreamInfo {
 	return out
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, wait)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // metric returns the value of a series of the process's registry (0 when
 // absent).
 func metric(t *testing.T, name string, labels map[string]string) float64 {

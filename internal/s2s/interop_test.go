@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -177,7 +176,7 @@ func waitListening(t testing.TB, addr string, p *peerProc) {
 type peerProc struct {
 	name string
 	cmd  *exec.Cmd
-	out  syncBuf
+	out  xmpptest.SyncBuffer
 	done chan struct{}
 }
 
@@ -215,23 +214,6 @@ func (p *peerProc) stop() {
 		p.cmd.Process.Kill()
 		<-p.done
 	}
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // interopScenario is what every peer must do with Parley: alice on

@@ -104,16 +104,24 @@ func parseClientFirst(msg string) (cf clientFirst, f *Failure) {
 	if cf.username, ok = decodeSaslname(v); !ok {
 		return cf, malformed("invalid username")
 	}
-	attr, rest, more := strings.Cut(rest, ",")
-	if cf.nonce, ok = strings.CutPrefix(attr, "r="); !ok || !validNonce(cf.nonce) {
-		return cf, malformed("invalid nonce")
+	cf.nonce, f = parseNonce(rest)
+	return cf, f
+}
+
+// parseNonce parses nonce ["," extensions], the end of both the
+// client-first-message-bare and the client-final-message-without-proof.
+func parseNonce(s string) (string, *Failure) {
+	attr, rest, more := strings.Cut(s, ",")
+	nonce, ok := strings.CutPrefix(attr, "r=")
+	if !ok || !validNonce(nonce) {
+		return "", malformed("invalid nonce")
 	}
 	if more {
 		if f := checkExtensions(rest); f != nil {
-			return cf, f
+			return "", f
 		}
 	}
-	return cf, nil
+	return nonce, nil
 }
 
 // checkExtensions validates extensions = attr-val *("," attr-val). Unknown
@@ -176,16 +184,8 @@ func parseClientFinal(msg string, proofLen int) (cf clientFinal, f *Failure) {
 	if cf.cbind, ok = decodeBase64(c); !ok || len(cf.cbind) == 0 {
 		return cf, malformed("invalid channel binding encoding")
 	}
-	attr, rest, more := strings.Cut(rest, ",")
-	if cf.nonce, ok = strings.CutPrefix(attr, "r="); !ok || !validNonce(cf.nonce) {
-		return cf, malformed("invalid nonce")
-	}
-	if more {
-		if f := checkExtensions(rest); f != nil {
-			return cf, f
-		}
-	}
-	return cf, nil
+	cf.nonce, f = parseNonce(rest)
+	return cf, f
 }
 
 // decodeSaslname decodes saslname = 1*(value-safe-char / "=2C" / "=3D").

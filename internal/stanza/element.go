@@ -133,6 +133,18 @@ func (e *Element) ChildElements() []*Element {
 	return out
 }
 
+// NumChildElements counts the child elements (text is not counted),
+// without collecting them.
+func (e *Element) NumChildElements() int {
+	n := 0
+	for _, c := range e.Children {
+		if c.El != nil {
+			n++
+		}
+	}
+	return n
+}
+
 // FirstChild returns the first child element, or nil.
 func (e *Element) FirstChild() *Element {
 	for _, n := range e.Children {

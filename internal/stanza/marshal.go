@@ -125,3 +125,17 @@ func AppendEscapedText(b []byte, s string) []byte { return appendEscaped(b, s, f
 
 // AppendEscapedAttr appends s escaped for an attribute value in double quotes.
 func AppendEscapedAttr(b []byte, s string) []byte { return appendEscaped(b, s, true) }
+
+// AppendAttr appends " name='value'" with value escaped, or nothing when
+// value is empty: the optional attributes of a hand-written opening tag
+// (stream headers, WebSocket <open/>, BOSH <body/>).
+func AppendAttr(b []byte, name, value string) []byte {
+	if value == "" {
+		return b
+	}
+	b = append(b, ' ')
+	b = append(b, name...)
+	b = append(b, "='"...)
+	b = appendEscaped(b, value, true)
+	return append(b, '\'')
+}

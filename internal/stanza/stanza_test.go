@@ -98,3 +98,24 @@ func BenchmarkAppendXMLChat(b *testing.B) {
 		buf = el.AppendXML(buf[:0], NSClient)
 	}
 }
+
+// AppendAttr writes an attribute in single quotes with its value escaped,
+// and nothing for an empty value.
+func TestAppendAttr(t *testing.T) {
+	b := AppendAttr([]byte("<open"), "id", `a'b<c&"d`)
+	b = AppendAttr(b, "to", "")
+	if got, want := string(b), `<open id='a&apos;b&lt;c&amp;&quot;d'`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// NumChildElements counts child elements, not text.
+func TestNumChildElements(t *testing.T) {
+	e := New("ns", "p").AppendText("a").Append(New("ns", "x")).AppendText("b").Append(New("ns", "y"))
+	if n := e.NumChildElements(); n != 2 || n != len(e.ChildElements()) {
+		t.Errorf("NumChildElements = %d, want 2", n)
+	}
+	if n := New("ns", "empty").AppendText("only text").NumChildElements(); n != 0 {
+		t.Errorf("text only: %d, want 0", n)
+	}
+}

@@ -33,21 +33,10 @@ func (h Header) AppendXML(b []byte) []byte {
 	if h.Dialback {
 		b = append(b, " xmlns:db='"+NSDialback+"'"...)
 	}
-	b = appendAttr(b, "id", h.ID)
-	b = appendAttr(b, "from", h.From)
-	b = appendAttr(b, "to", h.To)
+	b = stanza.AppendAttr(b, "id", h.ID)
+	b = stanza.AppendAttr(b, "from", h.From)
+	b = stanza.AppendAttr(b, "to", h.To)
 	return append(b, " version='1.0' xml:lang='en'>"...)
-}
-
-func appendAttr(b []byte, name, value string) []byte {
-	if value == "" {
-		return b
-	}
-	b = append(b, ' ')
-	b = append(b, name...)
-	b = append(b, "='"...)
-	b = stanza.AppendEscapedAttr(b, value)
-	return append(b, '\'')
 }
 
 // NewID returns a fresh, unguessable stream id (§4.7.3).

@@ -278,3 +278,28 @@ func withTimeout(d time.Duration, f func() error) error {
 		return errTimeout
 	}
 }
+
+// Settle returns once the server has handled everything each client sent
+// before and what it queued for the client meanwhile is in its In: the
+// answer to a ping of the client's server comes after both on its stream.
+func Settle(t testing.TB, cs ...*Client) {
+	t.Helper()
+	for _, c := range cs {
+		if res := c.IQ(t, `<iq type='get' id='settle' to='`+c.JID.Domainpart()+`'><ping xmlns='urn:xmpp:ping'/></iq>`); res.Attr("type") != "result" {
+			t.Fatalf("xmpptest: settle %s: %+v", c.JID, res)
+		}
+	}
+}
+
+// Drain returns the stanzas already in c.In, without waiting.
+func (c *Client) Drain() []Stanza {
+	var out []Stanza
+	for {
+		select {
+		case st := <-c.In:
+			out = append(out, st)
+		default:
+			return out
+		}
+	}
+}

@@ -16,7 +16,8 @@ const DebianPython = "/usr/bin/python3"
 
 // PythonCommand is script run by DebianPython with args, with the shared
 // helper modules in internal/xmpptest/python (parleyslix: connect a
-// slixmpp client with the library's defaults) on PYTHONPATH.
+// slixmpp client with the library's defaults; parleyaio: build an aioxmpp
+// client likewise) on PYTHONPATH.
 func PythonCommand(ctx context.Context, script string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, DebianPython, append([]string{script}, args...)...)
 	cmd.Env = append(os.Environ(), "PYTHONPATH="+pythonDir())

@@ -15,8 +15,8 @@ import sys
 
 import aiosasl
 import aioxmpp
-import aioxmpp.connector
-import aioxmpp.security_layer
+
+import parleyaio
 
 jid, password, host, port, cafile, peer, token = sys.argv[1:8]
 peer_jid = aioxmpp.JID.fromstr(peer)
@@ -34,18 +34,8 @@ async def initiate(self, mechanism, payload=None):
 aiosasl.SASLStateMachine.initiate = initiate
 
 
-def ssl_context():
-    ctx = aioxmpp.security_layer.default_ssl_context()
-    ctx.load_verify_locations(cafile)
-    return ctx
-
-
 async def main():
-    security = aioxmpp.make_security_layer(password, ssl_context_factory=ssl_context)
-    client = aioxmpp.PresenceManagedClient(
-        aioxmpp.JID.fromstr(jid), security,
-        override_peer=[(host, int(port), aioxmpp.connector.STARTTLSConnector())])
-    client.set_presence(aioxmpp.PresenceState(True), "")
+    client = parleyaio.client(jid, password, host, port, cafile, "")
     roster = client.summon(aioxmpp.RosterClient)
     received = asyncio.Event()
 

@@ -11,32 +11,13 @@ import (
 
 const wait = 10 * time.Second
 
-func barrier(t *testing.T, c *xmpptest.Client) {
-	t.Helper()
-	if res := c.IQ(t, `<iq type='get' id='barrier' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`); res.Attr("type") != "result" {
-		t.Fatalf("ping: %+v", res)
-	}
-}
-
-func drain(c *xmpptest.Client) []xmpptest.Stanza {
-	var out []xmpptest.Stanza
-	for {
-		select {
-		case st := <-c.In:
-			out = append(out, st)
-		default:
-			return out
-		}
-	}
-}
-
 func dial(t *testing.T, srv *xmpptest.Server, user string, available bool) *xmpptest.Client {
 	t.Helper()
 	c := srv.Dial(t, user, "pw", xmpptest.DialOptions{})
 	if available {
 		c.Send(t, `<presence/>`)
-		barrier(t, c)
-		drain(c)
+		xmpptest.Settle(t, c)
+		c.Drain()
 	}
 	return c
 }
@@ -126,8 +107,8 @@ func TestBlockListCommandsAndPushes(t *testing.T) {
 			}
 		})
 	}
-	barrier(t, a3)
-	for _, s := range drain(a3) {
+	xmpptest.Settle(t, a3)
+	for _, s := range a3.Drain() {
 		if s.XMLName.Local == "iq" {
 			t.Errorf("resource that never requested the list got a push: %s", s.Inner)
 		}
@@ -186,8 +167,8 @@ func TestStanzasFromBlockedContact(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			bob.Send(t, tt.stanza)
-			barrier(t, bob)
-			got := drain(bob)
+			xmpptest.Settle(t, bob)
+			got := bob.Drain()
 			var errs []string
 			for _, s := range got {
 				if s.Attr("type") == "error" && s.Attr("id") == "x" {
@@ -216,8 +197,8 @@ func TestStanzasFromBlockedContact(t *testing.T) {
 		alice.Close()
 		alice.Done(t, wait)
 		bob.Send(t, `<message id='off' to='alice@localhost' type='chat'><body>while away</body></message>`)
-		barrier(t, bob)
-		if e := drain(bob); len(e) != 1 || !strings.Contains(e[0].Inner, "service-unavailable") {
+		xmpptest.Settle(t, bob)
+		if e := bob.Drain(); len(e) != 1 || !strings.Contains(e[0].Inner, "service-unavailable") {
 			t.Fatalf("bob got %+v", e)
 		}
 		again := dial(t, srv, "alice@localhost", false)
@@ -254,9 +235,9 @@ func TestStanzasToBlockedContact(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			alice.Send(t, tt.stanza)
-			barrier(t, alice)
+			xmpptest.Settle(t, alice)
 			var errs []string
-			for _, s := range drain(alice) {
+			for _, s := range alice.Drain() {
 				if s.Attr("type") == "error" && s.Attr("id") == "x" {
 					errs = append(errs, s.Inner)
 				}
@@ -290,24 +271,24 @@ func TestDomainAndResourceItems(t *testing.T) {
 	iqOK(t, alice, `<iq type='set' id='b'><block xmlns='urn:xmpp:blocking'><item jid='localhost'/></block></iq>`)
 	iqOK(t, alice, `<iq type='get' id='p' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`)
 	carol.Send(t, `<message id='c' to='alice@localhost' type='chat'><body>from carol</body></message>`)
-	barrier(t, carol)
-	if e := drain(carol); len(e) != 1 || !strings.Contains(e[0].Inner, "service-unavailable") {
+	xmpptest.Settle(t, carol)
+	if e := carol.Drain(); len(e) != 1 || !strings.Contains(e[0].Inner, "service-unavailable") {
 		t.Fatalf("carol (on the blocked domain) got %+v", e)
 	}
 	iqOK(t, alice, `<iq type='set' id='u'><unblock xmlns='urn:xmpp:blocking'/></iq>`)
 	// A parent domain covers its subdomains.
 	iqOK(t, alice, `<iq type='set' id='b2'><block xmlns='urn:xmpp:blocking'><item jid='localhost'/></block></iq>`)
 	bob.Send(t, `<message id='s' to='alice@localhost' type='chat'><body>from a subdomain</body></message>`)
-	barrier(t, bob)
-	if e := drain(bob); len(e) != 1 || !strings.Contains(e[0].Inner, "service-unavailable") {
+	xmpptest.Settle(t, bob)
+	if e := bob.Drain(); len(e) != 1 || !strings.Contains(e[0].Inner, "service-unavailable") {
 		t.Fatalf("bob (subdomain) got %+v", e)
 	}
 	iqOK(t, alice, `<iq type='set' id='u2'><unblock xmlns='urn:xmpp:blocking'/></iq>`)
 	// A full-JID item blocks only that resource.
 	iqOK(t, alice, `<iq type='set' id='b3'><block xmlns='urn:xmpp:blocking'><item jid='`+bob.JID.String()+`'/></block></iq>`)
 	bob.Send(t, `<message id='r' to='alice@localhost' type='chat'><body>from the blocked resource</body></message>`)
-	barrier(t, bob)
-	if e := drain(bob); len(e) != 1 {
+	xmpptest.Settle(t, bob)
+	if e := bob.Drain(); len(e) != 1 {
 		t.Fatalf("blocked resource got %+v", e)
 	}
 	bob2 := dial(t, srv, "bob@other.localhost", false)
@@ -351,11 +332,11 @@ func TestPresenceOnBlockAndUnblock(t *testing.T) {
 func subscribe(t *testing.T, from, to *xmpptest.Client) {
 	t.Helper()
 	from.Send(t, `<presence type='subscribe' to='`+to.JID.Bare().String()+`'/>`)
-	barrier(t, from)
-	barrier(t, to)
+	xmpptest.Settle(t, from)
+	xmpptest.Settle(t, to)
 	to.Send(t, `<presence type='subscribed' to='`+from.JID.Bare().String()+`'/>`)
-	barrier(t, to)
-	barrier(t, from)
+	xmpptest.Settle(t, to)
+	xmpptest.Settle(t, from)
 }
 
 // TestBlockWithRoster: the roster says who receives the user's presence;
@@ -371,7 +352,7 @@ func TestBlockWithRoster(t *testing.T) {
 	}
 	for _, c := range []*xmpptest.Client{alice, bob, carol} {
 		c.Send(t, `<presence/>`)
-		barrier(t, c) // its broadcast is queued to every recipient
+		xmpptest.Settle(t, c) // its broadcast is queued to every recipient
 	}
 	bob.Expect(t, wait, "alice's presence", func(s xmpptest.Stanza) bool {
 		return s.XMLName.Local == "presence" && s.Attr("from") == alice.JID.String() && s.Attr("type") == ""
@@ -380,14 +361,14 @@ func TestBlockWithRoster(t *testing.T) {
 	bob.Expect(t, wait, "unavailable presence", func(s xmpptest.Stanza) bool {
 		return s.XMLName.Local == "presence" && s.Attr("from") == alice.JID.String() && s.Attr("type") == "unavailable"
 	})
-	barrier(t, alice)
-	drain(alice) // what came before the block
+	xmpptest.Settle(t, alice)
+	alice.Drain() // what came before the block
 
 	alice.Send(t, `<presence><status>after the block</status></presence>`)
 	carol.Expect(t, wait, "alice's new presence", func(s xmpptest.Stanza) bool { return strings.Contains(s.Inner, "after the block") })
 	bob.Send(t, `<presence><status>bob changed</status></presence>`)
-	barrier(t, bob)
-	barrier(t, alice)
+	xmpptest.Settle(t, bob)
+	xmpptest.Settle(t, alice)
 	carol.Send(t, `<message to='`+alice.JID.String()+`' type='chat'><body>marker alice</body></message>`)
 	for _, s := range received(t, alice, "marker alice") {
 		if strings.HasPrefix(s.Attr("from"), "bob@") {

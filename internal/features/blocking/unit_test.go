@@ -4,16 +4,14 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 
 	"github.com/parleyim/parley/internal/account"
-	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
-	"github.com/parleyim/parley/internal/storage"
+	"github.com/parleyim/parley/internal/storage/storagetest"
 )
 
 func TestMatching(t *testing.T) {
@@ -62,15 +60,9 @@ func TestMatching(t *testing.T) {
 
 func newModule(tb testing.TB, users ...string) (*Module, *module.Registry) {
 	tb.Helper()
-	cfg := config.Default()
-	cfg.DataDir = filepath.Join(tb.TempDir(), "data")
-	db, err := storage.Open(context.Background(), cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := storagetest.Open(tb, "sqlite")
 	for _, u := range users {
-		if err := account.NewStore(db, 4096).Create(context.Background(), jid.MustParse(u), "pw"); err != nil {
+		if err := account.NewStore(db, storagetest.Iterations).Create(context.Background(), jid.MustParse(u), "pw"); err != nil {
 			tb.Fatal(err)
 		}
 	}

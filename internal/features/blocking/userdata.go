@@ -1,55 +1,41 @@
 package blocking
 
 import (
-	"context"
 	"fmt"
 	"slices"
 
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
+	"github.com/parleyim/parley/internal/userdata"
 )
 
 // nsPrivacy is XEP-0016's namespace: ejabberd exports XEP-0191 block
 // lists as the default privacy list.
 const nsPrivacy = "jabber:iq:privacy"
 
-// UserData is the block list's section of XEP-0227 import and export (an
-// extension the XEP allows): <blocklist xmlns='urn:xmpp:blocking'/> as a
-// blocklist get answers it. Import also reads the default privacy list's
-// "deny everything from this JID" items, which is how servers that store
-// blocking on privacy lists export it.
-type UserData struct{ recs *storage.Records }
+// NewUserData returns the block list's section of XEP-0227 import and
+// export over db (an extension the XEP allows): <blocklist
+// xmlns='urn:xmpp:blocking'/> as a blocklist get answers it. Import also
+// reads the default privacy list's "deny everything from this JID" items,
+// which is how servers that store blocking on privacy lists export it.
+func NewUserData(db *storage.DB) *userdata.Records {
+	return &userdata.Records{Feature: "blocking", Store: db.Records(kind),
+		Accept: []userdata.Name{{Space: NS, Local: "blocklist"}, {Space: nsPrivacy, Local: "query"}},
+		Export: exportBlocklist, Import: importBlocked}
+}
 
-// NewUserData returns the section over db.
-func NewUserData(db *storage.DB) *UserData { return &UserData{recs: db.Records(kind)} }
-
-var _ module.UserData = (*UserData)(nil)
-
-// ExportUser returns user's block list, if it is not empty.
-func (u *UserData) ExportUser(ctx context.Context, user jid.JID) ([]*stanza.Element, error) {
-	recs, err := u.recs.List(ctx, user)
-	if err != nil {
-		return nil, fmt.Errorf("blocking: export %s: %w", user, err)
-	}
-	if len(recs) == 0 {
-		return nil, nil
-	}
+// exportBlocklist writes user's block list.
+func exportBlocklist(_ jid.JID, recs []storage.Record) []*stanza.Element {
 	bl := stanza.New(NS, "blocklist")
 	for _, r := range recs {
 		bl.Append(stanza.New(NS, "item").SetAttr("jid", r.Name))
 	}
-	return []*stanza.Element{bl}, nil
+	return []*stanza.Element{bl}
 }
 
-// Accepts takes a block list and a privacy query.
-func (u *UserData) Accepts(el *stanza.Element) bool {
-	return el.Space == NS && el.Local == "blocklist" || el.Space == nsPrivacy && el.Local == "query"
-}
-
-// PlanImport stores the blocked JIDs of els, each once.
-func (u *UserData) PlanImport(user jid.JID, els []*stanza.Element, note func(string)) func(context.Context) error {
+// importBlocked returns the blocked JIDs of els, each once.
+func importBlocked(_ jid.JID, els []*stanza.Element, note func(string)) []storage.Record {
 	var recs []storage.Record
 	for _, el := range els {
 		items := el.ChildElements()
@@ -70,10 +56,7 @@ func (u *UserData) PlanImport(user jid.JID, els []*stanza.Element, note func(str
 			}
 		}
 	}
-	if len(recs) == 0 {
-		return nil
-	}
-	return func(ctx context.Context) error { return u.recs.Put(ctx, user, recs, 0) }
+	return recs
 }
 
 // privacyBlocked maps the default privacy list's "deny everything from

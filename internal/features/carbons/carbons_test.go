@@ -10,37 +10,12 @@ import (
 
 const wait = 5 * time.Second
 
-// settle returns once everything the server queued for c before now is in
-// c.In: the reply to an iq sent now comes after it on the stream, and a
-// session's stanzas are handled in order.
-func settle(t *testing.T, cs ...*xmpptest.Client) {
-	t.Helper()
-	for _, c := range cs {
-		if res := c.IQ(t, `<iq type='get' id='settle' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`); res.Attr("type") != "result" {
-			t.Fatalf("settle %s: %+v", c.JID, res)
-		}
-	}
-}
-
-// drain returns the stanzas already received, without waiting.
-func drain(c *xmpptest.Client) []xmpptest.Stanza {
-	var out []xmpptest.Stanza
-	for {
-		select {
-		case st := <-c.In:
-			out = append(out, st)
-		default:
-			return out
-		}
-	}
-}
-
 // got reports what c received with body in it: "original", "sent",
 // "received", or "" for nothing. It fails on more than one.
 func got(t *testing.T, c *xmpptest.Client, body string) string {
 	t.Helper()
 	var kinds []string
-	for _, st := range drain(c) {
+	for _, st := range c.Drain() {
 		if st.XMLName.Local != "message" || !strings.Contains(st.Inner, body) {
 			continue
 		}
@@ -98,11 +73,11 @@ func setup(t *testing.T) *world {
 	}
 	enable(t, w.a1, w.a2)
 	enable(t, w.a1) // twice is fine (§10.1)
-	settle(t, w.all()...)
-	drain(w.a1)
-	drain(w.a2)
-	drain(w.a3)
-	drain(w.bob)
+	xmpptest.Settle(t, w.all()...)
+	w.a1.Drain()
+	w.a2.Drain()
+	w.a3.Drain()
+	w.bob.Drain()
 	return w
 }
 
@@ -175,8 +150,8 @@ func TestCarbons(t *testing.T) {
 			body := "case-" + string(rune('a'+i))
 			from := tc.from()
 			from.Send(t, tc.send(body))
-			settle(t, from)
-			settle(t, w.all()...)
+			xmpptest.Settle(t, from)
+			xmpptest.Settle(t, w.all()...)
 			g := want{got(t, w.a1, body), got(t, w.a2, body), got(t, w.a3, body), got(t, w.bob, body)}
 			if g != tc.want {
 				t.Fatalf("a1, a2, a3, bob got %+v, want %+v", g, tc.want)
@@ -199,17 +174,17 @@ func TestPriorityAndDisable(t *testing.T) {
 	// a1 has the highest priority: a bare-JID message goes to it alone, and
 	// a2, passed over by the delivery rules, gets a received copy.
 	w.a1.Send(t, `<presence><priority>5</priority></presence>`)
-	settle(t, w.a1)
+	xmpptest.Settle(t, w.a1)
 	w.bob.Send(t, msg("alice@localhost", "chat", "to the best", ""))
-	settle(t, w.bob)
-	settle(t, w.all()...)
+	xmpptest.Settle(t, w.bob)
+	xmpptest.Settle(t, w.all()...)
 	if g := []string{got(t, w.a1, "to the best"), got(t, w.a2, "to the best"), got(t, w.a3, "to the best")}; g[0] != "original" || g[1] != "received" || g[2] != "" {
 		t.Fatalf("a1, a2, a3 got %v", g)
 	}
 	// A chat message to a resource that is gone goes to the bare JID.
 	w.bob.Send(t, msg("alice@localhost/gone", "chat", "to a ghost", ""))
-	settle(t, w.bob)
-	settle(t, w.all()...)
+	xmpptest.Settle(t, w.bob)
+	xmpptest.Settle(t, w.all()...)
 	if g := []string{got(t, w.a1, "to a ghost"), got(t, w.a2, "to a ghost")}; g[0] != "original" || g[1] != "received" {
 		t.Fatalf("a1, a2 got %v", g)
 	}
@@ -220,16 +195,16 @@ func TestPriorityAndDisable(t *testing.T) {
 		}
 	}
 	w.bob.Send(t, msg(w.a1.JID.String(), "chat", "after disable", ""))
-	settle(t, w.bob)
-	settle(t, w.all()...)
+	xmpptest.Settle(t, w.bob)
+	xmpptest.Settle(t, w.all()...)
 	if g := got(t, w.a2, "after disable"); g != "" {
 		t.Fatalf("a2 got a %s copy after disabling", g)
 	}
 	// A closed session's carbons are forgotten, the others go on.
 	w.a2.Close()
 	w.bob.Send(t, msg(w.a3.JID.String(), "chat", "after close", ""))
-	settle(t, w.bob)
-	settle(t, w.a1, w.a3)
+	xmpptest.Settle(t, w.bob)
+	xmpptest.Settle(t, w.a1, w.a3)
 	if g := got(t, w.a1, "after close"); g != "received" {
 		t.Fatalf("a1 got %q", g)
 	}

@@ -31,19 +31,6 @@ func settle(t *testing.T, cs ...*xmpptest.Client) {
 	}
 }
 
-// drain returns the stanzas already received, without waiting.
-func drain(c *xmpptest.Client) []xmpptest.Stanza {
-	var out []xmpptest.Stanza
-	for {
-		select {
-		case st := <-c.In:
-			out = append(out, st)
-		default:
-			return out
-		}
-	}
-}
-
 // tags names what arrived, in order, for the stanzas from sender: "p:STATUS"
 // for a presence, "cs" for a chat state, "m:BODY" for a message with a body.
 func tags(sts []xmpptest.Stanza, sender string) []string {
@@ -87,7 +74,7 @@ func setup(t *testing.T) pair {
 	p.bob.Send(t, `<presence/>`)
 	p.bob.Send(t, inactive)
 	settle(t, p.alice, p.bob)
-	drain(p.bob)
+	p.bob.Drain()
 	return p
 }
 
@@ -116,12 +103,12 @@ func TestInactiveHoldsThenActiveFlushes(t *testing.T) {
 	p.alice.Send(t, presence(to, "two"))
 	p.alice.Send(t, `<message to='`+to+`' type='chat'><paused xmlns='http://jabber.org/protocol/chatstates'/><thread>t1</thread></message>`)
 	settle(t, p.alice, p.bob)
-	if got := tags(drain(p.bob), p.alice.JID.String()); len(got) != 0 {
+	if got := tags(p.bob.Drain(), p.alice.JID.String()); len(got) != 0 {
 		t.Fatalf("inactive bob got %v", got)
 	}
 	p.bob.Send(t, active)
 	settle(t, p.bob)
-	got := tags(drain(p.bob), p.alice.JID.String())
+	got := tags(p.bob.Drain(), p.alice.JID.String())
 	if want := []string{"cs", "p:two", "cs"}; strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("after active bob got %v, want %v", got, want)
 	}
@@ -139,12 +126,12 @@ func TestUrgentFlushesFirst(t *testing.T) {
 		p.alice.Send(t, presence(to, "away"))
 		p.alice.Send(t, `<message to='`+to+`' type='chat'>`+composing+`</message>`)
 		settle(t, p.alice, p.bob)
-		if got := tags(drain(p.bob), p.alice.JID.String()); len(got) != 0 {
+		if got := tags(p.bob.Drain(), p.alice.JID.String()); len(got) != 0 {
 			t.Fatalf("round %d: inactive bob got %v", round, got)
 		}
 		p.alice.Send(t, `<message to='`+to+`' type='chat'><body>`+body+`</body></message>`)
 		settle(t, p.alice, p.bob)
-		if got, want := tags(drain(p.bob), p.alice.JID.String()), "p:away,cs,m:"+body; strings.Join(got, ",") != want {
+		if got, want := tags(p.bob.Drain(), p.alice.JID.String()), "p:away,cs,m:"+body; strings.Join(got, ",") != want {
 			t.Fatalf("round %d: bob got %v, want %s", round, got, want)
 		}
 	}
@@ -163,7 +150,7 @@ func TestUrgentKinds(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p.alice.Send(t, tc.send)
 			settle(t, p.alice, p.bob)
-			for _, st := range drain(p.bob) {
+			for _, st := range p.bob.Drain() {
 				if st.Attr("id") == tc.id {
 					return
 				}
@@ -189,7 +176,7 @@ func TestCarbonsOfChatStatesHeld(t *testing.T) {
 	settle(t, a2)
 	bob.Send(t, `<message to='`+a1.JID.String()+`' type='chat' id='st'>`+composing+`</message>`)
 	settle(t, bob, a2)
-	for _, st := range drain(a2) {
+	for _, st := range a2.Drain() {
 		if strings.Contains(st.Inner, `id="st"`) {
 			t.Fatalf("carbon of a chat state reached inactive a2: %s", st.Inner)
 		}
@@ -197,7 +184,7 @@ func TestCarbonsOfChatStatesHeld(t *testing.T) {
 	bob.Send(t, `<message to='`+a1.JID.String()+`' type='chat' id='bd'><body>carbon body</body></message>`)
 	settle(t, bob, a2)
 	var ids []string
-	for _, st := range drain(a2) {
+	for _, st := range a2.Drain() {
 		for _, id := range []string{"st", "bd"} {
 			if strings.Contains(st.Inner, `id="`+id+`"`) {
 				ids = append(ids, id)

@@ -35,8 +35,8 @@ func TestFailedCommitBounces(t *testing.T) {
 	if e.Attr("type") != "error" || !strings.Contains(e.Inner, "internal-server-error") {
 		t.Fatalf("answer to the unarchivable message: %s", e.Inner)
 	}
-	settle(t, bob)
-	for _, st := range drain(bob) {
+	xmpptest.Settle(t, bob)
+	for _, st := range bob.Drain() {
 		if strings.Contains(st.Inner, "not archived") {
 			t.Fatal("a message whose commit failed was delivered")
 		}

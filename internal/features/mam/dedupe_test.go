@@ -17,7 +17,7 @@ func withOrigin(to, body, oid string) string {
 // received returns the bodies of the chat messages in c.In now.
 func received(c *xmpptest.Client) []string {
 	var out []string
-	for _, st := range drain(c) {
+	for _, st := range c.Drain() {
 		if st.XMLName.Local != "message" || strings.Contains(st.Inner, "urn:xmpp:mam:2") {
 			continue
 		}
@@ -42,7 +42,7 @@ func TestResendAfterReconnectDeduplicated(t *testing.T) {
 	alice := srv.Dial(t, "alice@localhost", "pw", xmpptest.DialOptions{})
 	alice.Send(t, withOrigin("bob@localhost", "hello", "o-1"))
 	alice.Send(t, `<message type='chat' to='bob@localhost'><body>plain</body></message>`)
-	settle(t, alice)
+	xmpptest.Settle(t, alice)
 	alice.Close()
 	gone(t, srv, "alice@localhost")
 
@@ -51,8 +51,8 @@ func TestResendAfterReconnectDeduplicated(t *testing.T) {
 	again.Send(t, `<message type='chat' to='bob@localhost'><body>plain</body></message>`) // no origin-id: delivered
 	again.Send(t, withOrigin("bob@localhost", "next", "o-2"))
 	again.Send(t, withOrigin("carol@localhost", "hello", "o-1")) // another recipient
-	settle(t, again)
-	settle(t, bob, carol)
+	xmpptest.Settle(t, again)
+	xmpptest.Settle(t, bob, carol)
 	if got := received(bob); !slices.Equal(got, []string{"hello", "next", "plain", "plain"}) {
 		t.Errorf("bob received %v, want hello, next and plain twice", got)
 	}
@@ -81,7 +81,7 @@ func TestResendToOfflineDeduplicated(t *testing.T) {
 	for range 2 {
 		alice := srv.Dial(t, "alice@localhost", "pw", xmpptest.DialOptions{})
 		alice.Send(t, withOrigin("bob@localhost", "stored", "o-9"))
-		settle(t, alice)
+		xmpptest.Settle(t, alice)
 		alice.Close()
 		gone(t, srv, "alice@localhost")
 	}

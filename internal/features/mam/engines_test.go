@@ -6,6 +6,7 @@ import (
 
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/storage/storagetest"
+	"github.com/parleyim/parley/internal/xmpptest"
 )
 
 // The module end to end on each database engine: chat archived for both
@@ -17,7 +18,7 @@ func TestEngines(t *testing.T) {
 			srv := start(t, func(c *config.Config) { c.Storage = cfg.Storage })
 			alice, bob := online(t, srv, "alice"), online(t, srv, "bob")
 			chat(t, alice, "bob@localhost", "m", 7)
-			settle(t, bob)
+			xmpptest.Settle(t, bob)
 			all, fin := query(t, bob, "", rsm(`<max>3</max>`))
 			if !slices.Equal(bodies(all), []string{"m0", "m1", "m2"}) || *fin.Fin.Set.Count != 7 || fin.Fin.Complete == "true" {
 				t.Fatalf("first page %q, fin %+v", bodies(all), fin.Fin)

@@ -33,31 +33,8 @@ func online(t *testing.T, srv *xmpptest.Server, user string) *xmpptest.Client {
 	t.Helper()
 	c := srv.Dial(t, user+"@localhost", "pw", xmpptest.DialOptions{})
 	c.Send(t, `<presence/>`)
-	settle(t, c)
+	xmpptest.Settle(t, c)
 	return c
-}
-
-// settle returns once the server handled what c sent before and what it
-// queued for c is in c.In (the ping's answer comes after it).
-func settle(t *testing.T, cs ...*xmpptest.Client) {
-	t.Helper()
-	for _, c := range cs {
-		if res := c.IQ(t, `<iq type='get' id='settle' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`); res.Attr("type") != "result" {
-			t.Fatalf("settle %s: %+v", c.JID, res)
-		}
-	}
-}
-
-func drain(c *xmpptest.Client) []xmpptest.Stanza {
-	var out []xmpptest.Stanza
-	for {
-		select {
-		case st := <-c.In:
-			out = append(out, st)
-		default:
-			return out
-		}
-	}
 }
 
 // result is one archived message as a query returned it.
@@ -117,7 +94,7 @@ func (f finIQ) condition() string {
 // results and the iq answer.
 func query(t *testing.T, c *xmpptest.Client, attrs, inner string) ([]result, finIQ) {
 	t.Helper()
-	drain(c)
+	c.Drain()
 	qid := fmt.Sprintf("q%d", time.Now().UnixNano())
 	st := c.IQ(t, fmt.Sprintf(`<iq type='set' id='%s' %s><query xmlns='urn:xmpp:mam:2' queryid='%s'>%s</query></iq>`, qid, attrs, qid, inner))
 	var f finIQ
@@ -125,7 +102,7 @@ func query(t *testing.T, c *xmpptest.Client, attrs, inner string) ([]result, fin
 		t.Fatalf("fin: %v in %s", err, st.Inner)
 	}
 	var out []result
-	for _, m := range drain(c) {
+	for _, m := range c.Drain() {
 		if m.XMLName.Local != "message" || !strings.Contains(m.Inner, "urn:xmpp:mam:2") {
 			continue
 		}
@@ -183,7 +160,7 @@ func chat(t *testing.T, c *xmpptest.Client, to, prefix string, n int) {
 	for i := range n {
 		c.Send(t, fmt.Sprintf(`<message type='chat' to='%s' id='%s%d'><body>%s%d</body></message>`, to, prefix, i, prefix, i))
 	}
-	settle(t, c)
+	xmpptest.Settle(t, c)
 }
 
 // gone waits until user has no session left.

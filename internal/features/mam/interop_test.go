@@ -24,7 +24,7 @@ func TestInteropSlixmppMAM(t *testing.T) {
 		bodies = append(bodies, fmt.Sprintf("archived %d", i))
 		alice.Send(t, `<message to='py@localhost' type='chat'><body>`+bodies[i]+`</body></message>`)
 	}
-	settle(t, alice)
+	xmpptest.Settle(t, alice)
 	cafile := filepath.Join(srv.Config.DataDir, "certs", "localhost.crt")
 	host, port, _ := strings.Cut(srv.Addr("c2s"), ":")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

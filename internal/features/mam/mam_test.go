@@ -91,10 +91,10 @@ func TestWhatIsArchived(t *testing.T) {
 	} {
 		alice.Send(t, m)
 	}
-	settle(t, alice, bob)
+	xmpptest.Settle(t, alice, bob)
 	// Receipts, markers and hinted messages are routed all the same.
 	var routed string
-	for _, st := range drain(bob) {
+	for _, st := range bob.Drain() {
 		routed += st.Inner
 	}
 	for _, want := range []string{"no-receipt", "yes-marker", "no-store", "no-permanent-store", "yes-store-hint", "no-chatstate"} {
@@ -129,7 +129,7 @@ func TestFilters(t *testing.T) {
 	chat(t, alice, "bob@localhost", "ab", 3)
 	chat(t, carol, "alice@localhost", "ca", 2)
 	chat(t, alice, bob.JID.String(), "full", 1)
-	settle(t, bob, carol)
+	xmpptest.Settle(t, bob, carol)
 	all, _ := query(t, alice, "", "")
 	if got := bodies(all); !slices.Equal(got, []string{"ab0", "ab1", "ab2", "ca0", "ca1", "full0"}) {
 		t.Fatalf("all = %q", got)
@@ -259,7 +259,7 @@ func TestPreferences(t *testing.T) {
 	}
 	chat(t, alice, "bob@localhost", "ab", 1)
 	chat(t, alice, "carol@localhost", "ac", 1)
-	settle(t, bob, carol)
+	xmpptest.Settle(t, bob, carol)
 	if rs, _ := query(t, alice, "", ""); !slices.Equal(bodies(rs), []string{"ac0"}) {
 		t.Errorf("alice (never bob) archived %q", bodies(rs))
 	}
@@ -270,7 +270,7 @@ func TestPreferences(t *testing.T) {
 	bob.IQ(t, `<iq type='set' id='p'><prefs xmlns='urn:xmpp:mam:2' default='never'><always><jid>carol@localhost</jid></always><never/></prefs></iq>`)
 	chat(t, alice, "bob@localhost", "x", 1)
 	chat(t, carol, "bob@localhost", "cb", 1)
-	settle(t, bob)
+	xmpptest.Settle(t, bob)
 	if rs, _ := query(t, bob, "", ""); !slices.Equal(bodies(rs), []string{"ab0", "cb0"}) {
 		t.Errorf("bob (never, always carol) archived %q", bodies(rs))
 	}
@@ -279,7 +279,7 @@ func TestPreferences(t *testing.T) {
 	carol.IQ(t, `<iq type='set' id='p'><prefs xmlns='urn:xmpp:mam:2' default='roster'/></iq>`)
 	chat(t, alice, "carol@localhost", "r-alice", 1)
 	chat(t, bob, "carol@localhost", "r-bob", 1)
-	settle(t, carol)
+	xmpptest.Settle(t, carol)
 	if rs, _ := query(t, carol, "", ""); !slices.Equal(bodies(rs), []string{"ac0", "cb0", "r-alice0"}) {
 		t.Errorf("carol (roster) archived %q", bodies(rs))
 	}
@@ -302,12 +302,12 @@ func TestOfflineAndArchive(t *testing.T) {
 	send := func(tag string) {
 		chat(t, alice, "bob@localhost", tag, 2)
 		alice.Send(t, `<message type='chat' to='bob@localhost'><body>`+tag+`-transient</body><no-permanent-store xmlns='urn:xmpp:hints'/></message>`)
-		settle(t, alice)
+		xmpptest.Settle(t, alice)
 	}
 	offlineBodies := func(c *xmpptest.Client) []string {
-		settle(t, c)
+		xmpptest.Settle(t, c)
 		var out []string
-		for _, st := range drain(c) {
+		for _, st := range c.Drain() {
 			if st.XMLName.Local == "message" && strings.Contains(st.Inner, "Offline Storage") {
 				var m struct {
 					Body string `xml:"body"`
@@ -352,9 +352,9 @@ func TestCarbonsCarryStanzaID(t *testing.T) {
 	}
 	alice.Send(t, fmt.Sprintf(`<message type='chat' to='%s'><body>to-bob1</body></message>`, bob1.JID))
 	alice.Send(t, fmt.Sprintf(`<message type='chat' to='%s'><body>nocopy</body><no-copy xmlns='urn:xmpp:hints'/></message>`, bob1.JID))
-	settle(t, alice, bob1, bob2)
+	xmpptest.Settle(t, alice, bob1, bob2)
 	var carbon string
-	for _, st := range drain(bob2) {
+	for _, st := range bob2.Drain() {
 		if strings.Contains(st.Inner, "nocopy") {
 			t.Errorf("no-copy message copied: %s", st.Inner)
 		}
@@ -406,8 +406,8 @@ func TestBigMessagesPage(t *testing.T) {
 	big := strings.Repeat("x", 100<<10)
 	for i := range 12 {
 		alice.Send(t, fmt.Sprintf(`<message type='chat' to='bob@localhost'><body>%d %s</body></message>`, i, big))
-		settle(t, alice, bob)
-		drain(bob)
+		xmpptest.Settle(t, alice, bob)
+		bob.Drain()
 	}
 	seen, after := 0, ""
 	for pages := 0; pages < 12; pages++ {
@@ -433,7 +433,7 @@ func TestBigMessagesPage(t *testing.T) {
 	if seen != 12 {
 		t.Errorf("paged through %d of 12", seen)
 	}
-	settle(t, bob) // still connected
+	xmpptest.Settle(t, bob) // still connected
 }
 
 // A message to oneself is archived once, and the copy delivered carries

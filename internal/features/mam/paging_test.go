@@ -55,14 +55,14 @@ func mustJID(t *testing.T, s string) jid.JID {
 // iq result.
 func page(t *testing.T, c *xmpptest.Client, q history.Query) ([]string, history.Result) {
 	t.Helper()
-	drain(c)
+	c.Drain()
 	q.ID = "page"
 	res, err := history.Fetch(context.Background(), q, c.JID.Bare(), c.S)
 	if err != nil {
 		t.Fatalf("fetch %+v: %v", q, err)
 	}
 	var out []string
-	for _, st := range drain(c) {
+	for _, st := range c.Drain() {
 		var r result
 		if err := xml.Unmarshal([]byte(st.Inner), &r); err != nil || r.Result.QueryID != "page" {
 			t.Fatalf("not a result of the query: %s (%v)", st.Inner, err)

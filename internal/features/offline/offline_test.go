@@ -14,29 +14,6 @@ import (
 
 const wait = 10 * time.Second
 
-// barrier returns once the server handled everything c sent before: the
-// ping is answered after them, and what the server sent c before the
-// answer is already in c.In.
-func barrier(t *testing.T, c *xmpptest.Client) {
-	t.Helper()
-	if res := c.IQ(t, `<iq type='get' id='barrier' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`); res.Attr("type") != "result" {
-		t.Fatalf("ping: %+v", res)
-	}
-}
-
-// drain returns what is in c.In right now.
-func drain(c *xmpptest.Client) []xmpptest.Stanza {
-	var out []xmpptest.Stanza
-	for {
-		select {
-		case st := <-c.In:
-			out = append(out, st)
-		default:
-			return out
-		}
-	}
-}
-
 func messages(sts []xmpptest.Stanza) []xmpptest.Stanza {
 	var out []xmpptest.Stanza
 	for _, st := range sts {
@@ -82,8 +59,8 @@ func TestStoredAndDeliveredInOrder(t *testing.T) {
 	for _, m := range sent {
 		alice.Send(t, m.xml)
 	}
-	barrier(t, alice)
-	errs := errorsByID(drain(alice))
+	xmpptest.Settle(t, alice)
+	errs := errorsByID(alice.Drain())
 	for _, m := range sent {
 		e, bounced := errs[m.id]
 		if bounced != m.bounced || (bounced && !strings.Contains(e, "service-unavailable")) {
@@ -92,13 +69,13 @@ func TestStoredAndDeliveredInOrder(t *testing.T) {
 	}
 
 	bob := srv.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
-	barrier(t, bob)
-	if got := messages(drain(bob)); len(got) != 0 {
+	xmpptest.Settle(t, bob)
+	if got := messages(bob.Drain()); len(got) != 0 {
 		t.Fatalf("delivered before initial presence: %+v", got)
 	}
 	bob.Send(t, `<presence/>`)
-	barrier(t, bob)
-	got := messages(drain(bob))
+	xmpptest.Settle(t, bob)
+	got := messages(bob.Drain())
 	var want []string
 	for _, m := range sent {
 		if m.stored {
@@ -123,8 +100,8 @@ func TestStoredAndDeliveredInOrder(t *testing.T) {
 	// Delivered messages are gone: the next login gets nothing.
 	bob2 := srv.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
 	bob2.Send(t, `<presence/>`)
-	barrier(t, bob2)
-	if again := messages(drain(bob2)); len(again) != 0 {
+	xmpptest.Settle(t, bob2)
+	if again := messages(bob2.Drain()); len(again) != 0 {
 		t.Fatalf("delivered twice: %+v", again)
 	}
 }
@@ -135,27 +112,27 @@ func TestOnlyNonNegativePriorityGetsThem(t *testing.T) {
 	srv.AddUser(t, "bob@localhost", "pw")
 	alice := srv.Dial(t, "alice@localhost", "pw", xmpptest.DialOptions{})
 	alice.Send(t, `<message id='m1' to='bob@localhost' type='chat'><body>waiting</body></message>`)
-	barrier(t, alice)
+	xmpptest.Settle(t, alice)
 
 	low := srv.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
 	low.Send(t, `<presence><priority>-1</priority></presence>`)
-	barrier(t, low)
+	xmpptest.Settle(t, low)
 	// With only a negative-priority resource, bob is still "offline" for
 	// bare-JID messages (RFC 6121 §8.5.2.1.1): this one is stored too.
 	alice.Send(t, `<message id='m2' to='bob@localhost' type='chat'><body>still waiting</body></message>`)
-	barrier(t, alice)
-	if e := errorsByID(drain(alice)); len(e) != 0 {
+	xmpptest.Settle(t, alice)
+	if e := errorsByID(alice.Drain()); len(e) != 0 {
 		t.Fatalf("errors: %v", e)
 	}
-	barrier(t, low)
-	if got := messages(drain(low)); len(got) != 0 {
+	xmpptest.Settle(t, low)
+	if got := messages(low.Drain()); len(got) != 0 {
 		t.Fatalf("negative priority resource got %+v", got)
 	}
 
 	high := srv.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
 	high.Send(t, `<presence><priority>5</priority></presence>`)
-	barrier(t, high)
-	got := messages(drain(high))
+	xmpptest.Settle(t, high)
+	got := messages(high.Drain())
 	if len(got) != 2 || got[0].Attr("id") != "m1" || got[1].Attr("id") != "m2" {
 		t.Fatalf("priority 5 resource got %+v", got)
 	}
@@ -170,8 +147,8 @@ func TestQuota(t *testing.T) {
 	for i := range quota + 3 {
 		alice.Send(t, fmt.Sprintf(`<message id='m%d' to='bob@localhost' type='chat'><body>n%d</body></message>`, i, i))
 	}
-	barrier(t, alice)
-	errs := errorsByID(drain(alice))
+	xmpptest.Settle(t, alice)
+	errs := errorsByID(alice.Drain())
 	for i := range quota + 3 {
 		e, bounced := errs[fmt.Sprintf("m%d", i)]
 		if want := i >= quota; bounced != want || (bounced && !strings.Contains(e, "service-unavailable")) {
@@ -180,8 +157,8 @@ func TestQuota(t *testing.T) {
 	}
 	bob := srv.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
 	bob.Send(t, `<presence/>`)
-	barrier(t, bob)
-	if got := messages(drain(bob)); len(got) != quota || got[quota-1].Attr("id") != fmt.Sprintf("m%d", quota-1) {
+	xmpptest.Settle(t, bob)
+	if got := messages(bob.Drain()); len(got) != quota || got[quota-1].Attr("id") != fmt.Sprintf("m%d", quota-1) {
 		t.Fatalf("bob got %d messages: %+v", len(got), got)
 	}
 	// Delivery made room again.
@@ -189,8 +166,8 @@ func TestQuota(t *testing.T) {
 	bob.Done(t, wait)
 	waitOffline(t, srv, "bob@localhost")
 	alice.Send(t, `<message id='again' to='bob@localhost' type='chat'><body>room again</body></message>`)
-	barrier(t, alice)
-	if e := errorsByID(drain(alice)); len(e) != 0 {
+	xmpptest.Settle(t, alice)
+	if e := errorsByID(alice.Drain()); len(e) != 0 {
 		t.Fatalf("after delivery: %v", e)
 	}
 }
@@ -230,8 +207,8 @@ func TestStorm(t *testing.T) {
 			for j := range each {
 				c.Send(t, fmt.Sprintf(`<message id='%d' to='bob@localhost' type='chat'><body>s%d-%d</body></message>`, j, i, j))
 			}
-			barrier(t, c)
-			for _, e := range errorsByID(drain(c)) {
+			xmpptest.Settle(t, c)
+			for _, e := range errorsByID(c.Drain()) {
 				if !strings.Contains(e, "service-unavailable") {
 					t.Errorf("sender %d: unexpected error %s", i, e)
 				}
@@ -251,8 +228,8 @@ func TestStorm(t *testing.T) {
 	// sender's in the order sent.
 	bob := srv.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
 	bob.Send(t, `<presence/>`)
-	barrier(t, bob)
-	got := messages(drain(bob))
+	xmpptest.Settle(t, bob)
+	got := messages(bob.Drain())
 	if len(got) != quota {
 		t.Fatalf("bob got %d messages, want %d", len(got), quota)
 	}
@@ -273,8 +250,8 @@ func TestDisabled(t *testing.T) {
 	srv.AddUser(t, "bob@localhost", "pw")
 	alice := srv.Dial(t, "alice@localhost", "pw", xmpptest.DialOptions{})
 	alice.Send(t, `<message id='m1' to='bob@localhost' type='chat'><body>hi</body></message>`)
-	barrier(t, alice)
-	if e := errorsByID(drain(alice)); !strings.Contains(e["m1"], "service-unavailable") {
+	xmpptest.Settle(t, alice)
+	if e := errorsByID(alice.Drain()); !strings.Contains(e["m1"], "service-unavailable") {
 		t.Fatalf("errors: %v", e)
 	}
 	res := alice.IQ(t, `<iq type='get' id='d' to='localhost'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)

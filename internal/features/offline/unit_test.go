@@ -5,19 +5,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/parleyim/parley/internal/account"
-	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/router"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
+	"github.com/parleyim/parley/internal/storage/storagetest"
 )
 
 func parse(tb testing.TB, s string) *stanza.Element {
@@ -94,15 +93,9 @@ type fixture struct {
 
 func newFixture(tb testing.TB, quota int) *fixture {
 	tb.Helper()
-	cfg := config.Default()
-	cfg.DataDir = filepath.Join(tb.TempDir(), "data")
-	db, err := storage.Open(context.Background(), cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := storagetest.Open(tb, "sqlite")
 	owner := jid.MustParse("bob@localhost")
-	if err := account.NewStore(db, 4096).Create(context.Background(), owner, "pw"); err != nil {
+	if err := account.NewStore(db, storagetest.Iterations).Create(context.Background(), owner, "pw"); err != nil {
 		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -102,16 +102,8 @@ func TestLocalPairs(t *testing.T) {
 // what c received meanwhile.
 func barrier(t testing.TB, c *xmpptest.Client) []xmpptest.Stanza {
 	t.Helper()
-	iq(t, c, `<iq type='get' id='barrier' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`)
-	var out []xmpptest.Stanza
-	for {
-		select {
-		case s := <-c.In:
-			out = append(out, s)
-		default:
-			return out
-		}
-	}
+	xmpptest.Settle(t, c)
+	return c.Drain()
 }
 
 func TestPreApproval(t *testing.T) {

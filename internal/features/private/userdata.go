@@ -1,33 +1,24 @@
 package private
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
+	"github.com/parleyim/parley/internal/userdata"
 )
 
-// UserData is private XML's section of XEP-0227 import and export (§4.5):
-// one <query xmlns='jabber:iq:private'/> holding every stored fragment.
-type UserData struct{ recs *storage.Records }
+// NewUserData returns private XML's section of XEP-0227 import and
+// export over db (§4.5): one <query xmlns='jabber:iq:private'/> holding
+// every stored fragment.
+func NewUserData(db *storage.DB) *userdata.Records {
+	return &userdata.Records{Feature: "private", Store: db.Records(kind),
+		Accept: []userdata.Name{{Space: NS, Local: "query"}}, Export: exportQuery, Import: importFragments}
+}
 
-// NewUserData returns the section over db.
-func NewUserData(db *storage.DB) *UserData { return &UserData{recs: db.Records(kind)} }
-
-var _ module.UserData = (*UserData)(nil)
-
-// ExportUser returns the query with user's fragments, if any.
-func (u *UserData) ExportUser(ctx context.Context, user jid.JID) ([]*stanza.Element, error) {
-	recs, err := u.recs.List(ctx, user)
-	if err != nil {
-		return nil, fmt.Errorf("private: export %s: %w", user, err)
-	}
-	if len(recs) == 0 {
-		return nil, nil
-	}
+// exportQuery writes the query with user's fragments.
+func exportQuery(_ jid.JID, recs []storage.Record) []*stanza.Element {
 	var dec storage.ElementDecoder
 	q := stanza.New(NS, "query")
 	for _, r := range recs {
@@ -35,16 +26,13 @@ func (u *UserData) ExportUser(ctx context.Context, user jid.JID) ([]*stanza.Elem
 			q.Append(els...)
 		}
 	}
-	return []*stanza.Element{q}, nil
+	return []*stanza.Element{q}
 }
 
-// Accepts takes <query xmlns='jabber:iq:private'/>.
-func (u *UserData) Accepts(el *stanza.Element) bool { return el.Space == NS && el.Local == "query" }
-
-// PlanImport stores the fragments of the queries, grouped by element name
-// as the module stores them; fragments in reserved namespaces (XEP-0049
-// §2.3) are left out.
-func (u *UserData) PlanImport(user jid.JID, els []*stanza.Element, note func(string)) func(context.Context) error {
+// importFragments returns the fragments of the queries, grouped by
+// element name as the module stores them; fragments in reserved
+// namespaces (XEP-0049 §2.3) are left out.
+func importFragments(_ jid.JID, els []*stanza.Element, note func(string)) []storage.Record {
 	var keep []*stanza.Element
 	for _, q := range els {
 		for _, c := range q.ChildElements() {
@@ -55,9 +43,5 @@ func (u *UserData) PlanImport(user jid.JID, els []*stanza.Element, note func(str
 			keep = append(keep, c)
 		}
 	}
-	if len(keep) == 0 {
-		return nil
-	}
-	recs := records(keep)
-	return func(ctx context.Context) error { return u.recs.Put(ctx, user, recs, 0) }
+	return records(keep)
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/parleyim/parley/internal/config"
-	"github.com/parleyim/parley/internal/jid"
 	"github.com/parleyim/parley/internal/xmpptest"
 )
 
@@ -35,17 +34,11 @@ func TestNotifications(t *testing.T) {
 	bob := s.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
 
 	alice := s.Dial(t, "alice@localhost", "pw", xmpptest.DialOptions{})
-	res := alice.IQ(t, `<iq type='set' id='e1'><enable xmlns='urn:xmpp:push:0' jid='push.localhost' node='device-1'>`+
-		`<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>`+
-		`<field var='secret'><value>s3cr3t</value></field></x></enable></iq>`)
-	if res.Attr("type") != "result" {
-		t.Fatalf("enable: %s", res.Inner)
-	}
+	alice.EnablePush(t, "push.localhost", "device-1", "s3cr3t")
 	alice.Send(t, `<presence/>`)
 	bob.Send(t, `<message to='alice@localhost' type='chat'><body>while online</body></message>`)
 	alice.Expect(t, wait, "the message while online", func(st xmpptest.Stanza) bool { return strings.Contains(st.Inner, "while online") })
-	alice.Close()
-	eventually(t, "alice's session to end", func() bool { return len(s.Router().Sessions(jidOf(t, "alice@localhost"))) == 0 })
+	s.Logout(t, alice, wait)
 
 	bob.Send(t, `<message to='alice@localhost' type='chat'><body>secret plans</body></message>`)
 	n := app.ReadUntil("</iq>", wait)
@@ -71,8 +64,7 @@ func TestNotifications(t *testing.T) {
 	if res := alice.IQ(t, `<iq type='set' id='d1'><disable xmlns='urn:xmpp:push:0' jid='push.localhost'/></iq>`); res.Attr("type") != "result" {
 		t.Fatalf("disable: %s", res.Inner)
 	}
-	alice.Close()
-	eventually(t, "alice's session to end", func() bool { return len(s.Router().Sessions(jidOf(t, "alice@localhost"))) == 0 })
+	s.Logout(t, alice, wait)
 	bob.Send(t, `<message to='alice@localhost' type='chat'><body>after disable</body></message>`)
 	if out, _ := app.ReadToEOF(500 * time.Millisecond); strings.Contains(out, "<iq") {
 		t.Fatalf("a notification after disable: %s", out)
@@ -98,26 +90,6 @@ func TestEnableErrors(t *testing.T) {
 	}
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, wait)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func jidOf(t *testing.T, s string) jid.JID {
-	t.Helper()
-	j, err := jid.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return j
-}
-
 var iqID = regexp.MustCompile(`<iq[^>]* id="([^"]+)"`)
 
 // TestAppServerErrorDisables: a temporary error (wait) from the app
@@ -132,8 +104,7 @@ func TestAppServerErrorDisables(t *testing.T) {
 	if res := alice.IQ(t, `<iq type='set' id='e1'><enable xmlns='urn:xmpp:push:0' jid='push.localhost' node='gone-soon'/></iq>`); res.Attr("type") != "result" {
 		t.Fatalf("enable: %s", res.Inner)
 	}
-	alice.Close()
-	eventually(t, "alice's session to end", func() bool { return len(s.Router().Sessions(jidOf(t, "alice@localhost"))) == 0 })
+	s.Logout(t, alice, wait)
 	bob := s.Dial(t, "bob@localhost", "pw", xmpptest.DialOptions{})
 	answer := func(cond, typ string) {
 		n := app.ReadUntil("</iq>", wait)
@@ -148,7 +119,7 @@ func TestAppServerErrorDisables(t *testing.T) {
 	answer("resource-constraint", "wait")
 	bob.Send(t, `<message to='alice@localhost' type='chat'><body>two</body></message>`)
 	answer("item-not-found", "cancel")
-	eventually(t, "the registration to be disabled", func() bool {
+	xmpptest.Eventually(t, wait, "the registration to be disabled", func() bool {
 		bob.Send(t, `<message to='alice@localhost' type='chat'><body>probe</body></message>`)
 		out, _ := app.ReadToEOF(200 * time.Millisecond)
 		return !strings.Contains(out, "<iq")
@@ -179,7 +150,7 @@ func TestHibernatedSession(t *testing.T) {
 	// be written to the dead socket; keep sending until one is kept for
 	// the hibernated session and notified.
 	var n string
-	eventually(t, "a notification for the hibernated session", func() bool {
+	xmpptest.Eventually(t, wait, "a notification for the hibernated session", func() bool {
 		bob.Send(t, `<message to='alice@localhost/phone' type='chat'><body>are you there?</body></message>`)
 		out, _ := app.ReadToEOF(200 * time.Millisecond)
 		n = out

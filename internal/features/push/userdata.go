@@ -1,32 +1,26 @@
 package push
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/parleyim/parley/internal/jid"
-	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/storage"
+	"github.com/parleyim/parley/internal/userdata"
 )
 
-// UserData is push's section of XEP-0227 import and export: the user's
-// registrations, each as the <enable xmlns='urn:xmpp:push:0'/> the client
-// sent (jid, node and the publish-options form). XEP-0227 has no element
-// for them; this one is Parley's.
-type UserData struct{ recs *storage.Records }
+// NewUserData returns push's section of XEP-0227 import and export over
+// db: the user's registrations, each as the <enable
+// xmlns='urn:xmpp:push:0'/> the client sent (jid, node and the
+// publish-options form). XEP-0227 has no element for them; this one is
+// Parley's.
+func NewUserData(db *storage.DB) *userdata.Records {
+	return &userdata.Records{Feature: "push", Store: db.Records(kind), Limit: MaxRegistrations,
+		Accept: []userdata.Name{{Space: NS, Local: "enable"}}, Export: exportRegistrations, Import: importRegistrations}
+}
 
-// NewUserData returns the section over db.
-func NewUserData(db *storage.DB) *UserData { return &UserData{recs: db.Records(kind)} }
-
-var _ module.UserData = (*UserData)(nil)
-
-// ExportUser returns user's registrations.
-func (u *UserData) ExportUser(ctx context.Context, user jid.JID) ([]*stanza.Element, error) {
-	recs, err := u.recs.List(ctx, user)
-	if err != nil {
-		return nil, fmt.Errorf("push: export %s: %w", user, err)
-	}
+// exportRegistrations writes user's registrations.
+func exportRegistrations(_ jid.JID, recs []storage.Record) []*stanza.Element {
 	var out []*stanza.Element
 	for _, r := range recs {
 		els, err := storage.DecodeElements(r.Data)
@@ -35,15 +29,12 @@ func (u *UserData) ExportUser(ctx context.Context, user jid.JID) ([]*stanza.Elem
 		}
 		out = append(out, els[0])
 	}
-	return out, nil
+	return out
 }
 
-// Accepts takes <enable xmlns='urn:xmpp:push:0'/>.
-func (u *UserData) Accepts(el *stanza.Element) bool { return el.Space == NS && el.Local == "enable" }
-
-// PlanImport stores each registration with a valid jid and a node, at
-// most MaxRegistrations.
-func (u *UserData) PlanImport(user jid.JID, els []*stanza.Element, note func(string)) func(context.Context) error {
+// importRegistrations returns each registration with a valid jid and a
+// node, at most MaxRegistrations.
+func importRegistrations(_ jid.JID, els []*stanza.Element, note func(string)) []storage.Record {
 	var recs []storage.Record
 	for _, el := range els {
 		service, err := jid.Parse(el.Attr("jid"))
@@ -62,8 +53,5 @@ func (u *UserData) PlanImport(user jid.JID, els []*stanza.Element, note func(str
 		}
 		recs = append(recs, storage.Record{Name: name(service, node), Data: []byte(reg.String())})
 	}
-	if len(recs) == 0 {
-		return nil
-	}
-	return func(ctx context.Context) error { return u.recs.Put(ctx, user, recs, MaxRegistrations) }
+	return recs
 }

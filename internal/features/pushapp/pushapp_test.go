@@ -92,17 +92,6 @@ func register(t *testing.T, c *xmpptest.Client, node string, fields map[string]s
 	return device{formValue(t, res.Inner, "jid"), formValue(t, res.Inner, "node"), formValue(t, res.Inner, "secret")}
 }
 
-// enable turns push on for c's account at d (package push, XEP-0357 §5).
-func enable(t *testing.T, c *xmpptest.Client, d device) {
-	t.Helper()
-	res := c.IQ(t, `<iq type='set' id='e1'><enable xmlns='urn:xmpp:push:0' jid='`+d.jid+`' node='`+d.node+`'>`+
-		`<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>`+
-		`<field var='secret'><value>`+d.secret+`</value></field></x></enable></iq>`)
-	if res.Attr("type") != "result" {
-		t.Fatalf("enable: %s", res.Inner)
-	}
-}
-
 // aliceAway registers alice's device with node and fields, enables push
 // and logs her out.
 func (r *rig) aliceAway(t *testing.T, node string, fields map[string]string) device {
@@ -112,9 +101,8 @@ func (r *rig) aliceAway(t *testing.T, node string, fields map[string]string) dev
 	if d.jid != "push.localhost" || len(d.node) < 16 || len(d.secret) < 32 {
 		t.Fatalf("registration answered %+v", d)
 	}
-	enable(t, alice, d)
-	alice.Close()
-	eventually(t, "alice's session to end", func() bool { return len(r.s.Router().Sessions(jidOf(t, "alice@localhost"))) == 0 })
+	alice.EnablePush(t, d.jid, d.node, d.secret)
+	r.s.Logout(t, alice, wait)
 	return d
 }
 
@@ -126,7 +114,7 @@ func (r *rig) message(t *testing.T, body string) {
 // waitRequests waits until the fake has n requests of kind and returns them.
 func (r *rig) waitRequests(t *testing.T, kind string, n int) []request {
 	t.Helper()
-	eventually(t, fmt.Sprintf("%d %s request(s)", n, kind), func() bool { return len(r.f.requests(kind)) >= n })
+	xmpptest.Eventually(t, wait, fmt.Sprintf("%d %s request(s)", n, kind), func() bool { return len(r.f.requests(kind)) >= n })
 	got := r.f.requests(kind)
 	if len(got) != n {
 		t.Fatalf("%d %s requests, want %d", len(got), kind, n)
@@ -157,7 +145,7 @@ func (r *rig) disabled(t *testing.T, node string) bool {
 
 // pushEnabled counts alice's XEP-0357 registrations on the user's side.
 func (r *rig) pushEnabled(t *testing.T) int {
-	recs, err := r.s.DB().Records("push").List(context.Background(), jidOf(t, "alice@localhost"))
+	recs, err := r.s.DB().Records("push").List(context.Background(), jid.MustParse("alice@localhost"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +215,7 @@ func TestAPNsEndToEnd(t *testing.T) {
 	if tok2 := r.checkAPNs(t, q[1], "a1b2c3d4e5f6", "2"); tok2 != tok {
 		t.Error("the provider token was not reused")
 	}
-	eventually(t, "two deliveries counted", func() bool { return deliveries(t, "apns", "delivered")-before == 2 })
+	xmpptest.Eventually(t, wait, "two deliveries counted", func() bool { return deliveries(t, "apns", "delivered")-before == 2 })
 }
 
 // deliveries reads parley_push_deliveries_total{provider,result}.
@@ -263,8 +251,8 @@ func TestAPNsUnregistered(t *testing.T) {
 	r.f.then("apns", answer{410, `{"reason":"Unregistered","timestamp":1700000000000}`})
 	r.message(t, "one")
 	r.waitRequests(t, "apns", 1)
-	eventually(t, "the device disabled", func() bool { return r.disabled(t, d.node) })
-	eventually(t, "alice's push registration removed", func() bool { return r.pushEnabled(t) == 0 })
+	xmpptest.Eventually(t, wait, "the device disabled", func() bool { return r.disabled(t, d.node) })
+	xmpptest.Eventually(t, wait, "alice's push registration removed", func() bool { return r.pushEnabled(t) == 0 })
 	r.message(t, "two")
 	r.stillRequests(t, "apns", 1)
 }
@@ -275,7 +263,7 @@ func TestAPNsBadDeviceToken(t *testing.T) {
 	d := r.aliceAway(t, pushapp.CommandAPNs, apnsFields)
 	r.f.then("apns", answer{400, `{"reason":"BadDeviceToken"}`})
 	r.message(t, "one")
-	eventually(t, "the device disabled", func() bool { return r.disabled(t, d.node) })
+	xmpptest.Eventually(t, wait, "the device disabled", func() bool { return r.disabled(t, d.node) })
 }
 
 // TestAPNsExpiredProviderToken: APNs refuses the token as expired; a new
@@ -334,8 +322,8 @@ func TestFCMEndToEnd(t *testing.T) {
 		`"details":[{"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"UNREGISTERED"}]}}`})
 	r.message(t, "three")
 	r.waitRequests(t, "fcm", 3)
-	eventually(t, "the device disabled", func() bool { return r.disabled(t, d.node) })
-	eventually(t, "alice's push registration removed", func() bool { return r.pushEnabled(t) == 0 })
+	xmpptest.Eventually(t, wait, "the device disabled", func() bool { return r.disabled(t, d.node) })
+	xmpptest.Eventually(t, wait, "alice's push registration removed", func() bool { return r.pushEnabled(t) == 0 })
 	r.message(t, "four")
 	r.stillRequests(t, "fcm", 3)
 }
@@ -475,9 +463,8 @@ func TestPublishOverS2S(t *testing.T) {
 		t.Fatalf("registration answered %+v", d)
 	}
 	carol := b.Dial(t, "carol@b.test", "pw", xmpptest.DialOptions{})
-	enable(t, carol, d)
-	carol.Close()
-	eventually(t, "carol's session to end", func() bool { return len(b.Router().Sessions(jidOf(t, "carol@b.test"))) == 0 })
+	carol.EnablePush(t, d.jid, d.node, d.secret)
+	b.Logout(t, carol, wait)
 	dave := b.Dial(t, "dave@b.test", "pw", xmpptest.DialOptions{})
 	dave.Send(t, `<message to='carol@b.test' type='chat'><body>over there</body></message>`)
 	q := r.waitRequests(t, "apns", 1)
@@ -488,28 +475,8 @@ func TestPublishOverS2S(t *testing.T) {
 	// after a second notification (an error would have removed it).
 	dave.Send(t, `<message to='carol@b.test' type='chat'><body>again</body></message>`)
 	r.waitRequests(t, "apns", 2)
-	recs, err := b.DB().Records("push").List(context.Background(), jidOf(t, "carol@b.test"))
+	recs, err := b.DB().Records("push").List(context.Background(), jid.MustParse("carol@b.test"))
 	if err != nil || len(recs) != 1 {
 		t.Errorf("carol's registrations on b.test: %d, %v", len(recs), err)
 	}
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, wait)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func jidOf(t *testing.T, s string) jid.JID {
-	t.Helper()
-	j, err := jid.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return j
 }

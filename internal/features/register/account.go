@@ -76,7 +76,7 @@ func (m *Module) changePassword(ctx context.Context, iq stanza.IQ) error {
 // remove deletes the sender's account (§3.2) and, once the result is
 // queued, ends every session of the user with <not-authorized/>.
 func (m *Module) remove(ctx context.Context, iq stanza.IQ) error {
-	if countElements(iq.Payload) != 1 {
+	if iq.Payload.NumChildElements() != 1 {
 		return stanza.Errorf(stanza.Modify, stanza.BadRequest, "<remove/> must be the only child of <query/>")
 	}
 	user := iq.From.Bare()
@@ -95,14 +95,4 @@ func (m *Module) endSessions(user jid.JID) {
 	for _, s := range m.host.Sessions(user) {
 		s.Close(stream.NotAuthorized, "the account was removed")
 	}
-}
-
-func countElements(el *stanza.Element) int {
-	n := 0
-	for _, c := range el.Children {
-		if c.El != nil {
-			n++
-		}
-	}
-	return n
 }

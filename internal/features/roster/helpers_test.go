@@ -73,17 +73,6 @@ func attrOf(inner, name string) string {
 	return rest[:strings.IndexByte(rest, '"')]
 }
 
-// drain empties c.In.
-func drain(c *xmpptest.Client) {
-	for {
-		select {
-		case <-c.In:
-		default:
-			return
-		}
-	}
-}
-
 // send writes raw XML on c (xmpptest's Client.Send).
 func send(t testing.TB, c *xmpptest.Client, raw string) { t.Helper(); c.Send(t, raw) }
 

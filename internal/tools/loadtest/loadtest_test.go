@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -217,60 +215,6 @@ func TestChat(t *testing.T) {
 	}
 }
 
-// delayProxy forwards TCP connections to upstream, holding every chunk
-// from the server for delay before passing it on.
-func delayProxy(t *testing.T, upstream string, delay time.Duration) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			u, err := net.Dial("tcp", upstream)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			go func() { io.Copy(u, c); u.Close() }()
-			go delayCopy(c, u, delay)
-		}
-	}()
-	return ln.Addr().String()
-}
-
-func delayCopy(dst, src net.Conn, delay time.Duration) {
-	type chunk struct {
-		at time.Time
-		b  []byte
-	}
-	ch := make(chan chunk, 1024)
-	go func() {
-		defer close(ch)
-		for {
-			buf := make([]byte, 32<<10)
-			n, err := src.Read(buf)
-			if n > 0 {
-				ch <- chunk{time.Now(), buf[:n]}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	for c := range ch {
-		time.Sleep(time.Until(c.at.Add(delay)))
-		if _, err := dst.Write(c.b); err != nil {
-			break
-		}
-	}
-	dst.Close()
-}
-
 // TestChatLatencyIsMeasured puts a proxy that delays everything the server
 // sends by 40 ms between the tool and Parley: every measured latency must
 // include that delay, which a tool that measured nothing would miss.
@@ -279,7 +223,7 @@ func TestChatLatencyIsMeasured(t *testing.T) {
 	createUsers(t, srv, "slow", 2)
 	const delay = 40 * time.Millisecond
 	tg := target(t, srv, loadtest.MechPLAIN, false)
-	tg.Addr = delayProxy(t, srv.Addr("c2s"), delay)
+	tg.Addr = xmpptest.DelayProxy(t, srv.Addr("c2s"), 0, delay)
 	o := options(tg, "slow")
 	o.Pairs, o.Rate, o.Duration = 1, 40, 500*time.Millisecond
 	r, err := loadtest.Chat(context.Background(), o)

@@ -10,26 +10,16 @@ import os
 import sys
 
 import aioxmpp
-import aioxmpp.connector
 import aioxmpp.misc  # registers the XEP-0203 delay payload
-import aioxmpp.security_layer
+
+import parleyaio
 
 jid, password, host, port, cafile = sys.argv[1:6]
 want = sys.argv[6:]
 
 
-def ssl_context():
-    ctx = aioxmpp.security_layer.default_ssl_context()
-    ctx.load_verify_locations(cafile)
-    return ctx
-
-
 async def main():
-    security = aioxmpp.make_security_layer(password, ssl_context_factory=ssl_context)
-    client = aioxmpp.PresenceManagedClient(
-        aioxmpp.JID.fromstr(jid), security,
-        override_peer=[(host, int(port), aioxmpp.connector.STARTTLSConnector())])
-    client.set_presence(aioxmpp.PresenceState(True), "back")
+    client = parleyaio.client(jid, password, host, port, cafile, "back")
     got, done = [], asyncio.Event()
 
     def on_message(msg):

@@ -11,25 +11,15 @@ import os
 import sys
 
 import aioxmpp
-import aioxmpp.connector
-import aioxmpp.security_layer
+
+import parleyaio
 
 jid, password, host, port, cafile, peer, peer_status = sys.argv[1:8]
 peer_jid = aioxmpp.JID.fromstr(peer)
 
 
-def ssl_context():
-    ctx = aioxmpp.security_layer.default_ssl_context()
-    ctx.load_verify_locations(cafile)
-    return ctx
-
-
 async def main():
-    security = aioxmpp.make_security_layer(password, ssl_context_factory=ssl_context)
-    client = aioxmpp.PresenceManagedClient(
-        aioxmpp.JID.fromstr(jid), security,
-        override_peer=[(host, int(port), aioxmpp.connector.STARTTLSConnector())])
-    client.set_presence(aioxmpp.PresenceState(True), "aio here")
+    client = parleyaio.client(jid, password, host, port, cafile, "aio here")
     roster = client.summon(aioxmpp.RosterClient)
     presence = client.summon(aioxmpp.PresenceClient)
     done = asyncio.Event()
