@@ -91,12 +91,13 @@ type ArchivePage struct {
 // ArchiveStats are counters of the group commit, for metrics and tests.
 type ArchiveStats struct {
 	Batches  int64 // transactions committed
-	Messages int64 // messages committed
+	Messages int64 // rows committed (a message in both parties' archives is one)
 }
 
 // Archive is the message archive (XEP-0313) of every owner: an
 // append-only log per owner JID with server-assigned ids, read by
-// queries that filter and page it.
+// queries that filter and page it. A message exchanged by two owners is
+// stored once, in both archives (see migration 00014 for the schema).
 //
 // Append commits by group commit: one goroutine (the committer) takes
 // every append that is waiting and writes them in one transaction, so
@@ -185,8 +186,8 @@ func mirrored(a, b ArchiveEntry) bool {
 	return a.Owner != b.Owner && b.Owner == a.With.Bare() && b.With.Bare() == a.Owner && bytes.Equal(a.Data, b.Data)
 }
 
-// maxBatch bounds the messages of one group commit; insertChunk the rows
-// of one INSERT.
+// maxBatch bounds the rows of one group commit; insertChunk the rows of
+// one INSERT.
 const (
 	maxBatch    = 4096
 	insertChunk = 64
