@@ -75,7 +75,8 @@ func (a *Archive) Query(ctx context.Context, owner jid.JID, q ArchiveQuery) (Arc
 	if err != nil || !ok {
 		return ArchivePage{Complete: true, Count: countOrNone(q, 0)}, err
 	}
-	cached := len(q.IDs) == 0
+	// PostgreSQL plans each page for its owner (see planned).
+	cached := len(q.IDs) == 0 && a.db.d.name != "postgres"
 	page := ArchivePage{Count: -1}
 	if q.Count {
 		if page.Count, err = a.count(ctx, sides, q.CountLimit, cached); err != nil {
@@ -238,7 +239,7 @@ func (a *Archive) count(ctx context.Context, sides []side, limit int, cached boo
 		if cached {
 			row = a.db.QueryRow(ctx, q, s.args...)
 		} else {
-			row = a.db.sql.QueryRowContext(ctx, q, s.args...)
+			row = a.db.sql.QueryRowContext(ctx, q, a.planned(s.args)...)
 		}
 		var n int
 		if err := row.Scan(&n); err != nil {
@@ -252,6 +253,19 @@ func (a *Archive) count(ctx context.Context, sides []side, limit int, cached boo
 	return total, nil
 }
 
+// planned returns the arguments of an uncached page or count query: on
+// PostgreSQL led by pgx's exec mode, so that the query is planned with its
+// arguments every time. A cached statement's generic plan does not know
+// which owner it reads and, on an archive of few JIDs, reads a side the
+// owner has no rows on through the whole primary key (measured: 0.6 s for
+// a page of a 1,000,000-message archive, against 0.3 ms).
+func (a *Archive) planned(args []any) []any {
+	if a.db.d.name != "postgres" {
+		return args
+	}
+	return append([]any{customPlan}, args...)
+}
+
 // rows runs a page query; cached says whether its text is one of the few
 // fixed shapes worth a cached prepared statement.
 func (a *Archive) rows(ctx context.Context, query string, cached bool, args []any) ([]ArchivedMessage, error) {
@@ -260,7 +274,7 @@ func (a *Archive) rows(ctx context.Context, query string, cached bool, args []an
 	if cached {
 		rows, err = a.db.Query(ctx, query, args...)
 	} else {
-		rows, err = a.db.sql.QueryContext(ctx, query, args...)
+		rows, err = a.db.sql.QueryContext(ctx, query, a.planned(args)...)
 	}
 	if err != nil {
 		return nil, err
