@@ -186,7 +186,11 @@ func (a *Archive) filter(ctx context.Context, owner jid.JID, q ArchiveQuery) (si
 }
 
 // pageSQL is the query of a page of at most limit rows of sides: each
-// side's first rows in the paging direction, merged.
+// side's first ids in the paging direction, read from its index alone,
+// then their rows, merged. Selecting the ids alone keeps the side's index
+// the planner's choice: asked for whole rows, PostgreSQL may prefer
+// walking the primary key backwards and filtering, which reads the whole
+// table when the side has few rows (or only old ones).
 func (a *Archive) pageSQL(sides []side, backward bool, limit int) (string, []any) {
 	dir := ""
 	if backward {
@@ -195,8 +199,8 @@ func (a *Archive) pageSQL(sides []side, backward bool, limit int) (string, []any
 	parts := make([]string, len(sides))
 	var args []any
 	for i, s := range sides {
-		parts[i] = fmt.Sprintf("SELECT * FROM (SELECT id, %s AS w, %s AS r, data FROM archive_messages%s ORDER BY id%s LIMIT %d) s%d",
-			s.with, s.res, s.where(), dir, limit, i)
+		parts[i] = fmt.Sprintf("SELECT m.id, m.%s AS w, m.%s AS r, m.data FROM (SELECT id FROM archive_messages%s ORDER BY id%s LIMIT %d) k%d JOIN archive_messages m ON m.id = k%d.id",
+			s.with, s.res, s.where(), dir, limit, i, i)
 		args = append(args, s.args...)
 	}
 	q := fmt.Sprintf("SELECT t.id, j.jid, t.r, t.data FROM (%s) t JOIN archive_jids j ON j.id = t.w ORDER BY t.id%s LIMIT %d",
