@@ -128,7 +128,7 @@ func (s *Session) reasonFor(err error) *closeRequest {
 // resume.go): it lives on without this transport.
 func (s *Session) stop(err error) (kept bool) {
 	if s.pl != nil {
-		s.pl.drain() // deferred stanzas are finished (and counted) first
+		s.pl.Drain() // deferred stanzas are finished (and counted) first
 	}
 	req := s.reasonFor(err)
 	if s.smHibernate(err, req) {

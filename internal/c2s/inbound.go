@@ -38,9 +38,9 @@ func (s *Session) handleStanza(ctx context.Context, el *stanza.Element) error {
 		}
 	}
 	p := s.pipe(ctx)
-	p.room()
+	p.Room()
 	if el.Local != stanza.KindMessage && p.Busy() {
-		p.push(pipeItem{el: el, then: func(ctx context.Context) error { return s.routeStanza(ctx, el) }})
+		p.Push(pipeItem{el: el, then: func(ctx context.Context) error { return s.routeStanza(ctx, el) }})
 		return nil
 	}
 	if el.Local == stanza.KindMessage {
@@ -53,7 +53,7 @@ func (s *Session) handleStanza(ctx context.Context, el *stanza.Element) error {
 	case p.deferred: // the pipeline finishes it
 		return nil
 	case p.Busy(): // finished behind the pending stanzas
-		p.push(pipeItem{el: el, then: func(context.Context) error { return err }})
+		p.Push(pipeItem{el: el, then: func(context.Context) error { return err }})
 		return nil
 	}
 	aerr := s.answer(el, err)

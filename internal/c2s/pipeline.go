@@ -2,7 +2,6 @@ package c2s
 
 import (
 	"context"
-	"sync"
 
 	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/stanza"
@@ -26,6 +25,7 @@ const maxPipeline = 256
 // pipeline is a session's ordered queue of deferred stanza work.
 type pipeline struct {
 	s *Session
+	*module.PipelineQueue[pipeItem]
 
 	// The reader's (the session owner's).
 	el       *stanza.Element // the stanza being handled
@@ -35,12 +35,6 @@ type pipeline struct {
 	// The pipeline goroutine's.
 	scope module.Scope
 	ctx   context.Context // its context: without cancel, with scope, no pipeline
-
-	mu      sync.Mutex
-	cond    sync.Cond // on mu: pending went down
-	q       []pipeItem
-	pending int  // queued and not finished
-	running bool // the goroutine runs
 }
 
 type pipeItem struct {
@@ -55,7 +49,7 @@ type pipeItem struct {
 func (s *Session) pipe(ctx context.Context) *pipeline {
 	if s.pl == nil {
 		p := &pipeline{s: s}
-		p.cond.L = &p.mu
+		p.PipelineQueue = module.NewPipelineQueue(maxPipeline, p.finish)
 		p.msgCtx = module.WithPipeline(ctx, p)
 		p.ctx = module.WithScope(context.WithoutCancel(&s.ctx), &p.scope)
 		s.pl = p
@@ -68,81 +62,15 @@ func (s *Session) pipe(ctx context.Context) *pipeline {
 // none (about 380 bytes with its contexts); its next stanza makes a new
 // one. Only the owner uses s.pl.
 func (s *Session) releaseIdlePipeline() {
-	p := s.pl
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	idle := p.pending == 0 && !p.running
-	p.mu.Unlock()
-	if idle {
+	if p := s.pl; p != nil && p.Idle() {
 		s.pl = nil
 	}
-}
-
-// Busy implements module.Pipeline.
-func (p *pipeline) Busy() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.pending > 0
 }
 
 // Defer implements module.Pipeline for the stanza being handled.
 func (p *pipeline) Defer(wait func() error, then func(context.Context) error) {
 	p.deferred = true
-	p.push(pipeItem{el: p.el, wait: wait, then: then})
-}
-
-func (p *pipeline) push(it pipeItem) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.q = append(p.q, it)
-	p.pending++
-	if !p.running {
-		p.running = true
-		go p.run()
-	}
-}
-
-// room waits until the pipeline has room for one more stanza.
-func (p *pipeline) room() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for p.pending >= maxPipeline {
-		p.cond.Wait()
-	}
-}
-
-// drain waits until every deferred stanza was handled: before the session
-// ends or hibernates, so that its count (inH) is final.
-func (p *pipeline) drain() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for p.pending > 0 {
-		p.cond.Wait()
-	}
-}
-
-// run handles the queued work in order until none is left.
-func (p *pipeline) run() {
-	for {
-		p.mu.Lock()
-		if len(p.q) == 0 {
-			p.running = false
-			p.q = nil
-			p.mu.Unlock()
-			return
-		}
-		it := p.q[0]
-		p.q[0] = pipeItem{}
-		p.q = p.q[1:]
-		p.mu.Unlock()
-		p.finish(it)
-		p.mu.Lock()
-		p.pending--
-		p.cond.Broadcast()
-		p.mu.Unlock()
-	}
+	p.Push(pipeItem{el: p.el, wait: wait, then: then})
 }
 
 // finish ends one stanza's handling: its wait, the rest of its handling,

@@ -98,10 +98,10 @@ func (s *Session) handleSM(ctx context.Context, el *stanza.Element) error {
 		if el.Local == "r" {
 			// Answered once the stanzas before it are handled, so
 			// that its h covers them (pipeline.go).
-			p.push(pipeItem{nonza: func() error { return s.handleR() }})
+			p.Push(pipeItem{nonza: func() error { return s.handleR() }})
 			return nil
 		}
-		p.drain() // s.sm changes only while no deferred stanza counts
+		p.Drain() // s.sm changes only while no deferred stanza counts
 	}
 	switch el.Local {
 	case "enable":

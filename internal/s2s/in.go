@@ -34,6 +34,8 @@ type inbound struct {
 	pending int               // dialback verifications in flight
 	failure *stream.Error     // set by a verification before it interrupts the owner
 	removed bool              // the stream left the server: authenticate nothing more
+
+	pl *inPipeline // made on the first stanza (owner's; see pipeline.go)
 }
 
 // serveInbound runs one inbound connection to its end.
@@ -51,6 +53,7 @@ func (s *Server) serveInbound(nc net.Conn, directTLS bool) {
 	defer stop()
 	in.c.setDeadline(time.Now().Add(s.cfg.ConnectTimeout.D()))
 	err := in.run(directTLS)
+	in.drainPipeline() // what the peer sent is finished before the stream goes
 	var se *stream.Error
 	in.mu.Lock()
 	if in.failure != nil {
@@ -344,9 +347,7 @@ func (in *inbound) stanza(el *stanza.Element) error {
 	received.Inc()
 	in.c.setDeadline(time.Now().Add(s.cfg.IdleTimeout.D()))
 	toClient(el, stream.NSServer)
-	if err := s.router.Route(s.ctx, from, el); err != nil {
-		s.bounce(el, err)
-	}
+	in.route(from, el)
 	return nil
 }
 

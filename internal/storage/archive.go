@@ -1,11 +1,11 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +25,11 @@ var ErrNoSuchID = errors.New("storage: no such message in the archive")
 var ErrClosed = errors.New("storage: database closed")
 
 // ArchiveEntry is one message to append to an archive.
+//
+// Two entries in a row that are the two sides of one message (the
+// second's Owner is the first's With, bare, and the other way round, with
+// the same Data) are stored once, in both archives, and get the same id:
+// the MAM hook archives a chat message between two accounts so.
 type ArchiveEntry struct {
 	Owner jid.JID // the archive: a bare JID (an account, or a room)
 	With  jid.JID // the other party: a full or bare JID
@@ -86,12 +91,13 @@ type ArchivePage struct {
 // ArchiveStats are counters of the group commit, for metrics and tests.
 type ArchiveStats struct {
 	Batches  int64 // transactions committed
-	Messages int64 // messages committed
+	Messages int64 // rows committed (a message in both parties' archives is one)
 }
 
 // Archive is the message archive (XEP-0313) of every owner: an
 // append-only log per owner JID with server-assigned ids, read by
-// queries that filter and page it.
+// queries that filter and page it. A message exchanged by two owners is
+// stored once, in both archives (see migration 00014 for the schema).
 //
 // Append commits by group commit: one goroutine (the committer) takes
 // every append that is waiting and writes them in one transaction, so
@@ -120,19 +126,68 @@ type Archive struct {
 	batches, messages atomic.Int64
 
 	q struct {
-		maxID, exists, first, last, purge, purgeBefore, expire, expireCut string
+		maxID, exists, expire, expireCut, jidID, jidAdd string
+	}
+
+	// jids caches archive_jids (bare JID → id) for ids that are
+	// committed; see intern.
+	jids struct {
+		sync.Mutex
+		m map[string]int64
 	}
 }
 
 type appendReq struct {
-	ctx     context.Context
-	entries []ArchiveEntry
-	ids     []int64
-	done    chan error // buffered: the committer never waits for a caller
+	ctx  context.Context
+	rows []archiveRow
+	// entryRow maps each entry to its row (two entries may share one).
+	entryRow []int
+	ids      []int64    // per row
+	done     chan error // buffered: the committer never waits for a caller
 }
 
-// maxBatch bounds the messages of one group commit; insertChunk the rows
-// of one INSERT.
+// archiveRow is one archive_messages row to write: a message between two
+// parties (bare JIDs, with the resource each had), in the archive of one
+// or both.
+type archiveRow struct {
+	party [2]string
+	res   [2]string
+	in    [2]bool // in party[i]'s archive
+	data  []byte
+}
+
+// rowsOf turns entries into rows, pairing the two sides of one message
+// (see ArchiveEntry).
+func rowsOf(entries []ArchiveEntry) (rows []archiveRow, entryRow []int) {
+	entryRow = make([]int, len(entries))
+	for i := 0; i < len(entries); i++ {
+		e := entries[i]
+		r := archiveRow{
+			party: [2]string{e.Owner.String(), e.With.Bare().String()},
+			res:   [2]string{"", e.With.Resource()},
+			in:    [2]bool{true, false},
+			data:  nonNil(e.Data),
+		}
+		if i+1 < len(entries) && mirrored(e, entries[i+1]) {
+			r.res[0], r.in[1] = entries[i+1].With.Resource(), true
+			entryRow[i+1] = len(rows)
+		}
+		entryRow[i] = len(rows)
+		if r.in[1] {
+			i++
+		}
+		rows = append(rows, r)
+	}
+	return rows, entryRow
+}
+
+// mirrored says whether b is the other party's side of a's message.
+func mirrored(a, b ArchiveEntry) bool {
+	return a.Owner != b.Owner && b.Owner == a.With.Bare() && b.With.Bare() == a.Owner && bytes.Equal(a.Data, b.Data)
+}
+
+// maxBatch bounds the rows of one group commit; insertChunk the rows of
+// one INSERT.
 const (
 	maxBatch    = 4096
 	insertChunk = 64
@@ -143,14 +198,13 @@ const (
 func (db *DB) Archive() *Archive {
 	db.archiveOnce.Do(func() {
 		a := &Archive{db: db, reqs: make(chan *appendReq, 1024), closing: make(chan struct{}), done: make(chan struct{})}
-		a.q.maxID = "SELECT COALESCE(MAX(id), 0) FROM archive"
-		a.q.exists = db.Rebind("SELECT 1 FROM archive WHERE owner = ? AND id = ?")
-		a.q.first = db.Rebind("SELECT id FROM archive WHERE owner = ? ORDER BY id LIMIT 1")
-		a.q.last = db.Rebind("SELECT id FROM archive WHERE owner = ? ORDER BY id DESC LIMIT 1")
-		a.q.purge = db.Rebind("DELETE FROM archive WHERE owner = ?")
-		a.q.purgeBefore = db.Rebind("DELETE FROM archive WHERE owner = ? AND id < ?")
-		a.q.expire = db.Rebind("DELETE FROM archive WHERE id < ?")
-		a.q.expireCut = db.Rebind("SELECT id FROM archive WHERE id < ? ORDER BY id LIMIT 1 OFFSET ?")
+		a.q.maxID = "SELECT COALESCE(MAX(id), 0) FROM archive_messages"
+		a.q.exists = db.Rebind("SELECT 1 FROM archive_messages WHERE id = ? AND ((jid_lo = ? AND (vis & 1) <> 0) OR (jid_hi = ? AND (vis & 2) <> 0))")
+		a.q.expire = db.Rebind("DELETE FROM archive_messages WHERE id < ?")
+		a.q.expireCut = db.Rebind("SELECT id FROM archive_messages WHERE id < ? ORDER BY id LIMIT 1 OFFSET ?")
+		a.q.jidID = db.Rebind("SELECT id FROM archive_jids WHERE jid = ?")
+		a.q.jidAdd = db.Rebind("INSERT INTO archive_jids (jid) VALUES (?) " + ignoreDuplicate(db.d.name))
+		a.jids.m = make(map[string]int64)
 		go a.run()
 		db.archive.Store(a)
 	})
@@ -205,7 +259,8 @@ func (a *Archive) Submit(ctx context.Context, entries ...ArchiveEntry) (*Pending
 			return nil, errors.New("storage: archive entry without a 'with' JID")
 		}
 	}
-	r := &appendReq{ctx: ctx, entries: entries, done: make(chan error, 1)}
+	rows, entryRow := rowsOf(entries)
+	r := &appendReq{ctx: ctx, rows: rows, entryRow: entryRow, done: make(chan error, 1)}
 	select {
 	case a.reqs <- r:
 	case <-ctx.Done():
@@ -238,9 +293,9 @@ func (p *PendingAppend) Wait(ctx context.Context) ([]string, error) {
 			return nil, fmt.Errorf("storage: archive append: %w", ErrClosed)
 		}
 	}
-	ids := make([]string, len(r.ids))
-	for i, id := range r.ids {
-		ids[i] = FormatArchiveID(id)
+	ids := make([]string, len(r.entryRow))
+	for i, row := range r.entryRow {
+		ids[i] = FormatArchiveID(r.ids[row])
 	}
 	return ids, nil
 }
@@ -280,12 +335,12 @@ func (a *Archive) run() {
 // fill adds to batch every request already waiting, up to maxBatch
 // messages.
 func (a *Archive) fill(batch []*appendReq) []*appendReq {
-	n := len(batch[0].entries)
+	n := len(batch[0].rows)
 	for n < maxBatch {
 		select {
 		case r := <-a.reqs:
 			batch = append(batch, r)
-			n += len(r.entries)
+			n += len(r.rows)
 		default:
 			return batch
 		}
@@ -334,17 +389,20 @@ func (a *Archive) write(reqs []*appendReq) error {
 			return err
 		}
 	}
-	var err error
+	ids, err := a.internBatch(ctx, reqs)
+	if err != nil {
+		return err
+	}
 	for range maxDupAttempts {
 		n := 0
 		for _, r := range reqs {
 			r.ids = r.ids[:0]
-			for range r.entries {
+			for range r.rows {
 				r.ids = append(r.ids, a.nextID())
 				n++
 			}
 		}
-		err = a.tx(ctx, func(tx *sql.Tx) error { return a.insert(ctx, tx, reqs) })
+		err = a.tx(ctx, func(tx *sql.Tx) error { return a.insert(ctx, tx, reqs, ids) })
 		if err == nil {
 			a.batches.Add(1)
 			a.messages.Add(int64(n))
@@ -502,12 +560,11 @@ func (a *Archive) checkpoint(ctx context.Context, conn *sql.Conn) {
 // rows, the rest in INSERTs of decreasing powers of two: every INSERT is
 // one of a few prepared statements (parsing the SQL of a batch's last
 // chunk again each time cost 7 % of the server's CPU under load).
-func (a *Archive) insert(ctx context.Context, tx *sql.Tx, reqs []*appendReq) error {
+func (a *Archive) insert(ctx context.Context, tx *sql.Tx, reqs []*appendReq, ids map[string]int64) error {
 	args := make([]any, 0, archiveCols*insertChunk)
 	for _, r := range reqs {
-		for i, e := range r.entries {
-			with := e.With.Bare().String()
-			args = append(args, r.ids[i], e.Owner.String(), withKey(with), with, e.With.Resource(), nonNil(e.Data))
+		for i, row := range r.rows {
+			args = row.appendArgs(args, r.ids[i], ids)
 			if len(args) == archiveCols*insertChunk {
 				if err := a.insertRows(ctx, tx, insertChunk, args); err != nil {
 					return err
@@ -529,7 +586,30 @@ func (a *Archive) insert(ctx context.Context, tx *sql.Tx, reqs []*appendReq) err
 }
 
 // archiveCols is the number of columns insert writes per row.
-const archiveCols = 6
+const archiveCols = 7
+
+// appendArgs appends the INSERT arguments of row, with id, to args: the
+// parties in the order of their interned ids (ids holds them).
+func (row *archiveRow) appendArgs(args []any, id int64, ids map[string]int64) []any {
+	lo, hi := 0, 1
+	if ids[row.party[0]] > ids[row.party[1]] {
+		lo, hi = 1, 0
+	}
+	vis := 0
+	if row.in[lo] {
+		vis |= visLo
+	}
+	if row.in[hi] && row.party[lo] != row.party[hi] {
+		vis |= visHi
+	}
+	return append(args, id, ids[row.party[lo]], ids[row.party[hi]], row.res[lo], row.res[hi], vis, row.data)
+}
+
+// The bits of archive_messages.vis: whose archive a row is in.
+const (
+	visLo = 1
+	visHi = 2
+)
 
 func (a *Archive) insertRows(ctx context.Context, tx *sql.Tx, rows int, args []any) error {
 	st, err := a.chunkStmt(ctx, tx, rows)
@@ -567,8 +647,8 @@ func insertSQL(rows int) string {
 	if q, ok := insertSQLs.Load(rows); ok {
 		return q.(string)
 	}
-	q := "INSERT INTO archive (id, owner, with_key, with_bare, with_resource, data) VALUES (?, ?, ?, ?, ?, ?)" +
-		strings.Repeat(", (?, ?, ?, ?, ?, ?)", rows-1)
+	q := "INSERT INTO archive_messages (id, jid_lo, jid_hi, res_lo, res_hi, vis, data) VALUES (?, ?, ?, ?, ?, ?, ?)" +
+		strings.Repeat(", (?, ?, ?, ?, ?, ?, ?)", rows-1)
 	insertSQLs.Store(rows, q)
 	return q
 }
@@ -578,13 +658,6 @@ func nonNil(b []byte) []byte {
 		return []byte{}
 	}
 	return b
-}
-
-// withKey is the indexed hash of a bare JID (FNV-1a, 64 bits).
-func withKey(bare string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte(bare))
-	return int64(h.Sum64())
 }
 
 // archiveIDLen is the length of every formatted id.

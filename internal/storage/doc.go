@@ -20,7 +20,8 @@
 // the stores built on it write portable SQL: see DB.Rebind and DB.Upsert.
 // It also provides four shared stores, Records (small per-user keyed
 // records), Queue (per-user ordered queues), Archive (the XEP-0313
-// message archive of any owner JID: server-assigned time-ordered ids,
+// message archive of any owner JID: one row per message for both its
+// parties, JIDs interned as integers, server-assigned time-ordered ids,
 // filtered and paged queries, purge and retention, and appends made
 // durable by group commit: one committer goroutine writes every waiting
 // append in one transaction, on SQLite with synchronous=FULL) and

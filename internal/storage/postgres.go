@@ -122,3 +122,8 @@ func postgresMigrationLock(ctx context.Context, conn *sql.Conn) (func(), error) 
 		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", migrationLockKey)
 	}, nil
 }
+
+// customPlan, as the first argument of a query through pgx, has it sent
+// unprepared (an unnamed statement with its arguments), so that PostgreSQL
+// plans it for those arguments instead of reusing a generic plan.
+const customPlan = pgx.QueryExecModeExec

@@ -26,7 +26,7 @@ func TestFailedCommitBounces(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec("ALTER TABLE archive RENAME TO archive_gone"); err != nil {
+	if _, err := db.Exec("ALTER TABLE archive_messages RENAME TO archive_gone"); err != nil {
 		t.Fatal(err)
 	}
 	const msg = `<message to='bob@localhost' type='chat' id='%s'><body>not archived</body><origin-id xmlns='urn:xmpp:sid:0' id='o-1'/></message>`
@@ -41,7 +41,7 @@ func TestFailedCommitBounces(t *testing.T) {
 			t.Fatal("a message whose commit failed was delivered")
 		}
 	}
-	if _, err := db.Exec("ALTER TABLE archive_gone RENAME TO archive"); err != nil {
+	if _, err := db.Exec("ALTER TABLE archive_gone RENAME TO archive_messages"); err != nil {
 		t.Fatal(err)
 	}
 	alice.Send(t, fmt.Sprintf(msg, "resent"))

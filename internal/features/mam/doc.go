@@ -15,7 +15,9 @@
 // other payloads alone. It goes to the archive of each party that is a
 // local account (the sender's and the recipient's), unless that party's
 // preferences (§6: default always/roster/never, then the always and never
-// lists; never wins) say otherwise. The message goes on (delivery,
+// lists; never wins) say otherwise. When both parties archive it, the
+// two entries are one row in both archives, under one stanza-id
+// (storage.ArchiveEntry). The message goes on (delivery,
 // carbons, the sender's XEP-0198 count) only once the archive commit is
 // durable (storage.Archive's group commit), so a message the server
 // routed or acknowledged is never lost; a failed commit bounces the
@@ -24,8 +26,9 @@
 // sets Event.Wait instead of waiting: the session goes on reading its
 // next stanzas, and the router finishes this one in order once the
 // commit is over, so a busy stream shares each group commit among many
-// of its messages. Elsewhere (s2s, server-generated messages) the hook
-// waits for the commit inline. One exception:
+// of its messages; an inbound s2s stream has such a pipeline too.
+// Elsewhere (server-generated messages) the hook waits for the commit
+// inline. One exception:
 // while the database is unreachable for longer than storage.retry_timeout
 // (storage.ErrUnavailable), messages are delivered without being archived
 // (logged as a warning), so that connected users keep chatting through a

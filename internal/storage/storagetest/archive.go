@@ -238,6 +238,70 @@ var archiveCases = []Case{
 			t.Errorf("archive of a removed account: %d messages", got.Count)
 		}
 	}},
+	{"archive/one message in both archives", func(t *testing.T, e *Env) {
+		// The two sides of a chat message are one row in both archives,
+		// under one id; each party's purge, and an account's removal,
+		// takes it out of that party's archive only; an export of both
+		// parties imported again gives both their copy back.
+		a, b := e.User(t, "a"), e.User(t, "b")
+		aPhone, bLaptop := e.JID(t, "a@D/phone"), e.JID(t, "b@D/laptop")
+		var ids []string
+		for i := range 4 {
+			data := fmt.Appendf(nil, "m%d", i)
+			got, err := e.DB.Archive().Append(e.Ctx, storage.ArchiveEntry{Owner: a, With: bLaptop, Data: data},
+				storage.ArchiveEntry{Owner: b, With: aPhone, Data: data})
+			if err != nil || len(got) != 2 || got[0] != got[1] {
+				t.Fatalf("Append both sides = %q, %v", got, err)
+			}
+			ids = append(ids, got[0])
+		}
+		self, err := e.DB.Archive().Append(e.Ctx, storage.ArchiveEntry{Owner: a, With: aPhone, Data: []byte("self")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pa, pb := query(t, e, a, storage.ArchiveQuery{Count: true}), query(t, e, b, storage.ArchiveQuery{Count: true})
+		if pa.Count != 5 || pb.Count != 4 || pa.Messages[0].With != bLaptop || pb.Messages[0].With != aPhone || pb.Messages[3].ID != ids[3] {
+			t.Fatalf("a: %d %+v; b: %d %+v", pa.Count, pa.Messages, pb.Count, pb.Messages)
+		}
+		if p := query(t, e, a, storage.ArchiveQuery{With: a, Count: true}); p.Count != 1 || p.Messages[0].ID != self[0] || p.Messages[0].With != aPhone {
+			t.Errorf("a with itself = %+v", p)
+		}
+		if p := query(t, e, b, storage.ArchiveQuery{With: aPhone, AfterID: ids[1]}); !slices.Equal(bodies(p), []string{"m2", "m3"}) {
+			t.Errorf("b with a/phone after m1 = %q", bodies(p))
+		}
+		if n, err := e.DB.Archive().Purge(e.Ctx, a, pa.Messages[2].At); err != nil || n != 2 {
+			t.Fatalf("a's purge before m2 = %d, %v", n, err)
+		}
+		if got := bodies(query(t, e, a, storage.ArchiveQuery{})); !slices.Equal(got, []string{"m2", "m3", "self"}) {
+			t.Errorf("a after its purge = %q", got)
+		}
+		if got := bodies(query(t, e, b, storage.ArchiveQuery{})); len(got) != 4 {
+			t.Errorf("b after a's purge = %q", got)
+		}
+		if _, err := e.DB.Archive().Query(e.Ctx, a, storage.ArchiveQuery{Max: 5, After: ids[0]}); !errors.Is(err, storage.ErrNoSuchID) {
+			t.Errorf("a's purged id still pages a's archive: %v", err)
+		}
+		// a's purged copies come back from an export of a.
+		old := []storage.ArchivedMessage{{ID: ids[0], With: bLaptop, Data: []byte("m0")}, {ID: ids[1], With: bLaptop, Data: []byte("m1")}}
+		if n, err := e.DB.Archive().Import(e.Ctx, a, old); err != nil || n != 2 {
+			t.Fatalf("Import of a's purged messages = %d, %v", n, err)
+		}
+		if p := query(t, e, a, storage.ArchiveQuery{With: b}); !slices.Equal(bodies(p), []string{"m0", "m1", "m2", "m3"}) || p.Messages[0].With != bLaptop {
+			t.Errorf("a after import = %q", bodies(p))
+		}
+		if n, err := e.DB.Archive().Import(e.Ctx, b, []storage.ArchivedMessage{{ID: ids[0], With: a, Data: []byte("not m0")}}); err != nil || n != 0 {
+			t.Errorf("Import of another message under a taken id = %d, %v", n, err)
+		}
+		if err := e.Accounts.Delete(e.Ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if p := query(t, e, b, storage.ArchiveQuery{Count: true}); p.Count != 0 {
+			t.Errorf("removed account b still has %d", p.Count)
+		}
+		if p := query(t, e, a, storage.ArchiveQuery{Count: true}); p.Count != 5 {
+			t.Errorf("a after b's removal has %d, want 5", p.Count)
+		}
+	}},
 	{"archive/group commit under concurrency", func(t *testing.T, e *Env) {
 		a := e.User(t, "a")
 		const writers, each = 40, 25
@@ -269,13 +333,22 @@ var archiveCases = []Case{
 		for err := range errs {
 			t.Fatal(err)
 		}
+		// Both sides of a message share its id (one row, two archives).
+		for i := 0; i < len(all); i += 2 {
+			if all[i] != all[i+1] {
+				t.Fatalf("the two sides of one message got ids %s and %s", all[i], all[i+1])
+			}
+		}
 		slices.Sort(all)
-		if len(slices.Compact(slices.Clone(all))) != 2*writers*each {
-			t.Fatalf("%d distinct ids of %d appends", len(slices.Compact(all)), 2*writers*each)
+		if len(slices.Compact(slices.Clone(all))) != writers*each {
+			t.Fatalf("%d distinct ids of %d messages", len(slices.Compact(all)), writers*each)
 		}
 		p := query(t, e, a, storage.ArchiveQuery{Count: true, Max: 1})
 		if p.Count != writers*each {
 			t.Errorf("a has %d messages, want %d", p.Count, writers*each)
+		}
+		if p := query(t, e, e.JID(t, "p7@D"), storage.ArchiveQuery{Count: true, With: a}); p.Count != each || p.Messages[0].With != a {
+			t.Errorf("p7 has %d messages with a, want %d (first %+v)", p.Count, each, p.Messages[0])
 		}
 		// Each writer's own messages are in its order.
 		for w := range 3 {
