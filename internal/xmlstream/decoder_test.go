@@ -1,12 +1,12 @@
 package xmlstream
 
 import (
+	"fmt"
 	"io"
 	"reflect"
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/parleyim/parley/internal/stanza"
 )
@@ -628,46 +628,67 @@ func TestElementsDoNotAlias(t *testing.T) {
 	}
 }
 
-// TestLinearTime checks that hostile inputs cost time in proportion to
-// their size: sixteen times the input must cost about sixteen times the
-// time, far from the 256 times of a quadratic algorithm. The bound is loose
-// because machines are noisy.
-func TestLinearTime(t *testing.T) {
-	if testing.Short() {
-		t.Skip("timing")
+// linearPatterns are hostile inputs whose cost must grow in proportion to
+// their size (a rescan of the buffer per byte would make it quadratic).
+var linearPatterns = map[string]func(n int) string{
+	"empty elements":  func(n int) string { return strings.Repeat("<a/>", n/4) },
+	"keepalives":      func(n int) string { return strings.Repeat(" ", n) },
+	"attributes":      func(n int) string { return strings.Repeat("<a a='1' b='2' c='3'/>", n/22) },
+	"text and CDATA":  func(n int) string { return strings.Repeat("<m>x<![CDATA[y]]>&amp;z</m>", n/29) },
+	"unclosed value":  func(n int) string { return "<m a='" + strings.Repeat("x", n) },
+	"unclosed CDATA":  func(n int) string { return "<m><![CDATA[" + strings.Repeat("]>", n/2) },
+	"small stanzas":   func(n int) string { return strings.Repeat(benchStanzas[0].xml, n/len(benchStanzas[0].xml)) },
+	"namespace scope": func(n int) string { return strings.Repeat("<a xmlns:p='urn:x'><p:b/><c xmlns='urn:y'/></a>", n/46) },
+}
+
+// decodeToEnd reads in to its end, in reads of 1 to 64 bytes.
+func decodeToEnd(t testing.TB, in string) {
+	d := NewDecoder(newChunkReader(in, 1, 64), Limits{MaxElementBytes: 64 << 10})
+	if _, err := d.ReadHeader(); err != nil {
+		t.Fatal(err)
 	}
-	patterns := map[string]func(n int) string{
-		"empty elements":  func(n int) string { return strings.Repeat("<a/>", n/4) },
-		"keepalives":      func(n int) string { return strings.Repeat(" ", n) },
-		"attributes":      func(n int) string { return strings.Repeat("<a a='1' b='2' c='3'/>", n/22) },
-		"text and CDATA":  func(n int) string { return strings.Repeat("<m>x<![CDATA[y]]>&amp;z</m>", n/29) },
-		"unclosed value":  func(n int) string { return "<m a='" + strings.Repeat("x", n) },
-		"unclosed CDATA":  func(n int) string { return "<m><![CDATA[" + strings.Repeat("]>", n/2) },
-		"small stanzas":   func(n int) string { return strings.Repeat(benchStanzas[0].xml, n/len(benchStanzas[0].xml)) },
-		"namespace scope": func(n int) string { return strings.Repeat("<a xmlns:p='urn:x'><p:b/><c xmlns='urn:y'/></a>", n/46) },
-	}
-	lim := Limits{MaxElementBytes: 64 << 10}
-	cost := func(in string) time.Duration {
-		best := time.Duration(1 << 62)
-		for range 3 {
-			start := time.Now()
-			d := NewDecoder(newChunkReader(in, 1, 64), lim)
-			if _, err := d.ReadHeader(); err != nil {
-				t.Fatal(err)
-			}
-			for {
-				if _, err := d.Next(); err != nil {
-					break
-				}
-			}
-			best = min(best, time.Since(start))
+	for {
+		if _, err := d.Next(); err != nil {
+			return
 		}
-		return best
 	}
-	for name, gen := range patterns {
-		small, large := cost(hdr+gen(64<<10)), cost(hdr+gen(1<<20))
-		if large > 64*small+5*time.Millisecond {
-			t.Errorf("%s: 64 KiB in %v, 1 MiB in %v: not linear", name, small, large)
+}
+
+// TestLinearWork checks that hostile inputs cost work in proportion to
+// their size: the bytes the decoder allocates for 1 MiB of each pattern are
+// at most 16 times (plus a constant) those for 64 KiB, a count that does
+// not depend on the machine's speed. BenchmarkDecodeScaling reports the
+// time per byte at both sizes.
+func TestLinearWork(t *testing.T) {
+	allocated := func(in string) uint64 {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		decodeToEnd(t, in)
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	for name, gen := range linearPatterns {
+		small, large := allocated(hdr+gen(64<<10)), allocated(hdr+gen(1<<20))
+		t.Logf("%s: 64 KiB allocated %d bytes, 1 MiB %d", name, small, large)
+		if large > 16*small+1<<20 {
+			t.Errorf("%s: 64 KiB allocated %d bytes, 1 MiB %d: not linear", name, small, large)
+		}
+	}
+}
+
+// BenchmarkDecodeScaling decodes each hostile pattern at 64 KiB and 1 MiB:
+// the ns per byte (b.SetBytes) of both sizes should be about equal.
+func BenchmarkDecodeScaling(b *testing.B) {
+	for name, gen := range linearPatterns {
+		for _, size := range []int{64 << 10, 1 << 20} {
+			in := hdr + gen(size)
+			b.Run(fmt.Sprintf("%s/%dKiB", name, size>>10), func(b *testing.B) {
+				b.SetBytes(int64(len(in)))
+				for b.Loop() {
+					decodeToEnd(b, in)
+				}
+			})
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 var fuzzLimits = Limits{MaxElementBytes: 1024, MaxDepth: 16, MaxAttrs: 8}
 
 // maxFuzzInput bounds fuzz inputs: longer ones only repeat what shorter
-// ones reach (decoding is linear, see TestLinearTime), and the fuzzer's
+// ones reach (decoding is linear, see TestLinearWork and BenchmarkDecodeScaling), and the fuzzer's
 // minimisation, quadratic in the input length, would stall on them.
 const maxFuzzInput = 4 << 10
 
