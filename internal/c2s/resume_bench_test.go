@@ -4,8 +4,6 @@ package c2s_test
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -27,13 +25,7 @@ import (
 // test client gives a handshake 5 s, which thousands at once on two cores
 // exceed), in the storm as in the setup.
 func BenchmarkResumeStorm(b *testing.B) {
-	n := 200
-	if v := os.Getenv("PARLEY_RESUME_STORM"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < 1 {
-			b.Fatalf("PARLEY_RESUME_STORM=%q", v)
-		}
-	}
+	n := envCount(b, "PARLEY_RESUME_STORM", 200)
 	srv := xmpptest.Start(b)
 	srv.AddUser(b, "sender@localhost", "pw")
 	for i := range n {
