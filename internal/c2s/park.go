@@ -68,6 +68,7 @@ func (t *tcpTransport) loop(why wakeReason) {
 		}
 		t.s.smBeforePark()
 		t.s.releaseIdlePipeline()
+		t.s.scopeCtx = nil // made again by the next stanza; an idle session keeps none
 		if t.park() {
 			return
 		}

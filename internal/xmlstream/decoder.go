@@ -129,9 +129,7 @@ func (d *Decoder) Release() bool {
 		smallPool.Put(d.smallp)
 	}
 	d.buf, d.small, d.smallp, d.r, d.w = nil, nil, nil, 0, 0
-	if cap(d.fr.open) > 8 {
-		d.fr.open = nil // a deep stanza's name stack is not kept while idle
-	}
+	d.fr.open = nil // nor the name stack: an idle stream keeps no array (made again by its next stanza)
 	return true
 }
 
