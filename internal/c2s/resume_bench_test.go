@@ -58,7 +58,7 @@ func BenchmarkResumeStorm(b *testing.B) {
 		wg.Wait()
 		for i := range n {
 			full := jid.MustParse(fmt.Sprintf("u%d@localhost/phone", i))
-			pollBench(b, full.String(), func() bool { s := srv.Router().Session(full); return s != nil && c2s.SMHibernated(s) })
+			pollBench(b, full.String()+" to hibernate", func() bool { s := srv.Router().Session(full); return s != nil && c2s.SMHibernated(s) })
 			sender.Send(fmt.Sprintf("<message to='u%d@localhost/phone' type='chat'><body>held</body></message>", i))
 		}
 		sender.RequestAck(30*time.Second, nil)
@@ -93,7 +93,7 @@ func pollBench(b *testing.B, what string, cond func() bool) {
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			b.Fatalf("timed out waiting for %s to hibernate", what)
+			b.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(time.Millisecond)
 	}
