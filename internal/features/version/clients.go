@@ -53,9 +53,10 @@ type expiry struct {
 	id string
 }
 
+// pendingQuery is the session asked; its full JID, which the answer
+// must come from, is conn.JID() (fixed once bound).
 type pendingQuery struct {
 	conn module.Conn
-	full jid.JID
 }
 
 func newAsker(timeout time.Duration, max int) *asker {
@@ -70,13 +71,13 @@ func newAsker(timeout time.Duration, max int) *asker {
 
 // remember records the query id sent to c; false when too many are
 // pending.
-func (a *asker) remember(id string, c module.Conn, full jid.JID) bool {
+func (a *asker) remember(id string, c module.Conn) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.pending) >= a.max {
 		return false
 	}
-	a.pending[id] = pendingQuery{conn: c, full: full}
+	a.pending[id] = pendingQuery{conn: c}
 	a.expiry = append(a.expiry, expiry{at: time.Now().Add(a.timeout), id: id})
 	if len(a.expiry)-a.head == 1 {
 		a.arm(a.timeout)
@@ -131,7 +132,7 @@ func (a *asker) available(_ context.Context, ev *module.Event) (bool, error) {
 	}
 	full := ev.Conn.JID()
 	id := askPrefix + rand.Text()
-	if !a.remember(id, ev.Conn, full) {
+	if !a.remember(id, ev.Conn) {
 		return false, nil
 	}
 	iq := stanza.New(stanza.NSClient, stanza.KindIQ).SetAttr("type", stanza.Get).SetAttr("id", id).
@@ -148,7 +149,7 @@ func (a *asker) take(id string, full jid.JID) (pendingQuery, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	q, ok := a.pending[id]
-	if !ok || q.full != full {
+	if !ok || q.conn.JID() != full {
 		return pendingQuery{}, false
 	}
 	delete(a.pending, id)
