@@ -97,10 +97,10 @@ type Decoder struct {
 	consumed int64 // bytes consumed since NewDecoder
 
 	lim      Limits
-	state    int
+	state    int32
+	preamble int32 // constructs read before the header (the XML declaration)
 	err      error // sticky protocol error or ErrStreamClosed
 	fr       framer
-	preamble int // constructs read before the header (the XML declaration)
 
 	// Stream-level namespace context, from the header.
 	streamName string    // qualified name, which </stream:stream> repeats
