@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/parleyim/parley/internal/account"
@@ -242,17 +243,23 @@ func (s *Session) saslFailure(f *sasl.Failure) error {
 
 // mechanismLabel is the mechanism for logs and metric labels: a name the
 // client chose, so anything but a known mechanism becomes "other".
+// The label is never the client's string itself, which is a substring of
+// the <auth/> element: Info keeps the label as long as the session lives,
+// and must not keep the element's whole text (idle memory).
 func mechanismLabel(m string) string {
-	switch m {
-	case sasl.Plain, sasl.ScramSHA1, sasl.ScramSHA256, sasl.ScramSHA512,
-		sasl.ScramSHA1Plus, sasl.ScramSHA256Plus, sasl.ScramSHA512Plus:
-		return m
+	for _, k := range knownMechanisms {
+		if m == k {
+			return k
+		}
 	}
 	if sasl.IsHT(m) {
-		return m
+		return strings.Clone(m)
 	}
 	return "other"
 }
+
+var knownMechanisms = [...]string{sasl.Plain, sasl.ScramSHA1, sasl.ScramSHA256, sasl.ScramSHA512,
+	sasl.ScramSHA1Plus, sasl.ScramSHA256Plus, sasl.ScramSHA512Plus}
 
 func (s *Session) sendSASLFailure(cond, text string) error {
 	if s.lg().s2 != nil {

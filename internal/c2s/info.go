@@ -32,11 +32,11 @@ type namedTransport interface{ Name() string }
 // Info returns what the session recorded when it bound its resource; before
 // that, only the mechanism once authenticated. Safe from any goroutine.
 func (s *Session) Info() Info {
-	p, ok := s.srv.infos.Load(s)
-	if !ok {
+	p := s.info.Load()
+	if p == nil {
 		return Info{}
 	}
-	in := *p.(*Info)
+	in := *p
 	if st := in.sm; st != nil {
 		in.SM = "enabled"
 		if st.resumable {
@@ -63,21 +63,15 @@ func (s *Session) recordSM(st *smState) {
 // with no Info (not logged in, or ended) is left without one.
 func (s *Session) updateInfo(create bool, f func(*Info)) {
 	for {
-		p, ok := s.srv.infos.Load(s)
+		p := s.info.Load()
 		in := Info{}
-		if ok {
-			in = *p.(*Info)
+		if p != nil {
+			in = *p
 		} else if !create {
 			return
 		}
 		f(&in)
-		if !ok {
-			if _, loaded := s.srv.infos.LoadOrStore(s, &in); !loaded {
-				return
-			}
-			continue
-		}
-		if s.srv.infos.CompareAndSwap(s, p, &in) {
+		if s.info.CompareAndSwap(p, &in) {
 			return
 		}
 	}
@@ -86,7 +80,7 @@ func (s *Session) updateInfo(create bool, f func(*Info)) {
 // recordMechanism is called by the owner at authentication, while the
 // login state (which holds the mechanism) still exists; recordInfo keeps it.
 func (s *Session) recordMechanism(mech string) {
-	s.srv.infos.Store(s, &Info{Mechanism: mech})
+	s.info.Store(&Info{Mechanism: mech})
 }
 
 // recordInfo is called by the owner when the resource is bound; it keeps

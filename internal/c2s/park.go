@@ -68,6 +68,7 @@ func (t *tcpTransport) loop(why wakeReason) {
 		}
 		t.s.smBeforePark()
 		t.s.releaseIdlePipeline()
+		t.s.scopeCtx = nil // made again by the next stanza; an idle session keeps none
 		if t.park() {
 			return
 		}
@@ -125,12 +126,7 @@ func (t *tcpTransport) park() bool {
 		return false
 	}
 	t.parked = true
-	d := time.Until(t.s.wakeAt())
-	if t.parkTimer == nil {
-		t.parkTimer = time.AfterFunc(d, t.onTimer)
-	} else {
-		t.parkTimer.Reset(d)
-	}
+	wakes.add(t, time.Until(t.s.wakeAt()))
 	mParked.Inc()
 	return true
 }
@@ -144,7 +140,7 @@ func (t *tcpTransport) unpark() bool {
 		return false
 	}
 	t.parked = false
-	t.parkTimer.Stop()
+	wakes.remove(t)
 	mParked.Dec()
 	return true
 }
@@ -179,9 +175,7 @@ func (t *tcpTransport) end(hibernated bool) {
 		t.poll.Close()
 	}
 	t.parkMu.Lock()
-	if t.parkTimer != nil {
-		t.parkTimer.Stop()
-	}
+	wakes.remove(t)
 	t.parkMu.Unlock()
 	if t.slot != nil {
 		t.slot()

@@ -4,8 +4,6 @@ package c2s_test
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -27,13 +25,7 @@ import (
 // test client gives a handshake 5 s, which thousands at once on two cores
 // exceed), in the storm as in the setup.
 func BenchmarkResumeStorm(b *testing.B) {
-	n := 200
-	if v := os.Getenv("PARLEY_RESUME_STORM"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < 1 {
-			b.Fatalf("PARLEY_RESUME_STORM=%q", v)
-		}
-	}
+	n := envCount(b, "PARLEY_RESUME_STORM", 200)
 	srv := xmpptest.Start(b)
 	srv.AddUser(b, "sender@localhost", "pw")
 	for i := range n {
@@ -66,7 +58,7 @@ func BenchmarkResumeStorm(b *testing.B) {
 		wg.Wait()
 		for i := range n {
 			full := jid.MustParse(fmt.Sprintf("u%d@localhost/phone", i))
-			pollBench(b, full.String(), func() bool { s := srv.Router().Session(full); return s != nil && c2s.SMHibernated(s) })
+			pollBench(b, full.String()+" to hibernate", func() bool { s := srv.Router().Session(full); return s != nil && c2s.SMHibernated(s) })
 			sender.Send(fmt.Sprintf("<message to='u%d@localhost/phone' type='chat'><body>held</body></message>", i))
 		}
 		sender.RequestAck(30*time.Second, nil)
@@ -101,7 +93,7 @@ func pollBench(b *testing.B, what string, cond func() bool) {
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			b.Fatalf("timed out waiting for %s to hibernate", what)
+			b.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -48,9 +48,6 @@ type Server struct {
 	// startTLS caches tlsConfigFor's answer per domain (string → *tls.Config):
 	// one shared configuration instead of a clone per connection.
 	startTLS sync.Map
-	// infos holds each bound session's Info (*Session → *Info, info.go),
-	// outside the session so that an idle connection stays small.
-	infos sync.Map
 
 	// mu guards conns and closing.
 	mu      sync.Mutex
@@ -138,7 +135,7 @@ func (s *Server) accept(ctx context.Context, c net.Conn, directTLS bool) {
 // counts.)
 func (s *Server) ended(sess *Session) {
 	mConnections.Dec()
-	s.infos.Delete(sess)
+	sess.info.Store(nil)
 	s.mu.Lock()
 	delete(s.conns, sess)
 	s.mu.Unlock()

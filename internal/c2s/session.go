@@ -61,6 +61,12 @@ type Session struct {
 	available atomic.Bool
 	priority  atomic.Int32
 
+	// info is what administrators see of the session (info.go), nil until
+	// it authenticates; replaced whole, from any goroutine. (It was a
+	// server-wide sync.Map once: its entry cost a bound session about
+	// 150 bytes more than this pointer.)
+	info atomic.Pointer[Info]
+
 	// sm is the stream management state (sm.go, resume.go), nil until
 	// <enable/>; set by the owner under closeMu and out.mu.
 	sm *smState

@@ -33,11 +33,13 @@ type tcpTransport struct {
 	dec *xmlstream.Decoder
 	tls *tls.ConnectionState
 
-	// Parking (park.go). parkMu guards parked and parkTimer.
-	poll      *netpoll.Handle
-	parkMu    sync.Mutex
-	parkTimer *time.Timer
-	parked    bool
+	// Parking (park.go). parkMu guards parked; wakes.mu guards wakeIdx,
+	// the connection's place among the parked connections' timers
+	// (wake.go).
+	poll    *netpoll.Handle
+	parkMu  sync.Mutex
+	wakeIdx int32
+	parked  bool
 
 	// The owner's (kept together: an idle connection's size counts).
 	directTLS  bool

@@ -136,9 +136,11 @@ func (db *DB) closeStmts() {
 // context costs database/sql and the driver a watching goroutine per
 // statement. A ctx already done still fails the call before it starts
 // (see the callers). The network engines keep ctx, whose deadline also
-// bounds a stalled connection.
+// bounds a stalled connection. It does not ask ctx for its Done channel:
+// a session's context makes that channel on first use, and an idle
+// session should not keep one for having read the database once.
 func (db *DB) readCtx(ctx context.Context) context.Context {
-	if db.d.name == "sqlite" && ctx.Done() != nil {
+	if db.d.name == "sqlite" {
 		return context.WithoutCancel(ctx)
 	}
 	return ctx

@@ -97,10 +97,10 @@ type Decoder struct {
 	consumed int64 // bytes consumed since NewDecoder
 
 	lim      Limits
-	state    int
+	state    int32
+	preamble int32 // constructs read before the header (the XML declaration)
 	err      error // sticky protocol error or ErrStreamClosed
 	fr       framer
-	preamble int // constructs read before the header (the XML declaration)
 
 	// Stream-level namespace context, from the header.
 	streamName string    // qualified name, which </stream:stream> repeats
@@ -129,9 +129,7 @@ func (d *Decoder) Release() bool {
 		smallPool.Put(d.smallp)
 	}
 	d.buf, d.small, d.smallp, d.r, d.w = nil, nil, nil, 0, 0
-	if cap(d.fr.open) > 8 {
-		d.fr.open = nil // a deep stanza's name stack is not kept while idle
-	}
+	d.fr.open = nil // nor the name stack: an idle stream keeps no array (made again by its next stanza)
 	return true
 }
 
@@ -235,14 +233,45 @@ func (d *Decoder) setHeader(p *parser) (Header, error) {
 		return Header{}, err
 	}
 	d.state = inStream
-	d.streamName = strings.Clone(t.name)
 	d.streamDef = detachNS(p.def)
-	d.streamNS = make([]binding, len(p.ns))
-	for i, b := range p.ns {
-		d.streamNS[i] = binding{prefix: strings.Clone(b.prefix), uri: detachNS(b.uri)}
+	if t.name == "stream:stream" && len(p.ns) == 1 && p.ns[0] == usualStreamNS[0] {
+		// The header nearly every client sends: nothing of its own to keep.
+		d.streamName, d.streamNS = "stream:stream", usualStreamNS
+	} else {
+		d.streamName = strings.Clone(t.name)
+		d.streamNS = make([]binding, len(p.ns))
+		for i, b := range p.ns {
+			d.streamNS[i] = binding{prefix: strings.Clone(b.prefix), uri: detachNS(b.uri)}
+		}
 	}
 	h.Space = detachNS(h.Space)
+	// The attributes are substrings of the header's text; a session keeps
+	// some of them (its domain) as long as it lives, which must not keep
+	// the whole header alive (idle memory, docs/benchmarks.md).
+	for _, a := range []*string{&h.StreamPrefix, &h.To, &h.From, &h.ID, &h.Version, &h.Lang} {
+		*a = detachAttr(*a)
+	}
 	return h, nil
+}
+
+// usualStreamNS is the stream-level declarations of the usual header,
+// shared by every decoder that reads one (getParser copies them).
+var usualStreamNS = []binding{{prefix: "stream", uri: NSStream}}
+
+// detachAttr returns a header attribute in memory of its own, the usual
+// values without allocating.
+func detachAttr(s string) string {
+	switch s {
+	case "":
+		return ""
+	case "stream":
+		return "stream"
+	case "1.0":
+		return "1.0"
+	case "en":
+		return "en"
+	}
+	return strings.Clone(s)
 }
 
 // Next returns the next complete top-level element of the stream. White

@@ -129,8 +129,12 @@ func (m *Module) approved(ctx context.Context, owner, contact jid.JID) {
 func (m *Module) observeCaps(ctx context.Context, conn module.Conn, pres *stanza.Element) {
 	ref, ok := parseCaps(pres)
 	if !ok {
+		// A session without caps has no state (idle memory: most have
+		// none); one that had caps forgets them.
 		m.mu.Lock()
-		m.state(conn).ref, m.state(conn).features = capsRef{}, nil
+		if sc := m.sessions[conn]; sc != nil {
+			sc.ref, sc.features = capsRef{}, nil
+		}
 		m.mu.Unlock()
 		return
 	}
@@ -304,10 +308,12 @@ func (m *Module) available(ctx context.Context, ev *module.Event) (bool, error) 
 		return false, nil
 	}
 	m.mu.Lock()
-	sc := m.state(ev.Conn)
-	feats := sc.features
-	if feats == nil {
-		sc.wantLast = sc.ref.key != ""
+	var feats map[string]bool
+	if sc := m.sessions[ev.Conn]; sc != nil { // none: no caps, nothing to wait for
+		feats = sc.features
+		if feats == nil {
+			sc.wantLast = sc.ref.key != ""
+		}
 	}
 	m.mu.Unlock()
 	if feats != nil {

@@ -75,7 +75,7 @@ LEFT JOIN roster_groups g ON g.domain = i.domain AND g.username = i.username AND
 
 // Load returns user's stored roster (without shared groups) and version,
 // in one read through a cached prepared statement, as this runs at every
-// bind.
+// bind. The map is nil for an empty roster; treat it as read-only.
 func (s *Store) Load(ctx context.Context, user jid.JID) (map[jid.JID]*Item, Version, error) {
 	items, v, err := s.load(ctx, user)
 	if err != nil {
@@ -95,7 +95,7 @@ func (s *Store) load(ctx context.Context, user jid.JID) (map[jid.JID]*Item, Vers
 		return nil, Version{}, err
 	}
 	defer rows.Close()
-	items := make(map[jid.JID]*Item)
+	var items map[jid.JID]*Item // nil for an empty roster: an online user with none keeps no map
 	var v Version
 	var last *Item
 	var lastContact string
@@ -121,6 +121,9 @@ func (s *Store) load(ctx context.Context, user jid.JID) (map[jid.JID]*Item, Vers
 			}
 			if last = items[it.JID]; last == nil { // rows of one item are usually adjacent
 				last = it
+				if items == nil {
+					items = make(map[jid.JID]*Item)
+				}
 				items[it.JID] = it
 			}
 			lastContact = it.JID.String()

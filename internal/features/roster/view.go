@@ -140,6 +140,9 @@ func (v *View) with(contact jid.JID, it *Item, ver Version) *View {
 	if it == nil {
 		delete(items, contact)
 	} else {
+		if items == nil {
+			items = make(map[jid.JID]*Item, 1)
+		}
 		items[contact] = it
 	}
 	return &View{user: v.user, items: items, shared: v.shared, base: ver, sharedTag: v.sharedTag}

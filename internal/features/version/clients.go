@@ -32,16 +32,31 @@ const askPrefix = "parley-ver-"
 // XEP-0388 <user-agent/>. The query never blocks the session: it is
 // queued like any other stanza, and the answer is matched by its id when
 // it comes; an answer that does not come within the timeout is forgotten.
+//
+// One timer serves every pending query (a timer per query cost each idle
+// session about 200 bytes for the timeout): since the timeout is the same
+// for all, the queries expire in the order they were sent, and sweep
+// forgets those whose time has come, then sets the timer for the next.
 type asker struct {
 	timeout time.Duration
 	max     int
 	mu      sync.Mutex
 	pending map[string]pendingQuery // iq id → the session asked
+	expiry  []expiry                // queries by the time they expire from head on; may name answered ones
+	head    int
+	timer   *time.Timer // runs sweep; armed while expiry is not empty
 }
 
+// expiry is when the query id is forgotten.
+type expiry struct {
+	at time.Time
+	id string
+}
+
+// pendingQuery is the session asked; its full JID, which the answer
+// must come from, is conn.JID() (fixed once bound).
 type pendingQuery struct {
 	conn module.Conn
-	full jid.JID
 }
 
 func newAsker(timeout time.Duration, max int) *asker {
@@ -54,6 +69,61 @@ func newAsker(timeout time.Duration, max int) *asker {
 	return &asker{timeout: timeout, max: max, pending: map[string]pendingQuery{}}
 }
 
+// remember records the query id sent to c; false when too many are
+// pending.
+func (a *asker) remember(id string, c module.Conn) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.pending) >= a.max {
+		return false
+	}
+	a.pending[id] = pendingQuery{conn: c}
+	a.expiry = append(a.expiry, expiry{at: time.Now().Add(a.timeout), id: id})
+	if len(a.expiry)-a.head == 1 {
+		a.arm(a.timeout)
+	}
+	return true
+}
+
+// arm sets the timer to sweep after d; a.mu is held.
+func (a *asker) arm(d time.Duration) {
+	if a.timer == nil {
+		a.timer = time.AfterFunc(d, a.sweep)
+		return
+	}
+	a.timer.Reset(d)
+}
+
+// sweep forgets the queries whose time has come and sets the timer for
+// the next one.
+func (a *asker) sweep() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := time.Now()
+	for a.head < len(a.expiry) && !a.expiry[a.head].at.After(now) {
+		delete(a.pending, a.expiry[a.head].id)
+		a.expiry[a.head] = expiry{}
+		a.head++
+	}
+	if a.head == len(a.expiry) {
+		a.expiry, a.head = nil, 0 // give back the backing array of a burst
+		return
+	}
+	if a.head > len(a.expiry)/2 {
+		n := copy(a.expiry, a.expiry[a.head:])
+		clear(a.expiry[n:])
+		a.expiry, a.head = a.expiry[:n], 0
+	}
+	// The next sweep waits a little past the next expiry, so that it takes
+	// the queries due in that slack too: a burst of queries costs a few
+	// sweeps, not one each.
+	a.arm(a.expiry[a.head].at.Sub(now) + a.timeout/sweepsPerTimeout)
+}
+
+// sweepsPerTimeout: an unanswered query is forgotten at most
+// timeout/sweepsPerTimeout after its timeout.
+const sweepsPerTimeout = 16
+
 // available is the Available hook: it sends the query.
 func (a *asker) available(_ context.Context, ev *module.Event) (bool, error) {
 	cs, ok := ev.Conn.(module.ClientSoftware)
@@ -62,14 +132,9 @@ func (a *asker) available(_ context.Context, ev *module.Event) (bool, error) {
 	}
 	full := ev.Conn.JID()
 	id := askPrefix + rand.Text()
-	a.mu.Lock()
-	if len(a.pending) >= a.max {
-		a.mu.Unlock()
+	if !a.remember(id, ev.Conn) {
 		return false, nil
 	}
-	a.pending[id] = pendingQuery{conn: ev.Conn, full: full}
-	a.mu.Unlock()
-	time.AfterFunc(a.timeout, func() { a.take(id, full) })
 	iq := stanza.New(stanza.NSClient, stanza.KindIQ).SetAttr("type", stanza.Get).SetAttr("id", id).
 		SetAttr("from", full.Domain()).SetAttr("to", full.String())
 	iq.Append(stanza.New(NS, "query"))
@@ -84,7 +149,7 @@ func (a *asker) take(id string, full jid.JID) (pendingQuery, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	q, ok := a.pending[id]
-	if !ok || q.full != full {
+	if !ok || q.conn.JID() != full {
 		return pendingQuery{}, false
 	}
 	delete(a.pending, id)

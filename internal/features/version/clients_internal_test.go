@@ -123,3 +123,59 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
+
+// TestAskerSweep: the queries share one timer; each is forgotten after
+// the timeout, in the order sent, the sweeper's list is given back when
+// empty, and a query sent after that arms the same timer again.
+func TestAskerSweep(t *testing.T) {
+	ctx := context.Background()
+	a := newAsker(20*time.Millisecond, 100)
+	ask := func(name string) *fakeConn {
+		c := &fakeConn{full: jid.MustParse(name + "@example.org/r")}
+		a.available(ctx, &module.Event{Conn: c})
+		return c
+	}
+	first := ask("a")
+	a.mu.Lock()
+	timer := a.timer
+	a.mu.Unlock()
+	for _, n := range []string{"b", "c", "d"} {
+		ask(n)
+	}
+	// An answered query leaves its place in the list; its sweep must not
+	// disturb the others.
+	if handled, _ := a.inboundIQ(ctx, answer(first.sent[0].Attr("id"), "a@example.org/r", "", "A")); !handled {
+		t.Fatal("answer not taken")
+	}
+	waitForgotten(t, a)
+	late := ask("e")
+	a.mu.Lock()
+	same := a.timer == timer
+	a.mu.Unlock()
+	if !same {
+		t.Error("a second timer was made")
+	}
+	waitForgotten(t, a)
+	if handled, _ := a.inboundIQ(ctx, answer(late.sent[0].Attr("id"), "e@example.org/r", "", "Late")); handled {
+		t.Error("an answer after the timeout was taken")
+	}
+}
+
+// waitForgotten waits until a has nothing pending and its sweeper list is
+// given back.
+func waitForgotten(t *testing.T, a *asker) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		a.mu.Lock()
+		n, list := len(a.pending), a.expiry
+		a.mu.Unlock()
+		if n == 0 && list == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d queries still pending, sweeper list %d long", n, len(list))
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
