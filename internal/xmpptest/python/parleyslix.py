@@ -11,6 +11,28 @@ import logging
 import os
 import sys
 
+import slixmpp
+
+
+class Checker(slixmpp.ClientXMPP):
+    """A client that registers PLUGINS and, once its session has started,
+    runs its check() coroutine, then disconnects; an exception from check()
+    is printed as a failure (client.ok stays False)."""
+
+    def __init__(self, jid, password, plugins):
+        super().__init__(jid, password)
+        self.ok = False
+        for p in plugins:
+            self.register_plugin(p)
+        self.add_event_handler("session_start", self._start)
+
+    async def _start(self, _event):
+        try:
+            await self.check()
+        except Exception as e:  # report anything as a failure
+            print("FAILED:", repr(e), flush=True)
+        self.disconnect()
+
 
 def run(client, cafile, host, port, seconds=30, ok=None):
     """Connect client to HOST:PORT, run it for at most SECONDS, and exit 0

@@ -16,20 +16,9 @@ jid, password, host, port, cafile, peer = sys.argv[1:7]
 want = sys.argv[7:]
 
 
-class Client(slixmpp.ClientXMPP):
+class Client(parleyslix.Checker):
     def __init__(self):
-        super().__init__(jid, password)
-        self.ok = False
-        for p in ("xep_0059", "xep_0313", "xep_0297", "xep_0203", "xep_0004"):
-            self.register_plugin(p)
-        self.add_event_handler("session_start", self.start)
-
-    async def start(self, _event):
-        try:
-            await self.check()
-        except Exception as e:  # report anything as a failure
-            print("FAILED:", repr(e), flush=True)
-        self.disconnect()
+        super().__init__(jid, password, ("xep_0059", "xep_0313", "xep_0297", "xep_0203", "xep_0004"))
 
     async def check(self):
         mam = self.plugin["xep_0313"]

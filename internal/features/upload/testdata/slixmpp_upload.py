@@ -12,27 +12,15 @@ import os
 import sys
 
 import aiohttp
-import slixmpp
 
 import parleyslix
 
 jid, password, host, port, cafile, path = sys.argv[1:7]
 
 
-class Client(slixmpp.ClientXMPP):
+class Client(parleyslix.Checker):
     def __init__(self):
-        super().__init__(jid, password)
-        self.ok = False
-        for p in ("xep_0030", "xep_0363"):
-            self.register_plugin(p)
-        self.add_event_handler("session_start", self.start)
-
-    async def start(self, _event):
-        try:
-            await self.check()
-        except Exception as e:  # report anything as a failure
-            print("FAILED:", repr(e), flush=True)
-        self.disconnect()
+        super().__init__(jid, password, ("xep_0030", "xep_0363"))
 
     async def discover(self):
         """What find_upload_service does: its get_info_from_domain passes
