@@ -38,22 +38,8 @@ func (s *Session) handleStanza(ctx context.Context, el *stanza.Element) error {
 		}
 	}
 	p := s.pipe(ctx)
-	p.Room()
-	if el.Local != stanza.KindMessage && p.Busy() {
-		p.Push(pipeItem{el: el, then: func(ctx context.Context) error { return s.routeStanza(ctx, el) }})
-		return nil
-	}
-	if el.Local == stanza.KindMessage {
-		ctx = p.msgCtx
-	}
-	p.el, p.deferred = el, false
-	err := s.routeStanza(ctx, el)
-	p.el = nil
-	switch {
-	case p.deferred: // the pipeline finishes it
-		return nil
-	case p.Busy(): // finished behind the pending stanzas
-		p.Push(pipeItem{el: el, then: func(context.Context) error { return err }})
+	now, err := p.Handle(ctx, el, p.route)
+	if !now { // the pipeline finishes it
 		return nil
 	}
 	aerr := s.answer(el, err)

@@ -24,33 +24,20 @@ const maxPipeline = 256
 
 // pipeline is a session's ordered queue of deferred stanza work.
 type pipeline struct {
-	s *Session
-	*module.PipelineQueue[pipeItem]
-
-	// The reader's (the session owner's).
-	el       *stanza.Element // the stanza being handled
-	deferred bool            // Defer was called for el
-	msgCtx   context.Context // the reader's context with the pipeline, for messages
+	*module.StanzaPipeline
+	s     *Session
+	route func(context.Context, *stanza.Element) error // s.routeStanza, bound once
 
 	// The pipeline goroutine's.
 	scope module.Scope
 	ctx   context.Context // its context: without cancel, with scope, no pipeline
 }
 
-type pipeItem struct {
-	// nonza, when set, is all the item does (an <r/> answered in order).
-	nonza func() error
-	el    *stanza.Element
-	wait  func() error
-	then  func(context.Context) error
-}
-
 // pipe returns the session's pipeline, made on first use.
 func (s *Session) pipe(ctx context.Context) *pipeline {
 	if s.pl == nil {
-		p := &pipeline{s: s}
-		p.PipelineQueue = module.NewPipelineQueue(maxPipeline, p.finish)
-		p.msgCtx = module.WithPipeline(ctx, p)
+		p := &pipeline{s: s, route: s.routeStanza}
+		p.StanzaPipeline = module.NewStanzaPipeline(ctx, maxPipeline, p.finish)
 		p.ctx = module.WithScope(context.WithoutCancel(&s.ctx), &p.scope)
 		s.pl = p
 	}
@@ -67,31 +54,25 @@ func (s *Session) releaseIdlePipeline() {
 	}
 }
 
-// Defer implements module.Pipeline for the stanza being handled.
-func (p *pipeline) Defer(wait func() error, then func(context.Context) error) {
-	p.deferred = true
-	p.Push(pipeItem{el: p.el, wait: wait, then: then})
-}
-
 // finish ends one stanza's handling: its wait, the rest of its handling,
 // the error reply if it failed, and its count.
-func (p *pipeline) finish(it pipeItem) {
+func (p *pipeline) finish(it module.PipelineItem) {
 	s := p.s
-	if it.nonza != nil {
-		if err := it.nonza(); err != nil {
+	if it.Nonza != nil {
+		if err := it.Nonza(); err != nil {
 			s.srv.log.Debug("deferred nonza failed", "jid", s.fullStr, "err", err)
 		}
 		return
 	}
 	var err error
-	if it.wait != nil {
-		err = it.wait()
+	if it.Wait != nil {
+		err = it.Wait()
 	}
-	if err == nil && it.then != nil {
-		err = it.then(p.ctx)
+	if err == nil && it.Then != nil {
+		err = it.Then(p.ctx)
 	}
 	p.scope.Run()
-	if aerr := s.answer(it.el, err); aerr != nil {
+	if aerr := s.answer(it.El, err); aerr != nil {
 		s.srv.log.Debug("error reply not queued", "jid", s.fullStr, "err", aerr)
 	}
 	s.smHandled()

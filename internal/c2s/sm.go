@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/parleyim/parley/internal/module"
 	"github.com/parleyim/parley/internal/stanza"
 	"github.com/parleyim/parley/internal/stream"
 )
@@ -98,7 +99,7 @@ func (s *Session) handleSM(ctx context.Context, el *stanza.Element) error {
 		if el.Local == "r" {
 			// Answered once the stanzas before it are handled, so
 			// that its h covers them (pipeline.go).
-			p.Push(pipeItem{nonza: func() error { return s.handleR() }})
+			p.Push(module.PipelineItem{Nonza: func() error { return s.handleR() }})
 			return nil
 		}
 		p.Drain() // s.sm changes only while no deferred stanza counts

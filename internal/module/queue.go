@@ -1,6 +1,11 @@
 package module
 
-import "sync"
+import (
+	"context"
+	"sync"
+
+	"github.com/parleyim/parley/internal/stanza"
+)
 
 // PipelineQueue is the ordered queue of deferred work behind a stream's
 // Pipeline (c2s sessions and inbound s2s streams have one each): the
@@ -92,4 +97,85 @@ func (q *PipelineQueue[T]) run() {
 		q.cond.Broadcast()
 		q.mu.Unlock()
 	}
+}
+
+// PipelineItem is one stanza's deferred work in a StanzaPipeline: Wait
+// (the archive's commit, say; may be nil) and then, if it returned nil,
+// Then; the error of either is El's outcome. An item with Nonza set does
+// only that (an XEP-0198 <r/> answered in order).
+type PipelineItem struct {
+	El    *stanza.Element
+	Wait  func() error
+	Then  func(context.Context) error
+	Nonza func() error
+
+	route func(context.Context, *stanza.Element) error // El queued whole: Then routes it
+}
+
+// StanzaPipeline is a stream's Pipeline: its reader routes each stanza
+// through Handle and goes on reading while a message waits (for its
+// archive commit); the queue's goroutine finishes the deferred stanzas in
+// the order they came. c2s sessions and inbound s2s streams each have one;
+// what finishing means (an error reply and the XEP-0198 count, or a
+// bounce) is their finish function's.
+type StanzaPipeline struct {
+	*PipelineQueue[PipelineItem]
+	msgCtx context.Context // the reader's context with the pipeline, for messages
+
+	// The reader's: the stanza being routed, and whether Defer took it.
+	el       *stanza.Element
+	deferred bool
+}
+
+// NewStanzaPipeline returns a pipeline of at most max pending stanzas
+// that hands each to finish; messages are routed in ctx with the
+// pipeline added (WithPipeline), so that a hook may defer their rest.
+func NewStanzaPipeline(ctx context.Context, max int, finish func(PipelineItem)) *StanzaPipeline {
+	p := &StanzaPipeline{PipelineQueue: NewPipelineQueue(max, func(it PipelineItem) {
+		if route := it.route; route != nil {
+			el := it.El
+			it.Then = func(ctx context.Context) error { return route(ctx, el) }
+		}
+		finish(it)
+	})}
+	p.msgCtx = WithPipeline(ctx, p)
+	return p
+}
+
+// Defer implements Pipeline for the stanza being routed.
+func (p *StanzaPipeline) Defer(wait func() error, then func(context.Context) error) {
+	p.deferred = true
+	p.Push(PipelineItem{El: p.el, Wait: wait, Then: then})
+}
+
+// Handle routes el with route, keeping the order of the stream's
+// stanzas: a stanza other than a message that comes while work is
+// pending is queued whole (route runs on the pipeline's goroutine); a
+// message is routed now in the pipeline's context, and a hook may defer
+// its rest; an outcome that comes while work is pending is queued behind
+// it. It waits while the pipeline is full. now reports that the caller
+// has the outcome, err, to act on; otherwise finish will. (route takes el
+// rather than closing over it: a session passes the same func each time,
+// and the common path allocates nothing.)
+func (p *StanzaPipeline) Handle(ctx context.Context, el *stanza.Element, route func(context.Context, *stanza.Element) error) (now bool, err error) {
+	p.Room()
+	if el.Local != stanza.KindMessage && p.Busy() {
+		p.Push(PipelineItem{El: el, route: route})
+		return false, nil
+	}
+	if el.Local == stanza.KindMessage {
+		ctx = p.msgCtx
+	}
+	p.el, p.deferred = el, false
+	err = route(ctx, el)
+	p.el = nil
+	switch {
+	case p.deferred: // the pipeline finishes it
+		return false, nil
+	case p.Busy(): // finished behind the pending stanzas
+		out := err // captured by value: err, a result, would move to the heap on every call
+		p.Push(PipelineItem{El: el, Then: func(context.Context) error { return out }})
+		return false, nil
+	}
+	return true, err
 }
