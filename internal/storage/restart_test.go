@@ -133,7 +133,7 @@ func testRestart(t *testing.T, driver string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the offline message to be stored", func() bool {
+	xmpptest.Eventually(t, 10*time.Second, "the offline message to be stored", func() bool {
 		n, err := db.Queue("offline").Len(context.Background(), jid.MustParse("carol@localhost"))
 		return err == nil && n == 1
 	})
@@ -181,7 +181,7 @@ func testRestart(t *testing.T, driver string) {
 
 	t.Run("up: service resumes by itself", func(t *testing.T) {
 		var carol *xmpptest.Client
-		waitFor(t, 30*time.Second, "a login to succeed again", func() bool {
+		xmpptest.Eventually(t, 30*time.Second, "a login to succeed again", func() bool {
 			c, err := srv.DialErr(t, "carol@localhost", "pw", xmpptest.DialOptions{})
 			if err != nil {
 				return false
@@ -212,15 +212,4 @@ func testRestart(t *testing.T, driver string) {
 			t.Errorf("private set after the restart: %q, %v", typ, err)
 		}
 	})
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
